@@ -1,0 +1,45 @@
+"""Number types for scenario fields: finite, and never a boolean or a string."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BeforeValidator, Field
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"must be a number, not {_kind(value)}")
+    return value
+
+
+def _integer(value: Any) -> Any:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValueError(f"must be a whole number, not {_kind(value)}")
+    return value
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return f"'{str(value).lower()}'"
+    if isinstance(value, str):
+        return f"the text '{value[:40]}'"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return f"{value!r}"
+
+
+Number = Annotated[float, BeforeValidator(_number)]
+"""A finite number (ints accepted)."""
+Probability = Annotated[float, BeforeValidator(_number), Field(ge=0.0, le=1.0)]
+"""A probability in [0, 1]."""
+NonNegative = Annotated[float, BeforeValidator(_number), Field(ge=0.0)]
+Positive = Annotated[float, BeforeValidator(_number), Field(gt=0.0)]
+Count = Annotated[int, BeforeValidator(_integer), Field(ge=0)]
+"""A whole number, zero or more."""

@@ -1,0 +1,79 @@
+"""Shared helpers: small scenarios built in code, and closed-form comparisons."""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from sim.checks import check_document
+from sim.loading import Document
+from sim.plan import compile_plan
+from sim.records import Records, simulate
+from sim.scenario import Scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+Z = 4.5
+"""Tolerance in standard errors for statistical checks: a false alarm once in ~150,000 checks."""
+
+BASE: dict[str, Any] = {
+    "schema": 1,
+    "name": "test",
+    "calendar": {"start": "2025-01-01", "horizon": 100},
+    "simulation": {"replications": 1000, "seed": 12345},
+    "rounds": {"first": 0, "interval": 10},
+    "items": {"a": {"p": 0.5}},
+}
+
+
+def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict) and k not in ("items", "constraints", "events"):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def make(**sections: Any) -> Scenario:
+    """A valid scenario: BASE with whole sections replaced (calendar, rounds... merged)."""
+    data = merge(BASE, sections)
+    scenario, problems = check_document(Document("test.yaml", data, {}))
+    assert not problems, "\n".join(map(str, problems))
+    assert scenario is not None
+    return scenario
+
+
+def run(s: Scenario, n: int, seed: int | None = None) -> Records:
+    return simulate(compile_plan(s, seed), 0, n)
+
+
+def assert_close(estimate: float, exact: float, se: float, what: str = "") -> None:
+    """|estimate - exact| within Z standard errors (se from the closed form, not the sample)."""
+    assert se > 0 or estimate == exact
+    assert abs(estimate - exact) <= Z * se + 1e-12, (
+        f"{what}: estimate {estimate:.5f}, exact {exact:.5f}, {abs(estimate - exact) / se:.1f} SE apart"
+    )
+
+
+def assert_proportion(hits: np.ndarray | int, n: int, exact: float, what: str = "") -> None:
+    """A share of replications against its exact probability, tolerance from the binomial SE."""
+    k = int(np.sum(hits)) if not isinstance(hits, int) else hits
+    se = math.sqrt(max(exact * (1 - exact), 1e-12) / n)
+    assert_close(k / n, exact, se, what)
+
+
+def assert_mean(sample: np.ndarray, exact_mean: float, exact_var: float, what: str = "") -> None:
+    assert_close(float(np.mean(sample)), exact_mean, math.sqrt(exact_var / len(sample)), what)
+
+
+@pytest.fixture
+def scenario_factory() -> Callable[..., Scenario]:
+    return make

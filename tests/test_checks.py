@@ -1,0 +1,187 @@
+"""Scenario files: every problem reported with file, line and field path; nothing else accepted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sim.checks import load_scenario
+from sim.errors import UserError
+from sim.loading import load_document
+from sim.results import scenario_yaml
+from tests.conftest import SCENARIOS
+
+GOOD = """\
+schema: 1
+name: small
+calendar:
+  start: 2025-04-10
+  horizon: 2025-12-31
+rounds:
+  interval: {dist: triangular, low: 20, mode: 40, high: 80}
+parties:
+  ru: {name: Russia}
+  us: {name: United States}
+items:
+  visas:
+    accept: {ru: 0.7, us: 0.5}
+  flights:
+    p: 0.3
+    requires: [visas]
+    constraints: {aviation: block}
+constraints:
+  aviation:
+    lift:
+      on: 2025-09-01
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "s.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(tmp_path: Path, text: str, name: str = "s.yaml") -> list[str]:
+    path = write(tmp_path, text, name)
+    with pytest.raises(UserError) as exc:
+        load_scenario(path)
+    return str(exc.value).splitlines()
+
+
+def test_a_good_file_loads(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, GOOD))
+    assert s.horizon == 265
+    assert s.items["visas"].probability() == pytest.approx(0.35)
+    assert s.constraints["aviation"].lift is not None
+    assert s.day(s.constraints["aviation"].lift.on) == 144  # type: ignore[arg-type]
+
+
+def test_yaml_12_booleans_keep_on_as_a_key(tmp_path: Path) -> None:
+    doc = load_document(write(tmp_path, "a: {on: 1, no: 2, yes: 3, off: true}\n"))
+    assert doc.data == {"a": {"on": 1, "no": 2, "yes": 3, "off": True}}
+
+
+def test_the_example_message_of_the_issue(tmp_path: Path) -> None:
+    text = GOOD.replace("requires: [visas]", "requires: [visa]")
+    assert problems(tmp_path, text, "istanbul-2025.yaml") == [
+        f"{tmp_path / 'istanbul-2025.yaml'}:16: items.flights.requires: unknown item 'visa' (did you mean 'visas'?)"
+    ]
+
+
+def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
+    text = (
+        GOOD.replace("p: 0.3", "p: 1.3")
+        .replace("mode: 40", "mode: 400")
+        .replace("requires: [visas]", "requires: [visa]\n    prority: 2")
+        .replace("{aviation: block}", "{aviaton: block}")
+    )
+    lines = problems(tmp_path, text)
+    assert len(lines) == 5, lines
+    joined = "\n".join(lines)
+    assert ":7: rounds.interval: mode (400) must lie between low (20) and high (80)" in joined
+    assert ":15: items.flights.p: must be <= 1.0, not 1.3" in joined
+    assert ":17: items.flights.prority: unknown field 'prority' (did you mean 'priority'?)" in joined
+    assert ":18: items.flights.constraints: unknown constraint 'aviaton' (did you mean 'aviation'?)" in joined
+    assert ":16: items.flights.requires: unknown item 'visa'" in joined
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("requires: [visas]", "requires: [flights]"), "items.flights.requires: requires cycle: flights -> flights"),
+        (("accept: {ru: 0.7, us: 0.5}", "accept: {ru: 0.7}"), "agreement needs every party: give acceptance for 'us'"),
+        (("accept: {ru: 0.7, us: 0.5}", "accept: {ru: 0.7, uk: 0.5}"), "unknown party 'uk'"),
+        (("accept: {ru: 0.7, us: 0.5}", "p: 0.4\n    accept: {ru: 0.7, us: 0.5}"), "not both"),
+        (("start: 2025-04-10", "start: 2025-02-30"), "calendar.start: must be a date"),
+        (("horizon: 2025-12-31", "horizon: 2025-01-31"), "calendar.horizon: 2025-01-31 is not after calendar.start"),
+        (("on: 2025-09-01", "on: 2024-09-01"), "constraints.aviation.lift.on: 2024-09-01 is before calendar.start"),
+        (("lift:\n      on: 2025-09-01", "lift:\n      p: 0.5"), "'p' is the chance of lifting at each review"),
+        (
+            ("interval: {dist: triangular, low: 20, mode: 40, high: 80}", "interval: {dist: gamma, shape: 2}"),
+            "rounds.interval: gamma needs 'scale'",
+        ),
+        (
+            ("interval: {dist: triangular, low: 20, mode: 40, high: 80}", "interval: {dist: poisson, mean: 2}"),
+            "rounds.interval.dist: must be 'fixed'",
+        ),
+        (
+            ("interval: {dist: triangular, low: 20, mode: 40, high: 80}", "interval: 0.001"),
+            "rounds.interval: a mean of 0.001 days gives about 265,000 rounds",
+        ),
+        (("p: 0.3", "p: .nan"), "items.flights.p: must be a finite number"),
+        (("p: 0.3", "p: yes"), "items.flights.p: must be a number, not the text 'yes'"),
+        (("p: 0.3", "p: true"), "items.flights.p: must be a number, not 'true'"),
+        (("name: small", "name: Small Talks"), "name: 'Small Talks' is not a valid name"),
+        (("name: small", "name: ../../etc"), "name: '../../etc' is not a valid name"),
+        (("schema: 1", "schema: 2"), "schema: must be 1, not 2"),
+        (("  visas:\n", "  visas:\n    status: done\n"), "items.visas.status: must be 'open' or 'agreed'"),
+        (("constraints:\n  aviation:\n", "constraints:\n  - aviation:\n"), "constraints: must be a mapping"),
+    ],
+)
+def test_bad_fields_are_named(tmp_path: Path, change: tuple[str, str], expected: str) -> None:
+    old, new = change
+    assert old in GOOD
+    lines = problems(tmp_path, GOOD.replace(old, new, 1))
+    assert any(expected in line for line in lines), lines
+    assert all(line.startswith(str(tmp_path / "s.yaml") + ":") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"", "the file is empty"),
+        (b"   \n# only a comment\n", "the file is empty"),
+        (b"schema: 1\nname: [unclosed\n", "YAML syntax error"),
+        (b"- a\n- b\n", "a scenario must be a mapping of sections, not a list"),
+        (b"schema: 1\nschema: 1\n", ":2: duplicate key 'schema'"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00", "binary data"),
+        (b"name: caf\xe9\n", ":1: not UTF-8 text"),
+        (b"a: !!python/object/apply:os.system ['echo hi']\n", "could not determine a constructor"),
+        (
+            b"a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            b"c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+            b"e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\nf: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n",
+            "too many YAML nodes",
+        ),
+        (b"a: " + b"[" * 200 + b"]" * 200 + b"\n", "nested"),
+    ],
+)
+def test_unreadable_files_are_user_errors(tmp_path: Path, content: bytes, expected: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_bytes(content)
+    with pytest.raises(UserError) as exc:
+        load_scenario(path)
+    assert expected in str(exc.value)
+    assert str(exc.value).startswith(str(path))
+
+
+def test_missing_file_and_directory(tmp_path: Path) -> None:
+    with pytest.raises(UserError, match="no such file"):
+        load_scenario(tmp_path / "nope.yaml")
+    with pytest.raises(UserError, match="is a directory"):
+        load_scenario(tmp_path)
+
+
+def test_json_is_accepted_with_line_numbers(tmp_path: Path) -> None:
+    good = (
+        '{\n  "schema": 1,\n  "name": "j",\n  "calendar": {"start": "2025-01-01", "horizon": 90},\n'
+        '  "rounds": {"interval": 30},\n  "items": {\n    "a": {"p": 0.5, "requires": ["b"]}\n  }\n}\n'
+    )
+    path = write(tmp_path, good, "s.json")
+    with pytest.raises(UserError) as exc:
+        load_scenario(path)
+    assert str(exc.value) == f"{path}:7: items.a.requires: unknown item 'b'"
+    path.write_text(good.replace(', "requires": ["b"]', ""))
+    assert load_scenario(path).items["a"].p == 0.5
+    path.write_text('{"schema": 1,\n "schema": 1}')
+    with pytest.raises(UserError, match="duplicate key 'schema'"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
+def test_bundled_scenarios_are_valid_and_round_trip(path: Path, tmp_path: Path) -> None:
+    s = load_scenario(path)
+    again = write(tmp_path, scenario_yaml(s), "as-run.yaml")
+    assert load_scenario(again) == s
