@@ -1,0 +1,108 @@
+"""Per-replication records, columnar: one numpy array per field, one row per replication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import numpy as np
+
+from sim.model import Draws, replicate
+from sim.plan import Plan
+
+
+@dataclass
+class Records:
+    """Outcomes of replications ``start .. start + n - 1`` (arrays of ``n`` rows)."""
+
+    start: int
+    item_agreed: np.ndarray  # (n, items) bool
+    item_day: np.ndarray  # (n, items) float64, NaN if not agreed
+    item_round: np.ndarray  # (n, items) int32, held-round number; 0 = agreed before the start, -1 = not
+    constraint_lifted: np.ndarray  # (n, constraints) bool, lifted at least once
+    constraint_day: np.ndarray  # (n, constraints) float64, day of the first lift
+    constraint_lifts: np.ndarray  # (n, constraints) int32
+    constraint_active: np.ndarray  # (n, constraints) bool, active at the horizon
+    rounds_held: np.ndarray  # (n,) int32
+    rounds_cancelled: np.ndarray  # (n,) int32
+    rounds_suspended: np.ndarray  # (n,) int32
+    breakdown: np.ndarray  # (n,) bool
+    breakdown_day: np.ndarray  # (n,) float64
+    trust: np.ndarray  # (n,) float64, at the horizon
+    event_count: np.ndarray  # (n, events) int32
+
+    @property
+    def n(self) -> int:
+        return int(self.rounds_held.shape[0])
+
+    @classmethod
+    def empty(cls, n: int, n_items: int, n_constraints: int, n_events: int, start: int = 0) -> Records:
+        return cls(
+            start=start,
+            item_agreed=np.zeros((n, n_items), bool),
+            item_day=np.full((n, n_items), np.nan),
+            item_round=np.full((n, n_items), -1, np.int32),
+            constraint_lifted=np.zeros((n, n_constraints), bool),
+            constraint_day=np.full((n, n_constraints), np.nan),
+            constraint_lifts=np.zeros((n, n_constraints), np.int32),
+            constraint_active=np.zeros((n, n_constraints), bool),
+            rounds_held=np.zeros(n, np.int32),
+            rounds_cancelled=np.zeros(n, np.int32),
+            rounds_suspended=np.zeros(n, np.int32),
+            breakdown=np.zeros(n, bool),
+            breakdown_day=np.full(n, np.nan),
+            trust=np.zeros(n),
+            event_count=np.zeros((n, n_events), np.int32),
+        )
+
+    @classmethod
+    def concat(cls, parts: list[Records]) -> Records:
+        """Join batches in replication order."""
+        parts = sorted(parts, key=lambda r: r.start)
+        out = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls) if f.name != "start"}
+        return cls(start=parts[0].start, **out)
+
+    def take(self, n: int) -> Records:
+        """The first ``n`` replications."""
+        return Records(
+            start=self.start,
+            **{f.name: getattr(self, f.name)[:n] for f in fields(self) if f.name != "start"},
+        )
+
+    def equals(self, other: Records) -> bool:
+        return all(np.array_equal(getattr(self, f.name), getattr(other, f.name), equal_nan=True) for f in fields(self))
+
+
+def simulate(plan: Plan, start: int, stop: int) -> Records:
+    """Run replications ``start..stop-1`` and return their records."""
+    n = stop - start
+    out = Records.empty(n, len(plan.items), len(plan.constraints), len(plan.events), start)
+    draws = Draws(plan, start, stop)
+    item_agreed, item_day, item_round = out.item_agreed, out.item_day, out.item_round
+    c_lifted, c_day, c_lifts, c_active = (
+        out.constraint_lifted,
+        out.constraint_day,
+        out.constraint_lifts,
+        out.constraint_active,
+    )
+    has_constraints = bool(plan.constraints)
+    has_events = bool(plan.events)
+    for i in range(n):
+        r = replicate(plan, draws.replication(start + i))
+        item_agreed[i] = r.agreed
+        item_day[i] = r.day
+        item_round[i] = r.round
+        if has_constraints:
+            c_lifts[i] = r.lifts
+            c_day[i] = r.lift_day
+            c_active[i] = r.active
+        out.rounds_held[i] = r.held
+        out.rounds_cancelled[i] = r.cancelled
+        out.rounds_suspended[i] = r.suspended
+        out.breakdown[i] = r.broken
+        out.breakdown_day[i] = r.breakdown_day
+        out.trust[i] = r.trust
+        if has_events:
+            out.event_count[i] = r.event_count
+    if has_constraints:
+        np.greater(c_lifts, 0, out=c_lifted)
+    return out

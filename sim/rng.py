@@ -1,0 +1,82 @@
+"""Keyed random streams: the same numbers for replication *i* wherever it runs.
+
+Every source of randomness (the round intervals, the cancellations, each item's agreement draw,
+each constraint's lifting, each event kind) has a stream named like ``item/flights``. The *j*-th
+uniform of stream ``s`` in replication ``i`` under ``seed`` is a pure function of
+``(seed, s, i, j)``: Philox4x64-10 (numpy's counter-based generator) with key
+``(seed, blake2b(s))`` at block counter ``(8 i + (j mod 32) // 4 + 1, j // 32, 0, 0)``. The first
+``CHUNK`` uniforms of a stream are drawn for a whole batch of replications in one call; a
+replication that needs more (a long horizon) draws further chunks alone, from counters no other
+replication or chunk uses.
+
+Because streams are named, not numbered, adding an item to a scenario leaves the draws of every
+other source unchanged, and the draw that decides item *x* in scheduled round *k* is the same
+number whatever happened to the other items (common random numbers).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import numpy as np
+
+CHUNK = 32
+"""Uniforms per stream per replication drawn in the batched call (8 Philox blocks)."""
+_BLOCKS = CHUNK // 4
+
+
+def stream_key(name: str) -> int:
+    """A stable 64-bit key for a stream name (independent of Python's hash seed)."""
+    return int.from_bytes(hashlib.blake2b(name.encode(), digest_size=8).digest(), "little")
+
+
+def _generator(seed: int, key: int, counter0: int, counter1: int) -> np.random.Generator:
+    return np.random.Generator(np.random.Philox(key=[seed, key], counter=[counter0, counter1, 0, 0]))
+
+
+def first_chunks(seed: int, name: str, start: int, stop: int) -> np.ndarray:
+    """The first ``CHUNK`` uniforms of stream ``name`` for replications ``start..stop-1``.
+
+    Shape ``(stop - start, CHUNK)``; row ``r`` is the same whatever ``start`` and ``stop`` are.
+    """
+    gen = _generator(seed, stream_key(name), start * _BLOCKS, 0)
+    return gen.random((stop - start) * CHUNK).reshape(stop - start, CHUNK)
+
+
+def later_chunk(seed: int, name: str, replication: int, chunk: int) -> np.ndarray:
+    """Uniforms ``chunk * CHUNK .. (chunk + 1) * CHUNK - 1`` of a stream, for ``chunk >= 1``."""
+    if chunk < 1:
+        raise ValueError("chunk 0 comes from first_chunks")
+    return _generator(seed, stream_key(name), replication * _BLOCKS, chunk).random(CHUNK)
+
+
+Transform = Callable[[np.ndarray], np.ndarray]
+
+
+class Stream:
+    """The draws of one named stream in one replication, extended on demand.
+
+    ``first`` holds the (transformed) first chunk; later chunks are drawn and passed through
+    the same ``transform`` (an inverse CDF) when an index beyond them is asked for.
+    """
+
+    __slots__ = ("_name", "_rep", "_seed", "_transform", "values")
+
+    def __init__(
+        self, seed: int, name: str, replication: int, first: list[float], transform: Transform | None = None
+    ) -> None:
+        self._seed = seed
+        self._name = name
+        self._rep = replication
+        self._transform = transform
+        self.values = first
+
+    def __getitem__(self, j: int) -> float:
+        values = self.values
+        if j < len(values):
+            return values[j]
+        while j >= len(values):
+            u = later_chunk(self._seed, self._name, self._rep, len(values) // CHUNK)
+            values.extend((u if self._transform is None else self._transform(u)).tolist())
+        return values[j]
