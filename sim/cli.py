@@ -1,0 +1,284 @@
+"""The ``negsim`` command line: ``main(argv) -> exit code``.
+
+Exit codes: 0 done; 2 bad input or usage (one clear message, no traceback); 1 a fault of
+negsim (with a traceback to report); 130 interrupted. Heavy modules are imported inside the
+commands, so ``negsim --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.errors import UserError
+
+PROG = "negsim"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if not 0 <= value < 2**64:
+        raise argparse.ArgumentTypeError("must be between 0 and 2**64 - 1")
+    return value
+
+
+def _index(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def _precision(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number") from None
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 0.5 (a half-width such as 0.01), not {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # one line, exit 2, like every other user error
+        raise UserError(f"{self.prog}: {message} (see '{self.prog} --help')")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROG, description="Monte Carlo simulation of rounds of negotiation, from a scenario file.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    v = sub.add_parser("validate", help="check scenario files; every problem with file, line and field")
+    v.add_argument("files", nargs="+", metavar="FILE")
+
+    r = sub.add_parser("run", help="run a scenario's replications and write a result folder")
+    r.add_argument("file", metavar="FILE")
+    r.add_argument("-n", "--replications", type=_positive_int, help="replications (default: the scenario's)")
+    r.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    r.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
+    r.add_argument("--out", metavar="DIR", help="result folder (default: results/<name>/<time stamp>)")
+    r.add_argument(
+        "--precision",
+        type=_precision,
+        metavar="E",
+        help="add replications until every item's 95%% interval on P(agreed by horizon) is at most E wide on each side",
+    )
+    r.add_argument(
+        "--max-replications",
+        type=_positive_int,
+        metavar="N",
+        default=None,
+        help="ceiling for --precision (default: 1,000,000)",
+    )
+    r.add_argument("--no-plots", action="store_true", help="skip the figures")
+    r.add_argument("--force", action="store_true", help="replace an existing result folder")
+    r.add_argument("--quiet", action="store_true", help="print only where the results went")
+
+    t = sub.add_parser("trace", help="tell one replication as a dated timeline")
+    t.add_argument("file", metavar="FILE")
+    t.add_argument("--replication", type=_index, default=0, metavar="I", help="which replication (default 0)")
+    t.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+
+    pl = sub.add_parser("plot", help="draw the figures again from a result folder")
+    pl.add_argument("folder", metavar="RESULT_DIR")
+    return p
+
+
+# ---------------------------------------------------------------------- commands
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from sim.checks import check_document
+    from sim.loading import load_document
+
+    bad = 0
+    for name in args.files:
+        try:
+            doc = load_document(name)
+            scenario, problems = check_document(doc)
+        except UserError as exc:
+            print(exc, file=sys.stderr)
+            bad += 1
+            continue
+        if problems:
+            bad += 1
+            for problem in problems:
+                print(problem, file=sys.stderr)
+        else:
+            assert scenario is not None
+            print(
+                f"{name}: ok ({len(scenario.items)} items, {len(scenario.constraints)} constraints, "
+                f"{len(scenario.events)} events)"
+            )
+    return 2 if bad else 0
+
+
+class _Bar:
+    """A progress bar on a terminal; silent when stderr is piped."""
+
+    def __init__(self, total: int, unit: str = "rep") -> None:
+        self.bar = None
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
+
+    def __call__(self, n: int) -> None:
+        if self.bar is not None:
+            if self.bar.n + n > (self.bar.total or 0):
+                self.bar.total = self.bar.n + n
+            self.bar.update(n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sim import montecarlo
+    from sim.checks import load_scenario
+    from sim.plan import compile_plan
+    from sim.results import Results, default_folder, manifest, save
+    from sim.summary import summary_table
+
+    s = load_scenario(args.file)
+    sim_cfg = s.simulation.model_copy(
+        update={k: v for k, v in (("replications", args.replications), ("seed", args.seed)) if v is not None}
+    )
+    s = s.with_values(simulation=sim_cfg.model_dump())
+    out = Path(args.out) if args.out else default_folder(s)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
+        raise UserError(f"{out}: already exists and is not empty (pass --force to replace it)")
+    jobs = args.jobs or montecarlo.default_jobs()
+    plan = compile_plan(s)
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.perf_counter()
+    bar = _Bar(s.simulation.replications)
+    try:
+        rec, precision = montecarlo.run(
+            plan,
+            s.simulation.replications,
+            jobs=jobs,
+            precision=args.precision,
+            ceiling=args.max_replications or montecarlo.MAX_PRECISION_REPLICATIONS,
+            progress=bar,
+        )
+    finally:
+        bar.close()
+    wall = time.perf_counter() - t0
+    if rec.n != s.simulation.replications:
+        s = s.with_values(simulation={**s.simulation.model_dump(), "replications": rec.n})
+    info = None
+    if precision is not None:
+        info = {
+            "target_half_width": precision.target,
+            "ceiling": precision.ceiling,
+            "reached": precision.reached,
+            "worst_half_width": round(precision.worst_half_width, 6),
+        }
+    results = Results(s, rec)
+    results.manifest = manifest(
+        s,
+        scenario_file=args.file,
+        replications=rec.n,
+        jobs=jobs,
+        started=started,
+        wall_seconds=wall,
+        argv=[PROG, *sys.argv[1:]] if sys.argv else None,
+        precision=info,
+    )
+    save(results, out, force=args.force, plots=not args.no_plots)
+    if not args.quiet:
+        print(summary_table(results.summary))
+        print()
+        if precision is not None:
+            state = "reached" if precision.reached else "NOT reached (ceiling hit)"
+            print(f"precision: +/-{precision.target:g} {state}; widest side {precision.worst_half_width:.4f}")
+        print(f"{rec.n:,} replications in {wall:.1f} s on {jobs} job{'s' if jobs > 1 else ''}")
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_trace(args: argparse.Namespace) -> int:
+    from sim.checks import load_scenario
+    from sim.trace import format_trace, trace
+
+    s = load_scenario(args.file)
+    if args.seed is not None:
+        s = s.with_values(simulation={**s.simulation.model_dump(), "seed": args.seed})
+    lines, state = trace(s, args.replication)
+    print(format_trace(s, args.replication, lines, state))
+    return 0
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from sim.plots import draw_all
+    from sim.results import load, staged_folder
+
+    results = load(args.folder)
+    target = Path(args.folder) / "plots"
+    with staged_folder(target, force=True) as tmp:
+        files = draw_all(results, tmp)
+    print(f"drew {len(files)} files in {target}")
+    return 0
+
+
+COMMANDS = {"validate": cmd_validate, "run": cmd_run, "trace": cmd_trace, "plot": cmd_plot}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        try:
+            args = parser().parse_args(argv)
+        except SystemExit as exc:  # --help
+            return int(exc.code or 0)
+        if args.version:
+            from sim import __version__
+
+            print(f"{PROG} {__version__}")
+            return 0
+        if not args.command:
+            parser().print_help()
+            return 2
+        return COMMANDS[args.command](args)
+    except UserError as exc:
+        print(
+            str(exc) if str(exc).startswith(PROG) or ":" in str(exc).split(" ")[0] else f"{PROG}: {exc}",
+            file=sys.stderr,
+        )
+        return 2
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted; no result folder was written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception:
+        print(f"{PROG}: internal error (a fault in negsim, please report it with this text):", file=sys.stderr)
+        traceback.print_exc()
+        return 1

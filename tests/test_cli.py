@@ -1,0 +1,161 @@
+"""The command line, in-process: results, messages, exit codes; bad input included."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from sim.checks import load_scenario
+from sim.cli import main
+from tests.conftest import ROOT, SCENARIOS
+
+ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
+FILES = {
+    "scenario.yaml",
+    "manifest.json",
+    "items.parquet",
+    "constraints.parquet",
+    "replications.parquet",
+    "summary.json",
+    "summary.csv",
+    "plots",
+}
+PLOTS = [
+    "agreement_curves",
+    "agreed_by_horizon",
+    "agreement_dates",
+    "rounds_breakdowns",
+    "joint_outcomes",
+    "constraints_lifted",
+]
+
+
+def no_traceback(text: str) -> None:
+    assert "Traceback" not in text
+
+
+def test_run_writes_the_whole_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(["run", ISTANBUL, "-n", "300", "--jobs", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "P(agreed by horizon)" in printed and f"wrote {out}" in printed
+    assert {p.name for p in out.iterdir()} == FILES
+    assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(
+        f"{name}.{ext}" for name in PLOTS for ext in ("png", "svg")
+    )
+    for png in (out / "plots").glob("*.png"):
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    s = load_scenario(ISTANBUL)
+    items = pq.read_table(out / "items.parquet")
+    assert items.column_names == ["replication", "item", "agreed", "day", "round"]
+    assert items.num_rows == 300 * len(s.items)
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["replications"] == 300
+    assert [it["item"] for it in summary["items"]] == list(s.items)
+    for it in summary["items"]:
+        assert it["ci_low"] <= it["p"] <= it["ci_high"]
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["seed"] == s.simulation.seed and manifest["replications"] == 300
+    assert len(manifest["scenario_sha256"]) == 64
+    assert {"numpy", "simpy", "python", "negsim"} <= set(manifest["versions"])
+    as_run = load_scenario(out / "scenario.yaml")
+    assert as_run.simulation.replications == 300 and as_run.items == s.items
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_existing_folder_is_kept_without_force(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "precious.txt").write_text("keep me")
+    assert main(["run", ISTANBUL, "-n", "50", "--jobs", "1", "--out", str(out), "--no-plots"]) == 2
+    err = capsys.readouterr().err
+    assert "already exists" in err and "--force" in err
+    assert (out / "precious.txt").read_text() == "keep me"
+    assert main(["run", ISTANBUL, "-n", "50", "--jobs", "1", "--out", str(out), "--no-plots", "--force"]) == 0
+    assert not (out / "precious.txt").exists() and (out / "summary.json").exists()
+
+
+def test_plot_redraws_from_a_saved_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    assert main(["run", ISTANBUL, "-n", "200", "--jobs", "1", "--out", str(out), "--no-plots"]) == 0
+    assert not (out / "plots").exists()
+    assert main(["plot", str(out)]) == 0
+    assert len(list((out / "plots").glob("*.png"))) == 6
+    assert main(["plot", str(tmp_path / "nothing")]) == 2
+    assert "no such result folder" in capsys.readouterr().err
+
+
+def test_trace_tells_a_dated_timeline(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["trace", ISTANBUL, "--replication", "2"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    assert lines[0].startswith("Russia")
+    assert any(" round " in line and "held; agenda:" in line for line in lines)
+    assert any("horizon" in line and "agreed:" in line for line in lines)
+    dates = [line[:10] for line in lines[3:] if line[:4].isdigit()]
+    assert dates == sorted(dates) and dates[0] == "2025-04-10"
+
+
+def test_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", *map(str, sorted(SCENARIOS.glob("*.yaml")))]) == 0
+    assert ": ok (" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(Path(ISTANBUL).read_text().replace("requires: [staffing]", "requires: [stafing]"))
+    assert main(["validate", ISTANBUL, str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "unknown item 'stafing' (did you mean 'staffing'?)" in err
+    no_traceback(err)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["run", "missing.yaml"], "missing.yaml: no such file"),
+        (["run", ISTANBUL, "-n", "0"], "must be at least 1"),
+        (["run", ISTANBUL, "-n", "many"], "'many' is not a whole number"),
+        (["run", ISTANBUL, "--precision", "2"], "must be between 0 and 0.5"),
+        (["run", ISTANBUL, "--seed", "-4"], "between 0 and 2**64 - 1"),
+        (["trace", ISTANBUL, "--replication", "x"], "not a whole number"),
+        (["frobnicate"], "invalid choice"),
+        (["run"], "the following arguments are required: FILE"),
+        (["plot", ISTANBUL], "no such result folder"),
+    ],
+)
+def test_user_mistakes_exit_2_with_one_message(
+    argv: list[str], expected: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err
+    assert len(err.strip().splitlines()) == 1
+    no_traceback(err)
+
+
+def test_precision_adds_replications_until_narrow(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "run"
+    args = ["run", ISTANBUL, "-n", "500", "--precision", "0.02", "--jobs", "1", "--out", str(out), "--no-plots"]
+    assert main(args) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    n = summary["replications"]
+    assert n > 500
+    for it in summary["items"]:
+        assert it["ci_high"] - it["p"] <= 0.02 and it["p"] - it["ci_low"] <= 0.02
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["precision"]["reached"] is True and manifest["replications"] == n
+    assert "precision: +/-0.02 reached" in capsys.readouterr().out
+    capped = tmp_path / "capped"
+    assert main([*args[:-3], "--out", str(capped), "--no-plots", "--max-replications", "600"]) == 0
+    assert json.loads((capped / "summary.json").read_text())["replications"] == 600
+    assert "NOT reached" in capsys.readouterr().out
+
+
+def test_help_and_module_entry_point() -> None:
+    done = subprocess.run([sys.executable, "-m", "sim", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 0 and "validate" in done.stdout and "sweep" not in done.stderr
+    done = subprocess.run([sys.executable, "-m", "sim", "run", "nope.yaml"], capture_output=True, text=True)
+    assert done.returncode == 2 and done.stderr.strip() == "nope.yaml: no such file"
