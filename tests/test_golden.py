@@ -1,0 +1,61 @@
+"""Tier 2: seeded golden runs. A change here means the random streams or the rules changed.
+
+Regenerate (only for a deliberate change, in a commit of its own) with
+``NEGSIM_REGENERATE_GOLDEN=1 python -m pytest tests/test_golden.py``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import fields
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.checks import load_scenario
+from sim.plan import compile_plan
+from sim.records import Records, simulate
+from sim.trace import format_trace, trace
+from tests.conftest import SCENARIOS
+
+GOLDEN = Path(__file__).parent / "golden"
+N = 500
+
+
+def digest(rec: Records) -> str:
+    h = hashlib.sha256()
+    for f in fields(rec):
+        value = getattr(rec, f.name)
+        h.update(f.name.encode())
+        h.update(np.ascontiguousarray(value).tobytes() if isinstance(value, np.ndarray) else str(value).encode())
+    return h.hexdigest()
+
+
+def observe(path: Path) -> dict[str, object]:
+    s = load_scenario(path)
+    rec = simulate(compile_plan(s), 0, N)
+    lines, state = trace(s, 1)
+    return {
+        "replications": N,
+        "agreed": dict(zip(s.items, rec.item_agreed.sum(axis=0).tolist(), strict=True)),
+        "rounds_held": int(rec.rounds_held.sum()),
+        "breakdowns": int(rec.breakdown.sum()),
+        "lifted": dict(zip(s.constraints, rec.constraint_lifted.sum(axis=0).tolist(), strict=True)),
+        "events": dict(zip(s.events, rec.event_count.sum(axis=0).tolist(), strict=True)),
+        "records_sha256": digest(rec),
+        "trace_1": format_trace(s, 1, lines, state).splitlines(),
+    }
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+def test_golden_run(path: Path) -> None:
+    golden = GOLDEN / f"{path.stem}.json"
+    seen = observe(path)
+    if os.environ.get("NEGSIM_REGENERATE_GOLDEN"):
+        golden.write_text(json.dumps(seen, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    expected = json.loads(golden.read_text(encoding="utf-8"))
+    for key in ("agreed", "rounds_held", "breakdowns", "lifted", "events", "trace_1", "records_sha256"):
+        assert seen[key] == expected[key], key
