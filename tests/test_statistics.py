@@ -98,7 +98,7 @@ def test_equal_priority_keeps_file_order_under_capacity() -> None:
 
 
 def test_trust_shifts_the_logit_of_p() -> None:
-    p, w, t0 = 0.2, 2.0, 0.5
+    p, w, t0 = 0.2, 2.0, 1.5  # p_eff = 0.834: a slope 10% off would be 9 standard errors away
     s = make(calendar={"horizon": 1}, items={"a": {"p": p}}, trust={"initial": t0, "weight": w})
     rec = run(s, N)
     exact = float(special.expit(special.logit(p) + w * t0))
