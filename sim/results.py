@@ -77,21 +77,23 @@ class Results:
 # ------------------------------------------------------------------ parquet
 
 
-def _tables(s: Scenario, rec: Records) -> dict[str, Any]:
+def _long(names: tuple[str, ...], reps: np.ndarray) -> tuple[Any, Any]:
+    """Replication and name columns of a long table: every name for every replication."""
     import pyarrow as pa
 
-    n = rec.n
-    reps = np.arange(rec.start, rec.start + n, dtype=np.int64)
+    k = len(names)
+    codes = pa.array(np.tile(np.arange(k, dtype=np.int32), reps.size))
+    return pa.array(np.repeat(reps, k)), pa.DictionaryArray.from_arrays(codes, pa.array(list(names), pa.string()))
 
-    def long(names: tuple[str, ...], label: str) -> tuple[pa.Array, pa.Array]:
-        k = len(names)
-        codes = pa.array(np.tile(np.arange(k, dtype=np.int32), n))
-        return pa.array(np.repeat(reps, k)), pa.DictionaryArray.from_arrays(codes, pa.array(list(names), pa.string()))
 
-    items = tuple(s.items)
-    rep_col, item_col = long(items, "item")
+def items_table(s: Scenario, rec: Records) -> Any:
+    """replication, item, agreed, day, round: one row per replication and item."""
+    import pyarrow as pa
+
+    reps = np.arange(rec.start, rec.start + rec.n, dtype=np.int64)
+    rep_col, item_col = _long(tuple(s.items), reps)
     agreed = rec.item_agreed.ravel()
-    items_t = pa.table(
+    return pa.table(
         {
             "replication": rep_col,
             "item": item_col,
@@ -100,8 +102,13 @@ def _tables(s: Scenario, rec: Records) -> dict[str, Any]:
             "round": pa.array(rec.item_round.ravel(), mask=~agreed),
         }
     )
-    cons = tuple(s.constraints)
-    rep_c, con_col = long(cons, "constraint")
+
+
+def _tables(s: Scenario, rec: Records) -> dict[str, Any]:
+    import pyarrow as pa
+
+    reps = np.arange(rec.start, rec.start + rec.n, dtype=np.int64)
+    rep_c, con_col = _long(tuple(s.constraints), reps)
     lifted = rec.constraint_lifted.ravel()
     cons_t = pa.table(
         {
@@ -124,7 +131,7 @@ def _tables(s: Scenario, rec: Records) -> dict[str, Any]:
     }
     for e, name in enumerate(s.events):
         cols[f"events.{name}"] = pa.array(rec.event_count[:, e])
-    return {"items": items_t, "constraints": cons_t, "replications": pa.table(cols)}
+    return {"items": items_table(s, rec), "constraints": cons_t, "replications": pa.table(cols)}
 
 
 def write_parquet(s: Scenario, rec: Records, folder: Path) -> None:
