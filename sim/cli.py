@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from sim.errors import UserError
+from sim.errors import Interrupted, UserError
 
 PROG = "negsim"
 
@@ -101,8 +101,34 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--replication", type=_index, default=0, metavar="I", help="which replication (default 0)")
     t.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
 
-    pl = sub.add_parser("plot", help="draw the figures again from a result folder")
+    pl = sub.add_parser("plot", help="draw the figures again from a result or sweep folder")
     pl.add_argument("folder", metavar="RESULT_DIR")
+    pl.add_argument("--metric", help="for a sweep: p_agreed (default), median_day, or p_by:YYYY-MM-DD")
+
+    w = sub.add_parser("sweep", help="run a scenario over a range of parameter values")
+    w.add_argument("file", metavar="FILE")
+    w.add_argument(
+        "--set",
+        dest="sets",
+        action="append",
+        default=[],
+        metavar="PATH=VALUES",
+        help="a dotted path to a number and its values: 0.1,0.2,0.4 or FROM:TO:POINTS (repeatable)",
+    )
+    w.add_argument("--sweep", metavar="STUDY", help="a sweep file (YAML) with parameters, design, samples")
+    w.add_argument("--design", choices=["grid", "lhs", "oat"], help="grid (default), lhs or oat")
+    w.add_argument("--samples", type=_positive_int, metavar="K", help="points of a Latin hypercube (--design lhs)")
+    w.add_argument("-n", "--replications", type=_positive_int, help="replications per point")
+    w.add_argument("--seed", type=_seed)
+    w.add_argument("--jobs", type=_positive_int, help="local worker processes, or LocalCluster workers")
+    w.add_argument("--executor", choices=["local", "dask"], default="local")
+    w.add_argument("--address", metavar="tcp://HOST:8786", help="a Dask scheduler (default: a LocalCluster)")
+    w.add_argument("--out", metavar="DIR", help="sweep folder (default: results/<name>/sweep-<time stamp>)")
+    w.add_argument("--resume", action="store_true", help="continue an interrupted sweep in --out DIR")
+    w.add_argument("--force", action="store_true", help="replace an existing folder")
+    w.add_argument("--metric", help="also plot: median_day, or p_by:YYYY-MM-DD")
+    w.add_argument("--no-plots", action="store_true")
+    w.add_argument("--quiet", action="store_true")
     return p
 
 
@@ -236,18 +262,112 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from sim.plots import draw_all
-    from sim.results import load, staged_folder
+    from sim.results import staged_folder
 
-    results = load(args.folder)
-    target = Path(args.folder) / "plots"
-    with staged_folder(target, force=True) as tmp:
-        files = draw_all(results, tmp)
+    folder = Path(args.folder)
+    target = folder / "plots"
+    if (folder / "sweep.yaml").is_file():
+        from sim.plots.sweep import draw_sweep
+        from sim.sweeprun import load_sweep
+
+        sweep = load_sweep(folder)
+        with staged_folder(target, force=True) as tmp:
+            files = draw_sweep(sweep, tmp, args.metric)
+    else:
+        from sim.plots import draw_all
+        from sim.results import load
+
+        results = load(folder)
+        with staged_folder(target, force=True) as tmp:
+            files = draw_all(results, tmp)
     print(f"drew {len(files)} files in {target}")
     return 0
 
 
-COMMANDS = {"validate": cmd_validate, "run": cmd_run, "trace": cmd_trace, "plot": cmd_plot}
+class _SweepBar:
+    """Replications and points done, on a terminal only."""
+
+    def __init__(self, points: int, reps: int) -> None:
+        self.bar = None
+        self.points, self.done = points, 0
+        if sys.stderr.isatty():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=points * reps, unit="rep", unit_scale=True, file=sys.stderr, leave=False)
+
+    def __call__(self, reps: int, points: int) -> None:
+        self.done += points
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"points {self.done}/{self.points}", refresh=False)
+            self.bar.update(reps)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from sim import montecarlo
+    from sim.executors import make_executor
+    from sim.sweep import make_spec
+    from sim.sweeprun import sweep
+
+    if args.resume and not args.out:
+        raise UserError("--resume needs --out DIR, the folder of the sweep to continue")
+    spec = make_spec(
+        args.file,
+        args.sets,
+        sweep_file=args.sweep,
+        design=args.design,
+        samples=args.samples,
+        replications=args.replications,
+        seed=args.seed,
+    )
+    if args.metric:
+        from sim.plots.sweep import parse_metric
+
+        parse_metric(args.metric, spec.base.calendar.start)
+        spec = type(spec)(**{**spec.__dict__, "metric": args.metric})
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    out = Path(args.out) if args.out else Path("results") / spec.base.name / f"sweep-{stamp}"
+    jobs = args.jobs or montecarlo.default_jobs()
+    n = spec.base.simulation.replications
+    bar = _SweepBar(len(spec.points), n)
+    try:
+        with make_executor(args.executor, jobs, args.address) as executor:
+            outcome = sweep(
+                spec,
+                out,
+                executor,
+                resume=args.resume,
+                force=args.force,
+                plots=not args.no_plots,
+                argv=[PROG, *sys.argv[1:]],
+                progress=bar,
+            )
+    finally:
+        bar.close()
+    if not args.quiet:
+        total = outcome.points * n
+        busy = outcome.simulate_seconds / max(outcome.wall_seconds * executor.workers, 1e-9)
+        print(
+            f"{outcome.points} points ({outcome.failed} failed) x {n:,} replications = {total:,} in "
+            f"{outcome.wall_seconds:.1f} s on {executor.workers} {args.executor} worker(s); "
+            f"simulating {busy:.0%} of the workers' time"
+        )
+    print(f"wrote {out}")
+    if outcome.failed:
+        print(
+            f"{PROG}: {outcome.failed} of {outcome.points} points failed; their errors are in the 'status' "
+            f"column of {out / 'points.csv'}",
+            file=sys.stderr,
+        )
+    return 0 if not outcome.failed else 1
+
+
+COMMANDS = {"validate": cmd_validate, "run": cmd_run, "trace": cmd_trace, "plot": cmd_plot, "sweep": cmd_sweep}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -275,6 +395,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted; no result folder was written", file=sys.stderr)
+        return 130
+    except Interrupted as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0

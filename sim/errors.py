@@ -38,3 +38,7 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     """Return `` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
     close = difflib.get_close_matches(str(name), sorted(candidates), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+class Interrupted(Exception):
+    """Ctrl-C during a long run: the message says what was kept; the exit code is 130."""

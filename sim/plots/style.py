@@ -80,9 +80,13 @@ def date_axis(ax: Any, start: dt.date, horizon: float) -> None:
 
 def title(fig: Figure, main: str, caption: str = "") -> None:
     """A bold title above, and a small grey caption below saying how to read the figure."""
-    fig.suptitle(main, fontsize=13, fontweight="bold")
+    import textwrap
+
+    width = int(fig.get_figwidth() * 8.5)
+    fig.suptitle("\n".join(textwrap.wrap(main, width)) or main, fontsize=13, fontweight="bold")
     if caption:
-        fig.supxlabel(caption, fontsize=9, color="0.35")
+        lines = textwrap.wrap(caption, int(fig.get_figwidth() * 15))
+        fig.supxlabel("\n".join(lines), fontsize=9, color="0.35")
 
 
 def save(fig: Figure, folder: Path, name: str) -> list[Path]:

@@ -1,0 +1,312 @@
+"""Sweeps: closed forms across points, common random numbers, executors, resume, bad input."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from sim.cli import main
+from sim.errors import UserError
+from sim.sweep import make_spec, parse_values
+from tests.conftest import ROOT, SCENARIOS, assert_proportion
+
+ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
+
+
+def scenario_file(tmp_path: Path, text: str | None = None) -> str:
+    path = tmp_path / "two.yaml"
+    path.write_text(
+        text
+        or (
+            "schema: 1\nname: two\ncalendar: {start: 2025-01-01, horizon: 30}\n"
+            "simulation: {replications: 4000, seed: 99}\n"
+            "rounds: {interval: 10}\n"  # rounds at 0, 10, 20, 30: four rounds
+            "items:\n  a: {p: 0.3}\n  b: {p: 0.6}\n"
+        )
+    )
+    return str(path)
+
+
+def data_files(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and p.name != "manifest.json"
+    }
+
+
+def test_values_lists_and_ranges() -> None:
+    assert parse_values("0.1,0.2,0.4") == (0.1, 0.2, 0.4)
+    assert parse_values("0.1:0.5:5") == pytest.approx((0.1, 0.2, 0.3, 0.4, 0.5))
+    for bad in ("", "0.1:0.5", "a,b", "0:1:1", "0:1:x", "nan"):
+        with pytest.raises(UserError):
+            parse_values(bad)
+
+
+def test_one_item_over_p_matches_the_closed_form(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    assert (
+        main(
+            [
+                "sweep",
+                scenario_file(tmp_path),
+                "--set",
+                "items.a.p=0.1:0.9:5",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    points = pq.read_table(out / "points.parquet").to_pydict()
+    rows = [i for i, item in enumerate(points["item"]) if item == "a"]
+    assert len(rows) == 5
+    previous = -1.0
+    for i in rows:
+        p = points["items.a.p"][i]
+        k = round(points["p_agreed"][i] * 4000)
+        assert_proportion(k, 4000, 1 - (1 - p) ** 4, f"p={p}")
+        assert points["ci_low"][i] <= points["p_agreed"][i] <= points["ci_high"][i]
+        assert points["p_agreed"][i] >= previous  # monotone: common random numbers
+        previous = points["p_agreed"][i]
+    assert set(points["status"]) == {"ok"}
+    assert (out / "points.csv").read_text().splitlines()[0] == (
+        "point,items.a.p,item,p_agreed,ci_low,ci_high,median_day,status"
+    )
+    assert not (out / "parts").exists()
+    assert len(list((out / "plots").glob("*.png"))) == 1
+
+
+def test_common_random_numbers_across_points(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    assert (
+        main(
+            [
+                "sweep",
+                scenario_file(tmp_path),
+                "--set",
+                "items.a.p=0.1,0.3,0.7",
+                "--jobs",
+                "1",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    items = pq.read_table(out / "items.parquet").to_pandas()
+    b = items[items["item"] == "b"].pivot(index="replication", columns="point", values="day")
+    assert b.shape == (4000, 3)
+    assert all(b[0].equals(b[k]) for k in (1, 2))  # b cannot be influenced: identical outcomes
+    a = items[items["item"] == "a"].pivot(index="replication", columns="point", values="day").fillna(np.inf)
+    assert (a[1] <= a[0]).all() and (a[2] <= a[1]).all()  # replication by replication, never later
+
+
+def test_designs(tmp_path: Path) -> None:
+    f = scenario_file(tmp_path)
+    oat = make_spec(f, ["items.a.p=0.1,0.3,0.5", "items.b.p=0.2,0.6"], design="oat")
+    assert [p.values for p in oat.points] == [
+        {"items.a.p": 0.3, "items.b.p": 0.6},
+        {"items.a.p": 0.1, "items.b.p": 0.6},
+        {"items.a.p": 0.5, "items.b.p": 0.6},
+        {"items.a.p": 0.3, "items.b.p": 0.2},
+    ]
+    lhs = make_spec(f, ["items.a.p=0.1:0.5:2", "rounds.capacity=1,2"], design="lhs", samples=20)
+    a = np.array([p.values["items.a.p"] for p in lhs.points])
+    assert len(lhs.points) == 20 and a.min() >= 0.1 and a.max() <= 0.5
+    assert np.histogram(a, bins=20, range=(0.1, 0.5))[0].tolist() == [1] * 20  # one per stratum
+    assert {p.scenario.rounds.capacity for p in lhs.points} <= {1, 2}
+    again = make_spec(f, ["items.a.p=0.1:0.5:2", "rounds.capacity=1,2"], design="lhs", samples=20)
+    assert [p.values for p in again.points] == [p.values for p in lhs.points]
+    grid = make_spec(f, ["items.a.p=0.1,0.2", "items.b.p=0.5,0.6,0.7"])
+    assert len(grid.points) == 6 and grid.points[1].values == {"items.a.p": 0.1, "items.b.p": 0.6}
+
+
+def test_sweep_file(tmp_path: Path) -> None:
+    study = tmp_path / "study.yaml"
+    study.write_text("design: oat\nreplications: 100\nparameters:\n  items.a.p: 0.1:0.5:3\n  items.b.p: [0.2, 0.9]\n")
+    spec = make_spec(scenario_file(tmp_path), [], sweep_file=str(study))
+    assert spec.design == "oat" and spec.base.simulation.replications == 100 and len(spec.points) == 5
+    study.write_text("design: oat\nparameters:\n  items.a.p: 0.1:0.5:3\nsampels: 3\n")
+    with pytest.raises(UserError) as exc:
+        make_spec(scenario_file(tmp_path), [], sweep_file=str(study))
+    assert f"{study}:4: sampels: unknown field 'sampels'" in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    ("sets", "expected"),
+    [
+        (
+            ["items.flight.p=0.1,0.2"],
+            "--set items.flight.p: not a number in the scenario; nearest valid paths: items.flights.p",
+        ),
+        (["items.flights.p=0.5,1.2"], "point 1 (items.flights.p=1.2): items.flights.p: must be <= 1.0, not 1.2"),
+        (["rounds.interval.mode=20,200"], "point 1 (rounds.interval.mode=200): rounds.interval: mode (200)"),
+        (["items.flights.p"], "expected PATH=VALUES"),
+        (["items.flights.p=0.1:x:3"], "'x' is not a number"),
+        ([], "nothing to sweep"),
+    ],
+)
+def test_bad_sweeps_exit_2_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sets: list[str], expected: str
+) -> None:
+    out = tmp_path / "sw"
+    argv = ["sweep", ISTANBUL, "--out", str(out)]
+    for s in sets:
+        argv += ["--set", s]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_a_failing_point_is_recorded_and_the_rest_go_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sim.executors as ex
+
+    real = ex.simulate_task
+
+    def flaky(plan, start, stop):  # type: ignore[no-untyped-def]
+        if plan.item_p[0] == 0.2:
+            raise MemoryError("out of memory at this point")
+        return real(plan, start, stop)
+
+    monkeypatch.setattr(ex, "simulate_task", flaky)
+    out = tmp_path / "sw"
+    assert (
+        main(
+            [
+                "sweep",
+                scenario_file(tmp_path),
+                "--set",
+                "items.a.p=0.1,0.2,0.3",
+                "--jobs",
+                "1",
+                "-n",
+                "500",
+                "--out",
+                str(out),
+                "--quiet",
+            ]
+        )
+        == 1
+    )
+    points = pq.read_table(out / "points.parquet").to_pydict()
+    status = dict(zip(zip(points["point"], points["item"], strict=True), points["status"], strict=True))
+    assert status[(1, "a")] == "error: MemoryError: out of memory at this point"
+    assert status[(0, "a")] == status[(2, "b")] == "ok"
+    assert "1 of 3 points failed" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_gives_the_same_files_as_local_processes(tmp_path: Path) -> None:
+    pytest.importorskip("dask.distributed")
+    f = scenario_file(tmp_path)
+    args = ["sweep", f, "--set", "items.a.p=0.2,0.5", "--set", "items.b.p=0.3,0.6", "-n", "2500", "--quiet"]
+    assert main([*args, "--jobs", "2", "--out", str(tmp_path / "local")]) == 0
+    assert main([*args, "--jobs", "1", "--out", str(tmp_path / "one")]) == 0
+    assert main([*args, "--jobs", "2", "--executor", "dask", "--out", str(tmp_path / "dask")]) == 0
+    local = data_files(tmp_path / "local")
+    assert local == data_files(tmp_path / "dask") == data_files(tmp_path / "one")
+    assert "plots/sweep_heatmaps_p_agreed.png" in local
+
+
+def _sweep_command(out: Path, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "sim",
+        "sweep",
+        ISTANBUL,
+        "--set",
+        "trust.weight=0:2:8",
+        "-n",
+        "2000",
+        "--jobs",
+        "1",
+        "--no-plots",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def _wait_for_parts(out: Path, proc: subprocess.Popen[bytes], count: int) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline and proc.poll() is None:
+        if len(list((out / "parts").glob("point-*.parquet"))) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the sweep did not get far enough")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["kill", "interrupt"])
+def test_resume_after_a_killed_sweep_gives_identical_files(tmp_path: Path, how: str) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    whole = tmp_path / "whole"
+    subprocess.run(_sweep_command(whole), check=True, env=env, capture_output=True)
+    out = tmp_path / "broken"
+    proc = subprocess.Popen(_sweep_command(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    _wait_for_parts(out, proc, 3)
+    proc.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    if how == "interrupt":
+        assert proc.returncode == 130
+        assert b"are finished and kept in" in err and b"--resume" in err and b"Traceback" not in err
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    kept = len(list((out / "parts").glob("point-*.parquet")))
+    assert 3 <= kept < 8
+    assert not (out / "points.parquet").exists()
+    for part in (out / "parts").glob("point-*.parquet"):
+        pq.read_table(part)  # every kept part is complete
+    done = subprocess.run(_sweep_command(out, "--resume"), env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert data_files(out) == data_files(whole)
+    assert yaml.safe_load((out / "sweep.yaml").read_text())["points"][7]["trust.weight"] == 2.0
+
+
+def test_resume_refuses_another_sweep(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    f = scenario_file(tmp_path)
+    out = tmp_path / "sw"
+    assert (
+        main(
+            [
+                "sweep",
+                f,
+                "--set",
+                "items.a.p=0.1,0.2",
+                "--jobs",
+                "1",
+                "-n",
+                "100",
+                "--out",
+                str(out),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(["sweep", f, "--set", "items.a.p=0.1,0.3", "--jobs", "1", "-n", "100", "--out", str(out), "--resume"]) == 2
+    )
+    assert "holds a different sweep" in capsys.readouterr().err
+    assert main(["sweep", f, "--set", "items.a.p=0.1,0.3", "--jobs", "1", "-n", "100", "--out", str(out)]) == 2
+    assert "--force" in capsys.readouterr().err
