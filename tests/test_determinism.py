@@ -22,6 +22,7 @@ def files(folder: Path) -> dict[str, bytes]:
     }
 
 
+@pytest.mark.slow
 def test_result_files_are_identical_for_any_number_of_jobs(tmp_path: Path) -> None:
     outs = {}
     for jobs in (1, 2, 4):
