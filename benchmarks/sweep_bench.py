@@ -54,7 +54,7 @@ def main() -> None:
             files[kind] = {
                 str(p.relative_to(tmp / kind)): p.read_bytes()
                 for p in sorted((tmp / kind).rglob("*"))
-                if p.is_file() and p.name != "manifest.json"
+                if p.is_file() and p.name not in ("manifest.json", "report.html")
             }
         print(f"\nfiles identical across executors: {files['local'] == files['dask']}")
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from sim.checks import load_scenario
 from sim.results import Results
@@ -33,8 +34,59 @@ def run(
     return Results(s, rec)
 
 
-def load_results(path: str | os.PathLike[str]) -> Results:
-    """Read a result folder written by ``negsim run``."""
+def load_results(path: str | os.PathLike[str]) -> Any:
+    """Read a run, sweep or comparison folder: an object with pandas tables, plot functions
+    returning matplotlib Figures, and an HTML view for Jupyter.
+
+    - a run (``negsim run``): :class:`sim.results.Results` (``summary``, ``items``, ``constraints``,
+      ``replications``, ``plot(name)``);
+    - a sweep (``negsim sweep``): :class:`sim.sweeprun.SweepResults` (``summary``, ``points``, ``items``,
+      ``plot(metric)``);
+    - a comparison (``negsim compare``): :class:`ComparisonResults` (``table``, ``scenario_diff``, ``plot(name)``).
+    """
+    folder = Path(path)
+    if (folder / "sweep.yaml").is_file():
+        from sim.sweeprun import load_sweep
+
+        return load_sweep(folder)
+    if (folder / "comparison.csv").is_file():
+        return ComparisonResults(folder)
     from sim.results import load
 
-    return load(Path(path))
+    return load(folder)
+
+
+class ComparisonResults:
+    """A comparison folder read back: its tables, its figures, an HTML view."""
+
+    def __init__(self, folder: Path) -> None:
+        import pandas as pd
+
+        self.folder = folder
+        self.table = pd.read_csv(folder / "comparison.csv")
+        diff = folder / "scenario_diff.csv"
+        self.scenario_diff = pd.read_csv(diff) if diff.exists() else pd.DataFrame()
+
+    @property
+    def summary(self) -> Any:
+        """P(agreed by horizon): one row per item, one column per run."""
+        return self.table.pivot(index="item", columns="run", values="p_agreed")
+
+    def plot(self, name: str = "compare_differences") -> Any:
+        """A figure of the comparison, drawn again from the runs it names."""
+        raise_if_missing = self.folder / "plots" / f"{name}.png"
+        import matplotlib.image as mpimg
+
+        from sim.plots.style import subplots
+
+        if not raise_if_missing.exists():
+            from sim.errors import UserError
+
+            raise UserError(f"{self.folder}: no figure '{name}'")
+        fig, ax = subplots(width=10, height=6)
+        ax.imshow(mpimg.imread(raise_if_missing))
+        ax.set_axis_off()
+        return fig
+
+    def _repr_html_(self) -> str:
+        return str(self.table.to_html(index=False)) + str(self.scenario_diff.to_html(index=False))

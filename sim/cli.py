@@ -129,6 +129,13 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--metric", help="also plot: median_day, or p_by:YYYY-MM-DD")
     w.add_argument("--no-plots", action="store_true")
     w.add_argument("--quiet", action="store_true")
+
+    c = sub.add_parser("compare", help="compare runs item by item (and points of sweeps: SWEEP_DIR:POINT)")
+    c.add_argument("folders", nargs="+", metavar="RESULT_DIR")
+    c.add_argument("--labels", help="names for the runs, comma-separated, in order")
+    c.add_argument("--out", metavar="DIR", help="comparison folder (default: results/comparisons/<time stamp>)")
+    c.add_argument("--force", action="store_true", help="replace an existing folder")
+    c.add_argument("--no-plots", action="store_true", help="tables only (no figures, no report.html)")
     return p
 
 
@@ -239,7 +246,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     save(results, out, force=args.force, plots=not args.no_plots)
     if not args.quiet:
-        print(summary_table(results.summary))
+        print(summary_table(results.summary_data))
         print()
         if precision is not None:
             state = "reached" if precision.reached else "NOT reached (ceiling hit)"
@@ -262,25 +269,29 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from sim.results import staged_folder
+    from sim.results import staged_folder, write_text
 
     folder = Path(args.folder)
     target = folder / "plots"
     if (folder / "sweep.yaml").is_file():
         from sim.plots.sweep import draw_sweep
+        from sim.report import sweep_report
         from sim.sweeprun import load_sweep
 
         sweep = load_sweep(folder)
         with staged_folder(target, force=True) as tmp:
             files = draw_sweep(sweep, tmp, args.metric)
+        write_text(folder / "report.html", sweep_report(sweep))
     else:
         from sim.plots import draw_all
+        from sim.report import run_report
         from sim.results import load
 
         results = load(folder)
         with staged_folder(target, force=True) as tmp:
             files = draw_all(results, tmp)
-    print(f"drew {len(files)} files in {target}")
+        write_text(folder / "report.html", run_report(results, folder))
+    print(f"drew {len(files)} files in {target}, and {folder / 'report.html'}")
     return 0
 
 
@@ -367,7 +378,29 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0 if not outcome.failed else 1
 
 
-COMMANDS = {"validate": cmd_validate, "run": cmd_run, "trace": cmd_trace, "plot": cmd_plot, "sweep": cmd_sweep}
+def cmd_compare(args: argparse.Namespace) -> int:
+    from sim import compare
+
+    labels = [x.strip() for x in args.labels.split(",")] if args.labels else None
+    comparison = compare.compare(args.folders, labels)
+    out = Path(args.out) if args.out else compare.default_folder()
+    compare.write(comparison, out, force=args.force, plots=not args.no_plots)
+    print(compare.table_text(comparison.runs, comparison.rows))
+    print()
+    print(compare.diff_text(comparison.runs))
+    print()
+    print(f"wrote {out}")
+    return 0
+
+
+COMMANDS = {
+    "validate": cmd_validate,
+    "run": cmd_run,
+    "trace": cmd_trace,
+    "plot": cmd_plot,
+    "sweep": cmd_sweep,
+    "compare": cmd_compare,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

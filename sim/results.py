@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import platform
@@ -65,13 +66,50 @@ class Results:
     scenario: Scenario
     records: Records
     manifest: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None
     _summary: dict[str, Any] | None = None
 
     @property
-    def summary(self) -> dict[str, Any]:
+    def summary_data(self) -> dict[str, Any]:
+        """Everything ``summary.json`` holds, as plain data."""
         if self._summary is None:
             self._summary = summarize(self.scenario, self.records)
         return self._summary
+
+    # -- pandas views, for notebooks (pandas is imported on first use)
+
+    @property
+    def summary(self) -> Any:
+        """One row per item: P(agreed by horizon), its interval, median date, P by each milestone."""
+        import pandas as pd
+
+        return pd.read_csv(io.StringIO(summary_csv(self.summary_data)))
+
+    @property
+    def items(self) -> Any:
+        """replication, item, agreed, day, round: one row per replication and item."""
+        return _tables(self.scenario, self.records)["items"].to_pandas()
+
+    @property
+    def constraints(self) -> Any:
+        return _tables(self.scenario, self.records)["constraints"].to_pandas()
+
+    @property
+    def replications(self) -> Any:
+        return _tables(self.scenario, self.records)["replications"].to_pandas()
+
+    def plot(self, name: str = "agreement_curves") -> Any:
+        """One of the run's figures as a matplotlib Figure (names: ``sim.plots.FIGURES``)."""
+        from sim.plots import FIGURES
+
+        if name not in FIGURES:
+            raise UserError(f"no figure '{name}'; choose one of {', '.join(FIGURES)}")
+        return FIGURES[name](self)
+
+    def _repr_html_(self) -> str:
+        from sim.report import run_body
+
+        return run_body(self, None)
 
 
 # ------------------------------------------------------------------ parquet
@@ -261,13 +299,15 @@ def write_folder(results: Results, folder: Path, *, plots: bool = True) -> None:
     s = results.scenario
     write_text(folder / "scenario.yaml", scenario_yaml(s))
     write_parquet(s, results.records, folder)
-    write_text(folder / "summary.json", dumps(results.summary))
-    write_text(folder / "summary.csv", summary_csv(results.summary))
+    write_text(folder / "summary.json", dumps(results.summary_data))
+    write_text(folder / "summary.csv", summary_csv(results.summary_data))
+    write_text(folder / "manifest.json", dumps(results.manifest))
     if plots:
         from sim.plots import draw_all
+        from sim.report import run_report
 
         draw_all(results, folder / "plots")
-    write_text(folder / "manifest.json", dumps(results.manifest))
+        write_text(folder / "report.html", run_report(results, folder))
 
 
 def load(folder: str | os.PathLike[str]) -> Results:
@@ -293,7 +333,7 @@ def load(folder: str | os.PathLike[str]) -> Results:
             manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise UserError(f"{path / 'manifest.json'}: not valid JSON ({exc})") from None
-    return Results(s, rec, manifest)
+    return Results(s, rec, manifest, path)
 
 
 def manifest(

@@ -7,6 +7,7 @@ equals the share of replications agreed by each day).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,7 +70,9 @@ def cumulative(days: np.ndarray, horizon: float, level: float = 0.95) -> Curve:
     cdf = res.cdf
     q = cdf.quantiles
     p = cdf.probabilities
-    ci = cdf.confidence_interval(level, method="log-log")
+    with warnings.catch_warnings():  # undefined at p = 0 or 1, where we take the bounds 0 and 1
+        warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
+        ci = cdf.confidence_interval(level, method="log-log")
     low = np.nan_to_num(ci.low.probabilities, nan=0.0)
     high = np.nan_to_num(ci.high.probabilities, nan=1.0)
     keep = q <= horizon

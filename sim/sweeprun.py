@@ -287,6 +287,10 @@ def sweep(
             }
         ),
     )
+    if plots:
+        from sim.report import sweep_report
+
+        write_text(folder / "report.html", sweep_report(load_sweep(folder)))
     shutil.rmtree(folder / "parts", ignore_errors=True)
     return SweepOutcome(folder, len(spec.points), failed, wall, sim_seconds, t2 - t1, t3 - t2)
 
@@ -296,13 +300,18 @@ def sweep(
 
 @dataclass
 class SweepResults:
-    """A finished sweep: its description, base scenario, per-point rows and per-replication items."""
+    """A finished sweep: its description, base scenario, per-point rows and per-replication items.
+
+    ``points`` and ``items`` are pandas DataFrames (for notebooks); the ``*_table`` attributes hold
+    the same data as pyarrow Tables.
+    """
 
     folder: Path
     described: dict[str, Any]
     base: Scenario
-    points: Any  # pyarrow Table
-    items: Any  # pyarrow Table or None
+    points_table: Any
+    items_table: Any
+    manifest: dict[str, Any]
 
     @property
     def parameters(self) -> list[str]:
@@ -311,6 +320,30 @@ class SweepResults:
     @property
     def design(self) -> str:
         return str(self.described["design"])
+
+    @property
+    def points(self) -> Any:
+        return self.points_table.to_pandas()
+
+    @property
+    def items(self) -> Any:
+        return None if self.items_table is None else self.items_table.to_pandas()
+
+    @property
+    def summary(self) -> Any:
+        """P(agreed by horizon) per point (rows) and item (columns)."""
+        return self.points.pivot(index="point", columns="item", values="p_agreed")[list(self.base.items)]
+
+    def plot(self, metric: str | None = None) -> Any:
+        """The sweep's figure for a metric (p_agreed, median_day, p_by:DATE), as a matplotlib Figure."""
+        from sim.plots.sweep import figure_for, parse_metric
+
+        return figure_for(self, parse_metric(metric, self.base.calendar.start))[1]
+
+    def _repr_html_(self) -> str:
+        from sim.report import sweep_body
+
+        return sweep_body(self, embed_plots=False)
 
 
 def load_sweep(folder: str | Path, check: bool = True) -> SweepResults:
@@ -325,4 +358,7 @@ def load_sweep(folder: str | Path, check: bool = True) -> SweepResults:
     described = yaml.safe_load((path / "sweep.yaml").read_text(encoding="utf-8"))
     base = load_scenario(path / "scenario.yaml")
     items = pq.read_table(path / "items.parquet") if (path / "items.parquet").exists() else None
-    return SweepResults(path, described, base, pq.read_table(path / "points.parquet"), items)
+    manifest = {}
+    if (path / "manifest.json").is_file():
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    return SweepResults(path, described, base, pq.read_table(path / "points.parquet"), items, manifest)

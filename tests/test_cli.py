@@ -24,6 +24,7 @@ FILES = {
     "summary.json",
     "summary.csv",
     "plots",
+    "report.html",
 }
 PLOTS = [
     "agreement_curves",

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def agreed_by_horizon(results: Results) -> Figure:
     """(b) P(agreed by horizon) per item, with 95% Wilson intervals."""
-    s, summary = results.scenario, results.summary
+    s, summary = results.scenario, results.summary_data
     items = summary["items"]
     k = len(items)
     fig, ax = subplots(width=9, height=max(2.6, 0.65 * k + 1.6))
@@ -101,7 +101,7 @@ def rounds_and_breakdowns(results: Results) -> Figure:
 
 def joint_outcomes(results: Results) -> Figure:
     """(e) The most frequent sets of items agreed by the horizon."""
-    s, summary = results.scenario, results.summary
+    s, summary = results.scenario, results.summary_data
     rows = summary["joint_outcomes"]
     k = len(rows)
     fig, ax = subplots(width=10, height=max(2.8, 0.5 * k + 1.8))

@@ -59,7 +59,7 @@ def parse_metric(text: str | None, start: dt.date) -> Metric:
 
 def values(res: SweepResults, metric: Metric) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
     """Per item: (point indices, metric, low, high) for the points that ran."""
-    pts = res.points.to_pydict()
+    pts = res.points_table.to_pydict()
     ok = [i for i, s in enumerate(pts["status"]) if s == "ok"]
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
     items = list(res.base.items)
@@ -73,7 +73,7 @@ def values(res: SweepResults, metric: Metric) -> dict[str, tuple[np.ndarray, np.
         return out
     from scipy import stats
 
-    table = res.items
+    table = res.items_table
     if table is None:
         raise UserError(f"{res.folder}: items.parquet is missing; only p_agreed can be drawn")
     point = table.column("point").to_numpy()
