@@ -1,0 +1,275 @@
+"""Comparisons: differences against closed forms, pairing, scenario diffs, reports, the notebook API."""
+
+from __future__ import annotations
+
+import base64
+import math
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim.api import load_results
+from sim.cli import main
+from sim.compare import compare, scenario_diff
+from tests.conftest import SCENARIOS, make
+
+N = 6000
+
+
+def one_item(tmp_path: Path, name: str, p: float, seed: int = 5, n: int = N) -> str:
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(
+        f"schema: 1\nname: {name}\ncalendar: {{start: 2025-01-01, horizon: 30}}\n"
+        f"simulation: {{replications: {n}, seed: {seed}}}\nrounds: {{interval: 10}}\n"
+        f"items:\n  a: {{p: {p}}}\n"
+    )
+    out = tmp_path / "runs" / name
+    assert main(["run", str(path), "--jobs", "1", "--out", str(out), "--no-plots", "--quiet"]) == 0
+    return str(out)
+
+
+def test_difference_matches_the_closed_form_and_pairing_narrows_it(tmp_path: Path) -> None:
+    low = one_item(tmp_path, "low", 0.2)
+    high = one_item(tmp_path, "high", 0.4)
+    other_seed = one_item(tmp_path, "high-other-seed", 0.4, seed=6)
+    exact = (1 - 0.6**4) - (1 - 0.8**4)  # four rounds: days 0, 10, 20, 30
+    c = compare([low, high, other_seed])
+    rows = {r["run"]: r for r in c.rows}
+    paired, unpaired = rows["high"], rows["high-other-seed"]
+    assert paired["paired"] and not unpaired["paired"]
+    for row in (paired, unpaired):
+        half = (row["diff_high"] - row["diff_low"]) / 2
+        assert row["diff_low"] <= row["diff"] <= row["diff_high"]
+        assert abs(row["diff"] - exact) < 4.5 * half / 1.96  # within 4.5 standard errors
+    # Under common random numbers, agreement at p = 0.2 implies agreement at p = 0.4 in the same replication,
+    # so the paired difference is a Bernoulli(d) variable: width 2 * 1.96 * sqrt(d (1 - d) / n), against
+    # 2 * 1.96 * sqrt((pa qa + pb qb) / n) for independent samples.
+    pa, pb = 1 - 0.8**4, 1 - 0.6**4
+    paired_w, unpaired_w = paired["diff_high"] - paired["diff_low"], unpaired["diff_high"] - unpaired["diff_low"]
+    assert paired_w == pytest.approx(2 * 1.96 * math.sqrt(exact * (1 - exact) / N), rel=0.1)
+    assert unpaired_w == pytest.approx(2 * 1.96 * math.sqrt((pa * (1 - pa) + pb * (1 - pb)) / N), rel=0.1)
+    assert paired_w < 0.85 * unpaired_w
+    # Under common random numbers a higher p never agrees later: every paired difference is >= 0.
+    assert c.runs[1].agreed[c.runs[0].agreed].all()
+
+
+def test_identical_scenarios_differ_by_exactly_zero(tmp_path: Path) -> None:
+    a = one_item(tmp_path, "a1", 0.3)
+    b = one_item(tmp_path, "a2", 0.3)
+    row = compare([a, b]).rows[1]
+    assert row["diff"] == row["diff_low"] == row["diff_high"] == 0.0 and row["paired"]
+
+
+def test_field_by_field_scenario_diff() -> None:
+    base = make(items={"a": {"p": 0.5}}, constraints={"c": {"lift": {"reviews": {"first": 10, "every": 30}, "p": 0.1}}})
+    other = make(
+        items={"a": {"p": 0.5, "requires": ["b"]}, "b": {"p": 0.2}},
+        constraints={"c": {"lift": {"reviews": {"first": 10, "every": 30}, "p": 0.4}}},
+    )
+    assert scenario_diff(base, other) == [
+        ("items.a.requires", "[]", "['b']"),
+        ("constraints.c.lift.p", "0.1", "0.4"),
+        ("items.b.p", "(absent)", "0.2"),
+        ("items.b.requires", "(absent)", "[]"),
+        ("items.b.constraints", "(absent)", "{}"),
+        ("items.b.after_rounds", "(absent)", "0"),
+        ("items.b.priority", "(absent)", "0"),
+        ("items.b.status", "(absent)", "open"),
+    ]
+
+
+def test_compare_command_writes_the_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = []
+    for name in ("istanbul-2025", "istanbul-2025-aviation-eased"):
+        out = tmp_path / name
+        assert (
+            main(["run", str(SCENARIOS / f"{name}.yaml"), "-n", "400", "--jobs", "1", "--out", str(out), "--quiet"])
+            == 0
+        )
+        runs.append(str(out))
+    out = tmp_path / "cmp"
+    assert main(["compare", *runs, "--labels", "base,eased", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "constraints.aviation.lift.on: (absent) -> 2025-09-18" in printed
+    assert "constraints.aviation.lift.p: 0.1 -> (absent)" in printed
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table.columns) == [
+        "run",
+        "item",
+        "p_agreed",
+        "ci_low",
+        "ci_high",
+        "diff",
+        "diff_low",
+        "diff_high",
+        "paired",
+    ]
+    assert (table[table.run == "base"]["diff"] == 0).all()
+    flights = table[(table.run == "eased") & (table.item == "flights")].iloc[0]
+    assert flights["diff"] > 0 and flights["paired"]
+    assert sorted(p.name for p in (out / "plots").glob("*.png")) == [
+        "compare_by_horizon.png",
+        "compare_curves.png",
+        "compare_differences.png",
+    ]
+    html = (out / "report.html").read_text()
+    assert "What differs between the scenarios" in html and "What pairing buys" in html
+    assert main(["compare", runs[0]]) == 2
+    assert main(["compare", runs[0], runs[1], "--labels", "x"]) == 2
+    assert main(["compare", runs[0], str(tmp_path / "missing")]) == 2
+    err = capsys.readouterr().err
+    assert "at least two" in err and "2 runs" in err and "no such result folder" in err
+
+
+def test_compare_points_of_a_sweep(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "schema: 1\nname: s\ncalendar: {start: 2025-01-01, horizon: 30}\n"
+        "simulation: {replications: 3000, seed: 3}\nrounds: {interval: 10}\nitems:\n  a: {p: 0.3}\n"
+    )
+    sw = tmp_path / "sw"
+    assert main(["sweep", str(scenario), "--set", "items.a.p=0.2,0.4", "--jobs", "1", "--out", str(sw), "--quiet"]) == 0
+    c = compare([f"{sw}:0", f"{sw}:1"])
+    assert c.runs[1].scenario.items["a"].p == 0.4
+    assert c.rows[1]["paired"] and c.rows[1]["diff"] > 0
+    assert scenario_diff(c.runs[0].scenario, c.runs[1].scenario) == [("items.a.p", "0.2", "0.4")]
+    assert main(["compare", f"{sw}:0", f"{sw}:7"]) == 2
+
+
+def _embedded_images(html: str) -> list[bytes]:
+    return [base64.b64decode(m) for m in re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', html)]
+
+
+def test_reports_are_self_contained(tmp_path: Path) -> None:
+    run = tmp_path / "run"
+    assert (
+        main(["run", str(SCENARIOS / "istanbul-2025.yaml"), "-n", "300", "--jobs", "1", "--out", str(run), "--quiet"])
+        == 0
+    )
+    html = (run / "report.html").read_text()
+    images = _embedded_images(html)
+    assert len(images) == len(list((run / "plots").glob("*.png"))) == 6
+    assert all(img[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
+    assert not re.search(r'(src|href)="(http|//)', html)  # nothing fetched from a network
+    assert "scenario.yaml" in html and "manifest.json" in html and "banking" in html
+    sw = tmp_path / "sw"
+    assert (
+        main(
+            [
+                "sweep",
+                str(SCENARIOS / "istanbul-2025.yaml"),
+                "--set",
+                "trust.weight=0,1",
+                "-n",
+                "200",
+                "--jobs",
+                "1",
+                "--out",
+                str(sw),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    html = (sw / "report.html").read_text()
+    assert len(_embedded_images(html)) == 1 and "trust.weight" in html
+
+
+@pytest.mark.slow
+def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("Chromium is not installed")
+    run = tmp_path / "run"
+    assert (
+        main(["run", str(SCENARIOS / "istanbul-2025.yaml"), "-n", "300", "--jobs", "1", "--out", str(run), "--quiet"])
+        == 0
+    )
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    done = subprocess.run(
+        [browser, *flags, "--dump-dom", (run / "report.html").as_uri()], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0
+    assert done.stdout.count("<img") == 6 and "Chance of agreement" in done.stdout
+    shot = tmp_path / "shot.png"
+    subprocess.run(
+        [browser, *flags, f"--screenshot={shot}", "--window-size=1200,3000", (run / "report.html").as_uri()],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
+    assert shot.stat().st_size > 50_000
+
+
+def test_notebook_api(tmp_path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    run = tmp_path / "run"
+    assert (
+        main(
+            [
+                "run",
+                str(SCENARIOS / "istanbul-2025.yaml"),
+                "-n",
+                "300",
+                "--jobs",
+                "1",
+                "--out",
+                str(run),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    res = load_results(run)
+    assert list(res.summary["item"]) == ["banking", "staffing", "property_roadmap", "flights", "property_access"]
+    assert len(res.items) == 300 * 5 and set(res.items.columns) == {"replication", "item", "agreed", "day", "round"}
+    assert len(res.replications) == 300 and len(res.constraints) == 600
+    assert isinstance(res.plot("agreement_curves"), Figure)
+    assert "<table>" in res._repr_html_()
+    sw = tmp_path / "sw"
+    assert (
+        main(
+            [
+                "sweep",
+                str(SCENARIOS / "istanbul-2025.yaml"),
+                "--set",
+                "trust.weight=0,1",
+                "-n",
+                "200",
+                "--jobs",
+                "1",
+                "--out",
+                str(sw),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    sweep = load_results(sw)
+    assert sweep.summary.shape == (2, 5) and len(sweep.points) == 10 and len(sweep.items) == 2 * 200 * 5
+    assert isinstance(sweep.plot(), Figure) and isinstance(sweep.plot("median_day"), Figure)
+    assert "trust.weight" in sweep._repr_html_()
+    cmp = tmp_path / "cmp"
+    assert main(["compare", str(run), f"{sw}:1", "--out", str(cmp)]) == 0
+    comparison = load_results(cmp)
+    assert comparison.summary.shape == (5, 2)
+    assert isinstance(comparison.plot(), Figure)
+    assert not math.isnan(comparison.table["diff"].iloc[-1])
+    assert "<table" in comparison._repr_html_()
