@@ -8,16 +8,13 @@ its destination and renamed into place, so a crash leaves either nothing or a co
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import hashlib
 import io
 import json
 import os
 import platform
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +23,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from sim.atomic import staged_folder, write_text
 from sim.errors import UserError
 from sim.loading import to_plain
 from sim.records import Records
@@ -223,19 +221,6 @@ def read_records(s: Scenario, folder: Path) -> Records:
 # ------------------------------------------------------------------ the folder
 
 
-def write_text(path: Path, text: str) -> None:
-    """Write a file under a temporary name, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
 def dumps(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
@@ -250,33 +235,6 @@ def default_folder(s: Scenario, root: str | os.PathLike[str] = "results") -> Pat
         out = base / f"{stamp}-{i}"
         i += 1
     return out
-
-
-@contextlib.contextmanager
-def staged_folder(target: Path, force: bool = False) -> Any:
-    """Yield a temporary folder that becomes ``target`` only if the block completes.
-
-    An existing non-empty ``target`` is an error unless ``force``; then it is replaced only
-    once the new folder is complete.
-    """
-    if target.exists() and not target.is_dir():
-        raise UserError(f"{target}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not force:
-        raise UserError(f"{target}: already exists and is not empty (pass --force to replace it)")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".partial"))
-    try:
-        yield tmp
-        if target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.", suffix=".old"))
-            os.replace(target, old / "x")
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def save(
