@@ -155,8 +155,7 @@ def _yaml_error(name: str, exc: yaml.YAMLError) -> UserError:
     context = getattr(exc, "context", None)
     text = f"{context}; {problem}" if context and "duplicate" not in str(problem) else str(problem)
     if isinstance(exc, yaml.reader.ReaderError):
-        text = f"unacceptable character #x{exc.character:04x} (not a text file?)"
-        return UserError(f"{name}: {text}")
+        return UserError(f"{name}: unacceptable character #x{exc.character:04x} (not a text file?)")
     label = "" if isinstance(exc, yaml.constructor.ConstructorError) else "YAML syntax error: "
     if mark is not None:
         return UserError(f"{name}:{mark.line + 1}: {label}{text}")
@@ -165,7 +164,11 @@ def _yaml_error(name: str, exc: yaml.YAMLError) -> UserError:
 
 def parse_yaml(text: str, name: str, *, max_nodes: int = MAX_NODES) -> Document:
     """Parse YAML text into plain data and a line map."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise UserError(f"{name}:{line}: unacceptable character #x{exc.character:04x} (not a text file?)") from None
     try:
         node = loader.get_single_node()
         if node is None:
