@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim.distributions import Distribution
 from sim.errors import Problem, UserError, did_you_mean
@@ -24,6 +24,9 @@ MAX_ROUNDS = 10_000
 """Most scheduled rounds, event occurrences or reviews expected in one replication."""
 MAX_HORIZON = 36_525.0
 """A century of days: longer horizons are surely a mistake."""
+MAX_WORK = 1e9
+"""Most agreement draws (replications x items x rounds, over all sweep points) without --allow-large:
+about ten million replications of the bundled scenario, twenty minutes on two cores."""
 
 _TAGS = {DIST_TAG, DAY_TAG, "[key]", "function-after[_check(), function-before[_plain_number(), Distribution]]"}
 
@@ -44,12 +47,12 @@ def _describe(value: Any) -> str:
     return repr(value)
 
 
-def _message(err: Any, path: PathKey) -> str:
+def _message(err: Any, path: PathKey, root: type[BaseModel] | None = None) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
     value = err.get("input")
     if kind == "extra_forbidden":
-        model = model_at(path[:-1])
+        model = model_at(path[:-1], root or Scenario)
         hint = did_you_mean(str(path[-1]), field_names(model)) if model else ""
         return f"unknown field '{path[-1]}'{hint}"
     if kind == "missing":
@@ -67,6 +70,9 @@ def _message(err: Any, path: PathKey) -> str:
             f"{_describe(value)} is not a valid name: use lower-case letters, digits, '-' and '_' "
             "(at most 64, starting with a letter or digit)"
         )
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        whole = kind.startswith("int")
+        return f"must be a {'whole ' if whole else ''}number, not {_describe(value)}"
     if kind in ("string_type", "str_type"):
         return f"must be text, not {_describe(value)}"
     if kind in ("bool_type", "bool_parsing"):
@@ -87,13 +93,13 @@ def _message(err: Any, path: PathKey) -> str:
     return msg[0].lower() + msg[1:] + (f", not {_describe(value)}" if value is not None else "")
 
 
-def _shape_problems(doc: Document, exc: ValidationError) -> Iterator[Problem]:
+def _shape_problems(doc: Document, exc: ValidationError, root: type[BaseModel] | None = None) -> Iterator[Problem]:
     for err in exc.errors():
         path = tuple(p for p in err["loc"] if p not in _TAGS and not str(p).startswith("function-"))
         line_path = path
         if err["type"] == "missing":
             line_path = path[:-1]
-        yield Problem(doc.file, doc.line(line_path), _format(path), _message(err, path))
+        yield Problem(doc.file, doc.line(line_path), _format(path), _message(err, path, root))
 
 
 def _format(path: PathKey) -> str:
@@ -117,6 +123,11 @@ def reference_problems(doc: Document) -> Iterator[Problem]:
     constraints = _mapping(data.get("constraints"))
     parties = _mapping(data.get("parties"))
     events = _mapping(data.get("events"))
+    # A section that is there but malformed is reported by the shape checks; references to its
+    # names are not checked, so that one mistake gives one message.
+    check_items = "items" not in data or isinstance(data["items"], dict)
+    check_constraints = "constraints" not in data or isinstance(data["constraints"], dict)
+    check_parties = "parties" not in data or isinstance(data["parties"], dict) or data["parties"] is None
 
     def unknown(path: PathKey, kind: str, name: Any, known: dict[str, Any]) -> Problem:
         return Problem(
@@ -129,10 +140,10 @@ def reference_problems(doc: Document) -> Iterator[Problem]:
     for name, item in items.items():
         item = _mapping(item)
         for i, other in enumerate(_names(item.get("requires"))):
-            if isinstance(other, str) and other not in items:
+            if check_items and isinstance(other, str) and other not in items:
                 yield unknown(("items", name, "requires", i), "item", other, items)
         for cname in _mapping(item.get("constraints")):
-            if cname not in constraints:
+            if check_constraints and cname not in constraints:
                 yield Problem(
                     doc.file,
                     doc.line(("items", name, "constraints", cname)),
@@ -140,7 +151,7 @@ def reference_problems(doc: Document) -> Iterator[Problem]:
                     f"unknown constraint '{cname}'{did_you_mean(str(cname), constraints)}",
                 )
         accept = item.get("accept")
-        if isinstance(accept, dict):
+        if isinstance(accept, dict) and check_parties:
             for party in accept:
                 if party not in parties:
                     yield Problem(
@@ -161,11 +172,11 @@ def reference_problems(doc: Document) -> Iterator[Problem]:
     for cname, constraint in constraints.items():
         lift = _mapping(_mapping(constraint).get("lift"))
         for i, other in enumerate(_names(lift.get("when_agreed"))):
-            if isinstance(other, str) and other not in items:
+            if check_items and isinstance(other, str) and other not in items:
                 yield unknown(("constraints", cname, "lift", "when_agreed", i), "item", other, items)
     for ename, event in events.items():
         for i, cname in enumerate(_names(_mapping(event).get("impose"))):
-            if isinstance(cname, str) and cname not in constraints:
+            if check_constraints and isinstance(cname, str) and cname not in constraints:
                 yield unknown(("events", ename, "impose", i), "constraint", cname, constraints)
     yield from _cycles(doc, items)
 
@@ -256,6 +267,17 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
                 yield doc.problem(("items", name, "accept", party), "must be finite")
 
 
+def _merge_misspelt(problems: list[Problem]) -> list[Problem]:
+    """'unknown field round (did you mean rounds?)' already says that 'rounds' is missing."""
+    meant = set()
+    for p in problems:
+        if p.message.startswith("unknown field") and "(did you mean '" in p.message:
+            parent = p.path.rpartition(".")[0]
+            name = p.message.split("(did you mean '")[1].rstrip("')?")
+            meant.add(f"{parent}.{name}" if parent else name)
+    return [p for p in problems if not (p.message == "required field is missing" and p.path in meant)]
+
+
 def check_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     """Validate a parsed document: the scenario (if valid) and every problem found."""
     problems: list[Problem] = []
@@ -267,6 +289,7 @@ def check_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
         problems.extend(_shape_problems(doc, exc))
+    problems = _merge_misspelt(problems)
     problems.extend(reference_problems(doc))
     if scenario is not None and not problems:
         problems.extend(rule_problems(doc, scenario))
@@ -281,3 +304,15 @@ def load_scenario(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYT
     if problems or scenario is None:
         raise UserError(f"{path}: invalid scenario", problems)
     return scenario
+
+
+def check_run_size(s: Scenario, replications: int, points: int = 1, allow_large: bool = False) -> None:
+    """Refuse runs far larger than intended (a typo in -n, a daily interval over a century)."""
+    rounds = s.horizon / max(s.rounds.interval.expected(), 1e-9) + 1
+    work = points * replications * max(len(s.items), 1) * rounds
+    if work > MAX_WORK and not allow_large:
+        what = f"{points:,} points x " if points > 1 else ""
+        raise UserError(
+            f"{s.name}: {what}{replications:,} replications x {len(s.items)} items x about {rounds:,.0f} rounds "
+            f"is {work:.2g} agreement draws, more than the limit of {MAX_WORK:.0g}; pass --allow-large to run it anyway"
+        )

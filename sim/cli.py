@@ -60,6 +60,12 @@ def _precision(text: str) -> float:
     return value
 
 
+def _max_bytes(args: argparse.Namespace) -> int:
+    from sim.loading import MAX_FILE_BYTES
+
+    return 1 << 40 if getattr(args, "allow_large", False) else MAX_FILE_BYTES
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2, like every other user error
         raise UserError(f"{self.prog}: {message} (see '{self.prog} --help')")
@@ -70,8 +76,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    large = "read files over 1 MiB and run more than a billion agreement draws (both refused by default)"
     v = sub.add_parser("validate", help="check scenario files; every problem with file, line and field")
     v.add_argument("files", nargs="+", metavar="FILE")
+    v.add_argument("--allow-large", action="store_true", help=large)
 
     r = sub.add_parser("run", help="run a scenario's replications and write a result folder")
     r.add_argument("file", metavar="FILE")
@@ -95,11 +103,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--force", action="store_true", help="replace an existing result folder")
     r.add_argument("--quiet", action="store_true", help="print only where the results went")
+    r.add_argument("--allow-large", action="store_true", help=large)
 
     t = sub.add_parser("trace", help="tell one replication as a dated timeline")
     t.add_argument("file", metavar="FILE")
     t.add_argument("--replication", type=_index, default=0, metavar="I", help="which replication (default 0)")
     t.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
+    t.add_argument("--allow-large", action="store_true", help=large)
 
     pl = sub.add_parser("plot", help="draw the figures again from a result or sweep folder")
     pl.add_argument("folder", metavar="RESULT_DIR")
@@ -129,6 +139,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--metric", help="also plot: median_day, or p_by:YYYY-MM-DD")
     w.add_argument("--no-plots", action="store_true")
     w.add_argument("--quiet", action="store_true")
+    w.add_argument("--allow-large", action="store_true", help=large)
 
     c = sub.add_parser("compare", help="compare runs item by item (and points of sweeps: SWEEP_DIR:POINT)")
     c.add_argument("folders", nargs="+", metavar="RESULT_DIR")
@@ -149,7 +160,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
     for name in args.files:
         try:
-            doc = load_document(name)
+            doc = load_document(name, max_bytes=_max_bytes(args))
             scenario, problems = check_document(doc)
         except UserError as exc:
             print(exc, file=sys.stderr)
@@ -193,16 +204,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from sim import montecarlo
-    from sim.checks import load_scenario
+    from sim.checks import check_run_size, load_scenario
     from sim.plan import compile_plan
     from sim.results import Results, default_folder, manifest, save
     from sim.summary import summary_table
 
-    s = load_scenario(args.file)
+    s = load_scenario(args.file, max_bytes=_max_bytes(args))
     sim_cfg = s.simulation.model_copy(
         update={k: v for k, v in (("replications", args.replications), ("seed", args.seed)) if v is not None}
     )
     s = s.with_values(simulation=sim_cfg.model_dump())
+    ceiling = args.max_replications or montecarlo.MAX_PRECISION_REPLICATIONS
+    largest = max(s.simulation.replications, ceiling) if args.precision else s.simulation.replications
+    check_run_size(s, largest, allow_large=args.allow_large)
     out = Path(args.out) if args.out else default_folder(s)
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
         raise UserError(f"{out}: already exists and is not empty (pass --force to replace it)")
@@ -217,7 +231,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             s.simulation.replications,
             jobs=jobs,
             precision=args.precision,
-            ceiling=args.max_replications or montecarlo.MAX_PRECISION_REPLICATIONS,
+            ceiling=ceiling,
             progress=bar,
         )
     finally:
@@ -260,7 +274,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from sim.checks import load_scenario
     from sim.trace import format_trace, trace
 
-    s = load_scenario(args.file)
+    s = load_scenario(args.file, max_bytes=_max_bytes(args))
     if args.seed is not None:
         s = s.with_values(simulation={**s.simulation.model_dump(), "seed": args.seed})
     lines, state = trace(s, args.replication)
@@ -321,6 +335,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from sim import montecarlo
+    from sim.checks import check_run_size
     from sim.executors import make_executor
     from sim.sweep import make_spec
     from sim.sweeprun import sweep
@@ -335,7 +350,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         samples=args.samples,
         replications=args.replications,
         seed=args.seed,
+        max_bytes=_max_bytes(args),
     )
+    check_run_size(spec.base, spec.base.simulation.replications, len(spec.points), args.allow_large)
     if args.metric:
         from sim.plots.sweep import parse_metric
 

@@ -19,6 +19,13 @@ from sim.plan import Plan
 from sim.records import Records, simulate
 
 
+def ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the parent, which stops cleanly and says what was kept."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class Done(NamedTuple):
     """A finished task: its records, and the seconds the worker spent simulating them."""
 
@@ -71,7 +78,7 @@ class LocalProcesses(Executor):
         ctx = mp.get_context(method)
         if method == "forkserver":
             ctx.set_forkserver_preload(["sim.records"])
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx)
+        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_interrupts)
 
     def run(self, tasks: Iterable[tuple[Any, Plan, int, int]]) -> Iterator[tuple[Any, Done | BaseException]]:
         queue = iter(tasks)

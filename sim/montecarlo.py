@@ -43,8 +43,11 @@ _PLAN: Plan | None = None
 
 
 def _init_worker(plan: Plan) -> None:
+    from sim.executors import ignore_interrupts
+
     global _PLAN
     _PLAN = plan
+    ignore_interrupts()
 
 
 def _work(bounds: tuple[int, int]) -> Records:

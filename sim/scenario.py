@@ -85,20 +85,24 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
+def _date_only(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise ValueError("give a date (YYYY-MM-DD) without a time of day")
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"must be a date (YYYY-MM-DD), not '{value[:40]}' ({exc})") from None
+    return value
+
+
 class Calendar(Model):
-    start: dt.date
+    start: Annotated[dt.date, BeforeValidator(_date_only)]
     """The date of day 0."""
     horizon: DayOrDate
     """Days simulated, or the last date simulated."""
     milestones: list[DayOrDate] | None = None
     """Dates for P(agreed by date); default: every three months from the start."""
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_datetime(cls, data: Any) -> Any:
-        if isinstance(data, dict) and isinstance(data.get("start"), dt.datetime):
-            raise ValueError("start: give a date (YYYY-MM-DD) without a time of day")
-        return data
 
 
 class Simulation(Model):
@@ -258,12 +262,12 @@ class Scenario(Model):
         return Scenario.model_validate(data)
 
 
-def model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
+def model_at(path: tuple[str | int, ...], root: type[BaseModel] | None = None) -> type[BaseModel] | None:
     """The model class that holds the fields at ``path`` (for 'did you mean' hints)."""
     import types
     import typing
 
-    current: Any = Scenario
+    current: Any = root or Scenario
     i = 0
     while i < len(path):
         if isinstance(current, type) and issubclass(current, BaseModel):

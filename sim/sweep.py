@@ -127,23 +127,21 @@ def _settable(data: dict[str, Any], path: str) -> bool:
     return model is not None and leaf in field_names(model)
 
 
-def check_paths(s: Scenario, parameters: list[Parameter]) -> None:
-    """Every path must address a number of the scenario; else exit 2 with the nearest valid paths."""
+def check_paths(s: Scenario, parameters: list[Parameter], where: dict[str, str] | None = None) -> None:
+    """Every path must address a number of the scenario; else exit 2 with the nearest valid paths.
+
+    ``where`` tells, for each path, where it was given (``--set x`` or ``study.yaml:4: parameters.x``).
+    """
+    import difflib
+
     data = scenario_data(s)
     valid = numeric_paths(data)
     bad = []
     for p in parameters:
         if not _settable(data, p.path):
-            import difflib
-
             near = difflib.get_close_matches(p.path, valid, n=3, cutoff=0.5)
             hint = f"; nearest valid paths: {', '.join(near)}" if near else did_you_mean(p.path, valid)
-            bad.append(f"--set {p.path}: not a number in the scenario{hint}")
-    seen = set()
-    for p in parameters:
-        if p.path in seen:
-            bad.append(f"--set {p.path}: given twice")
-        seen.add(p.path)
+            bad.append(f"{(where or {}).get(p.path, f'--set {p.path}')}: not a number in the scenario{hint}")
     if bad:
         raise UserError("\n".join(bad))
 
@@ -237,9 +235,11 @@ def base_values(s: Scenario, parameters: list[Parameter]) -> dict[str, float]:
     return out
 
 
-def build_points(s: Scenario, parameters: list[Parameter], design: Design, samples: int | None) -> list[Point]:
+def build_points(
+    s: Scenario, parameters: list[Parameter], design: Design, samples: int | None, where: dict[str, str] | None = None
+) -> list[Point]:
     """Every point's scenario, validated; all problems of all points reported at once."""
-    check_paths(s, parameters)
+    check_paths(s, parameters, where)
     base = base_values(s, parameters)
     raw = design_points(parameters, design, base, samples, s.simulation.seed)
     data = scenario_data(s)
@@ -252,7 +252,10 @@ def build_points(s: Scenario, parameters: list[Parameter], design: Design, sampl
         label = ", ".join(f"{k}={_fmt(v)}" for k, v in values.items())
         scenario, found = check_document(Document(f"point {i} ({label})", d, {}))
         if found or scenario is None:
-            problems.extend(f"point {i} ({label}): {p.path}: {p.message}" for p in found)
+            for p in found:
+                origin = (where or {}).get(p.path, "")
+                at = origin.split(": parameters.")[0] + ": " if ": parameters." in origin else ""
+                problems.append(f"{at}point {i} ({label}): {p.path}: {p.message}")
             continue
         points.append(Point(i, values, scenario))
     if problems:
@@ -268,15 +271,22 @@ def _fmt(v: float) -> str:
 
 
 def _values_field(value: Any) -> Any:
+    try:
+        return _values(value)
+    except UserError as exc:
+        raise ValueError(str(exc).removeprefix("values: ")) from None
+
+
+def _values(value: Any) -> Any:
     if isinstance(value, str):
-        return list(parse_values(value, "parameters"))
+        return list(parse_values(value, "values"))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return [value]
     if isinstance(value, dict):
         extra = set(value) - {"from", "to", "points"}
         if extra or not {"from", "to", "points"} <= set(value):
             raise ValueError("a range is {from: X, to: Y, points: N}")
-        return list(parse_values(f"{value['from']}:{value['to']}:{value['points']}", "parameters"))
+        return list(parse_values(f"{value['from']}:{value['to']}:{value['points']}", "values"))
     return value
 
 
@@ -296,18 +306,17 @@ class SweepFile(BaseModel):
     parameters: Annotated[dict[str, Values], Field(min_length=1)]
 
 
-def load_sweep_file(path: str | os.PathLike[str]) -> SweepFile:
+def load_sweep_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> tuple[SweepFile, Document]:
     from sim.checks import _shape_problems
+    from sim.loading import MAX_FILE_BYTES
 
-    doc = load_document(path)
+    doc = load_document(path, max_bytes=max_bytes or MAX_FILE_BYTES)
     if not isinstance(doc.data, dict):
-        raise UserError(f"{path}: a sweep file must be a mapping with 'parameters'")
+        raise UserError(f"{path}:1: a sweep file must be a mapping with 'parameters', not {type(doc.data).__name__}")
     try:
-        return SweepFile.model_validate(doc.data)
+        return SweepFile.model_validate(doc.data), doc
     except ValidationError as exc:
-        problems: list[Problem] = []
-        for problem in _shape_problems(doc, exc):
-            problems.append(problem)
+        problems: list[Problem] = list(_shape_problems(doc, exc, SweepFile))
         raise UserError(f"{path}: invalid sweep file", problems) from None
 
 
@@ -346,17 +355,26 @@ def make_spec(
     samples: int | None = None,
     replications: int | None = None,
     seed: int | None = None,
+    max_bytes: int | None = None,
 ) -> SweepSpec:
     """Read the scenario and the sweep (``--set`` and/or ``--sweep``), build and check every point."""
-    s = load_scenario(scenario_file)
+    from sim.loading import MAX_FILE_BYTES
+
+    s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES)
     params: dict[str, Parameter] = {}
-    study = load_sweep_file(sweep_file) if sweep_file else None
-    if study is not None:
+    where: dict[str, str] = {}
+    study = None
+    if sweep_file:
+        study, doc = load_sweep_file(sweep_file, max_bytes)
         for path, values in study.parameters.items():
             params[path] = Parameter(path, tuple(values))
+            where[path] = f"{sweep_file}:{doc.line(('parameters', path))}: parameters.{path}"
     for text in sets:
         p = parse_set(text)
+        if p.path in params and p.path not in where:
+            raise UserError(f"--set {p.path}: given twice")
         params[p.path] = p
+        where[p.path] = f"--set {p.path}"
     if not params:
         raise UserError("nothing to sweep: give --set PATH=VALUES or --sweep FILE")
     chosen_design: Design = design or (study.design if study else "grid")
@@ -368,7 +386,7 @@ def make_spec(
     update = {k: v for k, v in update.items() if v is not None}
     if update:
         s = s.with_values(simulation={**s.simulation.model_dump(), **update})
-    points = build_points(s, list(params.values()), chosen_design, chosen_samples)
+    points = build_points(s, list(params.values()), chosen_design, chosen_samples, where)
     return SweepSpec(
         scenario_file=str(Path(scenario_file)),
         base=s,
