@@ -1,0 +1,85 @@
+"""kill -9 at any moment leaves either the previous result or a complete one; Ctrl-C stops cleanly."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.results import load
+from tests.conftest import ROOT, SCENARIOS
+
+ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
+ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+DELAYS = [1.0, 2.8, 4.0, 5.2, 7.0]
+"""Seconds after the start: simulating, writing parquet, drawing plots, writing the report, done."""
+COMPLETE = {
+    "scenario.yaml",
+    "manifest.json",
+    "items.parquet",
+    "constraints.parquet",
+    "replications.parquet",
+    "summary.json",
+    "summary.csv",
+    "plots",
+    "report.html",
+}
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def command(out: Path, *extra: str) -> list[str]:
+    return [sys.executable, "-m", "sim", "run", ISTANBUL, "-n", "8000", "--jobs", "2", "--out", str(out), *extra]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("existing", [False, True], ids=["new", "replacing"])
+@pytest.mark.parametrize("delay", DELAYS)
+def test_kill_9_leaves_the_previous_state_or_a_complete_result(tmp_path: Path, delay: float, existing: bool) -> None:
+    out = tmp_path / "out"
+    before: dict[str, bytes] = {}
+    if existing:
+        subprocess.run([*command(out), "-n", "300"], env=ENV, check=True, capture_output=True)
+        before = snapshot(out)
+    proc = subprocess.Popen(
+        command(out, "--force"), env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    time.sleep(delay)
+    os.killpg(proc.pid, signal.SIGKILL)  # the whole job: the command and its workers
+    proc.wait()
+    if out.exists():
+        now = snapshot(out)
+        if now != before:
+            assert {p.name for p in out.iterdir()} == COMPLETE
+            assert load(out).records.n == 8000
+            assert len(list((out / "plots").glob("*.png"))) == 6
+    else:
+        assert not existing, "the previous result was lost"
+    visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
+    assert visible in ([], ["out"])
+    # The next run to the same place cleans up what the killed one left behind.
+    subprocess.run([*command(out, "--force"), "-n", "200", "--no-plots"], env=ENV, check=True, capture_output=True)
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [*command(out), "-n", "200000"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+    )
+    time.sleep(2.0)
+    os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it: to the whole foreground group
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130
+    text = err.decode()
+    assert "interrupted" in text and "no result folder was written" in text and "Traceback" not in text
+    assert len(text.strip().splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == []
