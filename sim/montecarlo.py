@@ -19,8 +19,10 @@ from sim.plan import Plan
 from sim.records import Records, simulate
 from sim.stats import wilson
 
-BATCH = 500
-"""Replications per task: large enough that dispatch is a small share of the work."""
+BATCH = 4000
+"""Largest batch: the batch engine is fastest at a few thousand replications per call (see
+benchmarks/RESULTS.md); smaller runs are cut finer so that every worker gets a share."""
+MIN_BATCH = 500
 MAX_PRECISION_REPLICATIONS = 1_000_000
 """Default ceiling on replications when ``--precision`` keeps adding batches."""
 
@@ -33,6 +35,11 @@ def default_jobs() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
         return max(1, os.cpu_count() or 1)
+
+
+def batch_size(n: int, jobs: int) -> int:
+    """Replications per task: at most BATCH, and at least four tasks per worker when there is enough work."""
+    return max(MIN_BATCH, min(BATCH, -(-n // (4 * jobs))))
 
 
 def batches(start: int, stop: int, size: int = BATCH) -> list[tuple[int, int]]:
@@ -87,7 +94,7 @@ class Runner:
 
     def iter_batches(self, start: int, stop: int, progress: Progress | None = None) -> Iterator[Records]:
         """Records of replications ``start..stop-1`` batch by batch, in replication order."""
-        parts = batches(start, stop)
+        parts = batches(start, stop, batch_size(stop - start, self.jobs))
         if self.jobs == 1 or len(parts) == 1:
             for a, b in parts:
                 rec = simulate(self.plan, a, b)
@@ -174,8 +181,8 @@ def run(
             width = half_width(rec)
             if width <= precision or total >= ceiling:
                 return rec, Precision(precision, ceiling, bool(width <= precision), width)
-            goal = max(needed(rec, precision), total + BATCH)
-            goal = min(ceiling, math.ceil(goal * 1.05 / BATCH) * BATCH)
+            goal = max(needed(rec, precision), total + MIN_BATCH)
+            goal = min(ceiling, math.ceil(goal * 1.05 / MIN_BATCH) * MIN_BATCH)
             parts.append(runner.run(total, goal, progress))
             total = goal
             rec = Records.concat(parts)

@@ -35,20 +35,24 @@ def _generator(seed: int, key: int, counter0: int, counter1: int) -> np.random.G
     return np.random.Generator(np.random.Philox(key=[seed, key], counter=[counter0, counter1, 0, 0]))
 
 
-def first_chunks(seed: int, name: str, start: int, stop: int) -> np.ndarray:
-    """The first ``CHUNK`` uniforms of stream ``name`` for replications ``start..stop-1``.
-
-    Shape ``(stop - start, CHUNK)``; row ``r`` is the same whatever ``start`` and ``stop`` are.
-    """
-    gen = _generator(seed, stream_key(name), start * _BLOCKS, 0)
+def chunks(seed: int, name: str, start: int, stop: int, chunk: int = 0) -> np.ndarray:
+    """Uniforms ``chunk * CHUNK .. (chunk + 1) * CHUNK - 1`` of stream ``name`` for replications
+    ``start..stop-1``, in one call: shape ``(stop - start, CHUNK)``; row ``r`` is the same whatever
+    ``start`` and ``stop`` are (its counters are ``(8 r + 1 .. 8 r + 8, chunk)``)."""
+    gen = _generator(seed, stream_key(name), start * _BLOCKS, chunk)
     return gen.random((stop - start) * CHUNK).reshape(stop - start, CHUNK)
 
 
+def first_chunks(seed: int, name: str, start: int, stop: int) -> np.ndarray:
+    """The first ``CHUNK`` uniforms of a stream for a batch of replications."""
+    return chunks(seed, name, start, stop, 0)
+
+
 def later_chunk(seed: int, name: str, replication: int, chunk: int) -> np.ndarray:
-    """Uniforms ``chunk * CHUNK .. (chunk + 1) * CHUNK - 1`` of a stream, for ``chunk >= 1``."""
+    """Uniforms ``chunk * CHUNK ..`` of a stream for one replication, for ``chunk >= 1``."""
     if chunk < 1:
         raise ValueError("chunk 0 comes from first_chunks")
-    return _generator(seed, stream_key(name), replication * _BLOCKS, chunk).random(CHUNK)
+    return chunks(seed, name, replication, replication + 1, chunk)[0]
 
 
 Transform = Callable[[np.ndarray], np.ndarray]

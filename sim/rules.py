@@ -8,6 +8,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from numpy import exp as _np_exp
+
 
 def logit(p: float) -> float:
     """log(p / (1 - p)), with p = 0 and p = 1 mapped to -inf and +inf."""
@@ -29,7 +31,9 @@ def agreement_probability(p: float, logit_p: float, weight: float, trust: float,
         base = p
     else:
         z = logit_p + shift
-        base = 1.0 / (1.0 + math.exp(-z)) if z > -700.0 else 0.0
+        # numpy's exp, not math.exp: the batch engine computes the same expression on arrays, and
+        # the two exps differ in the last bit for a few percent of arguments.
+        base = float(1.0 / (1.0 + _np_exp(-z))) if z > -700.0 else 0.0
     q = base * multiplier
     return 0.0 if q < 0.0 else 1.0 if q > 1.0 else q
 
@@ -73,13 +77,23 @@ def agenda(
     """The items worked on in a held round: eligible ones by priority, at most ``capacity``.
 
     ``order`` is the items sorted by (priority, file order). A blocked item takes no place.
+    (:func:`eligible`, inlined: this runs for every item of every round.)
     """
     out: list[int] = []
     for x in order:
-        if eligible(x, agreed, active, requires, blocks):
-            out.append(x)
-            if len(out) == capacity:
+        if agreed[x]:
+            continue
+        for r in requires[x]:
+            if not agreed[r]:
                 break
+        else:
+            for c in blocks[x]:
+                if active[c]:
+                    break
+            else:
+                out.append(x)
+                if len(out) == capacity:
+                    break
     return out
 
 

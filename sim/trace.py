@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from sim.model import Draws, Replication, Trace, replicate
+from sim.model import Draws, SimPyReplication, Trace, replicate
 from sim.plan import compile_plan
 from sim.scenario import Scenario
 
 
-def trace(s: Scenario, replication: int = 0) -> tuple[Trace, Replication]:
+def trace(s: Scenario, replication: int = 0) -> tuple[Trace, SimPyReplication]:
     """Run replication ``replication`` of the scenario's seed, recording every step."""
     plan = compile_plan(s)
     lines: Trace = []
@@ -17,7 +17,7 @@ def trace(s: Scenario, replication: int = 0) -> tuple[Trace, Replication]:
     return lines, state
 
 
-def format_trace(s: Scenario, replication: int, lines: Trace, state: Replication) -> str:
+def format_trace(s: Scenario, replication: int, lines: Trace, state: SimPyReplication) -> str:
     """The timeline as text: one line per step, dated, then the outcome at the horizon."""
     horizon = s.horizon
     head = [
