@@ -52,12 +52,13 @@ class Draws:
         self.n = n = stop - start
         h = plan.horizon
         self.names: dict[str, tuple[str, Transform | None]] = {}
+        self._uniforms: dict[str, list[np.ndarray]] = {}
         self.first: np.ndarray | None = None
         if isinstance(plan.first, Distribution):
             self.first = self.matrix("first", "rounds/first", 1, plan.first.ppf)[:, 0]
         first = self.first[:, None] if self.first is not None else np.full((n, 1), float(plan.first))  # type: ignore[arg-type]
         # Scheduled rounds: first, first + i0, first + i0 + i1, ... until every replication is past the horizon.
-        width = CHUNK
+        width = CHUNK * max(1, math.ceil((h / max(plan.interval.expected(), 1e-9) + 2) / CHUNK))
         while True:
             self.interval = self.matrix("interval", "rounds/interval", width, plan.interval.ppf)
             self.round_times = np.cumsum(np.concatenate([first, self.interval[:, :-1]], axis=1), axis=1)
@@ -79,7 +80,7 @@ class Draws:
                 self.arrival_times.append(None)
                 occurrences.append(np.full(n, dates))
                 continue
-            width = CHUNK
+            width = CHUNK * max(1, math.ceil((h / gap + 3) / CHUNK))
             while True:
                 unit = self.matrix(f"arrival{e}", f"event/{name}/arrival", width, unit_exponential)
                 times = np.cumsum(gap * unit, axis=1)
@@ -122,9 +123,10 @@ class Draws:
         """At least ``width`` draws (whole chunks, at least one) of a stream for every replication."""
         self.names[key] = (name, transform)
         count = max(1, math.ceil(width / CHUNK))
+        parts = self._uniforms.setdefault(key, [])
         stop = self.start + self.n
-        parts = [chunks(self.plan.seed, name, self.start, stop, c) for c in range(count)]
-        u = parts[0] if count == 1 else np.concatenate(parts, axis=1)
+        parts.extend(chunks(self.plan.seed, name, self.start, stop, c) for c in range(len(parts), count))
+        u = parts[0] if count == 1 else np.concatenate(parts[:count], axis=1)
         return u if transform is None else transform(u)
 
     def stream(self, key: str, matrix: np.ndarray | None, rep: int) -> Stream | None:

@@ -4,10 +4,9 @@ Every source of randomness (the round intervals, the cancellations, each item's 
 each constraint's lifting, each event kind) has a stream named like ``item/flights``. The *j*-th
 uniform of stream ``s`` in replication ``i`` under ``seed`` is a pure function of
 ``(seed, s, i, j)``: Philox4x64-10 (numpy's counter-based generator) with key
-``(seed, blake2b(s))`` at block counter ``(8 i + (j mod 32) // 4 + 1, j // 32, 0, 0)``. The first
-``CHUNK`` uniforms of a stream are drawn for a whole batch of replications in one call; a
-replication that needs more (a long horizon) draws further chunks alone, from counters no other
-replication or chunk uses.
+``(seed, blake2b(s))`` at block counter ``(2 i + (j mod 8) // 4 + 1, j // 8, 0, 0)``. Chunk ``c``
+(uniforms ``8 c .. 8 c + 7``) of a stream is drawn for a whole batch of replications in one call;
+no two replications or chunks share a counter.
 
 Because streams are named, not numbered, adding an item to a scenario leaves the draws of every
 other source unchanged, and the draw that decides item *x* in scheduled round *k* is the same
@@ -21,8 +20,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-CHUNK = 32
-"""Uniforms per stream per replication drawn in the batched call (8 Philox blocks)."""
+CHUNK = 8
+"""Uniforms per stream per replication in one chunk (2 Philox blocks). Most streams need a few
+numbers per replication; small chunks waste few draws, and a batch draws as many as it needs."""
 _BLOCKS = CHUNK // 4
 
 
@@ -38,7 +38,7 @@ def _generator(seed: int, key: int, counter0: int, counter1: int) -> np.random.G
 def chunks(seed: int, name: str, start: int, stop: int, chunk: int = 0) -> np.ndarray:
     """Uniforms ``chunk * CHUNK .. (chunk + 1) * CHUNK - 1`` of stream ``name`` for replications
     ``start..stop-1``, in one call: shape ``(stop - start, CHUNK)``; row ``r`` is the same whatever
-    ``start`` and ``stop`` are (its counters are ``(8 r + 1 .. 8 r + 8, chunk)``)."""
+    ``start`` and ``stop`` are (its counters are ``(2 r + 1, chunk)`` and ``(2 r + 2, chunk)``)."""
     gen = _generator(seed, stream_key(name), start * _BLOCKS, chunk)
     return gen.random((stop - start) * CHUNK).reshape(stop - start, CHUNK)
 
