@@ -90,13 +90,17 @@ def main() -> None:
     t_simpy = time.perf_counter() - t0
     t_bare = bare_simpy(events, max(3, round(per_rep)))
     t_batch = n_simpy / rates[1]
-    print(f"\nSimPy model (the reference engine, used by trace): {n_simpy:,} replications, {events:,} events "
-          f"({per_rep:.1f} per replication)")
+    print(
+        f"\nSimPy model (the reference engine, used by trace): {n_simpy:,} replications, {events:,} events "
+        f"({per_rep:.1f} per replication)"
+    )
     print(f"negsim SimPy model: {t_simpy / events * 1e6:6.2f} us per event (all work: draws, rules, records)")
     print(f"bare SimPy loop:    {t_bare / events * 1e6:6.2f} us per event (timeouts only, same number of events)")
     print(f"ratio SimPy model / bare SimPy: {t_simpy / t_bare:.2f}")
-    print(f"batch engine (the default): {t_batch / events * 1e6:6.2f} us per SimPy-model event; "
-          f"{t_simpy / t_batch:.1f}x the SimPy model's speed, same records")
+    print(
+        f"batch engine (the default): {t_batch / events * 1e6:6.2f} us per SimPy-model event; "
+        f"{t_simpy / t_batch:.1f}x the SimPy model's speed, same records"
+    )
 
 
 if __name__ == "__main__":

@@ -204,9 +204,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from sim import montecarlo
+    from sim.atomic import staged_folder
     from sim.checks import check_run_size, load_scenario
     from sim.plan import compile_plan
-    from sim.results import Results, default_folder, manifest, save
+    from sim.results import ParquetSink, Results, default_folder, manifest, write_folder
     from sim.summary import summary_table
 
     s = load_scenario(args.file, max_bytes=_max_bytes(args))
@@ -225,40 +226,44 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     bar = _Bar(s.simulation.replications)
-    try:
-        rec, precision = montecarlo.run(
-            plan,
-            s.simulation.replications,
+    with staged_folder(out, force=args.force) as tmp:
+        sink = ParquetSink(s, tmp)  # the records go to disk batch by batch, as they come
+        try:
+            rec, precision = montecarlo.run(
+                plan,
+                s.simulation.replications,
+                jobs=jobs,
+                precision=args.precision,
+                ceiling=ceiling,
+                progress=bar,
+                sink=sink.write,
+            )
+        finally:
+            bar.close()
+        sink.close()
+        wall = time.perf_counter() - t0
+        if rec.n != s.simulation.replications:
+            s = s.with_values(simulation={**s.simulation.model_dump(), "replications": rec.n})
+        info = None
+        if precision is not None:
+            info = {
+                "target_half_width": precision.target,
+                "ceiling": precision.ceiling,
+                "reached": precision.reached,
+                "worst_half_width": round(precision.worst_half_width, 6),
+            }
+        results = Results(s, rec)
+        results.manifest = manifest(
+            s,
+            scenario_file=args.file,
+            replications=rec.n,
             jobs=jobs,
-            precision=args.precision,
-            ceiling=ceiling,
-            progress=bar,
+            started=started,
+            wall_seconds=wall,
+            argv=[PROG, *sys.argv[1:]] if sys.argv else None,
+            precision=info,
         )
-    finally:
-        bar.close()
-    wall = time.perf_counter() - t0
-    if rec.n != s.simulation.replications:
-        s = s.with_values(simulation={**s.simulation.model_dump(), "replications": rec.n})
-    info = None
-    if precision is not None:
-        info = {
-            "target_half_width": precision.target,
-            "ceiling": precision.ceiling,
-            "reached": precision.reached,
-            "worst_half_width": round(precision.worst_half_width, 6),
-        }
-    results = Results(s, rec)
-    results.manifest = manifest(
-        s,
-        scenario_file=args.file,
-        replications=rec.n,
-        jobs=jobs,
-        started=started,
-        wall_seconds=wall,
-        argv=[PROG, *sys.argv[1:]] if sys.argv else None,
-        precision=info,
-    )
-    save(results, out, force=args.force, plots=not args.no_plots)
+        write_folder(results, tmp, plots=not args.no_plots, parquet=False)
     if not args.quiet:
         print(summary_table(results.summary_data))
         print()

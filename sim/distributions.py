@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, model_validator
-from scipy import special
 
 from sim.numbers import Number
 
@@ -132,12 +131,15 @@ class Distribution(BaseModel):
 
 def _mills(a: float) -> float:
     """E[Z | Z > a] for a standard normal Z."""
+    from scipy import special
+
     return float(math.exp(-a * a / 2) / math.sqrt(2 * math.pi) / special.ndtr(-a))
 
 
 def ppf(kind: str, v: dict[str, float], u: np.ndarray) -> np.ndarray:
     """Inverse CDF of a distribution kind with parameters ``v`` at uniforms ``u`` in [0, 1)."""
     u = np.asarray(u, dtype=np.float64)
+    special = _special() if kind in ("normal", "lognormal", "gamma") else None
     match kind:
         case "fixed":
             return np.full_like(u, v["value"])
@@ -152,18 +154,23 @@ def ppf(kind: str, v: dict[str, float], u: np.ndarray) -> np.ndarray:
             right = b - np.sqrt((1 - u) * (b - a) * (b - c))
             return np.where(u < f, left, right)
         case "normal":
+            assert special is not None
             lo = special.ndtr(-v["mean"] / v["sd"])
             q = lo + (1 - lo) * (u + _HALF_ULP)
             return np.maximum(v["mean"] + v["sd"] * special.ndtri(np.minimum(q, 1 - _HALF_ULP)), 0.0)
         case "lognormal":
+            assert special is not None
             return np.exp(v["mu"] + v["sigma"] * special.ndtri(u + _HALF_ULP))
         case "exponential":
             return -v["mean"] * np.log1p(-u)
         case "gamma":
+            assert special is not None
             return v["scale"] * special.gammaincinv(v["shape"], u)
     raise AssertionError(kind)
 
 
-def exponential_days(mean: float, u: float) -> float:
-    """One exponential waiting time of the given mean (scalar, for the hot loop)."""
-    return -mean * math.log1p(-u)
+def _special() -> Any:
+    """scipy.special, imported only where needed: importing it takes a quarter of a second."""
+    from scipy import special
+
+    return special

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 
 from sim.plan import Plan
 from sim.records import Records, simulate
-from sim.stats import wilson
 
 BATCH = 4000
 """Largest batch: the batch engine is fastest at a few thousand replications per call (see
@@ -125,8 +124,15 @@ class Runner:
                 yield done.pop(nxt)
                 nxt += 1
 
-    def run(self, start: int, stop: int, progress: Progress | None = None) -> Records:
-        return Records.concat(list(self.iter_batches(start, stop, progress)))
+    def run(
+        self, start: int, stop: int, progress: Progress | None = None, sink: Callable[[Records], None] | None = None
+    ) -> Records:
+        parts = []
+        for rec in self.iter_batches(start, stop, progress):
+            if sink is not None:
+                sink(rec)
+            parts.append(rec)
+        return Records.concat(parts)
 
 
 @dataclass(frozen=True)
@@ -141,6 +147,8 @@ class Precision:
 
 def half_width(rec: Records) -> float:
     """The widest side of any item's 95% Wilson interval on P(agreed by horizon)."""
+    from sim.stats import wilson
+
     n = rec.n
     worst = 0.0
     for k in rec.item_agreed.sum(axis=0).tolist():
@@ -165,14 +173,16 @@ def run(
     precision: float | None = None,
     ceiling: int = MAX_PRECISION_REPLICATIONS,
     progress: Progress | None = None,
+    sink: Callable[[Records], None] | None = None,
 ) -> tuple[Records, Precision | None]:
     """Run ``n`` replications; with ``precision``, keep adding batches up to ``ceiling``.
 
     The sequence of sizes depends only on the records so far, never on the jobs, so the
-    result is the same for any number of processes.
+    result is the same for any number of processes. ``sink`` sees every batch, in order, as it
+    arrives (to stream the records to disk).
     """
     with Runner(plan, jobs) as runner:
-        rec = runner.run(0, n, progress)
+        rec = runner.run(0, n, progress, sink)
         if precision is None:
             return rec, None
         parts = [rec]
@@ -183,6 +193,6 @@ def run(
                 return rec, Precision(precision, ceiling, bool(width <= precision), width)
             goal = max(needed(rec, precision), total + MIN_BATCH)
             goal = min(ceiling, math.ceil(goal * 1.05 / MIN_BATCH) * MIN_BATCH)
-            parts.append(runner.run(total, goal, progress))
+            parts.append(runner.run(total, goal, progress, sink))
             total = goal
             rec = Records.concat(parts)

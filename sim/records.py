@@ -68,6 +68,13 @@ class Records:
             **{f.name: getattr(self, f.name)[:n] for f in fields(self) if f.name != "start"},
         )
 
+    def drop(self, n: int) -> Records:
+        """All but the first ``n`` replications."""
+        return Records(
+            start=self.start + n,
+            **{f.name: getattr(self, f.name)[n:] for f in fields(self) if f.name != "start"},
+        )
+
     def equals(self, other: Records) -> bool:
         return all(np.array_equal(getattr(self, f.name), getattr(other, f.name), equal_nan=True) for f in fields(self))
 

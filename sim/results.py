@@ -170,11 +170,55 @@ def _tables(s: Scenario, rec: Records) -> dict[str, Any]:
     return {"items": items_table(s, rec), "constraints": cons_t, "replications": pa.table(cols)}
 
 
-def write_parquet(s: Scenario, rec: Records, folder: Path) -> None:
-    import pyarrow.parquet as pq
+GROUP = 50_000
+"""Replications per Parquet row group. Fixed, so that the files are the same bytes however the
+replications were batched (jobs, executors, --precision)."""
 
-    for name, table in _tables(s, rec).items():
-        pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
+
+class ParquetSink:
+    """Writes records to items/constraints/replications.parquet as they arrive, in row groups of
+    ``GROUP`` replications, so a run of millions never holds its Arrow tables in memory at once."""
+
+    def __init__(self, s: Scenario, folder: Path) -> None:
+        self.scenario = s
+        self.folder = folder
+        self.pending: list[Records] = []
+        self.count = 0
+        self.writers: dict[str, Any] = {}
+
+    def write(self, rec: Records) -> None:
+        """Take the next replications (in replication order); write every full row group."""
+        self.pending.append(rec)
+        self.count += rec.n
+        while self.count >= GROUP:
+            joined = Records.concat(self.pending)
+            self._group(joined.take(GROUP))
+            rest = joined.drop(GROUP)
+            self.pending, self.count = ([rest] if rest.n else []), rest.n
+
+    def close(self) -> None:
+        if self.count or not self.writers:
+            self._group(Records.concat(self.pending) if self.pending else None)
+        for writer in self.writers.values():
+            writer.close()
+
+    def _group(self, rec: Records | None) -> None:
+        import pyarrow.parquet as pq
+
+        if rec is None:
+            k, m, e = len(self.scenario.items), len(self.scenario.constraints), len(self.scenario.events)
+            rec = Records.empty(0, k, m, e)
+        for name, table in _tables(self.scenario, rec).items():
+            if name not in self.writers:
+                self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", table.schema, compression="zstd")
+            self.writers[name].write_table(table)
+
+
+def write_parquet(s: Scenario, rec: Records, folder: Path) -> None:
+    """The three Parquet files of a folder, from records in memory."""
+    sink = ParquetSink(s, folder)
+    sink.write(rec)
+    sink.close()
 
 
 def read_records(s: Scenario, folder: Path) -> Records:
@@ -253,10 +297,12 @@ def save(
     return target
 
 
-def write_folder(results: Results, folder: Path, *, plots: bool = True) -> None:
+def write_folder(results: Results, folder: Path, *, plots: bool = True, parquet: bool = True) -> None:
+    """Everything of a result folder; ``parquet=False`` when a :class:`ParquetSink` wrote the records."""
     s = results.scenario
     write_text(folder / "scenario.yaml", scenario_yaml(s))
-    write_parquet(s, results.records, folder)
+    if parquet:
+        write_parquet(s, results.records, folder)
     write_text(folder / "summary.json", dumps(results.summary_data))
     write_text(folder / "summary.csv", summary_csv(results.summary_data))
     write_text(folder / "manifest.json", dumps(results.manifest))
