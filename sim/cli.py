@@ -104,6 +104,12 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="replace an existing result folder")
     r.add_argument("--quiet", action="store_true", help="print only where the results went")
     r.add_argument("--allow-large", action="store_true", help=large)
+    r.add_argument(
+        "--null",
+        action="store_true",
+        help="run the scenario's null model: each item its own constant chance in every scheduled "
+        "round; no constraints, trust or events",
+    )
 
     t = sub.add_parser("trace", help="tell one replication as a dated timeline")
     t.add_argument("file", metavar="FILE")
@@ -140,6 +146,19 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--no-plots", action="store_true")
     w.add_argument("--quiet", action="store_true")
     w.add_argument("--allow-large", action="store_true", help=large)
+
+    sc = sub.add_parser("score", help="score runs' forecasts against what happened, beside the null model")
+    sc.add_argument("folders", nargs="+", metavar="RESULT_DIR")
+    sc.add_argument(
+        "--observed",
+        nargs="+",
+        required=True,
+        metavar="FILE",
+        help="what happened (one file for all runs, or one per run, in order)",
+    )
+    sc.add_argument("--out", metavar="DIR", help="score folder (default: RESULT_DIR/score)")
+    sc.add_argument("--force", action="store_true", help="replace an existing score folder")
+    sc.add_argument("--no-plots", action="store_true")
 
     c = sub.add_parser("compare", help="compare runs item by item (and points of sweeps: SWEEP_DIR:POINT)")
     c.add_argument("folders", nargs="+", metavar="RESULT_DIR")
@@ -211,6 +230,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim.summary import summary_table
 
     s = load_scenario(args.file, max_bytes=_max_bytes(args))
+    if args.null:
+        from sim.score import null_scenario
+
+        s = null_scenario(s)
     sim_cfg = s.simulation.model_copy(
         update={k: v for k, v in (("replications", args.replications), ("seed", args.seed)) if v is not None}
     )
@@ -400,6 +423,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0 if not outcome.failed else 1
 
 
+def cmd_score(args: argparse.Namespace) -> int:
+    from sim.score import score
+
+    _, text, out = score(
+        args.folders, args.observed, Path(args.out) if args.out else None, force=args.force, plots=not args.no_plots
+    )
+    print(text)
+    print()
+    print(f"wrote {out}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim import compare
 
@@ -422,6 +457,7 @@ COMMANDS = {
     "plot": cmd_plot,
     "sweep": cmd_sweep,
     "compare": cmd_compare,
+    "score": cmd_score,
 }
 
 

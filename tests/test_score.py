@@ -1,0 +1,138 @@
+"""Forecast scoring: Brier and log scores by hand, the null model against its closed form, bad files."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sim.cli import main
+from sim.plan import compile_plan
+from sim.records import simulate
+from sim.score import FLOOR, brier, log_score, null_scenario
+from tests.conftest import SCENARIOS, assert_proportion, make
+
+CUBA = str(SCENARIOS / "cuba-2015.yaml")
+CUBA_OBSERVED = str(SCENARIOS / "observed" / "cuba-2015.yaml")
+
+
+def test_brier_and_log_scores_by_hand() -> None:
+    p, o = np.array([0.8, 0.3, 0.5]), np.array([1, 0, 1])
+    assert brier(p, o) == pytest.approx((0.2**2 + 0.3**2 + 0.5**2) / 3)
+    assert log_score(p, o) == pytest.approx(-(math.log(0.8) + math.log(0.7) + math.log(0.5)) / 3)
+    # A certain forecast that misses costs ln(1 / FLOOR), not infinity.
+    assert log_score(np.array([0.0]), np.array([1])) == pytest.approx(-math.log(FLOOR))
+    assert log_score(np.array([1.0]), np.array([1])) == pytest.approx(-math.log(1 - FLOOR))
+    assert brier(np.array([1.0, 0.0]), np.array([1, 0])) == 0.0
+
+
+def test_null_model_is_a_constant_chance_per_scheduled_round() -> None:
+    # Rich scenario, but its null model: p per scheduled round, every round, nothing else.
+    s = make(
+        calendar={"horizon": 95},
+        rounds={"interval": 10, "cancel": 0.5, "capacity": 1},
+        parties={"x": {}, "y": {}},
+        items={
+            "a": {"p": 0.3, "constraints": {"ban": "block"}, "after_rounds": 2},
+            "b": {"accept": {"x": 0.5, "y": 0.4}, "requires": ["a"]},
+        },
+        constraints={"ban": {"lift": {"rate": 0.1}}},
+        events={"shock": {"rate": 5, "trust": -1, "breakdown": 0.5}},
+        trust={"initial": 1.0},
+    )
+    null = null_scenario(s)
+    assert null.constraints == {} and null.events == {} and null.rounds.cancel == 0
+    assert null.simulation == s.simulation and null.calendar == s.calendar
+    n = 20_000
+    rec = simulate(compile_plan(null), 0, n)
+    for x, p in ((0, 0.3), (1, 0.2)):
+        for k in (1, 3, 10):  # rounds on days 0, 10, ..., 90
+            assert_proportion(rec.item_day[:, x] <= 10 * (k - 1), n, 1 - (1 - p) ** k, f"item {x} by round {k}")
+
+
+def test_cuba_backtest_scores_and_beats_the_null_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run = tmp_path / "cuba"
+    assert main(["run", CUBA, "-n", "4000", "--jobs", "1", "--out", str(run), "--quiet", "--no-plots"]) == 0
+    out = tmp_path / "score"
+    assert main(["score", str(run), "--observed", CUBA_OBSERVED, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Brier score" in printed and "null model" in printed
+    score = json.loads((out / "score.json").read_text())
+    for key in ("brier", "log_score", "null_brier", "skill"):
+        assert key in score
+    run_score = score["runs"][0]
+    assert len(run_score["items"]) == 4 and len(run_score["items"]["banking"]) == 6
+    first = run_score["items"]["banking"][0]
+    assert set(first) == {"checkpoint", "p", "null_p", "observed"} and first["observed"] == 0
+    # The headline numbers follow from the per-checkpoint forecasts.
+    rows = [r for item in run_score["items"].values() for r in item]
+    p, o = np.array([r["p"] for r in rows]), np.array([r["observed"] for r in rows])
+    assert score["brier"] == pytest.approx(brier(p, o), abs=1e-5)
+    assert score["skill"] == pytest.approx(1 - score["brier"] / score["null_brier"], abs=1e-5)
+    assert (out / "plots" / "reliability.png").stat().st_size > 20_000
+    assert (out / "forecasts.csv").read_text().splitlines()[0] == "run,kind,name,checkpoint,p,null_p,observed"
+
+
+def test_null_run_from_the_command_line(tmp_path: Path) -> None:
+    out = tmp_path / "null"
+    assert main(["run", CUBA, "--null", "-n", "500", "--jobs", "1", "--out", str(out), "--quiet", "--no-plots"]) == 0
+    text = (out / "scenario.yaml").read_text()
+    assert "name: cuba-2015-null" in text and "constraints: {}" in text
+
+
+def test_several_runs_are_pooled(tmp_path: Path) -> None:
+    runs = []
+    for seed in ("1", "2"):
+        run = tmp_path / f"r{seed}"
+        assert (
+            main(["run", CUBA, "-n", "500", "--seed", seed, "--jobs", "1", "--out", str(run), "--quiet", "--no-plots"])
+            == 0
+        )
+        runs.append(str(run))
+    out = tmp_path / "pooled"
+    assert main(["score", *runs, "--observed", CUBA_OBSERVED, "--out", str(out)]) == 0
+    score = json.loads((out / "score.json").read_text())
+    assert len(score["runs"]) == 2 and score["forecasts"] == 48
+    assert score["brier"] == pytest.approx((score["runs"][0]["brier"] + score["runs"][1]["brier"]) / 2, abs=1e-5)
+
+
+GOOD = Path(CUBA_OBSERVED).read_text()
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (
+            ("  banking: 2015-05-21", "  bankng: 2015-05-21"),
+            ":6: items.bankng: unknown item 'bankng' (did you mean 'banking'?)",
+        ),
+        (
+            ("  embassies: 2015-07-20", "  embassies: 2014-07-20"),
+            ":7: items.embassies: 2014-07-20 is before the scenario's start",
+        ),
+        (("checkpoints: [2015-03-31,", "checkpoints: [2014-03-31,"), ":4: checkpoints[0]: 2014-03-31 is before"),
+        (("as_of: 2016-12-31", "as_of: 2016-06-30"), "is after as_of"),
+        (("2016-12-31]", "2017-06-30]"), "after the run's horizon"),
+        (("  sst_list: 2015-05-29", "  sst: 2015-05-29"), "unknown constraint 'sst'"),
+        (("as_of: 2016-12-31", "as_of: soon"), ":3: as_of: must be a date"),
+        (("breakdown: null", "breakdown: null\nweather: fine"), "unknown field 'weather'"),
+        (("  banking: 2015-05-21", "  banking: [2015-05-21]"), "items.banking"),
+    ],
+)
+def test_bad_observed_files(
+    change: tuple[str, str], expected: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = tmp_path / "cuba"
+    assert main(["run", CUBA, "-n", "200", "--jobs", "1", "--out", str(run), "--quiet", "--no-plots"]) == 0
+    old, new = change
+    assert old in GOOD
+    observed = tmp_path / "observed.yaml"
+    observed.write_text(GOOD.replace(old, new, 1))
+    assert main(["score", str(run), "--observed", str(observed)]) == 2
+    err = capsys.readouterr().err
+    assert expected in err and "Traceback" not in err
+    assert err.startswith(str(observed))
+    assert not (run / "score").exists()
