@@ -184,8 +184,10 @@ def main() -> None:
                 warm[jobs].append(n / (time.perf_counter() - t0))
     w1, w2 = statistics.median(warm[1]), statistics.median(warm[2])
     pairs = sorted(b / a for a, b in zip(warm[1], warm[2], strict=True))
-    print(f"   simulation, workers started: 1 job {w1:9,.0f}   2 jobs {w2:9,.0f}   speed-up {w2 / w1:.2f}x "
-          f"(trial by trial: {', '.join(f'{r:.2f}' for r in pairs)})")
+    print(
+        f"   simulation, workers started: 1 job {w1:9,.0f}   2 jobs {w2:9,.0f}   speed-up {w2 / w1:.2f}x "
+        f"(trial by trial: {', '.join(f'{r:.2f}' for r in pairs)})"
+    )
     halves = _halves(n)
     print(f"   the engine in 2 processes, each simulating half with no dispatch: {halves:.2f}x one")
     ceiling = _machine_scaling()

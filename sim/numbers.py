@@ -41,5 +41,7 @@ Probability = Annotated[float, BeforeValidator(_number), Field(ge=0.0, le=1.0)]
 """A probability in [0, 1]."""
 NonNegative = Annotated[float, BeforeValidator(_number), Field(ge=0.0)]
 Positive = Annotated[float, BeforeValidator(_number), Field(gt=0.0)]
+Whole = Annotated[int, BeforeValidator(_integer)]
+"""A whole number (2.0 is taken as 2)."""
 Count = Annotated[int, BeforeValidator(_integer), Field(ge=0)]
 """A whole number, zero or more."""

@@ -23,7 +23,7 @@ from pydantic import (
 )
 
 from sim.distributions import Distribution
-from sim.numbers import Count, NonNegative, Number, Positive, Probability
+from sim.numbers import Count, NonNegative, Number, Positive, Probability, Whole
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -96,8 +96,12 @@ def _date_only(value: Any) -> Any:
     return value
 
 
+Date = Annotated[dt.date, BeforeValidator(_date_only)]
+"""An ISO date, without a time of day."""
+
+
 class Calendar(Model):
-    start: Annotated[dt.date, BeforeValidator(_date_only)]
+    start: Date
     """The date of day 0."""
     horizon: DayOrDate
     """Days simulated, or the last date simulated."""
@@ -106,16 +110,8 @@ class Calendar(Model):
 
 
 class Simulation(Model):
-    replications: Annotated[int, BeforeValidator(lambda v: _whole(v)), Field(ge=1, le=100_000_000)] = 1000
-    seed: Annotated[int, BeforeValidator(lambda v: _whole(v)), Field(ge=0, le=MAX_SEED)] = 0
-
-
-def _whole(value: Any) -> Any:
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"must be a whole number, not {value!r}")
-    return value
+    replications: Annotated[Whole, Field(ge=1, le=100_000_000)] = 1000
+    seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] = 0
 
 
 class Party(Model):
@@ -128,7 +124,7 @@ class Rounds(Model):
     interval: Distribution
     """Days between scheduled rounds."""
     cancel: Probability = 0.0
-    capacity: Annotated[int, BeforeValidator(_whole), Field(ge=1)] | None = None
+    capacity: Annotated[Whole, Field(ge=1)] | None = None
 
 
 class Item(Model):

@@ -21,29 +21,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.errors import UserError, did_you_mean
 from sim.loading import Document, load_document
 from sim.records import Records
-from sim.scenario import Scenario, Slug
+from sim.scenario import Date, Scenario, Slug
 
 FLOOR = 0.001
 """Probabilities are kept within [FLOOR, 1 - FLOOR] for the log score."""
-
-
-def _date(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        raise ValueError("give a date (YYYY-MM-DD) without a time of day")
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValueError(f"must be a date (YYYY-MM-DD), not '{value[:40]}'") from None
-    return value
-
-
-Date = Annotated[dt.date, BeforeValidator(_date)]
 
 
 class Observed(BaseModel):
