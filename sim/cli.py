@@ -293,7 +293,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         if precision is not None:
             state = "reached" if precision.reached else "NOT reached (ceiling hit)"
             print(f"precision: +/-{precision.target:g} {state}; widest side {precision.worst_half_width:.4f}")
-        print(f"{rec.n:,} replications in {wall:.1f} s on {jobs} job{'s' if jobs > 1 else ''}")
+        used = jobs if rec.n >= montecarlo.POOL_MIN else 1  # small runs do not start workers
+        print(f"{rec.n:,} replications in {wall:.1f} s on {used} job{'s' if used > 1 else ''}")
     print(f"wrote {out}")
     return 0
 

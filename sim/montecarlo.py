@@ -22,6 +22,8 @@ BATCH = 4000
 """Largest batch: the batch engine is fastest at a few thousand replications per call (see
 benchmarks/RESULTS.md); smaller runs are cut finer so that every worker gets a share."""
 MIN_BATCH = 500
+POOL_MIN = 20_000
+"""Fewer replications than this run in this process: they take less time than starting workers."""
 MAX_PRECISION_REPLICATIONS = 1_000_000
 """Default ceiling on replications when ``--precision`` keeps adding batches."""
 
@@ -94,7 +96,7 @@ class Runner:
     def iter_batches(self, start: int, stop: int, progress: Progress | None = None) -> Iterator[Records]:
         """Records of replications ``start..stop-1`` batch by batch, in replication order."""
         parts = batches(start, stop, batch_size(stop - start, self.jobs))
-        if self.jobs == 1 or len(parts) == 1:
+        if self.jobs == 1 or len(parts) == 1 or (stop - start < POOL_MIN and self._pool is None):
             for a, b in parts:
                 rec = simulate(self.plan, a, b)
                 if progress:

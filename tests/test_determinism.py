@@ -23,7 +23,10 @@ def files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.mark.slow
-def test_result_files_are_identical_for_any_number_of_jobs(tmp_path: Path) -> None:
+def test_result_files_are_identical_for_any_number_of_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sim import montecarlo
+
+    monkeypatch.setattr(montecarlo, "POOL_MIN", 0)  # use worker processes even for a small run
     outs = {}
     for jobs in (1, 2, 4):
         out = tmp_path / f"j{jobs}"
