@@ -20,34 +20,28 @@ from sim.errors import Interrupted, UserError
 PROG = "negsim"
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
-    return value
+def _whole(low: int, high: int | None = None, what: str = "") -> Any:
+    """An argparse type: a whole number in [low, high]."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text.replace("_", ""))
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if high is not None and not low <= value <= high:
+            raise argparse.ArgumentTypeError(what or f"must be between {low} and {high}, not {value}")
+        if value < low:
+            raise argparse.ArgumentTypeError(
+                f"must be at least {low}, not {value}" if low else f"must be 0 or more, not {value}"
+            )
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if not 0 <= value < 2**64:
-        raise argparse.ArgumentTypeError("must be between 0 and 2**64 - 1")
-    return value
-
-
-def _index(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
-    return value
+_positive_int = _whole(1)
+_seed = _whole(0, 2**64 - 1, "must be between 0 and 2**64 - 1")
+_index = _whole(0)
 
 
 def _precision(text: str) -> float:

@@ -119,11 +119,6 @@ class Distribution(BaseModel):
             case _:
                 return v["shape"] * v["scale"]
 
-    def describe(self) -> str:
-        if self.dist == "fixed":
-            return f"{self.value:g}"
-        return f"{self.dist}(" + ", ".join(f"{k}={x:g}" for k, x in self.params().items()) + ")"
-
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF: uniforms in [0, 1) to days (vectorised)."""
         return ppf(self.dist, self.params(), u)

@@ -86,15 +86,15 @@ class Results:
     @property
     def items(self) -> Any:
         """replication, item, agreed, day, round: one row per replication and item."""
-        return _tables(self.scenario, self.records)["items"].to_pandas()
+        return items_table(self.scenario, self.records).to_pandas()
 
     @property
     def constraints(self) -> Any:
-        return _tables(self.scenario, self.records)["constraints"].to_pandas()
+        return constraints_table(self.scenario, self.records).to_pandas()
 
     @property
     def replications(self) -> Any:
-        return _tables(self.scenario, self.records)["replications"].to_pandas()
+        return replications_table(self.scenario, self.records).to_pandas()
 
     def plot(self, name: str = "agreement_curves") -> Any:
         """One of the run's figures as a matplotlib Figure (names: ``sim.plots.FIGURES``)."""
@@ -140,13 +140,14 @@ def items_table(s: Scenario, rec: Records) -> Any:
     )
 
 
-def _tables(s: Scenario, rec: Records) -> dict[str, Any]:
+def constraints_table(s: Scenario, rec: Records) -> Any:
+    """replication, constraint, lifted, day (of the first lift), lifts, active_at_horizon."""
     import pyarrow as pa
 
     reps = np.arange(rec.start, rec.start + rec.n, dtype=np.int64)
     rep_c, con_col = _long(tuple(s.constraints), reps)
     lifted = rec.constraint_lifted.ravel()
-    cons_t = pa.table(
+    return pa.table(
         {
             "replication": rep_c,
             "constraint": con_col,
@@ -156,8 +157,14 @@ def _tables(s: Scenario, rec: Records) -> dict[str, Any]:
             "active_at_horizon": pa.array(rec.constraint_active.ravel()),
         }
     )
+
+
+def replications_table(s: Scenario, rec: Records) -> Any:
+    """One row per replication: rounds, breakdown, trust, a count per event kind."""
+    import pyarrow as pa
+
     cols: dict[str, Any] = {
-        "replication": pa.array(reps),
+        "replication": pa.array(np.arange(rec.start, rec.start + rec.n, dtype=np.int64)),
         "rounds_held": pa.array(rec.rounds_held),
         "rounds_cancelled": pa.array(rec.rounds_cancelled),
         "rounds_suspended": pa.array(rec.rounds_suspended),
@@ -167,7 +174,11 @@ def _tables(s: Scenario, rec: Records) -> dict[str, Any]:
     }
     for e, name in enumerate(s.events):
         cols[f"events.{name}"] = pa.array(rec.event_count[:, e])
-    return {"items": items_table(s, rec), "constraints": cons_t, "replications": pa.table(cols)}
+    return pa.table(cols)
+
+
+TABLES = {"items": items_table, "constraints": constraints_table, "replications": replications_table}
+"""The three Parquet files of a result folder, and how each is built from records."""
 
 
 GROUP = 50_000
@@ -208,7 +219,8 @@ class ParquetSink:
         if rec is None:
             k, m, e = len(self.scenario.items), len(self.scenario.constraints), len(self.scenario.events)
             rec = Records.empty(0, k, m, e)
-        for name, table in _tables(self.scenario, rec).items():
+        for name, make in TABLES.items():
+            table = make(self.scenario, rec)
             if name not in self.writers:
                 self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", table.schema, compression="zstd")
             self.writers[name].write_table(table)

@@ -47,25 +47,6 @@ def multiplier(effects: Sequence[tuple[int, float]], active: Sequence[bool]) -> 
     return out
 
 
-def eligible(
-    x: int,
-    agreed: Sequence[bool],
-    active: Sequence[bool],
-    requires: Sequence[Sequence[int]],
-    blocks: Sequence[Sequence[int]],
-) -> bool:
-    """Not yet agreed, every required item agreed, and no active constraint blocks it."""
-    if agreed[x]:
-        return False
-    for r in requires[x]:
-        if not agreed[r]:
-            return False
-    for c in blocks[x]:  # noqa: SIM110 - plain loops: this runs for every item in every round
-        if active[c]:
-            return False
-    return True
-
-
 def agenda(
     order: Sequence[int],
     agreed: Sequence[bool],
@@ -76,8 +57,8 @@ def agenda(
 ) -> list[int]:
     """The items worked on in a held round: eligible ones by priority, at most ``capacity``.
 
-    ``order`` is the items sorted by (priority, file order). A blocked item takes no place.
-    (:func:`eligible`, inlined: this runs for every item of every round.)
+    ``order`` is the items sorted by (priority, file order). Eligible: not yet agreed, every
+    required item agreed, and no active constraint blocks it; a blocked item takes no place.
     """
     out: list[int] = []
     for x in order:

@@ -137,50 +137,32 @@ def by_date(days: np.ndarray, s: Scenario, when: dt.date) -> float:
 
 def forecasts(s: Scenario, rec: Records, obs: Observed, null: Records | None = None) -> list[Forecast]:
     """Every item (then constraint, then breakdown) at every checkpoint, in file order."""
-    out = []
-    items = list(s.items)
-    cons = list(s.constraints)
     checkpoints = sorted(obs.checkpoints)
-    for name in (n for n in items if n in obs.items):
-        x = items.index(name)
-        happened = obs.items[name]
-        for c in checkpoints:
-            out.append(
-                Forecast(
-                    "item",
-                    name,
-                    c,
-                    by_date(rec.item_day[:, x], s, c),
-                    None if null is None else by_date(null.item_day[:, x], s, c),
-                    int(happened is not None and happened <= c),
-                )
+
+    def rows(kind: str, name: str, days: np.ndarray, happened: dt.date | None, null_days: Any = None) -> list[Forecast]:
+        return [
+            Forecast(
+                kind,
+                name,
+                c,
+                by_date(days, s, c),
+                None if null_days is None else by_date(null_days, s, c),
+                int(happened is not None and happened <= c),
             )
-    for name in (n for n in cons if n in obs.constraints):
-        k = cons.index(name)
-        happened = obs.constraints[name]
-        for c in checkpoints:
-            out.append(
-                Forecast(
-                    "constraint",
-                    name,
-                    c,
-                    by_date(rec.constraint_day[:, k], s, c),
-                    None,
-                    int(happened is not None and happened <= c),
-                )
+            for c in checkpoints
+        ]
+
+    out: list[Forecast] = []
+    for x, name in enumerate(s.items):
+        if name in obs.items:
+            out += rows(
+                "item", name, rec.item_day[:, x], obs.items[name], None if null is None else null.item_day[:, x]
             )
+    for k, name in enumerate(s.constraints):
+        if name in obs.constraints:
+            out += rows("constraint", name, rec.constraint_day[:, k], obs.constraints[name])
     if "breakdown" in obs.model_fields_set:
-        for c in checkpoints:
-            out.append(
-                Forecast(
-                    "breakdown",
-                    "breakdown",
-                    c,
-                    by_date(rec.breakdown_day, s, c),
-                    None,
-                    int(obs.breakdown is not None and obs.breakdown <= c),
-                )
-            )
+        out += rows("breakdown", "breakdown", rec.breakdown_day, obs.breakdown)
     return out
 
 

@@ -41,10 +41,6 @@ class Curve:
     low: np.ndarray
     high: np.ndarray
 
-    def at(self, day: float) -> float:
-        i = np.searchsorted(self.days, day, side="right") - 1
-        return float(self.p[i]) if i >= 0 else 0.0
-
     def on_grid(self, points: int = 600) -> Curve:
         """The same step function read at ``points`` evenly spaced days (for drawing)."""
         if self.days.size <= points:

@@ -262,35 +262,33 @@ def sweep(
     if plots:
         from sim.plots.sweep import draw_sweep
 
-        draw_sweep(load_sweep(folder, check=False), folder / "plots", spec.metric)
+        finished = load_sweep(folder)
+        draw_sweep(finished, folder / "plots", spec.metric)
     t3 = time.perf_counter()
     wall = t3 - t0
-    write_text(
-        folder / "manifest.json",
-        dumps(
-            {
-                "format": 1,
-                "kind": "sweep",
-                "scenario": spec.base.name,
-                "scenario_file": spec.scenario_file,
-                "design": spec.design,
-                "points": len(spec.points),
-                "failed_points": failed,
-                "replications_per_point": spec.base.simulation.replications,
-                "seed": spec.base.simulation.seed,
-                "executor": type(executor).__name__,
-                "workers": executor.workers,
-                "command": argv,
-                "started": started.isoformat(timespec="seconds"),
-                "wall_seconds": round(wall, 3),
-                "versions": versions(),
-            }
-        ),
-    )
+    manifest = {
+        "format": 1,
+        "kind": "sweep",
+        "scenario": spec.base.name,
+        "scenario_file": spec.scenario_file,
+        "design": spec.design,
+        "points": len(spec.points),
+        "failed_points": failed,
+        "replications_per_point": spec.base.simulation.replications,
+        "seed": spec.base.simulation.seed,
+        "executor": type(executor).__name__,
+        "workers": executor.workers,
+        "command": argv,
+        "started": started.isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 3),
+        "versions": versions(),
+    }
+    write_text(folder / "manifest.json", dumps(manifest))
     if plots:
         from sim.report import sweep_report
 
-        write_text(folder / "report.html", sweep_report(load_sweep(folder)))
+        finished.manifest = manifest
+        write_text(folder / "report.html", sweep_report(finished))
     shutil.rmtree(folder / "parts", ignore_errors=True)
     return SweepOutcome(folder, len(spec.points), failed, wall, sim_seconds, t2 - t1, t3 - t2)
 
@@ -346,7 +344,7 @@ class SweepResults:
         return sweep_body(self, embed_plots=False)
 
 
-def load_sweep(folder: str | Path, check: bool = True) -> SweepResults:
+def load_sweep(folder: str | Path) -> SweepResults:
     import pyarrow.parquet as pq
 
     from sim.checks import load_scenario

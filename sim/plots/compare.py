@@ -9,9 +9,8 @@ from typing import TYPE_CHECKING
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.plots.style import color, date_axis, save, subplots, title, to_dates
+from sim.plots.style import color, date_axis, save, step_curve, subplots, title
 from sim.plots.timeline import label
-from sim.stats import cumulative
 
 if TYPE_CHECKING:
     from sim.compare import Comparison
@@ -45,18 +44,16 @@ def curves(c: Comparison) -> Figure:
             col = run.column(item)
             if col is None:
                 continue
-            curve = cumulative(run.day[:, col], run.scenario.horizon).on_grid()
-            xs = to_dates(run.scenario.calendar.start, curve.days)
-            ax.step(
-                xs,
-                curve.p,
-                where="post",
-                color=color(k),
+            step_curve(
+                ax,
+                run.scenario.calendar.start,
+                run.day[:, col],
+                run.scenario.horizon,
+                color(k),
                 lw=2,
                 ls=STYLES[k % len(STYLES)],
                 label=run.label if j == 0 else None,
             )
-            ax.fill_between(xs, curve.low, curve.high, step="post", color=color(k), alpha=0.18, lw=0)
         first = c.runs[0]
         name = first.scenario.items[item].title if item in first.scenario.items else item
         ax.set_title(label(name or item, 60), fontsize=10.5, loc="left")

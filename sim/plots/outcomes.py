@@ -8,9 +8,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.plots.style import color, date_axis, subplots, title, to_dates
+from sim.plots.style import color, date_axis, step_curve, subplots, title
 from sim.plots.timeline import _caption, label
-from sim.stats import cumulative, wilson_array
+from sim.stats import wilson_array
 
 if TYPE_CHECKING:
     from sim.results import Results
@@ -69,10 +69,7 @@ def rounds_and_breakdowns(results: Results) -> Figure:
     left.set_title(f"Rounds held (mean {held.mean() if rec.n else 0:.1f})", fontsize=11, loc="left")
     start, horizon = s.calendar.start, s.horizon
     can_break = any(e.breakdown > 0 for e in s.events.values())
-    curve = cumulative(rec.breakdown_day, horizon).on_grid()
-    xs = to_dates(start, curve.days)
-    right.step(xs, curve.p, where="post", color=color(1), lw=2.2)
-    right.fill_between(xs, curve.low, curve.high, step="post", color=color(1), alpha=0.2, lw=0)
+    curve = step_curve(right, start, rec.breakdown_day, horizon, color(1))
     pb = rec.breakdown.mean() if rec.n else 0.0
     right.set_title(f"Talks broken off for good (by horizon: {pb:.1%})", fontsize=11, loc="left")
     right.set_ylabel("probability of breakdown by date")

@@ -100,3 +100,14 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
         fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
         out += [png, svg]
     return out
+
+
+def step_curve(ax: Any, start: dt.date, days: np.ndarray, horizon: float, colour: str, **line: Any) -> Any:
+    """A cumulative probability over dates (``sim.stats.cumulative``) with its shaded 95% band."""
+    from sim.stats import cumulative
+
+    curve = cumulative(days, horizon).on_grid()
+    xs = to_dates(start, curve.days)
+    ax.step(xs, curve.p, where="post", color=colour, lw=line.pop("lw", 2.2), **line)
+    ax.fill_between(xs, curve.low, curve.high, step="post", color=colour, alpha=0.18, lw=0)
+    return curve

@@ -11,8 +11,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.plan import milestones
-from sim.plots.style import color, date_axis, subplots, title, to_dates
-from sim.stats import cumulative, wilson_array
+from sim.plots.style import color, date_axis, step_curve, subplots, title, to_dates
+from sim.stats import wilson_array
 
 if TYPE_CHECKING:
     from sim.results import Results
@@ -33,13 +33,15 @@ def agreement_curves(results: Results) -> Figure:
     fig, ax = subplots(width=10, height=5.4)
     start, horizon = s.calendar.start, s.horizon
     for x, name in enumerate(s.items):
-        c = cumulative(rec.item_day[:, x], horizon).on_grid()
-        xs = to_dates(start, c.days)
         final = rec.item_agreed[:, x].mean() if rec.n else 0.0
-        ax.step(
-            xs, c.p, where="post", color=color(x), lw=2.2, label=f"{label(s.items[name].title or name)} ({final:.0%})"
+        step_curve(
+            ax,
+            start,
+            rec.item_day[:, x],
+            horizon,
+            color(x),
+            label=f"{label(s.items[name].title or name)} ({final:.0%})",
         )
-        ax.fill_between(xs, c.low, c.high, step="post", color=color(x), alpha=0.18, lw=0)
     for m in milestones(s):
         ax.axvline(to_dates(start, m), color="0.5", lw=0.8, ls=":", zorder=0)
     ax.set_ylim(0, 1.02)
@@ -140,12 +142,9 @@ def constraints_lifted(results: Results) -> Figure:
         ax.text(0.5, 0.5, "This scenario has no constraints.", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
     for c, name in enumerate(s.constraints):
-        curve = cumulative(rec.constraint_day[:, c], horizon).on_grid()
-        xs = to_dates(start, curve.days)
         con = s.constraints[name]
         tag = "" if con.active else " (inactive at start; lifted after being imposed)"
-        ax.step(xs, curve.p, where="post", color=color(c), lw=2.2, label=f"{label((con.title or name) + tag, 40)}")
-        ax.fill_between(xs, curve.low, curve.high, step="post", color=color(c), alpha=0.18, lw=0)
+        step_curve(ax, start, rec.constraint_day[:, c], horizon, color(c), label=label((con.title or name) + tag, 40))
         if con.lift is not None and con.lift.reviews is not None:
             first, every = s.day(con.lift.reviews.first), con.lift.reviews.every
             j = 0
