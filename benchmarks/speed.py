@@ -52,9 +52,9 @@ def _spin(n: int) -> int:
 
 
 def _simulate_span(span: tuple[int, int]) -> float:
-    from sim.checks import load_scenario
-    from sim.plan import compile_plan
-    from sim.records import simulate
+    from sim.engine.plan import compile_plan
+    from sim.engine.records import simulate
+    from sim.scenario.checks import load_scenario
 
     plan = compile_plan(load_scenario(BUNDLED))
     t0 = time.perf_counter()
@@ -102,10 +102,10 @@ def main() -> None:
     args = ap.parse_args()
     scale = 10 if args.quick else 1
 
-    from sim import montecarlo
-    from sim.checks import load_scenario
-    from sim.plan import compile_plan
-    from sim.records import simulate
+    from sim.engine.plan import compile_plan
+    from sim.engine.records import simulate
+    from sim.runs import montecarlo
+    from sim.scenario.checks import load_scenario
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

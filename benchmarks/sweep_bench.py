@@ -14,10 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim import montecarlo
-from sim.executors import make_executor
-from sim.sweep import make_spec
-from sim.sweeprun import sweep
+from sim.runs import montecarlo
+from sim.runs.executors import make_executor
+from sim.runs.sweep import make_spec
+from sim.runs.sweeping import sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 GRID = ["constraints.aviation.lift.p=0:0.5:10", "trust.weight=0:2:5"]

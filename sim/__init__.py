@@ -20,20 +20,20 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Results": "sim.results",
-    "Scenario": "sim.scenario",
+    "Results": "sim.results.folder",
+    "Scenario": "sim.scenario.models",
     "UserError": "sim.errors",
     "load_results": "sim.api",
-    "load_scenario": "sim.checks",
+    "load_scenario": "sim.scenario.checks",
     "run": "sim.api",
 }
 
 if TYPE_CHECKING:
     from sim.api import load_results, run
-    from sim.checks import load_scenario
     from sim.errors import UserError
-    from sim.results import Results
-    from sim.scenario import Scenario
+    from sim.results.folder import Results
+    from sim.scenario.checks import load_scenario
+    from sim.scenario.models import Scenario
 
 
 def __getattr__(name: str) -> Any:

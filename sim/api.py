@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sim.checks import load_scenario
-from sim.results import Results
-from sim.scenario import Scenario
+from sim.results.folder import Results
+from sim.scenario.checks import load_scenario
+from sim.scenario.models import Scenario
 
 
 def _scenario(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
@@ -23,8 +23,8 @@ def run(
     jobs: int = 1,
 ) -> Results:
     """Run a scenario (a file or a :class:`Scenario`) and return its :class:`Results`."""
-    from sim import montecarlo
-    from sim.plan import compile_plan
+    from sim.engine.plan import compile_plan
+    from sim.runs import montecarlo
 
     s = _scenario(scenario)
     update = {k: v for k, v in (("replications", n), ("seed", seed)) if v is not None}
@@ -38,20 +38,20 @@ def load_results(path: str | os.PathLike[str]) -> Any:
     """Read a run, sweep or comparison folder: an object with pandas tables, plot functions
     returning matplotlib Figures, and an HTML view for Jupyter.
 
-    - a run (``negsim run``): :class:`sim.results.Results` (``summary``, ``items``, ``constraints``,
+    - a run (``negsim run``): :class:`sim.results.folder.Results` (``summary``, ``items``, ``constraints``,
       ``replications``, ``plot(name)``);
-    - a sweep (``negsim sweep``): :class:`sim.sweeprun.SweepResults` (``summary``, ``points``, ``items``,
+    - a sweep (``negsim sweep``): :class:`sim.runs.sweeping.SweepResults` (``summary``, ``points``, ``items``,
       ``plot(metric)``);
     - a comparison (``negsim compare``): :class:`ComparisonResults` (``table``, ``scenario_diff``, ``plot(name)``).
     """
     folder = Path(path)
     if (folder / "sweep.yaml").is_file():
-        from sim.sweeprun import load_sweep
+        from sim.runs.sweeping import load_sweep
 
         return load_sweep(folder)
     if (folder / "comparison.csv").is_file():
         return ComparisonResults(folder)
-    from sim.results import load
+    from sim.results.folder import load
 
     return load(folder)
 
@@ -77,7 +77,7 @@ class ComparisonResults:
         raise_if_missing = self.folder / "plots" / f"{name}.png"
         import matplotlib.image as mpimg
 
-        from sim.plots.style import subplots
+        from sim.views.plots.style import subplots
 
         if not raise_if_missing.exists():
             from sim.errors import UserError

@@ -55,7 +55,7 @@ def _precision(text: str) -> float:
 
 
 def _max_bytes(args: argparse.Namespace) -> int:
-    from sim.loading import MAX_FILE_BYTES
+    from sim.scenario.documents import MAX_FILE_BYTES
 
     return 1 << 40 if getattr(args, "allow_large", False) else MAX_FILE_BYTES
 
@@ -167,8 +167,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.checks import check_document
-    from sim.loading import load_document
+    from sim.scenario.checks import check_document
+    from sim.scenario.documents import load_document
 
     bad = 0
     for name in args.files:
@@ -216,16 +216,16 @@ class _Bar:
 def cmd_run(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from sim import montecarlo
-    from sim.atomic import staged_folder
-    from sim.checks import check_run_size, load_scenario
-    from sim.plan import compile_plan
-    from sim.results import ParquetSink, Results, default_folder, manifest, write_folder
-    from sim.summary import summary_table
+    from sim.engine.plan import compile_plan
+    from sim.results.atomic import staged_folder
+    from sim.results.folder import ParquetSink, Results, default_folder, manifest, write_folder
+    from sim.results.summary import summary_table
+    from sim.runs import montecarlo
+    from sim.scenario.checks import check_run_size, load_scenario
 
     s = load_scenario(args.file, max_bytes=_max_bytes(args))
     if args.null:
-        from sim.score import null_scenario
+        from sim.results.score import null_scenario
 
         s = null_scenario(s)
     sim_cfg = s.simulation.model_copy(
@@ -294,8 +294,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from sim.checks import load_scenario
-    from sim.trace import format_trace, trace
+    from sim.engine.trace import format_trace, trace
+    from sim.scenario.checks import load_scenario
 
     s = load_scenario(args.file, max_bytes=_max_bytes(args))
     if args.seed is not None:
@@ -306,23 +306,23 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from sim.results import staged_folder, write_text
+    from sim.results.folder import staged_folder, write_text
 
     folder = Path(args.folder)
     target = folder / "plots"
     if (folder / "sweep.yaml").is_file():
-        from sim.plots.sweep import draw_sweep
-        from sim.report import sweep_report
-        from sim.sweeprun import load_sweep
+        from sim.runs.sweeping import load_sweep
+        from sim.views.plots.sweep import draw_sweep
+        from sim.views.report import sweep_report
 
         sweep = load_sweep(folder)
         with staged_folder(target, force=True) as tmp:
             files = draw_sweep(sweep, tmp, args.metric)
         write_text(folder / "report.html", sweep_report(sweep))
     else:
-        from sim.plots import draw_all
-        from sim.report import run_report
-        from sim.results import load
+        from sim.results.folder import load
+        from sim.views.plots import draw_all
+        from sim.views.report import run_report
 
         results = load(folder)
         with staged_folder(target, force=True) as tmp:
@@ -357,11 +357,11 @@ class _SweepBar:
 def cmd_sweep(args: argparse.Namespace) -> int:
     import datetime as dt
 
-    from sim import montecarlo
-    from sim.checks import check_run_size
-    from sim.executors import make_executor
-    from sim.sweep import make_spec
-    from sim.sweeprun import sweep
+    from sim.runs import montecarlo
+    from sim.runs.executors import make_executor
+    from sim.runs.sweep import make_spec
+    from sim.runs.sweeping import sweep
+    from sim.scenario.checks import check_run_size
 
     if args.resume and not args.out:
         raise UserError("--resume needs --out DIR, the folder of the sweep to continue")
@@ -377,7 +377,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     check_run_size(spec.base, spec.base.simulation.replications, len(spec.points), args.allow_large)
     if args.metric:
-        from sim.plots.sweep import parse_metric
+        from sim.views.plots.sweep import parse_metric
 
         parse_metric(args.metric, spec.base.calendar.start)
         spec = type(spec)(**{**spec.__dict__, "metric": args.metric})
@@ -419,7 +419,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from sim.score import score
+    from sim.results.score import score
 
     _, text, out = score(
         args.folders, args.observed, Path(args.out) if args.out else None, force=args.force, plots=not args.no_plots
@@ -431,7 +431,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim import compare
+    from sim.results import compare
 
     labels = [x.strip() for x in args.labels.split(",")] if args.labels else None
     comparison = compare.compare(args.folders, labels)

@@ -11,11 +11,11 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sim.checks import check_document
-from sim.loading import Document
-from sim.plan import compile_plan
-from sim.records import Records, simulate
-from sim.scenario import Scenario
+from sim.engine.plan import compile_plan
+from sim.engine.records import Records, simulate
+from sim.scenario.checks import check_document
+from sim.scenario.documents import Document
+from sim.scenario.models import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.checks import load_scenario
 from sim.errors import UserError
-from sim.loading import load_document
-from sim.results import scenario_yaml
+from sim.results.folder import scenario_yaml
+from sim.scenario.checks import load_scenario
+from sim.scenario.documents import load_document
 from tests.conftest import SCENARIOS
 
 GOOD = """\

@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sim.checks import load_scenario
 from sim.cli import main
+from sim.scenario.checks import load_scenario
 from tests.conftest import ROOT, SCENARIOS
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")

@@ -14,7 +14,7 @@ import pytest
 
 from sim.api import load_results
 from sim.cli import main
-from sim.compare import compare, scenario_diff
+from sim.results.compare import compare, scenario_diff
 from tests.conftest import SCENARIOS, make
 
 N = 6000

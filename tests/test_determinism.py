@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.results import Results, load, save
+from sim.results.folder import Results, load, save
 from tests.conftest import SCENARIOS, make, run
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
@@ -24,7 +24,7 @@ def files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.slow
 def test_result_files_are_identical_for_any_number_of_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sim import montecarlo
+    from sim.runs import montecarlo
 
     monkeypatch.setattr(montecarlo, "POOL_MIN", 0)  # use worker processes even for a small run
     outs = {}

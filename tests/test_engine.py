@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.checks import load_scenario
-from sim.plan import compile_plan
-from sim.records import simulate
-from sim.scenario import Scenario
+from sim.engine.plan import compile_plan
+from sim.engine.records import simulate
+from sim.scenario.checks import load_scenario
+from sim.scenario.models import Scenario
 from tests.conftest import ROOT, SCENARIOS, make
 
 FILES = [*sorted(SCENARIOS.glob("*.yaml")), ROOT / "benchmarks" / "synthetic.yaml"]

@@ -15,13 +15,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.checks import check_document
+from sim.engine.plan import compile_plan
+from sim.engine.records import simulate
+from sim.engine.trace import format_trace, trace
 from sim.errors import UserError
-from sim.loading import Document, parse_yaml
-from sim.plan import compile_plan
-from sim.records import simulate
-from sim.summary import summarize
-from sim.trace import format_trace, trace
+from sim.results.summary import summarize
+from sim.scenario.checks import check_document
+from sim.scenario.documents import Document, parse_yaml
 from tests.conftest import SCENARIOS
 
 EXAMPLES = int(os.environ.get("NEGSIM_FUZZ_EXAMPLES", "300"))

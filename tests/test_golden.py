@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.checks import load_scenario
-from sim.plan import compile_plan
-from sim.records import Records, simulate
-from sim.trace import format_trace, trace
+from sim.engine.plan import compile_plan
+from sim.engine.records import Records, simulate
+from sim.engine.trace import format_trace, trace
+from sim.scenario.checks import load_scenario
 from tests.conftest import SCENARIOS
 
 GOLDEN = Path(__file__).parent / "golden"

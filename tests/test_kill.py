@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.results import load
+from sim.results.folder import load
 from tests.conftest import ROOT, SCENARIOS
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")

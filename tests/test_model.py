@@ -8,10 +8,10 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.model import Draws, replicate
-from sim.plan import compile_plan
-from sim.records import simulate
-from sim.scenario import Scenario
+from sim.engine.model import Draws, replicate
+from sim.engine.plan import compile_plan
+from sim.engine.records import simulate
+from sim.scenario.models import Scenario
 from tests.conftest import make
 
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim import rules
+from sim.engine import rules
 
 
 def test_logit_ends_are_infinite() -> None:

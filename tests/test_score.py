@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.plan import compile_plan
-from sim.records import simulate
-from sim.score import FLOOR, brier, log_score, null_scenario
+from sim.engine.plan import compile_plan
+from sim.engine.records import simulate
+from sim.results.score import FLOOR, brier, log_score, null_scenario
 from tests.conftest import SCENARIOS, assert_proportion, make
 
 CUBA = str(SCENARIOS / "cuba-2015.yaml")

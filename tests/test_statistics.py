@@ -250,8 +250,8 @@ def test_interval_distributions_have_their_means() -> None:
             (math.exp(0.25) - 1) * math.exp(6.25),
         ),
     }
-    from sim.model import Draws
-    from sim.plan import compile_plan
+    from sim.engine.model import Draws
+    from sim.engine.plan import compile_plan
 
     for name, (dist, mean, var) in cases.items():
         plan = compile_plan(make(rounds={"interval": dist}))
@@ -262,7 +262,7 @@ def test_interval_distributions_have_their_means() -> None:
 
 
 def test_truncated_normal_never_negative_and_has_its_mean() -> None:
-    from sim.distributions import Distribution
+    from sim.scenario.distributions import Distribution
 
     d = Distribution(dist="normal", mean=5.0, sd=10.0)
     u = np.random.default_rng(1).random(200_000)

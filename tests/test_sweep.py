@@ -16,7 +16,7 @@ import yaml
 
 from sim.cli import main
 from sim.errors import UserError
-from sim.sweep import make_spec, parse_values
+from sim.runs.sweep import make_spec, parse_values
 from tests.conftest import ROOT, SCENARIOS, assert_proportion
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
@@ -177,7 +177,7 @@ def test_bad_sweeps_exit_2_before_anything_runs(
 def test_a_failing_point_is_recorded_and_the_rest_go_on(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import sim.executors as ex
+    import sim.runs.executors as ex
 
     real = ex.simulate_task
 

@@ -1,0 +1,159 @@
+"""The keyed random draws of a batch of replications, for either engine.
+
+Every stream (see :mod:`sim.engine.streams`) is drawn for the whole batch at once, as many chunks as the
+longest replication of the batch needs, and transformed as a matrix (inverse CDFs; the round
+schedule and the Poisson arrival times as cumulative sums, added in the same order as the model
+adds them). :meth:`Draws.replication` hands one replication's streams to the SimPy model as
+:class:`~sim.engine.streams.Stream` objects, which extend themselves if asked for more.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from sim.engine import rules
+from sim.engine.plan import Plan
+from sim.engine.streams import CHUNK, Stream, chunks
+from sim.scenario.distributions import Distribution
+
+Transform = Callable[[np.ndarray], np.ndarray]
+
+
+def unit_exponential(u: np.ndarray) -> np.ndarray:
+    return -np.log1p(-u)
+
+
+def review_span(plan: Plan, c: int) -> tuple[int, int] | None:
+    """Indices (first, last) of constraint c's reviews within the horizon, if it can be reviewed."""
+    review = plan.review[c]
+    if review is None or not (plan.active0[c] or plan.imposable[c]):
+        return None
+    first, every, _ = review
+    h = plan.horizon
+    j0 = rules.first_review(first, every)
+    j1 = math.floor((h - first) / every) if h >= first else -1
+    while first + (j1 + 1) * every <= h:  # exact, whatever the floor's rounding
+        j1 += 1
+    while j1 >= 0 and first + j1 * every > h:
+        j1 -= 1
+    return (j0, j1) if j1 >= j0 else None
+
+
+class Draws:
+    """The streams of replications ``start..stop-1`` of one plan, as (replications, width) matrices."""
+
+    def __init__(self, plan: Plan, start: int, stop: int) -> None:
+        self.plan = plan
+        self.start = start
+        self.n = n = stop - start
+        h = plan.horizon
+        self.names: dict[str, tuple[str, Transform | None]] = {}
+        self._uniforms: dict[str, list[np.ndarray]] = {}
+        self.first: np.ndarray | None = None
+        if isinstance(plan.first, Distribution):
+            self.first = self.matrix("first", "rounds/first", 1, plan.first.ppf)[:, 0]
+        first = self.first[:, None] if self.first is not None else np.full((n, 1), float(plan.first))  # type: ignore[arg-type]
+        # Scheduled rounds: first, first + i0, first + i0 + i1, ... until every replication is past the horizon.
+        width = CHUNK * max(1, math.ceil((h / max(plan.interval.expected(), 1e-9) + 2) / CHUNK))
+        while True:
+            self.interval = self.matrix("interval", "rounds/interval", width, plan.interval.ppf)
+            self.round_times = np.cumsum(np.concatenate([first, self.interval[:, :-1]], axis=1), axis=1)
+            if n == 0 or not (self.round_times[:, -1] <= h).any():
+                break
+            width += CHUNK
+        self.round_count = (self.round_times <= h).sum(axis=1)
+        rounds = int(self.round_count.max(initial=0))
+        self.cancel = self.matrix("cancel", "rounds/cancel", rounds) if plan.cancel > 0 else None
+        self.item = [self.matrix(f"item{x}", f"item/{name}", rounds) for x, name in enumerate(plan.items)]
+        self.arrival: list[np.ndarray | None] = []
+        self.arrival_times: list[np.ndarray | None] = []
+        occurrences = []
+        for e, name in enumerate(plan.events):
+            dates = sum(1 for t in plan.event_dates[e] if t <= h)
+            gap = plan.event_gap[e]
+            if gap is None:
+                self.arrival.append(None)
+                self.arrival_times.append(None)
+                occurrences.append(np.full(n, dates))
+                continue
+            width = CHUNK * max(1, math.ceil((h / gap + 3) / CHUNK))
+            while True:
+                unit = self.matrix(f"arrival{e}", f"event/{name}/arrival", width, unit_exponential)
+                times = np.cumsum(gap * unit, axis=1)
+                if n == 0 or not (times[:, -1] <= h).any():
+                    break
+                width += CHUNK
+            self.arrival.append(unit)
+            self.arrival_times.append(times)
+            occurrences.append((times <= h).sum(axis=1) + dates)
+        self.occurrences = occurrences
+        self.suspend = [
+            None if d is None else self.matrix(f"suspend{e}", f"event/{name}/suspend", int(occ.max(initial=0)), d.ppf)
+            for e, (name, d, occ) in enumerate(zip(plan.events, plan.event_suspend, occurrences, strict=True))
+        ]
+        self.breakdown = [
+            None
+            if plan.event_breakdown[e] <= 0
+            else self.matrix(f"breakdown{e}", f"event/{name}/breakdown", int(occurrences[e].max(initial=0)))
+            for e, name in enumerate(plan.events)
+        ]
+        self.review: list[np.ndarray | None] = []
+        self.hazard: list[np.ndarray | None] = []
+        for c, name in enumerate(plan.constraints):
+            span = review_span(plan, c)
+            self.review.append(
+                None
+                if plan.review[c] is None
+                else self.matrix(f"review{c}", f"constraint/{name}/review", span[1] + 1 if span else 0)
+            )
+            if plan.hazard_mean[c] is None:
+                self.hazard.append(None)
+                continue
+            starts = int(plan.active0[c]) + sum(
+                occurrences[e] for e in range(len(plan.events)) if c in plan.event_impose[e]
+            )
+            most = int(np.max(starts, initial=0)) if isinstance(starts, np.ndarray) else starts
+            self.hazard.append(self.matrix(f"hazard{c}", f"constraint/{name}/hazard", most, unit_exponential))
+
+    def matrix(self, key: str, name: str, width: int, transform: Transform | None = None) -> np.ndarray:
+        """At least ``width`` draws (whole chunks, at least one) of a stream for every replication."""
+        self.names[key] = (name, transform)
+        count = max(1, math.ceil(width / CHUNK))
+        parts = self._uniforms.setdefault(key, [])
+        stop = self.start + self.n
+        parts.extend(chunks(self.plan.seed, name, self.start, stop, c) for c in range(len(parts), count))
+        u = parts[0] if count == 1 else np.concatenate(parts[:count], axis=1)
+        return u if transform is None else transform(u)
+
+    def stream(self, key: str, matrix: np.ndarray | None, rep: int) -> Stream | None:
+        """One replication's stream, extended on demand (for the SimPy model and traces)."""
+        if matrix is None:
+            return None
+        name, transform = self.names[key]
+        return Stream(self.plan.seed, name, rep, matrix[rep - self.start].tolist(), transform)
+
+    def replication(self, rep: int) -> ReplicationDraws:
+        return ReplicationDraws(self, rep)
+
+
+class ReplicationDraws:
+    """One replication's streams for the SimPy model: each indexable without limit."""
+
+    __slots__ = ("arrival", "breakdown", "cancel", "first", "hazard", "interval", "item", "review", "suspend")
+
+    def __init__(self, batch: Draws, rep: int) -> None:
+        plan = batch.plan
+        r = rep - batch.start
+        self.first: Any = plan.first if batch.first is None else float(batch.first[r])
+        self.interval = batch.stream("interval", batch.interval, rep)
+        self.cancel = batch.stream("cancel", batch.cancel, rep)
+        self.item = [batch.stream(f"item{x}", m, rep) for x, m in enumerate(batch.item)]
+        self.review = [batch.stream(f"review{c}", m, rep) for c, m in enumerate(batch.review)]
+        self.hazard = [batch.stream(f"hazard{c}", m, rep) for c, m in enumerate(batch.hazard)]
+        self.arrival = [batch.stream(f"arrival{e}", m, rep) for e, m in enumerate(batch.arrival)]
+        self.suspend = [batch.stream(f"suspend{e}", m, rep) for e, m in enumerate(batch.suspend)]
+        self.breakdown = [batch.stream(f"breakdown{e}", m, rep) for e, m in enumerate(batch.breakdown)]

@@ -1,0 +1,152 @@
+"""A validated scenario compiled to indices and plain numbers for the replication loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sim.engine.rules import logit
+from sim.scenario.distributions import Distribution
+from sim.scenario.models import Scenario
+
+PER_YEAR = 365.0
+"""Rates in scenario files are per 365 days."""
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything one replication needs, by index, in file order."""
+
+    seed: int
+    horizon: float
+    first: float | Distribution
+    interval: Distribution
+    cancel: float
+    capacity: int
+
+    items: tuple[str, ...]
+    item_p: tuple[float, ...]
+    item_logit: tuple[float, ...]
+    requires: tuple[tuple[int, ...], ...]
+    blocks: tuple[tuple[int, ...], ...]
+    effects: tuple[tuple[tuple[int, float], ...], ...]
+    after_rounds: tuple[int, ...]
+    order: tuple[int, ...]
+    gain: tuple[float, ...]
+    agreed0: tuple[bool, ...]
+
+    constraints: tuple[str, ...]
+    active0: tuple[bool, ...]
+    review: tuple[tuple[float, float, float] | None, ...]
+    hazard_mean: tuple[float | None, ...]
+    lift_on: tuple[float | None, ...]
+    when_agreed: tuple[tuple[int, ...] | None, ...]
+    imposable: tuple[bool, ...]
+
+    trust0: float
+    weight: float
+    trust_min: float
+    trust_max: float
+
+    events: tuple[str, ...]
+    event_gap: tuple[float | None, ...]
+    event_dates: tuple[tuple[float, ...], ...]
+    event_trust: tuple[float, ...]
+    event_suspend: tuple[Distribution | None, ...]
+    event_breakdown: tuple[float, ...]
+    event_impose: tuple[tuple[int, ...], ...]
+
+    @property
+    def n_items(self) -> int:
+        return len(self.items)
+
+
+def default_milestones(s: Scenario) -> list[float]:
+    """Every three calendar months from the start, within the horizon."""
+    out = []
+    start = s.calendar.start
+    for months in range(3, 12 * 100 + 1, 3):
+        year, month = divmod(start.month - 1 + months, 12)
+        day = min(start.day, 28)
+        d = dt.date(start.year + year, month + 1, day)
+        offset = float((d - start).days)
+        if offset > s.horizon:
+            break
+        out.append(offset)
+    return out
+
+
+def milestones(s: Scenario) -> list[float]:
+    if s.calendar.milestones is not None:
+        return sorted({s.day(m) for m in s.calendar.milestones})
+    return default_milestones(s)
+
+
+def compile_plan(s: Scenario, seed: int | None = None) -> Plan:
+    """Turn a validated scenario into a :class:`Plan` (names become indices)."""
+    items = tuple(s.items)
+    constraints = tuple(s.constraints)
+    events = tuple(s.events)
+    ix = {n: i for i, n in enumerate(items)}
+    cx = {n: i for i, n in enumerate(constraints)}
+    p = tuple(it.probability() for it in s.items.values())
+    imposed = {c for e in s.events.values() for c in e.impose}
+    first = s.rounds.first if isinstance(s.rounds.first, Distribution) else s.day(s.rounds.first)
+
+    def review(name: str) -> tuple[float, float, float] | None:
+        lift = s.constraints[name].lift
+        if lift is None or lift.reviews is None or lift.p is None:
+            return None
+        return (s.day(lift.reviews.first), float(lift.reviews.every), float(lift.p))
+
+    def lift_field(name: str, attr: str) -> object:
+        lift = s.constraints[name].lift
+        return None if lift is None else getattr(lift, attr)
+
+    return Plan(
+        seed=s.simulation.seed if seed is None else seed,
+        horizon=s.horizon,
+        first=first,
+        interval=s.rounds.interval,
+        cancel=s.rounds.cancel,
+        capacity=s.rounds.capacity or len(items),
+        items=items,
+        item_p=p,
+        item_logit=tuple(logit(x) for x in p),
+        requires=tuple(tuple(ix[r] for r in it.requires) for it in s.items.values()),
+        blocks=tuple(tuple(cx[c] for c, v in it.constraints.items() if v == "block") for it in s.items.values()),
+        effects=tuple(
+            tuple((cx[c], float(v)) for c, v in it.constraints.items() if v != "block") for it in s.items.values()
+        ),
+        after_rounds=tuple(it.after_rounds for it in s.items.values()),
+        order=tuple(sorted(range(len(items)), key=lambda i: (s.items[items[i]].priority, i))),
+        gain=tuple(s.trust.on_agreement if it.trust_gain is None else it.trust_gain for it in s.items.values()),
+        agreed0=tuple(it.status == "agreed" for it in s.items.values()),
+        constraints=constraints,
+        active0=tuple(c.active for c in s.constraints.values()),
+        review=tuple(review(c) for c in constraints),
+        hazard_mean=tuple(
+            None if lift_field(c, "rate") is None else PER_YEAR / float(lift_field(c, "rate"))  # type: ignore[arg-type]
+            for c in constraints
+        ),
+        lift_on=tuple(
+            None if lift_field(c, "on") is None else s.day(lift_field(c, "on"))  # type: ignore[arg-type]
+            for c in constraints
+        ),
+        when_agreed=tuple(
+            None if not lift_field(c, "when_agreed") else tuple(ix[x] for x in lift_field(c, "when_agreed"))  # type: ignore[attr-defined]
+            for c in constraints
+        ),
+        imposable=tuple(c in imposed for c in constraints),
+        trust0=s.trust.initial,
+        weight=s.trust.weight,
+        trust_min=s.trust.min,
+        trust_max=s.trust.max,
+        events=events,
+        event_gap=tuple(PER_YEAR / e.rate if e.rate else None for e in s.events.values()),
+        event_dates=tuple(tuple(sorted(s.day(d) for d in (e.dates or []))) for e in s.events.values()),
+        event_trust=tuple(e.trust for e in s.events.values()),
+        event_suspend=tuple(e.suspend for e in s.events.values()),
+        event_breakdown=tuple(e.breakdown for e in s.events.values()),
+        event_impose=tuple(tuple(cx[c] for c in e.impose) for e in s.events.values()),
+    )

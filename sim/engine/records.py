@@ -1,0 +1,122 @@
+"""Per-replication records, columnar: one numpy array per field, one row per replication."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from sim.engine.plan import Plan
+
+
+@dataclass
+class Records:
+    """Outcomes of replications ``start .. start + n - 1`` (arrays of ``n`` rows)."""
+
+    start: int
+    item_agreed: np.ndarray  # (n, items) bool
+    item_day: np.ndarray  # (n, items) float64, NaN if not agreed
+    item_round: np.ndarray  # (n, items) int32, held-round number; 0 = agreed before the start, -1 = not
+    constraint_lifted: np.ndarray  # (n, constraints) bool, lifted at least once
+    constraint_day: np.ndarray  # (n, constraints) float64, day of the first lift
+    constraint_lifts: np.ndarray  # (n, constraints) int32
+    constraint_active: np.ndarray  # (n, constraints) bool, active at the horizon
+    rounds_held: np.ndarray  # (n,) int32
+    rounds_cancelled: np.ndarray  # (n,) int32
+    rounds_suspended: np.ndarray  # (n,) int32
+    breakdown: np.ndarray  # (n,) bool
+    breakdown_day: np.ndarray  # (n,) float64
+    trust: np.ndarray  # (n,) float64, at the horizon
+    event_count: np.ndarray  # (n, events) int32
+
+    @property
+    def n(self) -> int:
+        return int(self.rounds_held.shape[0])
+
+    @classmethod
+    def empty(cls, n: int, n_items: int, n_constraints: int, n_events: int, start: int = 0) -> Records:
+        return cls(
+            start=start,
+            item_agreed=np.zeros((n, n_items), bool),
+            item_day=np.full((n, n_items), np.nan),
+            item_round=np.full((n, n_items), -1, np.int32),
+            constraint_lifted=np.zeros((n, n_constraints), bool),
+            constraint_day=np.full((n, n_constraints), np.nan),
+            constraint_lifts=np.zeros((n, n_constraints), np.int32),
+            constraint_active=np.zeros((n, n_constraints), bool),
+            rounds_held=np.zeros(n, np.int32),
+            rounds_cancelled=np.zeros(n, np.int32),
+            rounds_suspended=np.zeros(n, np.int32),
+            breakdown=np.zeros(n, bool),
+            breakdown_day=np.full(n, np.nan),
+            trust=np.zeros(n),
+            event_count=np.zeros((n, n_events), np.int32),
+        )
+
+    @classmethod
+    def concat(cls, parts: list[Records]) -> Records:
+        """Join batches in replication order."""
+        parts = sorted(parts, key=lambda r: r.start)
+        out = {f.name: np.concatenate([getattr(p, f.name) for p in parts]) for f in fields(cls) if f.name != "start"}
+        return cls(start=parts[0].start, **out)
+
+    def take(self, n: int) -> Records:
+        """The first ``n`` replications."""
+        return Records(
+            start=self.start,
+            **{f.name: getattr(self, f.name)[:n] for f in fields(self) if f.name != "start"},
+        )
+
+    def drop(self, n: int) -> Records:
+        """All but the first ``n`` replications."""
+        return Records(
+            start=self.start + n,
+            **{f.name: getattr(self, f.name)[n:] for f in fields(self) if f.name != "start"},
+        )
+
+    def equals(self, other: Records) -> bool:
+        return all(np.array_equal(getattr(self, f.name), getattr(other, f.name), equal_nan=True) for f in fields(self))
+
+
+def simulate(plan: Plan, start: int, stop: int, engine: str = "batch") -> Records:
+    """Run replications ``start..stop-1`` and return their records.
+
+    ``engine`` is ``"batch"`` (the default: :mod:`sim.engine.batch`, the whole batch at once with numpy)
+    or ``"simpy"`` (the reference model, :mod:`sim.engine.model`, one replication at a time); both give
+    the same records, byte for byte.
+    """
+    n = stop - start
+    if engine == "batch":
+        from sim.engine.batch import simulate_batch
+
+        return simulate_batch(plan, start, stop)
+    if engine != "simpy":
+        raise ValueError(f"unknown engine {engine!r}")
+    from sim.engine.model import Draws, replicate
+
+    draws = Draws(plan, start, stop)
+    states = [replicate(plan, draws.replication(rep)) for rep in range(start, stop)]
+    k, m, e = len(plan.items), len(plan.constraints), len(plan.events)
+
+    def table(rows: list[list[Any]], width: int, dtype: Any) -> np.ndarray:
+        return np.array(rows, dtype=dtype).reshape(n, width)
+
+    lifts = table([s.lifts for s in states], m, np.int32)
+    return Records(
+        start=start,
+        item_agreed=table([s.agreed for s in states], k, bool),
+        item_day=table([s.day for s in states], k, np.float64),
+        item_round=table([s.round for s in states], k, np.int32),
+        constraint_lifted=lifts > 0,
+        constraint_day=table([s.lift_day for s in states], m, np.float64),
+        constraint_lifts=lifts,
+        constraint_active=table([s.active for s in states], m, bool),
+        rounds_held=np.array([s.held for s in states], np.int32).reshape(n),
+        rounds_cancelled=np.array([s.cancelled for s in states], np.int32).reshape(n),
+        rounds_suspended=np.array([s.suspended for s in states], np.int32).reshape(n),
+        breakdown=np.array([s.broken for s in states], bool).reshape(n),
+        breakdown_day=np.array([s.breakdown_day for s in states], np.float64).reshape(n),
+        trust=np.array([s.trust for s in states], np.float64).reshape(n),
+        event_count=table([s.event_count for s in states], e, np.int32),
+    )

@@ -1,0 +1,319 @@
+"""Comparing runs item by item: P(agreed by horizon), differences against the first run, and
+what differs between the scenario files.
+
+Runs that share the seed and the replication count are paired: replication *i* of each used
+the same random streams, so the difference is estimated from the per-replication differences,
+a far tighter interval than from two independent samples. Otherwise the runs are compared as
+independent samples (Newcombe's hybrid score interval, built on Wilson intervals).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.errors import UserError
+from sim.results.stats import Z95, wilson
+from sim.scenario.models import Scenario
+
+IGNORED_FIELDS = ("description", "sources")
+"""Scenario fields left out of the field-by-field diff (prose, not model)."""
+
+
+@dataclass
+class RunData:
+    """What a comparison needs of one run (a run folder or one point of a sweep)."""
+
+    label: str
+    source: str
+    scenario: Scenario
+    agreed: np.ndarray  # (n, items) bool
+    day: np.ndarray  # (n, items) float, NaN when not agreed
+
+    @property
+    def n(self) -> int:
+        return int(self.agreed.shape[0])
+
+    @property
+    def seed(self) -> int:
+        return self.scenario.simulation.seed
+
+    def column(self, item: str) -> int | None:
+        names = list(self.scenario.items)
+        return names.index(item) if item in names else None
+
+
+def load_run(spec: str, label: str | None = None) -> RunData:
+    """A run folder, or ``SWEEP_DIR:POINT`` for one point of a sweep."""
+    path = Path(spec)
+    if not path.is_dir() and ":" in spec:
+        folder, _, point = spec.rpartition(":")
+        if Path(folder).is_dir() and point.isdigit():
+            return _load_point(Path(folder), int(point), label, spec)
+    if (path / "sweep.yaml").is_file():
+        raise UserError(f"{spec}: a sweep folder; choose a point, such as {spec}:0")
+    from sim.results.folder import load
+
+    res = load(path)
+    rec = res.records
+    return RunData(label or res.scenario.name, spec, res.scenario, rec.item_agreed, rec.item_day)
+
+
+def _load_point(folder: Path, point: int, label: str | None, spec: str) -> RunData:
+    import pyarrow.compute as pc
+
+    from sim.runs.sweep import scenario_data, set_path
+    from sim.runs.sweeping import load_sweep
+    from sim.scenario.checks import check_document
+    from sim.scenario.documents import Document
+
+    sw = load_sweep(folder)
+    points = {p["point"]: p for p in sw.described["points"]}
+    if point not in points:
+        raise UserError(f"{spec}: the sweep has points 0 to {len(points) - 1}")
+    if sw.items_table is None:
+        raise UserError(f"{folder}: items.parquet is missing")
+    values = {k: v for k, v in points[point].items() if k != "point"}
+    data = scenario_data(sw.base)
+    for path, v in values.items():
+        data = set_path(data, path, v)
+    s, problems = check_document(Document(spec, data, {}))
+    if s is None:
+        raise UserError(f"{spec}: cannot rebuild the point's scenario", problems)
+    t = sw.items_table.filter(pc.equal(sw.items_table.column("point"), point))
+    k = len(s.items)
+    if t.num_rows == 0:
+        raise UserError(f"{spec}: this point did not run (see points.csv)")
+    agreed = t.column("agreed").to_numpy().reshape(-1, k)
+    day = t.column("day").fill_null(float("nan")).to_numpy().astype(float).reshape(-1, k)
+    text = ", ".join(f"{p}={v:g}" for p, v in values.items())
+    return RunData(label or f"{folder.name}:{point} ({text})", spec, s, agreed, day)
+
+
+# ---------------------------------------------------------------------- differences
+
+
+def newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """95% interval for p2 - p1 from independent samples (Newcombe 1998, method 10)."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson(k1, n1)
+    l2, u2 = wilson(k2, n2)
+    d = p2 - p1
+    return (d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2), d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2))
+
+
+def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Difference of means of b and a over the same replications, with a 95% normal interval."""
+    diff = b.astype(float) - a.astype(float)
+    n = diff.size
+    d = float(diff.mean())
+    se = float(diff.std(ddof=1)) / math.sqrt(n) if n > 1 else math.inf
+    return d, d - Z95 * se, d + Z95 * se
+
+
+def comparison_rows(runs: list[RunData]) -> list[dict[str, Any]]:
+    """One row per run and item: P(agreed by horizon), interval, difference against the first run."""
+    first = runs[0]
+    items: list[str] = []
+    for r in runs:
+        items += [x for x in r.scenario.items if x not in items]
+    rows = []
+    for r in runs:
+        is_paired = r is first or (r.seed == first.seed and r.n == first.n)
+        for item in items:
+            c = r.column(item)
+            if c is None:
+                continue
+            k = int(r.agreed[:, c].sum())
+            low, high = wilson(k, r.n)
+            row: dict[str, Any] = {"run": r.label, "item": item, "p_agreed": k / r.n, "ci_low": low, "ci_high": high}
+            c0 = first.column(item)
+            if r is first:
+                row.update(diff=0.0, diff_low=0.0, diff_high=0.0, paired=True)
+            elif c0 is None:
+                row.update(diff=math.nan, diff_low=math.nan, diff_high=math.nan, paired=is_paired)
+            elif is_paired:
+                d, lo, hi = paired(first.agreed[:, c0], r.agreed[:, c])
+                row.update(diff=d, diff_low=lo, diff_high=hi, paired=True)
+            else:
+                k0 = int(first.agreed[:, c0].sum())
+                lo, hi = newcombe(k0, first.n, k, r.n)
+                row.update(diff=k / r.n - k0 / first.n, diff_low=lo, diff_high=hi, paired=False)
+            rows.append(row)
+    return rows
+
+
+def unpaired_interval(first: RunData, other: RunData, item: str) -> tuple[float, float]:
+    """The interval the difference would have without pairing (for the report's comparison)."""
+    c0, c = first.column(item), other.column(item)
+    assert c0 is not None and c is not None
+    return newcombe(int(first.agreed[:, c0].sum()), first.n, int(other.agreed[:, c].sum()), other.n)
+
+
+# ---------------------------------------------------------------------- scenario diff
+
+
+def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(data, dict):
+        for k, v in data.items():
+            path = f"{prefix}.{k}" if prefix else str(k)
+            if not prefix and k in IGNORED_FIELDS:
+                continue
+            if isinstance(v, dict) and v:
+                out.update(flatten(v, path))
+            else:
+                out[path] = v
+    return out
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "(absent)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        return f"{value:g}"
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def scenario_diff(a: Scenario, b: Scenario) -> list[tuple[str, str, str]]:
+    """Field by field: (path, value in a, value in b) for every field that differs."""
+    from sim.runs.sweep import scenario_data
+
+    fa, fb = flatten(scenario_data(a)), flatten(scenario_data(b))
+    out = []
+    for path in list(fa) + [p for p in fb if p not in fa]:
+        va, vb = fa.get(path), fb.get(path)
+        if va != vb:
+            out.append((path, _show(va), _show(vb)))
+    return out
+
+
+# ---------------------------------------------------------------------- output
+
+
+def comparison_csv(rows: list[dict[str, Any]]) -> str:
+    cols = ["run", "item", "p_agreed", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "paired"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(cols)
+    for row in rows:
+        out = []
+        for c in cols:
+            v = row[c]
+            if isinstance(v, bool):
+                out.append(str(v).lower())
+            elif isinstance(v, float):
+                out.append("" if math.isnan(v) else f"{v:.6f}")
+            else:
+                out.append(v)
+        w.writerow(out)
+    return buf.getvalue()
+
+
+def table_text(runs: list[RunData], rows: list[dict[str, Any]]) -> str:
+    """The printed table: each item's P per run and its difference against the first run."""
+    first = runs[0].label
+    lines = [f"differences against '{first}', with 95% intervals", ""]
+    header = ("item", "run", "P(agreed)", "difference", "95% interval", "")
+    body = []
+    for item in dict.fromkeys(r["item"] for r in rows):
+        for row in (r for r in rows if r["item"] == item):
+            if row["run"] == first:
+                body.append((item, row["run"], f"{row['p_agreed']:.3f}", "", "", ""))
+            elif math.isnan(row["diff"]):
+                body.append(("", row["run"], f"{row['p_agreed']:.3f}", "n/a", "", ""))
+            else:
+                body.append(
+                    (
+                        "",
+                        row["run"],
+                        f"{row['p_agreed']:.3f}",
+                        f"{row['diff']:+.3f}",
+                        f"{row['diff_low']:+.3f} to {row['diff_high']:+.3f}",
+                        "paired" if row["paired"] else "unpaired",
+                    )
+                )
+    widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(6)]
+    fmt = "  ".join("{:<" + str(w) + "}" for w in widths)
+    lines.append(fmt.format(*header).rstrip())
+    lines.append("  ".join("-" * w for w in widths).rstrip())
+    lines += [fmt.format(*row).rstrip() for row in body]
+    return "\n".join(lines)
+
+
+def diff_text(runs: list[RunData]) -> str:
+    lines = []
+    for r in runs[1:]:
+        changes = scenario_diff(runs[0].scenario, r.scenario)
+        lines.append(f"scenario '{r.label}' against '{runs[0].label}':")
+        lines += [f"  {p}: {a} -> {b}" for p, a, b in changes] or ["  (no differences)"]
+    return "\n".join(lines)
+
+
+@dataclass
+class Comparison:
+    """Runs compared: the rows of comparison.csv, and the scenario differences."""
+
+    runs: list[RunData]
+    rows: list[dict[str, Any]]
+
+    @property
+    def diffs(self) -> dict[str, list[tuple[str, str, str]]]:
+        return {r.label: scenario_diff(self.runs[0].scenario, r.scenario) for r in self.runs[1:]}
+
+
+def compare(specs: list[str], labels: list[str] | None = None) -> Comparison:
+    if len(specs) < 2:
+        raise UserError("compare needs at least two result folders")
+    if labels is not None and len(labels) != len(specs):
+        raise UserError(f"--labels: {len(labels)} labels for {len(specs)} runs")
+    runs = [load_run(s, labels[i] if labels else None) for i, s in enumerate(specs)]
+    counts: dict[str, int] = {}
+    for r in runs:
+        counts[r.label] = counts.get(r.label, 0) + 1
+    for i, r in enumerate(runs):  # labels must tell runs apart: add the folder when they do not
+        if counts[r.label] > 1:
+            r.label = f"{r.label} [{Path(r.source).name or i}]"
+    if len({r.label for r in runs}) < len(runs):
+        for i, r in enumerate(runs):
+            r.label = f"{i + 1}: {r.label}"
+    return Comparison(runs, comparison_rows(runs))
+
+
+def write(comparison: Comparison, folder: Path, *, force: bool = False, plots: bool = True) -> Path:
+    """The comparison folder: comparison.csv, scenario_diff.csv, plots/, report.html."""
+    from sim.results.folder import staged_folder, write_text
+
+    with staged_folder(folder, force=force) as tmp:
+        write_text(tmp / "comparison.csv", comparison_csv(comparison.rows))
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["run", "field", "first_run", "this_run"])
+        for label, changes in comparison.diffs.items():
+            for path, a, b in changes:
+                w.writerow([label, path, a, b])
+        write_text(tmp / "scenario_diff.csv", buf.getvalue())
+        if plots:
+            from sim.views.plots.compare import draw_comparison
+            from sim.views.report import comparison_report
+
+            draw_comparison(comparison, tmp / "plots")
+            write_text(tmp / "report.html", comparison_report(comparison, tmp))
+    return folder
+
+
+def default_folder(root: str | os.PathLike[str] = "results") -> Path:
+    import datetime as dt
+
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    return Path(root) / "comparisons" / stamp

@@ -1,0 +1,382 @@
+"""The result folder: writing it whole or not at all, and reading it back.
+
+A folder holds ``scenario.yaml`` (as run, defaults filled in), ``manifest.json`` (how it was
+made), ``items.parquet``, ``constraints.parquet``, ``replications.parquet`` (long, columnar),
+``summary.json``, ``summary.csv`` and ``plots/``. It is written under a temporary name beside
+its destination and renamed into place, so a crash leaves either nothing or a complete folder.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import platform
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from sim.engine.records import Records
+from sim.errors import UserError
+from sim.results.atomic import staged_folder, write_text
+from sim.results.summary import summarize, summary_csv
+from sim.scenario.documents import to_plain
+from sim.scenario.models import Scenario
+
+FORMAT = 1
+"""Version of the result folder layout."""
+
+
+def versions() -> dict[str, str]:
+    """Versions of negsim and of the libraries that shape its numbers."""
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for dist in ("negsim", "numpy", "scipy", "simpy", "pydantic", "pyarrow", "matplotlib", "PyYAML"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "not installed"
+    return out
+
+
+def sha256_file(path: str | os.PathLike[str]) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def scenario_yaml(s: Scenario) -> str:
+    """The scenario as run, every default filled in; it loads back to an equal scenario."""
+    data = to_plain(s.model_dump(by_alias=True, exclude_none=True))
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+@dataclass
+class Results:
+    """A finished run: the scenario, the records, and the manifest."""
+
+    scenario: Scenario
+    records: Records
+    manifest: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None
+    _summary: dict[str, Any] | None = None
+
+    @property
+    def summary_data(self) -> dict[str, Any]:
+        """Everything ``summary.json`` holds, as plain data."""
+        if self._summary is None:
+            self._summary = summarize(self.scenario, self.records)
+        return self._summary
+
+    # -- pandas views, for notebooks (pandas is imported on first use)
+
+    @property
+    def summary(self) -> Any:
+        """One row per item: P(agreed by horizon), its interval, median date, P by each milestone."""
+        import pandas as pd
+
+        return pd.read_csv(io.StringIO(summary_csv(self.summary_data)))
+
+    @property
+    def items(self) -> Any:
+        """replication, item, agreed, day, round: one row per replication and item."""
+        return items_table(self.scenario, self.records).to_pandas()
+
+    @property
+    def constraints(self) -> Any:
+        return constraints_table(self.scenario, self.records).to_pandas()
+
+    @property
+    def replications(self) -> Any:
+        return replications_table(self.scenario, self.records).to_pandas()
+
+    def plot(self, name: str = "agreement_curves") -> Any:
+        """One of the run's figures as a matplotlib Figure (names: ``sim.views.plots.FIGURES``)."""
+        from sim.views.plots import FIGURES
+
+        if name not in FIGURES:
+            raise UserError(f"no figure '{name}'; choose one of {', '.join(FIGURES)}")
+        return FIGURES[name](self)
+
+    def _repr_html_(self) -> str:
+        from sim.views.report import run_body
+
+        return run_body(self, None)
+
+
+# ------------------------------------------------------------------ parquet
+
+
+def _long(names: tuple[str, ...], reps: np.ndarray) -> tuple[Any, Any]:
+    """Replication and name columns of a long table: every name for every replication."""
+    import pyarrow as pa
+
+    k = len(names)
+    codes = pa.array(np.tile(np.arange(k, dtype=np.int32), reps.size))
+    return pa.array(np.repeat(reps, k)), pa.DictionaryArray.from_arrays(codes, pa.array(list(names), pa.string()))
+
+
+def items_table(s: Scenario, rec: Records) -> Any:
+    """replication, item, agreed, day, round: one row per replication and item."""
+    import pyarrow as pa
+
+    reps = np.arange(rec.start, rec.start + rec.n, dtype=np.int64)
+    rep_col, item_col = _long(tuple(s.items), reps)
+    agreed = rec.item_agreed.ravel()
+    return pa.table(
+        {
+            "replication": rep_col,
+            "item": item_col,
+            "agreed": pa.array(agreed),
+            "day": pa.array(rec.item_day.ravel(), mask=~agreed),
+            "round": pa.array(rec.item_round.ravel(), mask=~agreed),
+        }
+    )
+
+
+def constraints_table(s: Scenario, rec: Records) -> Any:
+    """replication, constraint, lifted, day (of the first lift), lifts, active_at_horizon."""
+    import pyarrow as pa
+
+    reps = np.arange(rec.start, rec.start + rec.n, dtype=np.int64)
+    rep_c, con_col = _long(tuple(s.constraints), reps)
+    lifted = rec.constraint_lifted.ravel()
+    return pa.table(
+        {
+            "replication": rep_c,
+            "constraint": con_col,
+            "lifted": pa.array(lifted),
+            "day": pa.array(rec.constraint_day.ravel(), mask=~lifted),
+            "lifts": pa.array(rec.constraint_lifts.ravel()),
+            "active_at_horizon": pa.array(rec.constraint_active.ravel()),
+        }
+    )
+
+
+def replications_table(s: Scenario, rec: Records) -> Any:
+    """One row per replication: rounds, breakdown, trust, a count per event kind."""
+    import pyarrow as pa
+
+    cols: dict[str, Any] = {
+        "replication": pa.array(np.arange(rec.start, rec.start + rec.n, dtype=np.int64)),
+        "rounds_held": pa.array(rec.rounds_held),
+        "rounds_cancelled": pa.array(rec.rounds_cancelled),
+        "rounds_suspended": pa.array(rec.rounds_suspended),
+        "breakdown": pa.array(rec.breakdown),
+        "breakdown_day": pa.array(rec.breakdown_day, mask=~rec.breakdown),
+        "trust": pa.array(rec.trust),
+    }
+    for e, name in enumerate(s.events):
+        cols[f"events.{name}"] = pa.array(rec.event_count[:, e])
+    return pa.table(cols)
+
+
+TABLES = {"items": items_table, "constraints": constraints_table, "replications": replications_table}
+"""The three Parquet files of a result folder, and how each is built from records."""
+
+
+GROUP = 50_000
+"""Replications per Parquet row group. Fixed, so that the files are the same bytes however the
+replications were batched (jobs, executors, --precision)."""
+
+
+class ParquetSink:
+    """Writes records to items/constraints/replications.parquet as they arrive, in row groups of
+    ``GROUP`` replications, so a run of millions never holds its Arrow tables in memory at once."""
+
+    def __init__(self, s: Scenario, folder: Path) -> None:
+        self.scenario = s
+        self.folder = folder
+        self.pending: list[Records] = []
+        self.count = 0
+        self.writers: dict[str, Any] = {}
+
+    def write(self, rec: Records) -> None:
+        """Take the next replications (in replication order); write every full row group."""
+        self.pending.append(rec)
+        self.count += rec.n
+        while self.count >= GROUP:
+            joined = Records.concat(self.pending)
+            self._group(joined.take(GROUP))
+            rest = joined.drop(GROUP)
+            self.pending, self.count = ([rest] if rest.n else []), rest.n
+
+    def close(self) -> None:
+        if self.count or not self.writers:
+            self._group(Records.concat(self.pending) if self.pending else None)
+        for writer in self.writers.values():
+            writer.close()
+
+    def _group(self, rec: Records | None) -> None:
+        import pyarrow.parquet as pq
+
+        if rec is None:
+            k, m, e = len(self.scenario.items), len(self.scenario.constraints), len(self.scenario.events)
+            rec = Records.empty(0, k, m, e)
+        for name, make in TABLES.items():
+            table = make(self.scenario, rec)
+            if name not in self.writers:
+                self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", table.schema, compression="zstd")
+            self.writers[name].write_table(table)
+
+
+def write_parquet(s: Scenario, rec: Records, folder: Path) -> None:
+    """The three Parquet files of a folder, from records in memory."""
+    sink = ParquetSink(s, folder)
+    sink.write(rec)
+    sink.close()
+
+
+def read_records(s: Scenario, folder: Path) -> Records:
+    import pyarrow.parquet as pq
+
+    items = pq.read_table(folder / "items.parquet")
+    cons = pq.read_table(folder / "constraints.parquet")
+    reps = pq.read_table(folder / "replications.parquet")
+    n = reps.num_rows
+    k, m = len(s.items), len(s.constraints)
+    if items.num_rows != n * k or cons.num_rows != n * m:
+        raise UserError(f"{folder}: the parquet files do not match the scenario's items and constraints")
+    if n and k and tuple(items.column("item").slice(0, k).to_pylist()) != tuple(s.items):
+        raise UserError(f"{folder}: items.parquet lists other items than scenario.yaml")
+
+    def arr(table: Any, col: str, fill: Any = None) -> np.ndarray:
+        c = table.column(col)
+        if fill is not None:
+            c = c.fill_null(fill)
+        return c.to_numpy(zero_copy_only=False)
+
+    rep0 = int(reps.column("replication")[0].as_py()) if n else 0
+    return Records(
+        start=rep0,
+        item_agreed=arr(items, "agreed").reshape(n, k).astype(bool),
+        item_day=arr(items, "day", float("nan")).astype(float).reshape(n, k),
+        item_round=arr(items, "round", -1).astype(np.int32).reshape(n, k),
+        constraint_lifted=arr(cons, "lifted").reshape(n, m).astype(bool),
+        constraint_day=arr(cons, "day", float("nan")).astype(float).reshape(n, m),
+        constraint_lifts=arr(cons, "lifts").astype(np.int32).reshape(n, m),
+        constraint_active=arr(cons, "active_at_horizon").reshape(n, m).astype(bool),
+        rounds_held=arr(reps, "rounds_held").astype(np.int32),
+        rounds_cancelled=arr(reps, "rounds_cancelled").astype(np.int32),
+        rounds_suspended=arr(reps, "rounds_suspended").astype(np.int32),
+        breakdown=arr(reps, "breakdown").astype(bool),
+        breakdown_day=arr(reps, "breakdown_day", float("nan")).astype(float),
+        trust=arr(reps, "trust").astype(float),
+        event_count=np.stack([arr(reps, f"events.{e}").astype(np.int32) for e in s.events], axis=1)
+        if s.events
+        else np.zeros((n, 0), np.int32),
+    )
+
+
+# ------------------------------------------------------------------ the folder
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+
+
+def default_folder(s: Scenario, root: str | os.PathLike[str] = "results") -> Path:
+    """``results/<name>/<run-id>``, the run id a UTC time stamp (made unique if needed)."""
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    base = Path(root) / s.name
+    out = base / stamp
+    i = 2
+    while out.exists():
+        out = base / f"{stamp}-{i}"
+        i += 1
+    return out
+
+
+def save(
+    results: Results,
+    target: Path,
+    *,
+    force: bool = False,
+    plots: bool = True,
+    before_rename: Callable[[Path], None] | None = None,
+) -> Path:
+    """Write the whole result folder at ``target`` (atomically)."""
+    with staged_folder(target, force) as tmp:
+        write_folder(results, tmp, plots=plots)
+        if before_rename:
+            before_rename(tmp)
+    return target
+
+
+def write_folder(results: Results, folder: Path, *, plots: bool = True, parquet: bool = True) -> None:
+    """Everything of a result folder; ``parquet=False`` when a :class:`ParquetSink` wrote the records."""
+    s = results.scenario
+    write_text(folder / "scenario.yaml", scenario_yaml(s))
+    if parquet:
+        write_parquet(s, results.records, folder)
+    write_text(folder / "summary.json", dumps(results.summary_data))
+    write_text(folder / "summary.csv", summary_csv(results.summary_data))
+    write_text(folder / "manifest.json", dumps(results.manifest))
+    if plots:
+        from sim.views.plots import draw_all
+        from sim.views.report import run_report
+
+        draw_all(results, folder / "plots")
+        write_text(folder / "report.html", run_report(results, folder))
+
+
+def load(folder: str | os.PathLike[str]) -> Results:
+    """Read a result folder written by :func:`save`."""
+    from sim.scenario.checks import load_scenario
+
+    path = Path(folder)
+    if not path.is_dir():
+        raise UserError(f"{path}: no such result folder")
+    for name in ("scenario.yaml", "items.parquet", "constraints.parquet", "replications.parquet"):
+        if not (path / name).is_file():
+            raise UserError(f"{path}: not a result folder ({name} is missing)")
+    s = load_scenario(path / "scenario.yaml")
+    try:
+        rec = read_records(s, path)
+    except UserError:
+        raise
+    except Exception as exc:  # pyarrow raises many kinds on a damaged file
+        raise UserError(f"{path}: cannot read the parquet files ({exc})") from None
+    manifest: dict[str, Any] = {}
+    if (path / "manifest.json").is_file():
+        try:
+            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise UserError(f"{path / 'manifest.json'}: not valid JSON ({exc})") from None
+    return Results(s, rec, manifest, path)
+
+
+def manifest(
+    s: Scenario,
+    *,
+    scenario_file: str | None,
+    replications: int,
+    jobs: int,
+    started: dt.datetime,
+    wall_seconds: float,
+    argv: list[str] | None = None,
+    precision: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """How a run was made: enough to make it again."""
+    return {
+        "format": FORMAT,
+        "scenario": s.name,
+        "scenario_file": scenario_file,
+        "scenario_sha256": sha256_file(scenario_file) if scenario_file else None,
+        "seed": s.simulation.seed,
+        "replications": replications,
+        "jobs": jobs,
+        "precision": precision,
+        "command": list(sys.argv if argv is None else argv),
+        "started": started.isoformat(timespec="seconds"),
+        "wall_seconds": round(wall_seconds, 3),
+        "random_streams": "Philox4x64-10 keyed by (seed, blake2b(stream name)), counter by replication",
+        "versions": versions(),
+        "platform": platform.platform(),
+    }

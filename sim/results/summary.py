@@ -1,0 +1,183 @@
+"""The summary of a run: per item P(agreed by horizon) with Wilson intervals, milestones,
+day quantiles; breakdowns, rounds, joint outcomes. Plain data, written as JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+from typing import Any
+
+import numpy as np
+
+from sim.engine.plan import milestones
+from sim.engine.records import Records
+from sim.results.stats import quantile_day, wilson
+from sim.scenario.models import Scenario
+
+QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
+TOP_OUTCOMES = 10
+
+
+def _r(x: float | None, digits: int = 6) -> float | None:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return None
+    return round(float(x), digits)
+
+
+def _prop(k: int, n: int) -> dict[str, Any]:
+    low, high = wilson(k, n)
+    return {"p": _r(k / n if n else math.nan), "ci_low": _r(low), "ci_high": _r(high), "count": int(k)}
+
+
+def _day(s: Scenario, day: float | None) -> dict[str, Any] | None:
+    if day is None:
+        return None
+    return {"day": _r(day, 3), "date": s.date(day).isoformat()}
+
+
+def joint_outcomes(rec: Records, names: tuple[str, ...], top: int = TOP_OUTCOMES) -> list[dict[str, Any]]:
+    """The most frequent sets of items agreed by the horizon, with Wilson intervals."""
+    n = rec.n
+    if n == 0:
+        return []
+    weights = np.left_shift(np.int64(1), np.arange(len(names), dtype=np.int64))
+    masks = (rec.item_agreed.astype(np.int64) * weights).sum(axis=1) if names else np.zeros(n, np.int64)
+    values, counts = np.unique(masks, return_counts=True)
+    order = np.lexsort((values, -counts))[:top]
+    out = []
+    for i in order:
+        mask = int(values[i])
+        agreed = [name for b, name in enumerate(names) if mask >> b & 1]
+        out.append({"agreed": agreed, **_prop(int(counts[i]), n)})
+    return out
+
+
+def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
+    """Everything ``summary.json`` holds, computed from the records."""
+    n = rec.n
+    names = tuple(s.items)
+    horizon = s.horizon
+    marks = milestones(s)
+    items = []
+    for x, name in enumerate(names):
+        days = rec.item_day[:, x]
+        agreed = rec.item_agreed[:, x]
+        k = int(agreed.sum())
+        hit = days[agreed]
+        entry: dict[str, Any] = {
+            "item": name,
+            "title": s.items[name].title or name,
+            **_prop(k, n),
+            "by_milestone": [{**(_day(s, m) or {}), **_prop(int((days <= m).sum()), n)} for m in marks],
+            "day_quantiles": {str(q): _day(s, quantile_day(days, q)) for q in QUANTILES},
+            "median": _day(s, quantile_day(days, 0.5)),
+            "median_if_agreed": _day(s, float(np.median(hit)) if k else None),
+            "mean_round_if_agreed": _r(float(rec.item_round[agreed, x].mean()) if k else None, 3),
+        }
+        items.append(entry)
+    constraints = []
+    for c, name in enumerate(s.constraints):
+        days = rec.constraint_day[:, c]
+        constraints.append(
+            {
+                "constraint": name,
+                "title": s.constraints[name].title or name,
+                "active_at_start": s.constraints[name].active,
+                "lifted": _prop(int(rec.constraint_lifted[:, c].sum()), n),
+                "active_at_horizon": _prop(int(rec.constraint_active[:, c].sum()), n),
+                "median_first_lift": _day(s, quantile_day(days, 0.5)),
+            }
+        )
+    held = rec.rounds_held
+    return {
+        "scenario": s.name,
+        "title": s.title or s.name,
+        "replications": n,
+        "seed": s.simulation.seed,
+        "start": s.calendar.start.isoformat(),
+        "horizon": _day(s, horizon),
+        "items": items,
+        "constraints": constraints,
+        "breakdown": {
+            **_prop(int(rec.breakdown.sum()), n),
+            "median_day": _day(s, quantile_day(rec.breakdown_day, 0.5)),
+        },
+        "rounds": {
+            "held_mean": _r(float(held.mean()) if n else None, 4),
+            "held_quantiles": {str(q): int(np.quantile(held, q, method="inverted_cdf")) for q in QUANTILES}
+            if n
+            else {},
+            "cancelled_mean": _r(float(rec.rounds_cancelled.mean()) if n else None, 4),
+            "suspended_mean": _r(float(rec.rounds_suspended.mean()) if n else None, 4),
+        },
+        "all_agreed": _prop(int(rec.item_agreed.all(axis=1).sum()), n),
+        "joint_outcomes": joint_outcomes(rec, names),
+        "events": [
+            {"event": name, "mean_count": _r(float(rec.event_count[:, e].mean()) if n else None, 4)}
+            for e, name in enumerate(s.events)
+        ],
+        "trust": {
+            "mean": _r(float(rec.trust.mean()) if n else None, 4),
+            "quantiles": {str(q): _r(float(np.quantile(rec.trust, q)), 4) for q in QUANTILES} if n else {},
+        },
+    }
+
+
+def summary_csv(summary: dict[str, Any]) -> str:
+    """One row per item: P(agreed by horizon), interval, median date, P by each milestone."""
+    buf = io.StringIO()
+    items = summary["items"]
+    marks = [m["date"] for m in items[0]["by_milestone"]] if items else []
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        ["item", "title", "p_agreed", "ci_low", "ci_high", "median_date", "median_day", "median_date_if_agreed"]
+        + [f"p_by_{d}" for d in marks]
+    )
+    for it in items:
+        med = it["median"] or {}
+        cond = it["median_if_agreed"] or {}
+        w.writerow(
+            [
+                it["item"],
+                it["title"],
+                it["p"],
+                it["ci_low"],
+                it["ci_high"],
+                med.get("date", ""),
+                med.get("day", ""),
+                cond.get("date", ""),
+            ]
+            + [m["p"] for m in it["by_milestone"]]
+        )
+    return buf.getvalue()
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """The table ``negsim run`` prints."""
+    rows = [("item", "P(agreed by horizon)", "95% interval", "median date")]
+    for it in summary["items"]:
+        med = it["median"]
+        rows.append(
+            (
+                it["item"],
+                f"{it['p']:.3f}",
+                f"{it['ci_low']:.3f} - {it['ci_high']:.3f}",
+                med["date"] if med else f"after {summary['horizon']['date']}",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for j, r in enumerate(rows):
+        lines.append("  ".join(c.ljust(widths[i]) if i in (0, 3) else c.rjust(widths[i]) for i, c in enumerate(r)))
+        if j == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    b = summary["breakdown"]
+    a = summary["all_agreed"]
+    lines.append("")
+    lines.append(
+        f"P(breakdown) {b['p']:.3f} ({b['ci_low']:.3f} - {b['ci_high']:.3f});  "
+        f"P(all agreed) {a['p']:.3f} ({a['ci_low']:.3f} - {a['ci_high']:.3f});  "
+        f"rounds held, mean {summary['rounds']['held_mean']:.2f}"
+    )
+    return "\n".join(lines)

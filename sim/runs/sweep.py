@@ -1,0 +1,398 @@
+"""Parameter sweeps: which numbers vary, over which values, in which design.
+
+A parameter is a dotted path to a number of the scenario as run (``items.flights.p``,
+``rounds.interval.mode``, ``items.staffing.accept.us``). Values are a list (``0.1,0.2,0.4``) or a
+range (``0.1:0.5:5``: five points, both ends included). Designs: ``grid`` (every combination),
+``lhs`` (a Latin hypercube of ``samples`` points over each parameter's range, scipy.stats.qmc) and
+``oat`` (one at a time around the scenario's own values). Every point is built and validated
+before anything runs.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from sim.errors import Problem, UserError, did_you_mean
+from sim.scenario.checks import check_document, load_scenario
+from sim.scenario.documents import Document, load_document, to_plain
+from sim.scenario.models import Scenario, field_names, model_at
+
+Design = Literal["grid", "lhs", "oat"]
+MAX_POINTS = 100_000
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One swept number: its path and the values it takes (for lhs, the range's ends)."""
+
+    path: str
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True)
+class Point:
+    """One point of a sweep: its index, the swept values, and the scenario it makes."""
+
+    index: int
+    values: dict[str, float]
+    scenario: Scenario
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise UserError(f"{what}: '{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise UserError(f"{what}: '{text}' is not a finite number")
+    return value
+
+
+def parse_values(text: str, what: str = "--set") -> tuple[float, ...]:
+    """``0.1,0.2,0.4`` or ``0.1:0.5:5`` (five points from 0.1 to 0.5, both ends included)."""
+    text = text.strip()
+    if not text:
+        raise UserError(f"{what}: no values given")
+    if ":" in text:
+        parts = text.split(":")
+        if len(parts) != 3:
+            raise UserError(f"{what}: a range is FROM:TO:POINTS, such as 0.1:0.5:5, not '{text}'")
+        low, high = _number(parts[0], what), _number(parts[1], what)
+        try:
+            count = int(parts[2])
+        except ValueError:
+            raise UserError(f"{what}: the number of points in '{text}' must be a whole number") from None
+        if count < 2:
+            raise UserError(f"{what}: a range needs at least 2 points, not {count}")
+        if count > MAX_POINTS:
+            raise UserError(f"{what}: at most {MAX_POINTS:,} points")
+        # Rounded to 12 significant digits so that 0.1:0.5:3 gives 0.3, not 0.30000000000000004.
+        return tuple(float(f"{low + (high - low) * i / (count - 1):.12g}") for i in range(count))
+    return tuple(_number(v, what) for v in text.split(","))
+
+
+def parse_set(text: str) -> Parameter:
+    """``PATH=VALUES`` from the command line."""
+    if "=" not in text:
+        raise UserError(f"--set: expected PATH=VALUES, such as items.flights.p=0.1,0.2,0.4, not '{text}'")
+    path, values = text.split("=", 1)
+    path = path.strip()
+    return Parameter(path, parse_values(values, f"--set {path}"))
+
+
+# ---------------------------------------------------------------------- paths in a scenario
+
+
+def scenario_data(s: Scenario) -> dict[str, Any]:
+    """The scenario as plain data (what ``scenario.yaml`` holds), the space that paths address."""
+    return to_plain(s.model_dump(by_alias=True, exclude_none=True))  # type: ignore[no-any-return]
+
+
+def numeric_paths(data: Any, prefix: str = "") -> list[str]:
+    """Every dotted path to a number in ``data``."""
+    out = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(value, bool):
+                continue
+            if isinstance(value, int | float):
+                out.append(path)
+            elif isinstance(value, dict):
+                out.extend(numeric_paths(value, path))
+    return out
+
+
+def _settable(data: dict[str, Any], path: str) -> bool:
+    """A number there now, or an unset field of a model that exists (``rounds.capacity``)."""
+    parts = path.split(".")
+    node: Any = data
+    for part in parts[:-1]:
+        if not isinstance(node, dict) or part not in node:
+            return False
+        node = node[part]
+    if not isinstance(node, dict):
+        return False
+    leaf = parts[-1]
+    if leaf in node:
+        return isinstance(node[leaf], int | float) and not isinstance(node[leaf], bool)
+    model = model_at(tuple(parts[:-1]))
+    return model is not None and leaf in field_names(model)
+
+
+def check_paths(s: Scenario, parameters: list[Parameter], where: dict[str, str] | None = None) -> None:
+    """Every path must address a number of the scenario; else exit 2 with the nearest valid paths.
+
+    ``where`` tells, for each path, where it was given (``--set x`` or ``study.yaml:4: parameters.x``).
+    """
+    import difflib
+
+    data = scenario_data(s)
+    valid = numeric_paths(data)
+    bad = []
+    for p in parameters:
+        if not _settable(data, p.path):
+            near = difflib.get_close_matches(p.path, valid, n=3, cutoff=0.5)
+            hint = f"; nearest valid paths: {', '.join(near)}" if near else did_you_mean(p.path, valid)
+            bad.append(f"{(where or {}).get(p.path, f'--set {p.path}')}: not a number in the scenario{hint}")
+    if bad:
+        raise UserError("\n".join(bad))
+
+
+def set_path(data: dict[str, Any], path: str, value: float) -> dict[str, Any]:
+    """A copy of ``data`` with the number at ``path`` replaced."""
+    import copy
+
+    out = copy.deepcopy(data)
+    node = out
+    parts = path.split(".")
+    for part in parts[:-1]:
+        node = node[part]
+    old = node.get(parts[-1])
+    node[parts[-1]] = int(value) if isinstance(old, int) and float(value).is_integer() else value
+    return out
+
+
+# ---------------------------------------------------------------------- designs
+
+
+def is_integer_path(path: str, base: dict[str, float]) -> bool:
+    """Whether a path holds a whole number (``rounds.capacity``, ``items.x.after_rounds``)."""
+    import typing
+
+    if isinstance(base.get(path), int) and not isinstance(base.get(path), bool):
+        return True
+    parts = path.split(".")
+    model = model_at(tuple(parts[:-1]))
+    if model is None:
+        return False
+    field = next((f for n, f in model.model_fields.items() if (f.alias or n) == parts[-1]), None)
+    if field is None:
+        return False
+
+    def kinds(tp: Any) -> set[Any]:
+        args = typing.get_args(tp)
+        return set().union(*(kinds(a) for a in args)) if args else {tp}
+
+    found = kinds(field.annotation)
+    return int in found and float not in found
+
+
+def design_points(
+    parameters: list[Parameter], design: Design, base: dict[str, float], samples: int | None, seed: int
+) -> list[dict[str, float]]:
+    """The swept values of every point, in a fixed order."""
+    paths = [p.path for p in parameters]
+    if design == "grid":
+        count = math.prod(len(p.values) for p in parameters)
+        if count > MAX_POINTS:
+            raise UserError(f"the grid has {count:,} points; at most {MAX_POINTS:,}")
+        return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*(p.values for p in parameters))]
+    if design == "oat":
+        points = [dict(base)]
+        for p in parameters:
+            for v in p.values:
+                if v != base[p.path]:
+                    points.append({**base, p.path: v})
+        return points
+    if samples is None:
+        raise UserError("--design lhs needs --samples K")
+    from scipy.stats import qmc
+
+    sampler = qmc.LatinHypercube(d=len(parameters), seed=seed % 2**32)
+    unit = sampler.random(samples)
+    lows = [min(p.values) for p in parameters]
+    highs = [max(p.values) for p in parameters]
+    scaled = qmc.scale(unit, lows, highs) if any(h > lo for lo, h in zip(lows, highs, strict=True)) else unit
+    out = []
+    for row in scaled.tolist():
+        point = {}
+        for j, p in enumerate(parameters):
+            v = float(row[j]) if highs[j] > lows[j] else lows[j]
+            if is_integer_path(p.path, base):
+                v = float(round(v))
+            point[p.path] = v
+        out.append(point)
+    return out
+
+
+def base_values(s: Scenario, parameters: list[Parameter]) -> dict[str, float]:
+    """The scenario's own value of each swept path (unset fields: their first swept value)."""
+    data = scenario_data(s)
+    out: dict[str, float] = {}
+    for p in parameters:
+        node: Any = data
+        for part in p.path.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        out[p.path] = node if isinstance(node, int | float) and not isinstance(node, bool) else p.values[0]
+    return out
+
+
+def build_points(
+    s: Scenario, parameters: list[Parameter], design: Design, samples: int | None, where: dict[str, str] | None = None
+) -> list[Point]:
+    """Every point's scenario, validated; all problems of all points reported at once."""
+    check_paths(s, parameters, where)
+    base = base_values(s, parameters)
+    raw = design_points(parameters, design, base, samples, s.simulation.seed)
+    data = scenario_data(s)
+    points: list[Point] = []
+    problems: list[str] = []
+    for i, values in enumerate(raw):
+        d = data
+        for path, v in values.items():
+            d = set_path(d, path, v)
+        label = ", ".join(f"{k}={_fmt(v)}" for k, v in values.items())
+        scenario, found = check_document(Document(f"point {i} ({label})", d, {}))
+        if found or scenario is None:
+            for p in found:
+                origin = (where or {}).get(p.path, "")
+                at = origin.split(": parameters.")[0] + ": " if ": parameters." in origin else ""
+                problems.append(f"{at}point {i} ({label}): {p.path}: {p.message}")
+            continue
+        points.append(Point(i, values, scenario))
+    if problems:
+        raise UserError("\n".join(problems))
+    return points
+
+
+def _fmt(v: float) -> str:
+    return f"{v:g}"
+
+
+# ---------------------------------------------------------------------- sweep files
+
+
+def _values_field(value: Any) -> Any:
+    try:
+        return _values(value)
+    except UserError as exc:
+        raise ValueError(str(exc).removeprefix("values: ")) from None
+
+
+def _values(value: Any) -> Any:
+    if isinstance(value, str):
+        return list(parse_values(value, "values"))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return [value]
+    if isinstance(value, dict):
+        extra = set(value) - {"from", "to", "points"}
+        if extra or not {"from", "to", "points"} <= set(value):
+            raise ValueError("a range is {from: X, to: Y, points: N}")
+        return list(parse_values(f"{value['from']}:{value['to']}:{value['points']}", "values"))
+    return value
+
+
+Values = Annotated[list[float], BeforeValidator(_values_field), Field(min_length=1)]
+
+
+class SweepFile(BaseModel):
+    """``--sweep study.yaml``: a longer study than fits on the command line."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    design: Design = "grid"
+    samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
+    replications: Annotated[int, Field(ge=1)] | None = None
+    seed: Annotated[int, Field(ge=0, le=2**64 - 1)] | None = None
+    metric: str | None = None
+    parameters: Annotated[dict[str, Values], Field(min_length=1)]
+
+
+def load_sweep_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> tuple[SweepFile, Document]:
+    from sim.scenario.checks import _shape_problems
+    from sim.scenario.documents import MAX_FILE_BYTES
+
+    doc = load_document(path, max_bytes=max_bytes or MAX_FILE_BYTES)
+    if not isinstance(doc.data, dict):
+        raise UserError(f"{path}:1: a sweep file must be a mapping with 'parameters', not {type(doc.data).__name__}")
+    try:
+        return SweepFile.model_validate(doc.data), doc
+    except ValidationError as exc:
+        problems: list[Problem] = list(_shape_problems(doc, exc, SweepFile))
+        raise UserError(f"{path}: invalid sweep file", problems) from None
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A sweep, expanded: the base scenario, the parameters, the design and every point."""
+
+    scenario_file: str
+    base: Scenario
+    parameters: tuple[Parameter, ...]
+    design: Design
+    samples: int | None
+    points: tuple[Point, ...]
+    metric: str | None = None
+
+    def describe(self) -> dict[str, Any]:
+        """What ``sweep.yaml`` holds: enough to see, and to check on ``--resume``, what was run."""
+        return {
+            "scenario": self.base.name,
+            "scenario_file": self.scenario_file,
+            "design": self.design,
+            "samples": self.samples,
+            "replications": self.base.simulation.replications,
+            "seed": self.base.simulation.seed,
+            "parameters": {p.path: list(p.values) for p in self.parameters},
+            "points": [{"point": pt.index, **pt.values} for pt in self.points],
+        }
+
+
+def make_spec(
+    scenario_file: str | os.PathLike[str],
+    sets: list[str],
+    *,
+    sweep_file: str | None = None,
+    design: Design | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
+    seed: int | None = None,
+    max_bytes: int | None = None,
+) -> SweepSpec:
+    """Read the scenario and the sweep (``--set`` and/or ``--sweep``), build and check every point."""
+    from sim.scenario.documents import MAX_FILE_BYTES
+
+    s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES)
+    params: dict[str, Parameter] = {}
+    where: dict[str, str] = {}
+    study = None
+    if sweep_file:
+        study, doc = load_sweep_file(sweep_file, max_bytes)
+        for path, values in study.parameters.items():
+            params[path] = Parameter(path, tuple(values))
+            where[path] = f"{sweep_file}:{doc.line(('parameters', path))}: parameters.{path}"
+    for text in sets:
+        p = parse_set(text)
+        if p.path in params and p.path not in where:
+            raise UserError(f"--set {p.path}: given twice")
+        params[p.path] = p
+        where[p.path] = f"--set {p.path}"
+    if not params:
+        raise UserError("nothing to sweep: give --set PATH=VALUES or --sweep FILE")
+    chosen_design: Design = design or (study.design if study else "grid")
+    chosen_samples = samples or (study.samples if study else None)
+    update = {
+        "replications": replications or (study.replications if study else None),
+        "seed": seed if seed is not None else (study.seed if study else None),
+    }
+    update = {k: v for k, v in update.items() if v is not None}
+    if update:
+        s = s.with_values(simulation={**s.simulation.model_dump(), **update})
+    points = build_points(s, list(params.values()), chosen_design, chosen_samples, where)
+    return SweepSpec(
+        scenario_file=str(Path(scenario_file)),
+        base=s,
+        parameters=tuple(params.values()),
+        design=chosen_design,
+        samples=chosen_samples,
+        points=tuple(points),
+        metric=study.metric if study else None,
+    )

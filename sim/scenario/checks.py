@@ -1,0 +1,318 @@
+"""Checking a scenario document: every problem, located by file, line and field path.
+
+Three passes, all reported together: the shape of every field (pydantic), the references
+between sections (read from the raw data, so they are checked even when a field is malformed),
+and the rules that need the whole file (dates against ``calendar.start``, run size).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import os
+from collections.abc import Iterator
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sim.errors import Problem, UserError, did_you_mean
+from sim.scenario.distributions import Distribution
+from sim.scenario.documents import MAX_FILE_BYTES, Document, PathKey, load_document
+from sim.scenario.models import DAY_TAG, DIST_TAG, Scenario, field_names, model_at
+
+MAX_ROUNDS = 10_000
+"""Most scheduled rounds, event occurrences or reviews expected in one replication."""
+MAX_HORIZON = 36_525.0
+"""A century of days: longer horizons are surely a mistake."""
+MAX_WORK = 1e9
+"""Most agreement draws (replications x items x rounds, over all sweep points) without --allow-large:
+about ten million replications of the bundled scenario, twenty minutes on two cores."""
+
+_TAGS = {DIST_TAG, DAY_TAG, "[key]", "function-after[_check(), function-before[_plain_number(), Distribution]]"}
+
+
+def _describe(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return f"'{value[:60]}'"
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(value)
+
+
+def _message(err: Any, path: PathKey, root: type[BaseModel] | None = None) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        model = model_at(path[:-1], root or Scenario)
+        hint = did_you_mean(str(path[-1]), field_names(model)) if model else ""
+        return f"unknown field '{path[-1]}'{hint}"
+    if kind == "missing":
+        return "required field is missing"
+    if kind == "value_error":
+        return str(ctx.get("error", err["msg"])).removeprefix("Value error, ")
+    if kind in ("model_type", "model_attributes_type", "dict_type"):
+        return f"must be a mapping of fields, not {_describe(value)}"
+    if kind == "list_type":
+        return f"must be a list, not {_describe(value)}"
+    if kind == "literal_error":
+        return f"must be {ctx.get('expected')}, not {_describe(value)}"
+    if kind == "string_pattern_mismatch":
+        return (
+            f"{_describe(value)} is not a valid name: use lower-case letters, digits, '-' and '_' "
+            "(at most 64, starting with a letter or digit)"
+        )
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float"):
+        whole = kind.startswith("int")
+        return f"must be a {'whole ' if whole else ''}number, not {_describe(value)}"
+    if kind in ("string_type", "str_type"):
+        return f"must be text, not {_describe(value)}"
+    if kind in ("bool_type", "bool_parsing"):
+        return f"must be true or false, not {_describe(value)}"
+    if kind.startswith("date_") or kind == "date_type":
+        return f"must be a date (YYYY-MM-DD), not {_describe(value)}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        op = {"greater_than_equal": ">=", "greater_than": ">", "less_than_equal": "<=", "less_than": "<"}[kind]
+        limit = next(iter(ctx.values()), "")
+        return f"must be {op} {limit}, not {_describe(value)}"
+    if kind == "too_short":
+        return "must not be empty"
+    if kind in ("finite_number",):
+        return f"must be a finite number, not {_describe(value)}"
+    if kind == "union_tag_invalid":
+        return f"must be a number of days, a date or a distribution, not {_describe(value)}"
+    msg = str(err["msg"])
+    return msg[0].lower() + msg[1:] + (f", not {_describe(value)}" if value is not None else "")
+
+
+def _shape_problems(doc: Document, exc: ValidationError, root: type[BaseModel] | None = None) -> Iterator[Problem]:
+    for err in exc.errors():
+        path = tuple(p for p in err["loc"] if p not in _TAGS and not str(p).startswith("function-"))
+        line_path = path
+        if err["type"] == "missing":
+            line_path = path[:-1]
+        yield Problem(doc.file, doc.line(line_path), _format(path), _message(err, path, root))
+
+
+def _format(path: PathKey) -> str:
+    from sim.scenario.documents import format_path
+
+    return format_path(path)
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _names(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def reference_problems(doc: Document) -> Iterator[Problem]:
+    """Items, constraints and parties that are named but not defined; ``requires`` cycles."""
+    data = _mapping(doc.data)
+    items = _mapping(data.get("items"))
+    constraints = _mapping(data.get("constraints"))
+    parties = _mapping(data.get("parties"))
+    events = _mapping(data.get("events"))
+    # A section that is there but malformed is reported by the shape checks; references to its
+    # names are not checked, so that one mistake gives one message.
+    check_items = "items" not in data or isinstance(data["items"], dict)
+    check_constraints = "constraints" not in data or isinstance(data["constraints"], dict)
+    check_parties = "parties" not in data or isinstance(data["parties"], dict) or data["parties"] is None
+
+    def unknown(path: PathKey, kind: str, name: Any, known: dict[str, Any]) -> Problem:
+        return Problem(
+            doc.file,
+            doc.line(path),
+            _format(path[:-1]),
+            f"unknown {kind} '{name}'{did_you_mean(str(name), known)}",
+        )
+
+    for name, item in items.items():
+        item = _mapping(item)
+        for i, other in enumerate(_names(item.get("requires"))):
+            if check_items and isinstance(other, str) and other not in items:
+                yield unknown(("items", name, "requires", i), "item", other, items)
+        for cname in _mapping(item.get("constraints")):
+            if check_constraints and cname not in constraints:
+                yield Problem(
+                    doc.file,
+                    doc.line(("items", name, "constraints", cname)),
+                    _format(("items", name, "constraints")),
+                    f"unknown constraint '{cname}'{did_you_mean(str(cname), constraints)}",
+                )
+        accept = item.get("accept")
+        if isinstance(accept, dict) and check_parties:
+            for party in accept:
+                if party not in parties:
+                    yield Problem(
+                        doc.file,
+                        doc.line(("items", name, "accept", party)),
+                        _format(("items", name, "accept")),
+                        f"unknown party '{party}'{did_you_mean(str(party), parties)}"
+                        + ("" if parties else " (no 'parties' are defined)"),
+                    )
+            missing = [p for p in parties if p not in accept]
+            if missing and all(p in parties for p in accept):
+                yield Problem(
+                    doc.file,
+                    doc.line(("items", name, "accept")),
+                    _format(("items", name, "accept")),
+                    f"agreement needs every party: give acceptance for {', '.join(repr(m) for m in missing)}",
+                )
+    for cname, constraint in constraints.items():
+        lift = _mapping(_mapping(constraint).get("lift"))
+        for i, other in enumerate(_names(lift.get("when_agreed"))):
+            if check_items and isinstance(other, str) and other not in items:
+                yield unknown(("constraints", cname, "lift", "when_agreed", i), "item", other, items)
+    for ename, event in events.items():
+        for i, cname in enumerate(_names(_mapping(event).get("impose"))):
+            if check_constraints and isinstance(cname, str) and cname not in constraints:
+                yield unknown(("events", ename, "impose", i), "constraint", cname, constraints)
+    yield from _cycles(doc, items)
+
+
+def _cycles(doc: Document, items: dict[str, Any]) -> Iterator[Problem]:
+    graph = {
+        name: [o for o in _names(_mapping(item).get("requires")) if isinstance(o, str) and o in items]
+        for name, item in items.items()
+    }
+    state: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    def visit(node: str, stack: list[str]) -> Iterator[Problem]:
+        state[node] = 1
+        stack.append(node)
+        for nxt in graph[node]:
+            if state.get(nxt) == 1:
+                cycle = [*stack[stack.index(nxt) :], nxt]
+                key = frozenset(cycle)
+                if key not in reported:
+                    reported.add(key)
+                    yield Problem(
+                        doc.file,
+                        doc.line(("items", node, "requires")),
+                        _format(("items", node, "requires")),
+                        "requires cycle: " + " -> ".join(cycle),
+                    )
+            elif nxt not in state:
+                yield from visit(nxt, stack)
+        stack.pop()
+        state[node] = 2
+
+    for name in graph:
+        if name not in state:
+            yield from visit(name, [])
+
+
+def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
+    """Rules that need the whole scenario: dates against the calendar, run size."""
+    start = s.calendar.start
+
+    def before_start(path: PathKey, value: Any) -> Iterator[Problem]:
+        if isinstance(value, dt.date) and value < start:
+            yield doc.problem(path, f"{value.isoformat()} is before calendar.start ({start.isoformat()})")
+
+    horizon = s.horizon
+    if isinstance(s.calendar.horizon, dt.date) and horizon <= 0:
+        yield doc.problem(("calendar", "horizon"), f"{s.calendar.horizon.isoformat()} is not after calendar.start")
+    elif horizon <= 0:
+        yield doc.problem(("calendar", "horizon"), "must be more than 0 days")
+    elif horizon > MAX_HORIZON:
+        yield doc.problem(("calendar", "horizon"), f"{horizon:g} days is more than a century")
+    for i, m in enumerate(s.calendar.milestones or []):
+        yield from before_start(("calendar", "milestones", i), m)
+        if s.day(m) > horizon > 0:
+            yield doc.problem(("calendar", "milestones", i), "is after the horizon")
+    if not isinstance(s.rounds.first, Distribution):
+        yield from before_start(("rounds", "first"), s.rounds.first)
+    mean = s.rounds.interval.expected()
+    if mean <= 0:
+        yield doc.problem(("rounds", "interval"), "must be more than 0 days on average")
+    elif horizon > 0 and horizon / mean > MAX_ROUNDS:
+        yield doc.problem(
+            ("rounds", "interval"),
+            f"a mean of {mean:g} days gives about {horizon / mean:,.0f} rounds in the horizon; at most {MAX_ROUNDS:,}",
+        )
+    for cname, c in s.constraints.items():
+        lift = c.lift
+        if lift is None:
+            continue
+        if lift.on is not None:
+            yield from before_start(("constraints", cname, "lift", "on"), lift.on)
+        if lift.reviews is not None and horizon / lift.reviews.every > MAX_ROUNDS:
+            yield doc.problem(
+                ("constraints", cname, "lift", "reviews", "every"), "gives too many reviews in the horizon"
+            )
+    for ename, e in s.events.items():
+        for i, d in enumerate(e.dates or []):
+            yield from before_start(("events", ename, "dates", i), d)
+        if e.rate is not None and e.rate * horizon / 365 > MAX_ROUNDS:
+            yield doc.problem(
+                ("events", ename, "rate"),
+                f"gives about {e.rate * horizon / 365:,.0f} events in the horizon; at most {MAX_ROUNDS:,}",
+            )
+    for name, item in s.items.items():
+        for party, value in (item.accept or {}).items():
+            if not math.isfinite(value):
+                yield doc.problem(("items", name, "accept", party), "must be finite")
+
+
+def _merge_misspelt(problems: list[Problem]) -> list[Problem]:
+    """'unknown field round (did you mean rounds?)' already says that 'rounds' is missing."""
+    meant = set()
+    for p in problems:
+        if p.message.startswith("unknown field") and "(did you mean '" in p.message:
+            parent = p.path.rpartition(".")[0]
+            name = p.message.split("(did you mean '")[1].rstrip("')?")
+            meant.add(f"{parent}.{name}" if parent else name)
+    return [p for p in problems if not (p.message == "required field is missing" and p.path in meant)]
+
+
+def check_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
+    """Validate a parsed document: the scenario (if valid) and every problem found."""
+    problems: list[Problem] = []
+    scenario: Scenario | None = None
+    if not isinstance(doc.data, dict):
+        kind = _describe(doc.data)
+        return None, [Problem(doc.file, doc.line(()), "", f"a scenario must be a mapping of sections, not {kind}")]
+    try:
+        scenario = Scenario.model_validate(doc.data)
+    except ValidationError as exc:
+        problems.extend(_shape_problems(doc, exc))
+    problems = _merge_misspelt(problems)
+    problems.extend(reference_problems(doc))
+    if scenario is not None and not problems:
+        problems.extend(rule_problems(doc, scenario))
+    problems = sorted(set(problems), key=lambda p: (p.line, p.path, p.message))
+    return (scenario if not problems else None), problems
+
+
+def load_scenario(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Scenario:
+    """Read and check a scenario file; raise :class:`UserError` listing every problem."""
+    doc = load_document(path, max_bytes=max_bytes)
+    scenario, problems = check_document(doc)
+    if problems or scenario is None:
+        raise UserError(f"{path}: invalid scenario", problems)
+    return scenario
+
+
+def check_run_size(s: Scenario, replications: int, points: int = 1, allow_large: bool = False) -> None:
+    """Refuse runs far larger than intended (a typo in -n, a daily interval over a century)."""
+    rounds = s.horizon / max(s.rounds.interval.expected(), 1e-9) + 1
+    work = points * replications * max(len(s.items), 1) * rounds
+    if work > MAX_WORK and not allow_large:
+        what = f"{points:,} points x " if points > 1 else ""
+        raise UserError(
+            f"{s.name}: {what}{replications:,} replications x {len(s.items)} items x about {rounds:,.0f} rounds "
+            f"is {work:.2g} agreement draws, more than the limit of {MAX_WORK:.0g}; pass --allow-large to run it anyway"
+        )

@@ -1,0 +1,305 @@
+"""The scenario file: pydantic models of every section, with ``extra="forbid"``.
+
+Models check the shape and the range of each field. What needs the whole file (dates after
+``calendar.start``, references between sections, ``requires`` cycles, run size) is checked in
+:mod:`sim.scenario.checks`, which turns everything into located :class:`~sim.errors.Problem` lines.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StringConstraints,
+    Tag,
+    model_validator,
+)
+
+from sim.scenario.distributions import Distribution
+from sim.scenario.numbers import Count, NonNegative, Number, Positive, Probability, Whole
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+"""Lower-case letters, digits, '-' and '_': safe as a folder name and as a column name."""
+
+MAX_SEED = 2**64 - 1
+
+
+def _day_or_date(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise ValueError("give a date (YYYY-MM-DD) without a time of day")
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            if len(value) == 10 and value[4:5] == "-" and value[7:8] == "-":
+                raise ValueError(f"'{value}' is not a valid date ({exc})") from None
+            raise ValueError(f"must be a number of days or a date (YYYY-MM-DD), not '{value[:40]}'") from None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        kind = "a mapping" if isinstance(value, dict) else "a list" if isinstance(value, list) else repr(value)
+        raise ValueError(f"must be a number of days or a date (YYYY-MM-DD), not {kind}")
+    if value < 0:
+        raise ValueError(f"days cannot be negative ({value:g})")
+    return float(value)
+
+
+DayOrDate = Annotated[float | dt.date, BeforeValidator(_day_or_date)]
+"""Days from ``calendar.start`` or an ISO date."""
+
+DIST_TAG = "@distribution"
+DAY_TAG = "@day"
+
+
+def _start_kind(value: Any) -> str:
+    return DIST_TAG if isinstance(value, dict | Distribution) else DAY_TAG
+
+
+StartTime = Annotated[
+    Annotated[Distribution, Tag(DIST_TAG)] | Annotated[DayOrDate, Tag(DAY_TAG)],
+    Discriminator(_start_kind),
+]
+"""A day, a date, or a distribution of days from ``calendar.start``."""
+
+
+def _block_or_multiplier(value: Any) -> Any:
+    if value == "block":
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
+        return float(value)
+    raise ValueError(f"must be 'block' or a multiplier (a number, 0 or more), not {value!r}")
+
+
+Effect = Annotated[Literal["block"] | float, BeforeValidator(_block_or_multiplier)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+def _date_only(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        raise ValueError("give a date (YYYY-MM-DD) without a time of day")
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"must be a date (YYYY-MM-DD), not '{value[:40]}' ({exc})") from None
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date_only)]
+"""An ISO date, without a time of day."""
+
+
+class Calendar(Model):
+    start: Date
+    """The date of day 0."""
+    horizon: DayOrDate
+    """Days simulated, or the last date simulated."""
+    milestones: list[DayOrDate] | None = None
+    """Dates for P(agreed by date); default: every three months from the start."""
+
+
+class Simulation(Model):
+    replications: Annotated[Whole, Field(ge=1, le=100_000_000)] = 1000
+    seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] = 0
+
+
+class Party(Model):
+    name: str | None = None
+
+
+class Rounds(Model):
+    first: StartTime = 0.0
+    """Day, date or distribution of the first round."""
+    interval: Distribution
+    """Days between scheduled rounds."""
+    cancel: Probability = 0.0
+    capacity: Annotated[Whole, Field(ge=1)] | None = None
+
+
+class Item(Model):
+    title: str | None = None
+    p: Probability | None = None
+    accept: dict[Slug, Probability] | None = None
+    requires: list[Slug] = []
+    constraints: dict[Slug, Effect] = {}
+    after_rounds: Count = 0
+    priority: Number = 0.0
+    trust_gain: Number | None = None
+    status: Literal["open", "agreed"] = "open"
+
+    @model_validator(mode="after")
+    def _p_or_accept(self) -> Item:
+        if self.p is None and self.accept is None:
+            raise ValueError("give either 'p' or per-party 'accept'")
+        if self.p is not None and self.accept is not None:
+            raise ValueError("give either 'p' or per-party 'accept', not both")
+        if self.accept is not None and not self.accept:
+            raise ValueError("accept: give at least one party")
+        return self
+
+    def probability(self) -> float:
+        """``p``, or the product of the parties' acceptance."""
+        if self.p is not None:
+            return self.p
+        out = 1.0
+        for value in (self.accept or {}).values():
+            out *= value
+        return out
+
+
+class Reviews(Model):
+    first: DayOrDate
+    every: Positive
+
+
+class Lift(Model):
+    reviews: Reviews | None = None
+    p: Probability | None = None
+    rate: Positive | None = None
+    on: DayOrDate | None = None
+    when_agreed: list[Slug] | None = None
+
+    @model_validator(mode="after")
+    def _mechanism(self) -> Lift:
+        if self.reviews is not None and self.p is None:
+            raise ValueError("reviews need 'p', the chance of lifting at each review")
+        if self.p is not None and self.reviews is None:
+            raise ValueError("'p' is the chance of lifting at each review: give 'reviews' too")
+        if self.reviews is None and self.rate is None and self.on is None and not self.when_agreed:
+            raise ValueError("give at least one of 'reviews' (with 'p'), 'rate', 'on' or 'when_agreed'")
+        return self
+
+
+class Constraint(Model):
+    title: str | None = None
+    active: StrictBool = True
+    lift: Lift | None = None
+
+
+class Trust(Model):
+    initial: Number = 0.0
+    weight: Number = 1.0
+    on_agreement: Number = 0.0
+    min: Number = -2.0
+    max: Number = 2.0
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Trust:
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
+        if not self.min <= self.initial <= self.max:
+            raise ValueError(f"initial ({self.initial:g}) must lie between min and max")
+        return self
+
+
+class Event(Model):
+    title: str | None = None
+    rate: NonNegative | None = None
+    """Expected occurrences per 365 days (a Poisson process)."""
+    dates: list[DayOrDate] | None = None
+    trust: Number = 0.0
+    suspend: Distribution | None = None
+    breakdown: Probability = 0.0
+    impose: list[Slug] = []
+
+    @model_validator(mode="after")
+    def _when(self) -> Event:
+        if self.rate is None and self.dates is None:
+            raise ValueError("give 'rate' (per 365 days) or 'dates'")
+        return self
+
+
+class Scenario(Model):
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
+
+    schema_version: Literal[1] = Field(1, alias="schema")
+    name: Slug
+    title: str | None = None
+    description: str | None = None
+    sources: list[str] = []
+    calendar: Calendar
+    simulation: Simulation = Simulation()
+    parties: dict[Slug, Party | None] = {}
+    rounds: Rounds
+    items: Annotated[dict[Slug, Item], Field(min_length=1)]
+    constraints: dict[Slug, Constraint] = {}
+    trust: Trust = Trust()
+    events: dict[Slug, Event] = {}
+
+    def day(self, value: float | dt.date) -> float:
+        """Days from ``calendar.start`` for a day or a date."""
+        if isinstance(value, dt.date):
+            return float((value - self.calendar.start).days)
+        return float(value)
+
+    def date(self, day: float) -> dt.date:
+        """The calendar date of a (fractional) day."""
+        return self.calendar.start + dt.timedelta(days=int(day // 1))
+
+    @property
+    def horizon(self) -> float:
+        return self.day(self.calendar.horizon)
+
+    def with_values(self, **changes: Any) -> Scenario:
+        """A copy with top-level fields replaced (``simulation=...``), validated again."""
+        data = self.model_dump(by_alias=True)
+        data.update(changes)
+        return Scenario.model_validate(data)
+
+
+def model_at(path: tuple[str | int, ...], root: type[BaseModel] | None = None) -> type[BaseModel] | None:
+    """The model class that holds the fields at ``path`` (for 'did you mean' hints)."""
+    import types
+    import typing
+
+    current: Any = root or Scenario
+    i = 0
+    while i < len(path):
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            key = path[i]
+            field = next(
+                (f for n, f in current.model_fields.items() if (f.alias or n) == key),
+                None,
+            )
+            if field is None:
+                return None
+            current = field.annotation
+            i += 1
+            continue
+        origin = typing.get_origin(current)
+        args = typing.get_args(current)
+        if origin is Annotated:
+            current = args[0]
+        elif origin in (typing.Union, types.UnionType):
+            models = [a for a in args if a is not type(None)]
+            current = next(
+                (a for a in models if isinstance(a, type) and issubclass(a, BaseModel)),
+                models[0] if models else None,
+            )
+        elif origin is dict:
+            current = args[1]
+            i += 1
+        elif origin is list:
+            current = args[0]
+            i += 1
+        else:
+            return None
+    while typing.get_origin(current) in (Annotated, typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(current) if a is not type(None)]
+        current = next((a for a in options if isinstance(a, type) and issubclass(a, BaseModel)), options[0])
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]

@@ -1,0 +1,113 @@
+"""Shared look of negsim figures: legible at report size, dated axes, reproducible files."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+RC: Any = {
+    "figure.dpi": 100,
+    "savefig.dpi": 150,
+    "font.size": 10.5,
+    "axes.titlesize": 12,
+    "axes.titleweight": "bold",
+    "axes.labelsize": 10.5,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "legend.fontsize": 9.5,
+    "legend.frameon": False,
+    "svg.hashsalt": "negsim",
+    "svg.fonttype": "none",
+}
+COLORS = [
+    "#1b6ca8",
+    "#d1495b",
+    "#2a9d8f",
+    "#e9a03b",
+    "#6a4c93",
+    "#8c564b",
+    "#3d405b",
+    "#e76f51",
+    "#4d908e",
+    "#9c6644",
+    "#577590",
+    "#b5838d",
+]
+"""Distinct colours that stay apart in greyscale print order."""
+
+
+def color(i: int) -> str:
+    return COLORS[i % len(COLORS)]
+
+
+def figure(width: float = 9.0, height: float = 5.0, **kw: Any) -> Figure:
+    with plt.rc_context(RC):
+        return Figure(figsize=(width, height), layout="constrained", **kw)
+
+
+def subplots(nrows: int = 1, ncols: int = 1, width: float = 9.0, height: float = 5.0, **kw: Any) -> tuple[Figure, Any]:
+    with plt.rc_context(RC):
+        fig = Figure(figsize=(width, height), layout="constrained")
+        axes = fig.subplots(nrows, ncols, **kw)
+    return fig, axes
+
+
+def to_dates(start: dt.date, days: np.ndarray | list[float] | float) -> np.ndarray:
+    """Days from ``start`` as matplotlib date numbers."""
+    return mdates.date2num(dt.datetime.combine(start, dt.time())) + np.asarray(days, dtype=float)
+
+
+def date_axis(ax: Any, start: dt.date, horizon: float) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    lo, hi = to_dates(start, [0.0, horizon])
+    pad = (hi - lo) * 0.01
+    ax.set_xlim(lo - pad, hi + pad)
+
+
+def title(fig: Figure, main: str, caption: str = "") -> None:
+    """A bold title above, and a small grey caption below saying how to read the figure."""
+    import textwrap
+
+    width = int(fig.get_figwidth() * 8.5)
+    fig.suptitle("\n".join(textwrap.wrap(main, width)) or main, fontsize=13, fontweight="bold")
+    if caption:
+        lines = textwrap.wrap(caption, int(fig.get_figwidth() * 15))
+        fig.supxlabel("\n".join(lines), fontsize=9, color="0.35")
+
+
+def save(fig: Figure, folder: Path, name: str) -> list[Path]:
+    """Write ``name.png`` and ``name.svg`` with no time stamps, so the files are reproducible."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out = []
+    with plt.rc_context(RC):
+        png = folder / f"{name}.png"
+        fig.savefig(png, format="png", metadata={"Software": None})
+        svg = folder / f"{name}.svg"
+        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
+        out += [png, svg]
+    return out
+
+
+def step_curve(ax: Any, start: dt.date, days: np.ndarray, horizon: float, colour: str, **line: Any) -> Any:
+    """A cumulative probability over dates (``sim.results.stats.cumulative``) with its shaded 95% band."""
+    from sim.results.stats import cumulative
+
+    curve = cumulative(days, horizon).on_grid()
+    xs = to_dates(start, curve.days)
+    ax.step(xs, curve.p, where="post", color=colour, lw=line.pop("lw", 2.2), **line)
+    ax.fill_between(xs, curve.low, curve.high, step="post", color=colour, alpha=0.18, lw=0)
+    return curve

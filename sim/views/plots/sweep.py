@@ -1,0 +1,378 @@
+"""Figures of a sweep: lines (one parameter), heat maps (two), tornado (oat), partial dependence (lhs)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from sim.errors import UserError
+from sim.results.stats import wilson
+from sim.views.plots.style import color, save, subplots, title, to_dates
+from sim.views.plots.timeline import label
+
+if TYPE_CHECKING:
+    from sim.runs.sweeping import SweepResults
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a sweep plot shows per point and item."""
+
+    key: str
+    kind: str  # "p_agreed", "median_day", "p_by"
+    day: float | None = None
+
+    @property
+    def is_probability(self) -> bool:
+        return self.kind != "median_day"
+
+    def label(self, start: dt.date) -> str:
+        if self.kind == "p_agreed":
+            return "P(agreed by horizon)"
+        if self.kind == "median_day":
+            return "median date of agreement"
+        return f"P(agreed by {(start + dt.timedelta(days=self.day or 0)).isoformat()})"
+
+
+def parse_metric(text: str | None, start: dt.date) -> Metric:
+    """``p_agreed`` (default), ``median_day``, or ``p_by:DATE`` (or ``p_by:DAYS``)."""
+    if text in (None, "", "p_agreed"):
+        return Metric("p_agreed", "p_agreed")
+    if text == "median_day":
+        return Metric("median_day", "median_day")
+    if text.startswith("p_by:"):
+        arg = text[5:]
+        try:
+            day = float((dt.date.fromisoformat(arg) - start).days) if "-" in arg else float(arg)
+        except ValueError:
+            raise UserError(f"--metric {text}: give p_by:YYYY-MM-DD or p_by:DAYS") from None
+        return Metric(f"p_by_{arg}", "p_by", day)
+    raise UserError(f"--metric {text}: choose p_agreed, median_day, or p_by:YYYY-MM-DD")
+
+
+def values(res: SweepResults, metric: Metric) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per item: (point indices, metric, low, high) for the points that ran."""
+    pts = res.points_table.to_pydict()
+    ok = [i for i, s in enumerate(pts["status"]) if s == "ok"]
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+    items = list(res.base.items)
+    if metric.kind == "p_agreed":
+        for name in items:
+            rows = [i for i in ok if pts["item"][i] == name]
+            out[name] = tuple(
+                np.array([pts[c][i] for i in rows], float)  # type: ignore[assignment]
+                for c in ("point", "p_agreed", "ci_low", "ci_high")
+            )
+        return out
+    from scipy import stats
+
+    table = res.items_table
+    if table is None:
+        raise UserError(f"{res.folder}: items.parquet is missing; only p_agreed can be drawn")
+    point = table.column("point").to_numpy()
+    k = len(items)
+    day = table.column("day").fill_null(np.inf).to_numpy().astype(float)
+    order = np.unique(point)
+    day = day.reshape(-1, k)
+    point = point.reshape(-1, k)[:, 0]
+    for x, name in enumerate(items):
+        idx: list[float] = []
+        mid: list[float] = []
+        lo: list[float] = []
+        hi: list[float] = []
+        for pt in order:
+            d = day[point == pt, x]
+            n = d.size
+            if metric.kind == "p_by":
+                hits = int((d <= (metric.day or 0.0)).sum())
+                low, high = wilson(hits, n)
+                row = (pt, hits / n, low, high)
+            else:
+                med = float(np.quantile(d, 0.5, method="inverted_cdf"))
+                ci = stats.quantile_test(d, q=med, p=0.5).confidence_interval(0.95)
+                row = (pt, med, float(ci.low), float(ci.high))
+            for col, value in zip((idx, mid, lo, hi), row, strict=True):
+                col.append(value)
+        arrays = [np.array(v, float) for v in (idx, mid, lo, hi)]
+        for a in arrays[1:]:
+            a[~np.isfinite(a)] = np.nan
+        out[name] = (arrays[0], arrays[1], arrays[2], arrays[3])
+    return out
+
+
+def _param_values(res: SweepResults, path: str, idx: np.ndarray) -> np.ndarray:
+    by_point = {p["point"]: p[path] for p in res.described["points"]}
+    return np.array([by_point[int(i)] for i in idx], float)
+
+
+def _axis(ax: object, metric: Metric, res: SweepResults, which: str = "y") -> None:
+    axis = getattr(ax, f"{which}axis")
+    if metric.is_probability:
+        axis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        import matplotlib.dates as mdates
+
+        loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
+        axis.set_major_locator(loc)
+        axis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+
+
+def _y(metric: Metric, res: SweepResults, v: np.ndarray) -> np.ndarray:
+    return v if metric.is_probability else to_dates(res.base.calendar.start, v)
+
+
+def _caption(res: SweepResults, extra: str) -> str:
+    n = res.described["replications"]
+    return (
+        f"{len(res.described['points'])} points x {n:,} replications, seed {res.described['seed']}, "
+        f"common random numbers across points. {extra}"
+    )
+
+
+def lines(res: SweepResults, metric: Metric) -> Figure:
+    """One parameter: the metric per item against it, with 95% bands."""
+    path = res.parameters[0]
+    fig, ax = subplots(width=10, height=5.4)
+    for x, (name, (idx, mid, lo, hi)) in enumerate(values(res, metric).items()):
+        xs = _param_values(res, path, idx)
+        order = np.argsort(xs)
+        xs, mid, lo, hi = xs[order], mid[order], lo[order], hi[order]
+        ax.plot(
+            xs, _y(metric, res, mid), "-o", color=color(x), lw=2, ms=4, label=label(res.base.items[name].title or name)
+        )
+        ax.fill_between(xs, _y(metric, res, lo), _y(metric, res, hi), color=color(x), alpha=0.18, lw=0)
+    ax.set_xlabel(path)
+    ax.set_ylabel(metric.label(res.base.calendar.start))
+    if metric.is_probability:
+        ax.set_ylim(0, 1.02)
+    _axis(ax, metric, res)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="item")
+    title(
+        fig,
+        f"{res.base.title or res.base.name}: {metric.label(res.base.calendar.start)} against {path}",
+        _caption(res, "Bands: 95% intervals."),
+    )
+    return fig
+
+
+def heatmaps(res: SweepResults, metric: Metric) -> Figure:
+    """Two parameters: a heat map per item, each cell with its value and 95% half-width."""
+    px, py = res.parameters[:2]
+    data = values(res, metric)
+    k = len(data)
+    ncols = min(3, k)
+    nrows = math.ceil(k / ncols)
+    fig, axes = subplots(nrows, ncols, width=4.2 * ncols + 1.2, height=3.6 * nrows + 1.2, squeeze=False)
+    xs_all = sorted({p[px] for p in res.described["points"]})
+    ys_all = sorted({p[py] for p in res.described["points"]})
+    vmin, vmax = (0.0, 1.0) if metric.is_probability else (0.0, res.base.horizon)
+    mesh = None
+    for j, (name, (idx, mid, lo, hi)) in enumerate(data.items()):
+        ax = axes[j // ncols][j % ncols]
+        grid = np.full((len(ys_all), len(xs_all)), np.nan)
+        xv, yv = _param_values(res, px, idx), _param_values(res, py, idx)
+        for a, b, m, low, high in zip(xv, yv, mid, lo, hi, strict=True):
+            r, c = ys_all.index(b), xs_all.index(a)
+            grid[r, c] = m
+            if len(xs_all) <= 10 and len(ys_all) <= 10:
+                if math.isnan(m):
+                    text, shade = "after\nhorizon", "0.4"
+                elif metric.is_probability:
+                    text = f"{m:.0%}\n±{max(m - low, high - m):.0%}"
+                    shade = "white" if (m - vmin) / (vmax - vmin or 1) < 0.55 else "black"
+                else:
+                    text = (res.base.calendar.start + dt.timedelta(days=m)).strftime("%b %Y")
+                    shade = "white" if (m - vmin) / (vmax - vmin or 1) < 0.55 else "black"
+                ax.text(c, r, text, ha="center", va="center", fontsize=7.5, color=shade)
+        mesh = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", vmin=vmin, vmax=vmax)
+        ax.set_xticks(range(len(xs_all)), [f"{v:.3g}" for v in xs_all], rotation=45 if len(xs_all) > 6 else 0)
+        ax.set_yticks(range(len(ys_all)), [f"{v:.3g}" for v in ys_all])
+        ax.set_title(label(res.base.items[name].title or name, 40), fontsize=10, loc="left")
+        ax.set_xlabel(px)
+        ax.set_ylabel(py)
+        ax.grid(False)
+    for j in range(k, nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    if mesh is not None:
+        bar = fig.colorbar(mesh, ax=axes, shrink=0.8)
+        bar.set_label(metric.label(res.base.calendar.start))
+        if metric.is_probability:
+            bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        else:
+            from matplotlib.ticker import FuncFormatter
+
+            start = res.base.calendar.start
+            bar.ax.yaxis.set_major_formatter(
+                FuncFormatter(lambda v, _: (start + dt.timedelta(days=v)).strftime("%b %Y"))
+            )
+    how = (
+        "Each cell: the value and the half-width of its 95% interval."
+        if metric.is_probability
+        else "Each cell: the median date; 'after horizon' where fewer than half agree."
+    )
+    title(fig, f"{res.base.title or res.base.name}: {metric.label(res.base.calendar.start)}", _caption(res, how))
+    return fig
+
+
+def tornado(res: SweepResults, metric: Metric) -> Figure:
+    """One at a time: how far each parameter's lowest and highest value move each item."""
+    data = values(res, metric)
+    base_point = 0
+    base_vals = res.described["points"][0]
+    k = len(data)
+    ncols = min(2, k)
+    nrows = math.ceil(k / ncols)
+    params = res.parameters
+    fig, axes = subplots(
+        nrows, ncols, width=6 * ncols + 1, height=max(2.8, 0.55 * len(params) + 1.6) * nrows, squeeze=False
+    )
+    for j, (name, (idx, mid, lo, hi)) in enumerate(data.items()):
+        ax = axes[j // ncols][j % ncols]
+        at = {int(i): (m, a, b) for i, m, a, b in zip(idx, mid, lo, hi, strict=True)}
+        if base_point not in at:
+            ax.text(0.5, 0.5, "the base point failed", transform=ax.transAxes, ha="center")
+            continue
+        base = at[base_point][0]
+        swings = []
+        for path in params:
+            pts = [
+                p
+                for p in res.described["points"][1:]
+                if all(p[q] == base_vals[q] for q in params if q != path) and p[path] != base_vals[path]
+            ]
+            lowp = min(pts, key=lambda p: p[path], default=None)
+            highp = max(pts, key=lambda p: p[path], default=None)
+            swings.append((path, lowp, highp))
+        swings.sort(key=lambda s: -max(abs(at.get(p["point"], (base,))[0] - base) if p else 0 for p in s[1:]))
+        ys = np.arange(len(swings))[::-1]
+        for y, (path, lowp, highp) in zip(ys, swings, strict=True):
+            for p, c, tag in ((lowp, "#1b6ca8", "lowest"), (highp, "#d1495b", "highest")):
+                if p is None or p["point"] not in at:
+                    continue
+                m, a, b = at[p["point"]]
+                ax.barh(
+                    y, m - base, left=base, color=c, alpha=0.8, height=0.6, label=f"{tag} value" if y == ys[0] else None
+                )
+                ax.errorbar([m], [y], xerr=[[m - a], [b - m]], fmt="none", ecolor="0.2", capsize=3, elinewidth=0.9)
+                ax.annotate(
+                    f"{p[path]:g}",
+                    (m, y),
+                    xytext=(4 if m >= base else -4, 9),
+                    textcoords="offset points",
+                    ha="left" if m >= base else "right",
+                    fontsize=8,
+                )
+        ax.axvline(base, color="0.2", lw=1)
+        ax.set_yticks(ys, [s[0] for s in swings])
+        ax.set_title(label(res.base.items[name].title or name, 50), fontsize=10, loc="left")
+        ax.set_xlabel(metric.label(res.base.calendar.start))
+        if metric.is_probability:
+            ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+        ax.grid(axis="y", alpha=0)
+    for j in range(k, nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="outside upper right", ncols=2, fontsize=9)
+    title(
+        fig,
+        f"{res.base.title or res.base.name}: one lever at a time",
+        _caption(
+            res,
+            "Bars: change from the scenario's own values (vertical line) at each parameter's "
+            "lowest and highest value; whiskers: 95% intervals.",
+        ),
+    )
+    return fig
+
+
+def partial_dependence(res: SweepResults, metric: Metric) -> Figure:
+    """Latin hypercube (or a larger grid): the metric per item against each parameter, averaged over the others."""
+    params = res.parameters
+    data = values(res, metric)
+    ncols = min(3, len(params))
+    nrows = math.ceil(len(params) / ncols)
+    fig, axes = subplots(nrows, ncols, width=4.6 * ncols + 2.4, height=3.8 * nrows + 1.0, squeeze=False)
+    for j, path in enumerate(params):
+        ax = axes[j // ncols][j % ncols]
+        for x, (name, (idx, mid, _lo, _hi)) in enumerate(data.items()):
+            xs = _param_values(res, path, idx)
+            keep = ~np.isnan(mid)
+            xs, ys = xs[keep], mid[keep]
+            if xs.size == 0:
+                continue
+            ax.scatter(xs, _y(metric, res, ys), s=8, color=color(x), alpha=0.25, lw=0)
+            bins = min(8, np.unique(xs).size)
+            edges = np.unique(np.quantile(xs, np.linspace(0, 1, bins + 1)))
+            which = np.clip(np.searchsorted(edges, xs, side="right") - 1, 0, max(edges.size - 2, 0))
+            cx: list[float] = []
+            cm: list[float] = []
+            cl: list[float] = []
+            ch: list[float] = []
+            for b in range(max(edges.size - 1, 1)):
+                sel = ys[which == b]
+                if sel.size == 0:
+                    continue
+                se = sel.std(ddof=1) / math.sqrt(sel.size) if sel.size > 1 else 0.0
+                m = sel.mean()
+                for col, value in zip(
+                    (cx, cm, cl, ch), (xs[which == b].mean(), m, m - 1.96 * se, m + 1.96 * se), strict=True
+                ):
+                    col.append(value)
+            ax.plot(
+                cx,
+                _y(metric, res, np.array(cm)),
+                "-o",
+                color=color(x),
+                lw=2,
+                ms=4,
+                label=label(res.base.items[name].title or name, 28) if j == 0 else None,
+            )
+            ax.fill_between(
+                cx, _y(metric, res, np.array(cl)), _y(metric, res, np.array(ch)), color=color(x), alpha=0.18, lw=0
+            )
+        ax.set_xlabel(path)
+        if j % ncols == 0:
+            ax.set_ylabel(metric.label(res.base.calendar.start))
+        _axis(ax, metric, res)
+    for j in range(len(params), nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    fig.legend(loc="outside right upper", title="item")
+    title(
+        fig,
+        f"{res.base.title or res.base.name}: partial dependence",
+        _caption(
+            res,
+            "Dots: points; lines: mean over points in each bin of the parameter, the other "
+            "parameters averaged over; bands: 95% intervals of the bin means.",
+        ),
+    )
+    return fig
+
+
+def figure_for(res: SweepResults, metric: Metric) -> tuple[str, Figure]:
+    if res.design == "oat":
+        return "tornado", tornado(res, metric)
+    if res.design == "lhs" or len(res.parameters) > 2:
+        return "partial_dependence", partial_dependence(res, metric)
+    if len(res.parameters) == 2:
+        return "heatmaps", heatmaps(res, metric)
+    return "lines", lines(res, metric)
+
+
+def draw_sweep(res: SweepResults, folder: Path, metric_text: str | None = None) -> list[Path]:
+    """P(agreed by horizon), and the chosen ``--metric`` if it is another, as PNG and SVG."""
+    out: list[Path] = []
+    keys = ["p_agreed"] + ([metric_text] if metric_text and metric_text != "p_agreed" else [])
+    for key in keys:
+        metric = parse_metric(key, res.base.calendar.start)
+        name, fig = figure_for(res, metric)
+        out += save(fig, folder, f"sweep_{name}_{metric.key}")
+    return out

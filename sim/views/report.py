@@ -1,0 +1,276 @@
+"""``report.html``: one self-contained file per run, sweep and comparison.
+
+Plots are embedded as PNG data, styles are inline, and nothing is fetched from a network, so
+the file opens offline and can be mailed as it is. The same bodies serve as the HTML view of
+results in Jupyter.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import math
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from sim.results.compare import Comparison
+    from sim.results.folder import Results
+    from sim.runs.sweeping import SweepResults
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
+color:#1d1d1f;line-height:1.45;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
+.sub{color:#555;margin-top:0}table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}
+td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f5f5f7}
+img{max-width:100%;height:auto;border:1px solid #eee;margin:.6rem 0}
+pre{background:#f7f7f9;padding:.8rem;overflow:auto;font-size:.82rem;border:1px solid #eee}
+.note{color:#555;font-size:.9rem}details{margin:.6rem 0}
+"""
+
+
+def esc(value: Any) -> str:
+    return html.escape(str(value))
+
+
+def _cell(value: Any) -> str:
+    text = str(value)
+    numeric = bool(text) and (text[0].isdigit() or text[0] in "+-±") and not text[:4].isdigit()
+    return f'<td class="n">{esc(text)}</td>' if numeric else f"<td>{esc(text)}</td>"
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def pct(x: float | None, digits: int = 1) -> str:
+    return "" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}%}"
+
+
+def image(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return f'<img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
+
+
+def images(folder: Path) -> str:
+    return "".join(image(p, p.stem.replace("_", " ")) for p in sorted(folder.glob("*.png"))) if folder.is_dir() else ""
+
+
+def page(title_text: str, body: str) -> str:
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{esc(title_text)}</title>'
+        f"<style>{CSS}</style></head><body>{body}</body></html>\n"
+    )
+
+
+def pre(text: str) -> str:
+    return f"<pre>{esc(text)}</pre>"
+
+
+# ---------------------------------------------------------------------- a run
+
+
+def run_body(res: Results, plots: Path | None = None) -> str:
+    from sim.results.folder import scenario_yaml
+
+    s, sm = res.scenario, res.summary_data
+    parts = [
+        f"<h1>{esc(s.title or s.name)}</h1>",
+        f"<p class=sub>{esc(sm['replications']):s} replications, seed {esc(sm['seed'])}; from {esc(sm['start'])} "
+        f"to {esc(sm['horizon']['date'])}</p>",
+    ]
+    if s.description:
+        parts.append(f"<p>{esc(s.description)}</p>")
+    parts.append("<h2>Chance of agreement</h2>")
+    marks = [m["date"] for m in sm["items"][0]["by_milestone"]] if sm["items"] else []
+    rows = []
+    for it in sm["items"]:
+        med = it["median"]["date"] if it["median"] else f"after {sm['horizon']['date']}"
+        rows.append(
+            [
+                it["title"],
+                pct(it["p"]),
+                f"{pct(it['ci_low'])} – {pct(it['ci_high'])}",
+                med,
+                *[pct(m["p"]) for m in it["by_milestone"]],
+            ]
+        )
+    parts.append(
+        table(["item", "P(agreed by horizon)", "95% interval", "median date", *[f"by {d}" for d in marks]], rows)
+    )
+    b, a = sm["breakdown"], sm["all_agreed"]
+    parts.append(
+        f"<p>P(talks broken off) {pct(b['p'])} ({pct(b['ci_low'])} – {pct(b['ci_high'])}); P(every item "
+        f"agreed) {pct(a['p'])}; rounds held: mean {sm['rounds']['held_mean']:.2f}.</p>"
+    )
+    if sm["constraints"]:
+        parts.append("<h2>Constraints</h2>")
+        parts.append(
+            table(
+                ["constraint", "P(lifted by horizon)", "P(active at horizon)", "median first lift"],
+                [
+                    [
+                        c["title"],
+                        pct(c["lifted"]["p"]),
+                        pct(c["active_at_horizon"]["p"]),
+                        c["median_first_lift"]["date"] if c["median_first_lift"] else "after horizon",
+                    ]
+                    for c in sm["constraints"]
+                ],
+            )
+        )
+    parts.append("<h2>Most frequent outcomes</h2>")
+    parts.append(
+        table(
+            ["agreed by the horizon", "share", "95% interval"],
+            [
+                [" + ".join(o["agreed"]) or "nothing", pct(o["p"]), f"{pct(o['ci_low'])} – {pct(o['ci_high'])}"]
+                for o in sm["joint_outcomes"]
+            ],
+        )
+    )
+    if plots is not None:
+        parts.append("<h2>Figures</h2>" + images(plots))
+    parts.append(
+        "<h2>Scenario as run</h2><details><summary>scenario.yaml</summary>" + pre(scenario_yaml(s)) + "</details>"
+    )
+    if res.manifest:
+        parts.append(
+            "<h2>How this was made</h2><details><summary>manifest.json</summary>"
+            + pre(json.dumps(res.manifest, indent=2))
+            + "</details>"
+        )
+    return "".join(parts)
+
+
+def run_report(res: Results, folder: Path) -> str:
+    return page(res.scenario.title or res.scenario.name, run_body(res, folder / "plots"))
+
+
+# ---------------------------------------------------------------------- a sweep
+
+
+def sweep_body(sw: SweepResults, embed_plots: bool = True) -> str:
+    from sim.results.folder import scenario_yaml
+
+    d = sw.described
+    params = sw.parameters
+    pts = sw.points_table.to_pydict()
+    items = list(sw.base.items)
+    by_point: dict[int, dict[str, Any]] = {}
+    for i, point in enumerate(pts["point"]):
+        entry = by_point.setdefault(point, {"values": [pts[p][i] for p in params], "status": pts["status"][i]})
+        entry[pts["item"][i]] = pts["p_agreed"][i]
+    rows = [
+        [pt, *[f"{v:g}" for v in e["values"]], *[pct(e.get(x)) for x in items], e["status"]]
+        for pt, e in sorted(by_point.items())
+    ]
+    parts = [
+        f"<h1>{esc(sw.base.title or sw.base.name)}: sweep</h1>",
+        f"<p class=sub>{esc(d['design'])} design, {len(d['points'])} points x {d['replications']:,} replications, "
+        f"seed {esc(d['seed'])}, common random numbers across points</p>",
+        "<h2>Parameters</h2>",
+        table(["path", "values"], [[p, ", ".join(f"{v:g}" for v in vals)] for p, vals in d["parameters"].items()]),
+        "<h2>P(agreed by horizon) at each point</h2>",
+        table(["point", *params, *items, "status"], rows),
+    ]
+    if embed_plots:
+        parts.append("<h2>Figures</h2>" + images(sw.folder / "plots"))
+    parts.append(
+        "<h2>Base scenario</h2><details><summary>scenario.yaml</summary>" + pre(scenario_yaml(sw.base)) + "</details>"
+    )
+    parts.append("<details><summary>sweep.yaml</summary>" + pre(yaml.safe_dump(d, sort_keys=False)) + "</details>")
+    if sw.manifest:
+        parts.append(
+            "<h2>How this was made</h2><details><summary>manifest.json</summary>"
+            + pre(json.dumps(sw.manifest, indent=2))
+            + "</details>"
+        )
+    return "".join(parts)
+
+
+def sweep_report(sw: SweepResults) -> str:
+    return page(f"{sw.base.title or sw.base.name}: sweep", sweep_body(sw))
+
+
+# ---------------------------------------------------------------------- a comparison
+
+
+def narrowing(c: Comparison) -> list[list[str]]:
+    """For paired differences: the paired interval's width against the unpaired one's."""
+    from sim.results.compare import unpaired_interval
+
+    first = c.runs[0]
+    out = []
+    for run in c.runs[1:]:
+        for row in c.rows:
+            if row["run"] != run.label or not row["paired"] or math.isnan(row["diff"]):
+                continue
+            if first.column(row["item"]) is None:
+                continue
+            lo, hi = unpaired_interval(first, run, row["item"])
+            paired_w = row["diff_high"] - row["diff_low"]
+            ratio = "identical outcomes" if paired_w == 0 else f"{(hi - lo) / paired_w:.1f}x narrower"
+            out.append([run.label, row["item"], f"±{paired_w / 2:.2%}", f"±{(hi - lo) / 2:.2%}", ratio])
+    return out
+
+
+def comparison_body(c: Comparison, plots: Path | None = None) -> str:
+    first = c.runs[0]
+    order = {item: i for i, item in enumerate(dict.fromkeys(r["item"] for r in c.rows))}
+    runs = {r.label: i for i, r in enumerate(c.runs)}
+    parts = [
+        "<h1>Comparison of runs</h1>",
+        f"<p class=sub>Differences are against the first run, '{esc(first.label)}'.</p>",
+        table(
+            ["run", "scenario", "replications", "seed", "source"],
+            [[r.label, r.scenario.title or r.scenario.name, f"{r.n:,}", r.seed, r.source] for r in c.runs],
+        ),
+        "<h2>P(agreed by horizon) and differences</h2>",
+        table(
+            ["item", "run", "P(agreed)", "95% interval", "difference", "95% interval", "kind"],
+            [
+                [
+                    row["item"],
+                    row["run"],
+                    pct(row["p_agreed"]),
+                    f"{pct(row['ci_low'])} – {pct(row['ci_high'])}",
+                    ""
+                    if row["run"] == first.label
+                    else (f"{row['diff']:+.1%}" if not math.isnan(row["diff"]) else "n/a"),
+                    ""
+                    if row["run"] == first.label or math.isnan(row["diff"])
+                    else f"{row['diff_low']:+.1%} to {row['diff_high']:+.1%}",
+                    "" if row["run"] == first.label else ("paired" if row["paired"] else "unpaired"),
+                ]
+                for row in sorted(c.rows, key=lambda r: (order[r["item"]], runs[r["run"]]))
+            ],
+        ),
+    ]
+    narrow = narrowing(c)
+    if narrow:
+        parts.append(
+            "<h2>What pairing buys</h2><p class=note>Runs with the same seed and replication count share "
+            "their random streams, so each difference is estimated replication by replication.</p>"
+        )
+        parts.append(table(["run", "item", "paired half-width", "unpaired half-width", "paired interval"], narrow))
+    parts.append("<h2>What differs between the scenarios</h2>")
+    for label, changes in c.diffs.items():
+        parts.append(f"<p><b>{esc(label)}</b> against <b>{esc(first.label)}</b>:</p>")
+        parts.append(table(["field", first.label, label], changes) if changes else "<p>no differences</p>")
+    if plots is not None:
+        parts.append("<h2>Figures</h2>" + images(plots))
+    return "".join(parts)
+
+
+def comparison_report(c: Comparison, folder: Path) -> str:
+    return page("Comparison of runs", comparison_body(c, folder / "plots"))
