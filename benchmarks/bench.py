@@ -34,7 +34,7 @@ def count_events(plan: montecarlo.Plan, n: int) -> int:
 
     _Environment.step = counting_step  # type: ignore[method-assign]
     try:
-        from sim.engine.records import simulate
+        from sim.engine.simulate import simulate
 
         simulate(plan, 0, n, engine="simpy")
     finally:
@@ -80,7 +80,7 @@ def main() -> None:
     if cores > 1:
         print(f"speed-up with {cores} jobs: {rates[cores] / rates[1]:.2f}x (includes starting the worker processes)")
 
-    from sim.engine.records import simulate
+    from sim.engine.simulate import simulate
 
     n_simpy = min(args.n, 5000)
     events = count_events(plan, n_simpy)

@@ -53,7 +53,7 @@ def _spin(n: int) -> int:
 
 def _simulate_span(span: tuple[int, int]) -> float:
     from sim.engine.plan import compile_plan
-    from sim.engine.records import simulate
+    from sim.engine.simulate import simulate
     from sim.scenario.checks import load_scenario
 
     plan = compile_plan(load_scenario(BUNDLED))
@@ -103,7 +103,7 @@ def main() -> None:
     scale = 10 if args.quick else 1
 
     from sim.engine.plan import compile_plan
-    from sim.engine.records import simulate
+    from sim.engine.simulate import simulate
     from sim.runs import montecarlo
     from sim.scenario.checks import load_scenario
 

@@ -294,7 +294,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
-    from sim.engine.trace import format_trace, trace
+    from sim.engine.trace import trace
+    from sim.views.text import format_trace
     from sim.scenario.checks import load_scenario
 
     s = load_scenario(args.file, max_bytes=_max_bytes(args))

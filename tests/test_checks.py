@@ -10,7 +10,7 @@ from sim.errors import UserError
 from sim.results.folder import scenario_yaml
 from sim.scenario.checks import load_scenario
 from sim.scenario.documents import load_document
-from tests.conftest import SCENARIOS
+from tests.helpers import SCENARIOS
 
 GOOD = """\
 schema: 1

@@ -12,7 +12,7 @@ import pytest
 
 from sim.cli import main
 from sim.scenario.checks import load_scenario
-from tests.conftest import ROOT, SCENARIOS
+from tests.helpers import ROOT, SCENARIOS
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
 FILES = {

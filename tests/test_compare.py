@@ -15,7 +15,7 @@ import pytest
 from sim.api import load_results
 from sim.cli import main
 from sim.results.compare import compare, scenario_diff
-from tests.conftest import SCENARIOS, make
+from tests.helpers import SCENARIOS, make
 
 N = 6000
 

@@ -9,7 +9,7 @@ import pytest
 
 from sim.cli import main
 from sim.results.folder import Results, load, save
-from tests.conftest import SCENARIOS, make, run
+from tests.helpers import SCENARIOS, make, run
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
 

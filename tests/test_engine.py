@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine.plan import compile_plan
-from sim.engine.records import simulate
+from sim.engine.simulate import simulate
 from sim.scenario.checks import load_scenario
 from sim.scenario.models import Scenario
-from tests.conftest import ROOT, SCENARIOS, make
+from tests.helpers import ROOT, SCENARIOS, make
 
 FILES = [*sorted(SCENARIOS.glob("*.yaml")), ROOT / "benchmarks" / "synthetic.yaml"]
 

@@ -16,13 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sim.engine.plan import compile_plan
-from sim.engine.records import simulate
-from sim.engine.trace import format_trace, trace
+from sim.engine.simulate import simulate
+from sim.engine.trace import trace
 from sim.errors import UserError
 from sim.results.summary import summarize
 from sim.scenario.checks import check_document
 from sim.scenario.documents import Document, parse_yaml
-from tests.conftest import SCENARIOS
+from sim.views.text import format_trace
+from tests.helpers import SCENARIOS
 
 EXAMPLES = int(os.environ.get("NEGSIM_FUZZ_EXAMPLES", "300"))
 TEXTS = {p.name: p.read_text(encoding="utf-8") for p in sorted(SCENARIOS.glob("*.yaml"))}

@@ -16,10 +16,12 @@ import numpy as np
 import pytest
 
 from sim.engine.plan import compile_plan
-from sim.engine.records import Records, simulate
-from sim.engine.trace import format_trace, trace
+from sim.engine.records import Records
+from sim.engine.simulate import simulate
+from sim.engine.trace import trace
 from sim.scenario.checks import load_scenario
-from tests.conftest import SCENARIOS
+from sim.views.text import format_trace
+from tests.helpers import SCENARIOS
 
 GOLDEN = Path(__file__).parent / "golden"
 N = 500

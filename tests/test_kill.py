@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from sim.results.folder import load
-from tests.conftest import ROOT, SCENARIOS
+from tests.helpers import ROOT, SCENARIOS
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -8,17 +8,17 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sim.engine.model import Draws, replicate
+from sim.engine.model import replicate
 from sim.engine.plan import compile_plan
-from sim.engine.records import simulate
+from sim.engine.simulate import simulate
 from sim.scenario.models import Scenario
-from tests.conftest import make
+from tests.helpers import make
 
 
 def trace_of(s: Scenario, rep: int = 0) -> list[tuple[float, str, str, str]]:
     plan = compile_plan(s)
     lines: list[tuple[float, str, str, str]] = []
-    replicate(plan, Draws(plan, rep, rep + 1).replication(rep), lines)
+    replicate(plan, rep, lines)
     return lines
 
 

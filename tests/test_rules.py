@@ -1,100 +1,200 @@
-"""Tier 1: the pure decisions of the model, exactly."""
+"""Tier 1: the rule book's decisions, exactly, on arrays of replications."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.engine import rules
+from sim.engine.plan import compile_plan, logit
+from tests.helpers import make
+
+ROWS = 3
+
+
+def plan_of(**sections: object):
+    return compile_plan(make(**sections))
+
+
+def p_eff(plan, trust: float, active: list[bool] | None = None) -> np.ndarray:
+    """The rule on one row."""
+    act = np.array([active or [False] * len(plan.constraints)], bool).reshape(1, len(plan.constraints))
+    return rules.agreement_probability(plan, np.array([trust]), act)[0]
 
 
 def test_logit_ends_are_infinite() -> None:
-    assert rules.logit(0.0) == -math.inf
-    assert rules.logit(1.0) == math.inf
-    assert rules.logit(0.5) == 0.0
-    assert rules.logit(0.25) == pytest.approx(math.log(1 / 3))
+    """p = 0 and p = 1 map to -inf and +inf; logit(0.25) is log(1/3)."""
+    assert logit(0.0) == -math.inf
+    assert logit(1.0) == math.inf
+    assert logit(0.5) == 0.0
+    assert logit(0.25) == pytest.approx(math.log(1 / 3))
 
 
 @pytest.mark.parametrize("trust", [-2.0, -0.3, 0.0, 0.7, 2.0])
 def test_p_zero_and_one_stay_exact_whatever_the_trust(trust: float) -> None:
-    for p in (0.0, 1.0):
-        assert rules.agreement_probability(p, rules.logit(p), 1.5, trust, 1.0) == p
+    """p = 0 and p = 1 are not moved by trust."""
+    plan = plan_of(items={"never": {"p": 0.0}, "always": {"p": 1.0}}, trust={"weight": 1.5, "min": -2, "max": 2})
+    assert p_eff(plan, trust).tolist() == [0.0, 1.0]
 
 
 def test_no_trust_shift_returns_p_unchanged() -> None:
-    for p in (0.1, 0.3, 0.7):
-        assert rules.agreement_probability(p, rules.logit(p), 1.0, 0.0, 1.0) == p
-        assert rules.agreement_probability(p, rules.logit(p), 0.0, 1.7, 1.0) == p
+    """With weight * trust = 0, p is used as it is, bit for bit (no logit round trip)."""
+    for weight, trust in ((1.0, 0.0), (0.0, 1.7)):
+        plan = plan_of(items={"a": {"p": 0.1}, "b": {"p": 0.3}, "c": {"p": 0.7}}, trust={"weight": weight})
+        assert p_eff(plan, trust).tolist() == [0.1, 0.3, 0.7]
 
 
-def test_trust_shifts_the_logit() -> None:
-    p, w, t = 0.2, 2.0, 0.5
-    expected = 1 / (1 + math.exp(-(math.log(0.25) + w * t)))
-    assert rules.agreement_probability(p, rules.logit(p), w, t, 1.0) == pytest.approx(expected, rel=1e-12)
+def test_trust_shifts_the_logit_by_weight_times_trust() -> None:
+    """p_eff = expit(logit(p) + weight * trust)."""
+    plan = plan_of(items={"a": {"p": 0.2}}, trust={"weight": 2.0})
+    expected = 1 / (1 + math.exp(-(math.log(0.25) + 2.0 * 0.5)))
+    assert p_eff(plan, 0.5)[0] == pytest.approx(expected, rel=1e-12)
+    assert p_eff(plan, -0.5)[0] == pytest.approx(1 / (1 + math.exp(-(math.log(0.25) - 1.0))), rel=1e-12)
 
 
 def test_multiplier_applies_after_the_trust_shift_and_clips() -> None:
-    p = 0.6
-    assert rules.agreement_probability(p, rules.logit(p), 1.0, 0.0, 0.5) == pytest.approx(0.3)
-    assert rules.agreement_probability(p, rules.logit(p), 1.0, 0.0, 2.0) == 1.0
-    assert rules.agreement_probability(1.0, math.inf, 1.0, -2.0, 0.25) == 0.25
+    """Active constraints multiply p_eff after the shift; the product is clipped to [0, 1]."""
+    plan = plan_of(
+        items={"a": {"p": 0.6, "constraints": {"half": 0.5}}, "b": {"p": 0.6, "constraints": {"double": 2.0}}},
+        constraints={"half": {"lift": {"on": 5}}, "double": {"lift": {"on": 5}}},
+    )
+    assert p_eff(plan, 0.0, [True, True]).tolist() == [pytest.approx(0.3), 1.0]
+    assert p_eff(plan, 0.0, [False, False]).tolist() == [0.6, 0.6]
+    sure = plan_of(items={"a": {"p": 1.0, "constraints": {"q": 0.25}}}, constraints={"q": {"lift": {"on": 5}}})
+    assert p_eff(sure, -2.0, [True])[0] == 0.25
 
 
-@given(
-    p=st.floats(0, 1),
-    weight=st.floats(-50, 50),
-    trust=st.floats(-50, 50),
-    mult=st.floats(0, 100),
-)
+def test_multiplier_counts_only_active_constraints_and_multiplies_them() -> None:
+    """The multiplier is the product over the item's active constraints only."""
+    plan = plan_of(
+        items={"a": {"p": 0.1, "constraints": {"x": 0.5, "y": 0.4, "z": 3.0}}},
+        constraints={c: {"lift": {"on": 5}} for c in "xyz"},
+    )
+    active = np.array([[True, False, False], [True, True, False], [False, False, False], [False, False, True]])
+    assert rules.multiplier(plan, active)[:, 0].tolist() == [0.5, pytest.approx(0.2), 1.0, 3.0]
+
+
+@given(p=st.floats(0, 1), weight=st.floats(-50, 50), trust=st.floats(-50, 50), mult=st.floats(0, 100))
 def test_agreement_probability_is_a_probability(p: float, weight: float, trust: float, mult: float) -> None:
-    q = rules.agreement_probability(p, rules.logit(p), weight, trust, mult)
+    """Whatever p, weight, trust and multiplier, p_eff lies in [0, 1], and is 0 under a zero multiplier."""
+    plan = plan_of(
+        items={"a": {"p": p, "constraints": {"m": mult}}},
+        constraints={"m": {"lift": {"on": 5}}},
+        trust={"weight": weight, "min": -50, "max": 50},
+    )
+    q = p_eff(plan, trust, [True])[0]
     assert 0.0 <= q <= 1.0
     if mult == 0:
         assert q == 0.0
 
 
-def test_multiplier_counts_only_active_constraints() -> None:
-    effects = ((0, 0.5), (1, 0.4), (2, 3.0))
-    assert rules.multiplier(effects, [True, False, False]) == 0.5
-    assert rules.multiplier(effects, [True, True, False]) == pytest.approx(0.2)
-    assert rules.multiplier(effects, [False, False, False]) == 1.0
-    assert rules.multiplier(effects, [False, False, True]) == 3.0
+def test_rows_are_decided_independently() -> None:
+    """Each row uses its own trust and its own active constraints."""
+    plan = plan_of(
+        items={"a": {"p": 0.5, "constraints": {"m": 0.5}}},
+        constraints={"m": {"lift": {"on": 5}}},
+        trust={"weight": 1.0},
+    )
+    q = rules.agreement_probability(plan, np.array([0.0, 1.0, 0.0]), np.array([[False], [False], [True]]))
+    assert q[:, 0].tolist() == [0.5, pytest.approx(1 / (1 + math.exp(-1.0))), 0.25]
 
 
-REQ = ((), (0,), (), ())
-BLOCKS = ((), (), (0,), ())
+AGENDA = {
+    "i0": {"p": 0.5, "priority": 3},
+    "i1": {"p": 0.5, "priority": 2, "requires": ["i0"]},
+    "i2": {"p": 0.5, "priority": 1, "constraints": {"ban": "block"}},
+    "i3": {"p": 0.5, "priority": 0},
+}
+
+
+def agenda(capacity: int, agreed: list[bool], active: bool) -> list[int]:
+    plan = plan_of(items=AGENDA, constraints={"ban": {"lift": {"on": 5}}}, rounds={"capacity": capacity})
+    on = rules.agenda(plan, np.array([agreed]), np.array([[active]]))[0]
+    return [x for x in plan.order if on[x]]
 
 
 def test_agenda_orders_by_priority_and_caps_at_capacity() -> None:
-    order = (3, 2, 1, 0)
-    agreed = [False, False, False, False]
-    active = [False]
-    assert rules.agenda(order, agreed, active, REQ, BLOCKS, 4) == [3, 2, 0]  # 1 waits for 0
-    assert rules.agenda(order, agreed, active, REQ, BLOCKS, 2) == [3, 2]
+    """Eligible items by priority (lower first), at most `capacity`; unmet `requires` wait."""
+    assert agenda(4, [False] * 4, False) == [3, 2, 0]
+    assert agenda(2, [False] * 4, False) == [3, 2]
 
 
 def test_a_blocked_item_takes_no_place() -> None:
-    order = (2, 3, 0, 1)
-    agreed = [False, False, False, False]
-    assert rules.agenda(order, agreed, [True], REQ, BLOCKS, 2) == [3, 0]
-    assert rules.agenda(order, agreed, [False], REQ, BLOCKS, 2) == [2, 3]
+    """A blocked item is skipped and the next eligible one takes its place."""
+    assert agenda(2, [False] * 4, True) == [3, 0]
+    assert agenda(2, [False] * 4, False) == [3, 2]
 
 
 def test_agreed_items_leave_the_agenda_and_free_their_dependants() -> None:
-    agreed = [True, False, False, True]
-    assert rules.agenda((0, 1, 2, 3), agreed, [False], REQ, BLOCKS, 9) == [1, 2]
+    """An agreed item is not on the agenda; what required it becomes eligible."""
+    assert agenda(9, [True, False, False, True], False) == [2, 1]
+
+
+def test_ties_in_priority_keep_file_order() -> None:
+    """Equal priorities keep the order of the file."""
+    plan = plan_of(items={"b": {"p": 0.5}, "a": {"p": 0.5}, "c": {"p": 0.5}}, rounds={"capacity": 2})
+    on = rules.agenda(plan, np.zeros((1, 3), bool), np.zeros((1, 0), bool))[0]
+    assert on.tolist() == [True, True, False]
+
+
+def test_preparation_counts_earlier_rounds() -> None:
+    """An item is ready once it has been on the agenda in `after_rounds` earlier rounds."""
+    plan = plan_of(items={"a": {"p": 0.5, "after_rounds": 2}, "b": {"p": 0.5}})
+    seen = np.array([[1, 0], [2, 0], [3, 5]])
+    assert rules.prepared(plan, seen).tolist() == [[False, True], [True, True], [True, True]]
 
 
 def test_trust_is_bounded() -> None:
-    assert rules.add_trust(1.9, 0.3, -2, 2) == 2
-    assert rules.add_trust(-1.9, -0.3, -2, 2) == -2
-    assert rules.add_trust(0.1, 0.2, -2, 2) == pytest.approx(0.3)
+    """Trust changes stay within [min, max]; within the bounds they add."""
+    out = rules.add_trust(np.array([1.9, -1.9, 0.1]), 0.3, -2.0, 2.0)
+    assert out.tolist() == [2.0, pytest.approx(-1.6), pytest.approx(0.4)]
+    assert rules.add_trust(np.array([-1.9]), -0.3, -2.0, 2.0).tolist() == [-2.0]
+
+
+def test_a_round_on_the_day_a_suspension_ends_is_held() -> None:
+    """A suspension until day d covers rounds before d, not the round on day d."""
+    held = rules.round_held(np.array([41.9, 42.0, 42.1]), np.full(3, 42.0))
+    assert held.tolist() == [False, True, True]
+
+
+def test_chances_are_strict() -> None:
+    """A draw exactly at p does not happen: P(u < p) = p for uniforms on [0, 1)."""
+    u = np.array([0.0, 0.3, 0.29999])
+    assert rules.happens(u, 0.3).tolist() == [True, False, True]
+    assert rules.happens(u, 0.0).tolist() == [False, False, False]
+    assert rules.cancelled(u, 0.3).tolist() == [True, False, True]
+
+
+def test_suspensions_never_shorten() -> None:
+    """A new suspension extends a running one but never cuts it short."""
+    out = rules.suspended_until(
+        np.array([50.0, 10.0, -np.inf]), np.array([20.0, 20.0, 20.0]), np.array([5.0, 5.0, 0.0])
+    )
+    assert out.tolist() == [50.0, 25.0, 20.0]
 
 
 def test_reviews_before_the_start_are_history() -> None:
+    """The first review counted is the first on or after day 0."""
     assert rules.first_review(10.0, 180.0) == 0
     assert rules.first_review(-1100.0, 180.0) == 7  # -1100 + 7 * 180 = 160
     assert rules.first_review(-360.0, 180.0) == 2  # a review exactly at day 0 counts
+    assert rules.review_day(-1100.0, 180.0, 7) == 160.0
+
+
+def test_hazard_waits_from_the_activation() -> None:
+    """A hazard lift comes `mean` x a unit exponential after the activation."""
+    assert rules.hazard_day(np.array([10.0, 0.0]), 730.0, np.array([0.5, 2.0])).tolist() == [375.0, 1460.0]
+
+
+def test_the_horizon_itself_is_simulated() -> None:
+    """Day = horizon is within; a hair after is not."""
+    assert rules.within(np.array([99.0, 100.0, 100.000001]), 100.0).tolist() == [True, True, False]
+
+
+def test_ties_put_events_before_constraints_before_rounds() -> None:
+    """Every event priority comes before every constraint priority, and both before the round."""
+    assert rules.PRIO_EVENT + 999 < rules.PRIO_CONSTRAINT < rules.PRIO_CONSTRAINT + 999 < rules.PRIO_ROUND

@@ -11,9 +11,9 @@ import pytest
 
 from sim.cli import main
 from sim.engine.plan import compile_plan
-from sim.engine.records import simulate
+from sim.engine.simulate import simulate
 from sim.results.score import FLOOR, brier, log_score, null_scenario
-from tests.conftest import SCENARIOS, assert_proportion, make
+from tests.helpers import SCENARIOS, assert_proportion, make
 
 CUBA = str(SCENARIOS / "cuba-2015.yaml")
 CUBA_OBSERVED = str(SCENARIOS / "observed" / "cuba-2015.yaml")

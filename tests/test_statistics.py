@@ -11,7 +11,7 @@ import math
 import numpy as np
 from scipy import special, stats
 
-from tests.conftest import assert_mean, assert_proportion, make, run
+from tests.helpers import assert_mean, assert_proportion, make, run
 
 N = 20_000
 
@@ -250,7 +250,7 @@ def test_interval_distributions_have_their_means() -> None:
             (math.exp(0.25) - 1) * math.exp(6.25),
         ),
     }
-    from sim.engine.model import Draws
+    from sim.engine.draws import Draws
     from sim.engine.plan import compile_plan
 
     for name, (dist, mean, var) in cases.items():

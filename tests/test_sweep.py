@@ -17,7 +17,7 @@ import yaml
 from sim.cli import main
 from sim.errors import UserError
 from sim.runs.sweep import make_spec, parse_values
-from tests.conftest import ROOT, SCENARIOS, assert_proportion
+from tests.helpers import ROOT, SCENARIOS, assert_proportion
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
 

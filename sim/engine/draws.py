@@ -1,14 +1,15 @@
 """The keyed random draws of a batch of replications, for either engine.
 
-Every stream (see :mod:`sim.engine.streams`) is drawn for the whole batch at once, as many chunks as the
-longest replication of the batch needs, and transformed as a matrix (inverse CDFs; the round
-schedule and the Poisson arrival times as cumulative sums, added in the same order as the model
-adds them). :meth:`Draws.replication` hands one replication's streams to the SimPy model as
-:class:`~sim.engine.streams.Stream` objects, which extend themselves if asked for more.
+Every stream (see :mod:`sim.engine.streams`) is drawn for the whole batch at once, as many chunks
+as the longest replication of the batch needs, and transformed as a matrix (inverse CDFs; the
+round schedule and the Poisson arrival times as cumulative sums, added one after the other). Both
+engines index the same matrices the same way (``draws.cancel[rows, k]``); the SimPy model's
+batch is its one replication.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from typing import Any
@@ -17,7 +18,7 @@ import numpy as np
 
 from sim.engine import rules
 from sim.engine.plan import Plan
-from sim.engine.streams import CHUNK, Stream, chunks
+from sim.engine.streams import CHUNK, chunks
 from sim.scenario.distributions import Distribution
 
 Transform = Callable[[np.ndarray], np.ndarray]
@@ -51,8 +52,8 @@ class Draws:
         self.start = start
         self.n = n = stop - start
         h = plan.horizon
-        self.names: dict[str, tuple[str, Transform | None]] = {}
         self._uniforms: dict[str, list[np.ndarray]] = {}
+        self._items: np.ndarray | None = None
         self.first: np.ndarray | None = None
         if isinstance(plan.first, Distribution):
             self.first = self.matrix("first", "rounds/first", 1, plan.first.ppf)[:, 0]
@@ -121,7 +122,6 @@ class Draws:
 
     def matrix(self, key: str, name: str, width: int, transform: Transform | None = None) -> np.ndarray:
         """At least ``width`` draws (whole chunks, at least one) of a stream for every replication."""
-        self.names[key] = (name, transform)
         count = max(1, math.ceil(width / CHUNK))
         parts = self._uniforms.setdefault(key, [])
         stop = self.start + self.n
@@ -129,31 +129,22 @@ class Draws:
         u = parts[0] if count == 1 else np.concatenate(parts[:count], axis=1)
         return u if transform is None else transform(u)
 
-    def stream(self, key: str, matrix: np.ndarray | None, rep: int) -> Stream | None:
-        """One replication's stream, extended on demand (for the SimPy model and traces)."""
-        if matrix is None:
-            return None
-        name, transform = self.names[key]
-        return Stream(self.plan.seed, name, rep, matrix[rep - self.start].tolist(), transform)
+    def row(self, i: int) -> Draws:
+        """Replication ``start + i`` alone: a one-row view of every matrix (for the SimPy model)."""
+        out = copy.copy(self)
+        out.start, out.n = self.start + i, 1
+        for name, value in vars(self).items():
+            if isinstance(value, np.ndarray):
+                setattr(out, name, value[i : i + 1])
+            elif isinstance(value, list):
+                setattr(out, name, [None if m is None else m[i : i + 1] for m in value])
+        out._uniforms = {}
+        return out
 
-    def replication(self, rep: int) -> ReplicationDraws:
-        return ReplicationDraws(self, rep)
-
-
-class ReplicationDraws:
-    """One replication's streams for the SimPy model: each indexable without limit."""
-
-    __slots__ = ("arrival", "breakdown", "cancel", "first", "hazard", "interval", "item", "review", "suspend")
-
-    def __init__(self, batch: Draws, rep: int) -> None:
-        plan = batch.plan
-        r = rep - batch.start
-        self.first: Any = plan.first if batch.first is None else float(batch.first[r])
-        self.interval = batch.stream("interval", batch.interval, rep)
-        self.cancel = batch.stream("cancel", batch.cancel, rep)
-        self.item = [batch.stream(f"item{x}", m, rep) for x, m in enumerate(batch.item)]
-        self.review = [batch.stream(f"review{c}", m, rep) for c, m in enumerate(batch.review)]
-        self.hazard = [batch.stream(f"hazard{c}", m, rep) for c, m in enumerate(batch.hazard)]
-        self.arrival = [batch.stream(f"arrival{e}", m, rep) for e, m in enumerate(batch.arrival)]
-        self.suspend = [batch.stream(f"suspend{e}", m, rep) for e, m in enumerate(batch.suspend)]
-        self.breakdown = [batch.stream(f"breakdown{e}", m, rep) for e, m in enumerate(batch.breakdown)]
+    @property
+    def items(self) -> np.ndarray:
+        """Every item's agreement draws: (replications, items, rounds)."""
+        if self._items is None:
+            n = self.n
+            self._items = np.stack(self.item, axis=1) if self.item else np.zeros((n, 0, 1))
+        return self._items

@@ -1,9 +1,12 @@
-"""The SimPy model of one replication (DESIGN.md, Semantics): the reference engine.
+"""The SimPy model of one replication (DESIGN.md, Semantics): the reference clock.
 
-Processes only wait and call the decisions of :class:`sim.engine.state.Replication`. Order at equal
-times is fixed by event priority, never by insertion: events first (in file order), then
-constraint changes (in file order), then the round. ``negsim trace`` tells a replication with
-this model; batches run on :mod:`sim.engine.batch`, which is tested to give byte-identical records.
+Each source of change is a SimPy process (the rounds, each event kind, each constraint's
+reviews, its fixed lifting date, its hazard lifts) that only waits for its next time and calls a
+step of :class:`~sim.engine.state.State` on its one row; every decision is in
+:mod:`sim.engine.rules`. Order at equal times is fixed by event priority, never by insertion:
+events first (in file order), then constraint changes (in file order), then the round.
+``negsim trace`` tells a replication with this model; batches run on the batch clock
+(:mod:`sim.engine.batch`), which is tested to give byte-identical records.
 """
 
 from __future__ import annotations
@@ -12,16 +15,18 @@ from collections.abc import Generator
 from heapq import heappush
 from typing import Any
 
+import numpy as np
 import simpy
 
 from sim.engine import rules
-from sim.engine.draws import Draws, ReplicationDraws
+from sim.engine.draws import Draws, review_span
 from sim.engine.plan import Plan
-from sim.engine.state import Replication, Trace
+from sim.engine.records import Records
+from sim.engine.rules import PRIO_CONSTRAINT, PRIO_EVENT, PRIO_ROUND
+from sim.engine.state import Rows, State, Trace
 
-PRIO_EVENT = 1_000
-PRIO_CONSTRAINT = 2_000
-PRIO_ROUND = 3_000
+ROW: Rows = np.zeros(1, np.int64)
+"""The one row of the SimPy model's state."""
 
 
 class _Environment(simpy.Environment):
@@ -35,25 +40,31 @@ class _Environment(simpy.Environment):
         return event
 
 
-class SimPyReplication(Replication):
-    """A replication driven by SimPy processes: rounds, each event kind, each constraint's lifting."""
+def _day(t: float) -> np.ndarray:
+    return np.array([t])
 
-    def __init__(self, plan: Plan, draws: ReplicationDraws, trace: Trace | None = None) -> None:
+
+class SimPyModel(State):
+    """One replication driven by SimPy processes; only :meth:`start_hazard` differs from the batch."""
+
+    def __init__(self, plan: Plan, draws: Draws, trace: Trace | None = None) -> None:
+        if draws.n != 1:
+            raise ValueError("the SimPy model runs one replication at a time")
         super().__init__(plan, draws, trace)
         self.env = _Environment()
 
-    def run(self) -> SimPyReplication:
+    def run(self) -> SimPyModel:
         plan, env = self.plan, self.env
         for c in range(len(plan.constraints)):
             if plan.active0[c]:
-                self.activate(c, 0.0, initial=True)
-            if plan.review[c] is not None and (plan.active0[c] or plan.imposable[c]):
+                self.activate(c, ROW, _day(0.0), initial=True)
+            if review_span(plan, c) is not None:
                 env.process(self._reviews(c))
             on = plan.lift_on[c]
-            if on is not None and on <= plan.horizon and (plan.active0[c] or plan.imposable[c]):
-                env.process(self._lift_on(c))
+            if on is not None and rules.within(on, plan.horizon) and (plan.active0[c] or plan.imposable[c]):
+                env.process(self._lift_on(c, on))
         for e in range(len(plan.events)):
-            if plan.event_gap[e] is not None:
+            if self.draws.arrival_times[e] is not None:
                 env.process(self._poisson(e))
             if plan.event_dates[e]:
                 env.process(self._dated(e))
@@ -61,76 +72,63 @@ class SimPyReplication(Replication):
         env.run()
         return self
 
-    def start_hazard(self, c: int, generation: int, m: int, t0: float) -> None:
-        self.env.process(self._hazard(c, generation, m, t0))
+    def start_hazard(self, c: int, rows: Rows, t: np.ndarray) -> None:
+        generation = int(self.generation[0, c])
+        unit = self.draws.hazard[c]
+        assert unit is not None
+        lift = float(rules.hazard_day(float(t[0]), self.plan.hazard_mean[c], unit[0, generation - 1]))  # type: ignore[arg-type]
+        if rules.within(lift, self.plan.horizon):
+            self.env.process(self._hazard(c, generation, lift))
 
     def _rounds(self) -> Generator[simpy.Event, Any, None]:
-        plan, d, env = self.plan, self.draws, self.env
-        horizon = plan.horizon
-        interval = d.interval
-        t = float(d.first)
-        k = 0
-        while t <= horizon:
-            yield env.at(t, PRIO_ROUND)
-            if self.broken:
-                return
-            self.round_held(k, t)
-            t += interval[k]
-            k += 1
+        times = self.draws.round_times[0]
+        for k in range(int(self.draws.round_count[0])):
+            t = float(times[k])
+            yield self.env.at(t, PRIO_ROUND)
+            self.round(ROW, _day(t), np.array([k]))
 
     def _reviews(self, c: int) -> Generator[simpy.Event, Any, None]:
-        plan, env = self.plan, self.env
-        first, every, _ = plan.review[c]  # type: ignore[misc]
-        prio = PRIO_CONSTRAINT + c
-        j = rules.first_review(first, every)
-        while True:
-            t = first + j * every
-            if t > plan.horizon:
-                return
-            yield env.at(t, prio)
-            if not self.review(c, j, t):
-                return
-            j += 1
+        first, every, _ = self.plan.review[c]  # type: ignore[misc]
+        span = review_span(self.plan, c)
+        assert span is not None
+        for j in range(span[0], span[1] + 1):
+            t = float(rules.review_day(first, every, j))
+            yield self.env.at(t, PRIO_CONSTRAINT + c)
+            self.review(c, ROW, _day(t), np.array([j]))
 
-    def _lift_on(self, c: int) -> Generator[simpy.Event, Any, None]:
-        t = self.plan.lift_on[c]
-        assert t is not None
+    def _lift_on(self, c: int, t: float) -> Generator[simpy.Event, Any, None]:
         yield self.env.at(t, PRIO_CONSTRAINT + c)
-        if self.active[c]:
-            self.lift(c, t, "on its date")
+        self.lift_on(c, ROW, _day(t))
 
-    def _hazard(self, c: int, generation: int, m: int, t0: float) -> Generator[simpy.Event, Any, None]:
-        t = t0 + self.plan.hazard_mean[c] * self.draws.hazard[c][m]  # type: ignore[operator]
-        if t > self.plan.horizon:
-            return
+    def _hazard(self, c: int, generation: int, t: float) -> Generator[simpy.Event, Any, None]:
         yield self.env.at(t, PRIO_CONSTRAINT + c)
-        if self.generation[c] == generation and self.active[c]:
-            self.lift(c, t, "hazard")
+        self.hazard(c, ROW, _day(t), np.array([generation]))
 
     def _poisson(self, e: int) -> Generator[simpy.Event, Any, None]:
-        gap = self.plan.event_gap[e]
-        draws = self.draws.arrival[e]
-        horizon, env, prio = self.plan.horizon, self.env, PRIO_EVENT + e
-        t, n = 0.0, 0
-        while True:
-            t += gap * draws[n]  # type: ignore[operator]
-            n += 1
-            if t > horizon:
+        times = self.draws.arrival_times[e]
+        assert times is not None
+        for t in times[0].tolist():
+            if not rules.within(t, self.plan.horizon):
                 return
-            yield env.at(t, prio)
-            self.occur(e, t)
+            yield self.env.at(t, PRIO_EVENT + e)
+            self.occur(e, ROW, _day(t))
 
     def _dated(self, e: int) -> Generator[simpy.Event, Any, None]:
         for t in self.plan.event_dates[e]:
-            if t > self.plan.horizon:
+            if not rules.within(t, self.plan.horizon):
                 return
             yield self.env.at(t, PRIO_EVENT + e)
-            self.occur(e, t)
+            self.occur(e, ROW, _day(t))
 
 
-def replicate(plan: Plan, draws: ReplicationDraws, trace: Trace | None = None) -> SimPyReplication:
+def replicate(plan: Plan, replication: int, trace: Trace | None = None) -> SimPyModel:
     """Run one replication to the horizon with SimPy and return its final state."""
-    return SimPyReplication(plan, draws, trace).run()
+    return SimPyModel(plan, Draws(plan, replication, replication + 1), trace).run()
 
 
-__all__ = ["Draws", "ReplicationDraws", "SimPyReplication", "Trace", "replicate"]
+def simulate_simpy(plan: Plan, start: int, stop: int) -> Records:
+    """Replications ``start..stop-1``, one at a time with SimPy; their records joined."""
+    draws = Draws(plan, start, stop)
+    if stop <= start:
+        return State(plan, draws).records()
+    return Records.concat([SimPyModel(plan, draws.row(i)).run().records() for i in range(stop - start)])

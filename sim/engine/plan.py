@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
+from functools import cached_property
 
-from sim.engine.rules import logit
+import numpy as np
+
 from sim.scenario.distributions import Distribution
 from sim.scenario.models import Scenario
+
+
+def logit(p: float) -> float:
+    """log(p / (1 - p)), with p = 0 and p = 1 mapped to -inf and +inf."""
+    if p <= 0.0:
+        return -math.inf
+    if p >= 1.0:
+        return math.inf
+    return math.log(p / (1.0 - p))
+
 
 PER_YEAR = 365.0
 """Rates in scenario files are per 365 days."""
@@ -56,9 +69,53 @@ class Plan:
     event_breakdown: tuple[float, ...]
     event_impose: tuple[tuple[int, ...], ...]
 
-    @property
-    def n_items(self) -> int:
-        return len(self.items)
+    # Arrays for the rule book, built once per plan (plans are frozen; these never change).
+
+    @cached_property
+    def p_vector(self) -> np.ndarray:
+        """Each item's p: (items,)."""
+        return np.array(self.item_p, dtype=np.float64)
+
+    @cached_property
+    def logit_vector(self) -> np.ndarray:
+        return np.array(self.item_logit, dtype=np.float64)
+
+    @cached_property
+    def certain(self) -> np.ndarray:
+        """Items whose p is 0 or 1: exact, whatever the trust."""
+        return (self.p_vector <= 0.0) | (self.p_vector >= 1.0)
+
+    @cached_property
+    def after_vector(self) -> np.ndarray:
+        return np.array(self.after_rounds, dtype=np.int64)
+
+    @cached_property
+    def requires_matrix(self) -> np.ndarray:
+        """(items, items) 0/1: row x marks the items x requires."""
+        out = np.zeros((len(self.items), len(self.items)), np.int32)
+        for x, needed in enumerate(self.requires):
+            out[x, list(needed)] = 1
+        return out
+
+    @cached_property
+    def blocks_matrix(self) -> np.ndarray:
+        """(items, constraints) 0/1: row x marks the constraints that block x."""
+        out = np.zeros((len(self.items), len(self.constraints)), np.int32)
+        for x, blocking in enumerate(self.blocks):
+            out[x, list(blocking)] = 1
+        return out
+
+    @cached_property
+    def effect_slots(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+        """Multipliers by slot: slot j holds each item's j-th multiplier in its file order, as
+        (constraint index, factor, item has a j-th multiplier), so products keep that order."""
+        slots = []
+        for j in range(max((len(e) for e in self.effects), default=0)):
+            has = np.array([len(e) > j for e in self.effects])
+            con = np.array([e[j][0] if len(e) > j else 0 for e in self.effects], dtype=np.int64)
+            factor = np.array([e[j][1] if len(e) > j else 1.0 for e in self.effects])
+            slots.append((con, factor, has))
+        return tuple(slots)
 
 
 def default_milestones(s: Scenario) -> list[float]:

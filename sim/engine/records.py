@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from typing import Any
 
 import numpy as np
-
-from sim.engine.plan import Plan
 
 
 @dataclass
@@ -77,46 +74,3 @@ class Records:
 
     def equals(self, other: Records) -> bool:
         return all(np.array_equal(getattr(self, f.name), getattr(other, f.name), equal_nan=True) for f in fields(self))
-
-
-def simulate(plan: Plan, start: int, stop: int, engine: str = "batch") -> Records:
-    """Run replications ``start..stop-1`` and return their records.
-
-    ``engine`` is ``"batch"`` (the default: :mod:`sim.engine.batch`, the whole batch at once with numpy)
-    or ``"simpy"`` (the reference model, :mod:`sim.engine.model`, one replication at a time); both give
-    the same records, byte for byte.
-    """
-    n = stop - start
-    if engine == "batch":
-        from sim.engine.batch import simulate_batch
-
-        return simulate_batch(plan, start, stop)
-    if engine != "simpy":
-        raise ValueError(f"unknown engine {engine!r}")
-    from sim.engine.model import Draws, replicate
-
-    draws = Draws(plan, start, stop)
-    states = [replicate(plan, draws.replication(rep)) for rep in range(start, stop)]
-    k, m, e = len(plan.items), len(plan.constraints), len(plan.events)
-
-    def table(rows: list[list[Any]], width: int, dtype: Any) -> np.ndarray:
-        return np.array(rows, dtype=dtype).reshape(n, width)
-
-    lifts = table([s.lifts for s in states], m, np.int32)
-    return Records(
-        start=start,
-        item_agreed=table([s.agreed for s in states], k, bool),
-        item_day=table([s.day for s in states], k, np.float64),
-        item_round=table([s.round for s in states], k, np.int32),
-        constraint_lifted=lifts > 0,
-        constraint_day=table([s.lift_day for s in states], m, np.float64),
-        constraint_lifts=lifts,
-        constraint_active=table([s.active for s in states], m, bool),
-        rounds_held=np.array([s.held for s in states], np.int32).reshape(n),
-        rounds_cancelled=np.array([s.cancelled for s in states], np.int32).reshape(n),
-        rounds_suspended=np.array([s.suspended for s in states], np.int32).reshape(n),
-        breakdown=np.array([s.broken for s in states], bool).reshape(n),
-        breakdown_day=np.array([s.breakdown_day for s in states], np.float64).reshape(n),
-        trust=np.array([s.trust for s in states], np.float64).reshape(n),
-        event_count=table([s.event_count for s in states], e, np.int32),
-    )

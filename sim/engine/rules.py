@@ -1,87 +1,113 @@
-"""The decisions of the model as small pure functions (DESIGN.md, Semantics 3-5).
+"""The rule book: every decision of DESIGN.md's Semantics, stated once, on arrays.
 
-The SimPy processes in :mod:`sim.engine.model` only wait and call these; they are tested directly.
+Each function takes the state of ``n`` replications as arrays (one row each) and returns the
+decision for every row. :class:`sim.engine.state.State` applies them; both clocks (the SimPy
+model on one row, the batch engine on thousands) call the state, so a rule changed here changes
+every result file, whichever engine wrote it. What the two clocks decide on their own is only
+*when* things happen, in the tie order defined here.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
-from numpy import exp as _np_exp
+import numpy as np
+
+from sim.engine.plan import Plan
+
+PRIO_EVENT = 1_000
+"""At equal times: events first (in file order: ``PRIO_EVENT + e``)..."""
+PRIO_CONSTRAINT = 2_000
+"""...then constraint changes (``PRIO_CONSTRAINT + c``)..."""
+PRIO_ROUND = 3_000
+"""...then the round (Semantics 7)."""
+
+EXP_FLOOR = -700.0
+"""Below this logit, ``expit`` is taken as exactly 0 (``exp(700)`` is near float64's limit)."""
 
 
-def logit(p: float) -> float:
-    """log(p / (1 - p)), with p = 0 and p = 1 mapped to -inf and +inf."""
-    if p <= 0.0:
-        return -math.inf
-    if p >= 1.0:
-        return math.inf
-    return math.log(p / (1.0 - p))
+def clip(x: np.ndarray, low: float, high: float) -> np.ndarray:
+    """``x`` kept within [low, high], elementwise."""
+    return np.where(x < low, low, np.where(x > high, high, x))
 
 
-def agreement_probability(p: float, logit_p: float, weight: float, trust: float, multiplier: float) -> float:
-    """``p_eff = expit(logit(p) + weight * trust) * multiplier``, clipped to [0, 1].
+def add_trust(trust: np.ndarray, delta: float, low: float, high: float) -> np.ndarray:
+    """Trust after a change of ``delta``, kept within [low, high] (Semantics 4 and 6)."""
+    return clip(trust + delta, low, high)
 
-    p = 0 and p = 1 stay exact whatever the trust, and with no trust shift p is returned
-    unchanged (no round trip through the logit).
+
+def multiplier(plan: Plan, active: np.ndarray) -> np.ndarray:
+    """The product of the multipliers of each item's active constraints: (n, items) from
+    ``active`` (n, constraints). Factors multiply in the order the item lists them."""
+    mult = np.ones((active.shape[0], len(plan.items)))
+    if not len(plan.constraints):
+        return mult
+    for con, factor, has in plan.effect_slots:
+        mult = mult * np.where(has & active[:, con], factor, 1.0)
+    return mult
+
+
+def agreement_probability(plan: Plan, trust: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """``p_eff = expit(logit(p) + weight * trust) * multipliers``, clipped to [0, 1]: (n, items).
+
+    p = 0 and p = 1 stay exact whatever the trust; with no trust shift p is used unchanged
+    (no round trip through the logit).
     """
-    shift = weight * trust
-    if shift == 0.0 or p <= 0.0 or p >= 1.0:
-        base = p
-    else:
-        z = logit_p + shift
-        # numpy's exp, not math.exp: the batch engine computes the same expression on arrays, and
-        # the two exps differ in the last bit for a few percent of arguments.
-        base = float(1.0 / (1.0 + _np_exp(-z))) if z > -700.0 else 0.0
-    q = base * multiplier
-    return 0.0 if q < 0.0 else 1.0 if q > 1.0 else q
+    shift = (plan.weight * trust)[:, None]
+    p = plan.p_vector
+    z = plan.logit_vector + shift
+    expit = 1.0 / (1.0 + np.exp(-np.maximum(z, EXP_FLOOR)))
+    base = np.where(plan.certain | (shift == 0.0), p, np.where(z > EXP_FLOOR, expit, 0.0))
+    return clip(base * multiplier(plan, active), 0.0, 1.0)
 
 
-def multiplier(effects: Sequence[tuple[int, float]], active: Sequence[bool]) -> float:
-    """The product of the multipliers of an item's active constraints."""
-    out = 1.0
-    for c, m in effects:
-        if active[c]:
-            out *= m
+def eligible(plan: Plan, agreed: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Items that could be worked on: not agreed, every ``requires`` agreed, blocked by no active constraint."""
+    waiting = (~agreed).astype(np.int32) @ plan.requires_matrix.T
+    blocked = active.astype(np.int32) @ plan.blocks_matrix.T
+    return ~agreed & (waiting == 0) & (blocked == 0)
+
+
+def agenda(plan: Plan, agreed: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """The items worked on in a held round (n, items): the eligible ones by (priority, file order),
+    at most ``capacity``. A blocked item takes no place (Semantics 3)."""
+    on = eligible(plan, agreed, active)
+    if plan.capacity >= len(plan.order):
+        return on
+    order = list(plan.order)
+    ranked = on[:, order]
+    ranked &= np.cumsum(ranked, axis=1) <= plan.capacity
+    out = np.zeros_like(on)
+    out[:, order] = ranked
     return out
 
 
-def agenda(
-    order: Sequence[int],
-    agreed: Sequence[bool],
-    active: Sequence[bool],
-    requires: Sequence[Sequence[int]],
-    blocks: Sequence[Sequence[int]],
-    capacity: int,
-) -> list[int]:
-    """The items worked on in a held round: eligible ones by priority, at most ``capacity``.
-
-    ``order`` is the items sorted by (priority, file order). Eligible: not yet agreed, every
-    required item agreed, and no active constraint blocks it; a blocked item takes no place.
-    """
-    out: list[int] = []
-    for x in order:
-        if agreed[x]:
-            continue
-        for r in requires[x]:
-            if not agreed[r]:
-                break
-        else:
-            for c in blocks[x]:
-                if active[c]:
-                    break
-            else:
-                out.append(x)
-                if len(out) == capacity:
-                    break
-    return out
+def prepared(plan: Plan, seen: np.ndarray) -> np.ndarray:
+    """Items on the agenda in at least ``after_rounds`` earlier rounds (``seen``: (n, items) counts)."""
+    return seen >= plan.after_vector
 
 
-def add_trust(trust: float, delta: float, low: float, high: float) -> float:
-    """Trust after a change, kept within [low, high]."""
-    t = trust + delta
-    return low if t < low else high if t > high else t
+def round_held(t: np.ndarray, suspended_until: np.ndarray) -> np.ndarray:
+    """Whether a scheduled round on day t falls outside a suspension (a suspension until day d
+    covers rounds before d; a round on day d is held)."""
+    return t >= suspended_until
+
+
+def cancelled(u: np.ndarray, p: float) -> np.ndarray:
+    """A scheduled round called off, with probability ``rounds.cancel``."""
+    return u < p
+
+
+def happens(u: np.ndarray, p: float | np.ndarray) -> np.ndarray:
+    """A chance event with probability ``p`` on keyed uniforms ``u``: agreement, lifting at a
+    review, breakdown."""
+    return u < p
+
+
+def suspended_until(current: np.ndarray, t: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """The end of the suspension after an event on day t suspends the talks for ``days``:
+    suspensions never shorten one already running."""
+    return np.maximum(current, t + days)
 
 
 def first_review(first: float, every: float) -> int:
@@ -91,5 +117,17 @@ def first_review(first: float, every: float) -> int:
     return math.ceil(-first / every)
 
 
-def all_agreed(items: Sequence[int], agreed: Sequence[bool]) -> bool:
-    return all(agreed[x] for x in items)
+def review_day(first: float, every: float, j: np.ndarray | int) -> np.ndarray:
+    """The day of review j of a calendar that began on day ``first``."""
+    return first + np.asarray(j) * every
+
+
+def hazard_day(t0: np.ndarray | float, mean: float, unit: np.ndarray | float) -> np.ndarray:
+    """The day a hazard lifts a constraint activated on day t0: an exponential wait of ``mean``
+    days (``unit`` is a unit-mean exponential draw)."""
+    return np.asarray(t0 + mean * unit)
+
+
+def within(t: np.ndarray | float, horizon: float) -> np.ndarray:
+    """Whether day t is simulated: the horizon itself is (Semantics 1)."""
+    return np.asarray(t) <= horizon

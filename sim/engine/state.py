@@ -1,17 +1,24 @@
-"""The state of one replication and the decisions that change it (DESIGN.md, Semantics 2-8).
+"""The state of ``n`` replications, and the steps that change it (DESIGN.md, Semantics 2-8).
 
-Driven by the SimPy model (:mod:`sim.engine.model`), the reference engine, which also tells traces.
-The batch engine (:mod:`sim.engine.batch`) applies the same rules to many replications at once and is
-tested to give the same records. Decisions themselves are the pure functions of :mod:`sim.engine.rules`.
+One class for both engines. The batch engine (:mod:`sim.engine.batch`) holds thousands of rows
+and calls a step for the rows whose timeline has reached it; the SimPy model
+(:mod:`sim.engine.model`) holds one row and calls the same steps from its processes. Every
+decision inside a step is a function of :mod:`sim.engine.rules`; a step only gathers the rows'
+state and draws, applies the decision and records it. The clocks differ in one hook,
+:meth:`State.start_hazard`, where the SimPy model schedules a process and the batch engine,
+which knows every activation in advance, does nothing.
+
+With ``trace`` (one row only), each step also tells what it did: the lines of ``negsim trace``.
 """
 
 from __future__ import annotations
 
-import math
-from typing import Any
+import numpy as np
 
 from sim.engine import rules
+from sim.engine.draws import Draws
 from sim.engine.plan import Plan
+from sim.engine.records import Records
 
 Trace = list[tuple[float, str, str, str]]
 """(day, kind, subject, text) steps of a replication, in the order they happened.
@@ -19,185 +26,230 @@ Trace = list[tuple[float, str, str, str]]
 ``kind`` is one of round, agreed, review, lifted, imposed, event, suspended, breakdown;
 ``subject`` names the item, constraint or event concerned ('' for a round)."""
 
+Rows = np.ndarray
+"""Indices of the rows (replications) a step applies to, int64."""
 
-class Replication:
-    """The state of one replication and the decisions that change it, shared by both engines.
 
-    The engine supplies the draws (``draws.item[x][k]``, ``draws.cancel[k]``, ``draws.suspend[e][n]``,
-    ``draws.breakdown[e][n]``, ``draws.review[c][j]``, ``draws.hazard[c][m]``), calls
-    :meth:`round_held`, :meth:`occur`, :meth:`review` and :meth:`lift` as their times come, and
-    implements :meth:`start_hazard`.
-    """
+class State:
+    """The state of replications ``draws.start .. draws.start + n - 1``, as arrays of ``n`` rows."""
 
-    def __init__(self, plan: Plan, draws: Any, trace: Trace | None = None) -> None:
+    def __init__(self, plan: Plan, draws: Draws, trace: Trace | None = None) -> None:
+        n = draws.n
+        if trace is not None and n != 1:
+            raise ValueError("a trace tells one replication")
+        k, m, e = len(plan.items), len(plan.constraints), len(plan.events)
         self.plan = plan
         self.draws = draws
         self.trace = trace
-        n, m, k = len(plan.items), len(plan.constraints), len(plan.events)
-        self.agreed = list(plan.agreed0)
-        self.day = [0.0 if a else math.nan for a in plan.agreed0]
-        self.round = [0 if a else -1 for a in plan.agreed0]
-        self.on_agenda = [0] * n
-        self.active = list(plan.active0)
-        self.lift_day = [math.nan] * m
-        self.lifts = [0] * m
-        self.generation = [0] * m
-        self.activations = [0] * m
-        self.trust = plan.trust0
-        self.suspended_until = -math.inf
-        self.broken = False
-        self.breakdown_day = math.nan
-        self.held = 0
-        self.cancelled = 0
-        self.suspended = 0
-        self.event_count = [0] * k
-        # The agenda depends only on what is agreed and which constraints are active: it is
-        # recomputed when either changes (``changes`` counts those moments), not every round.
-        self.changes = 0
-        self._agenda: list[int] = []
-        self._agenda_at = -1
+        self.agreed = np.tile(np.array(plan.agreed0, bool), (n, 1)).reshape(n, k)
+        self.day = np.where(self.agreed, 0.0, np.nan)
+        self.agreed_round = np.where(self.agreed, 0, -1).astype(np.int32)
+        self.on_agenda = np.zeros((n, k), np.int64)
+        self.active = np.zeros((n, m), bool)
+        self.lift_day = np.full((n, m), np.nan)
+        self.lifts = np.zeros((n, m), np.int32)
+        self.generation = np.zeros((n, m), np.int64)
+        self.trust = np.full(n, plan.trust0)
+        self.suspended_until = np.full(n, -np.inf)
+        self.broken = np.zeros(n, bool)
+        self.breakdown_day = np.full(n, np.nan)
+        self.held = np.zeros(n, np.int32)
+        self.cancelled = np.zeros(n, np.int32)
+        self.suspended = np.zeros(n, np.int32)
+        self.event_count = np.zeros((n, e), np.int64)
 
-    def start_hazard(self, c: int, generation: int, m: int, t0: float) -> None:
-        """Wait for the m-th hazard lift of constraint c from day t0 (engine-specific)."""
-        raise NotImplementedError
+    def begin(self) -> None:
+        """Day 0: constraints active at the start begin their lifting."""
+        everyone = np.arange(self.draws.n)
+        zero = np.zeros(self.draws.n)
+        for c in range(len(self.plan.constraints)):
+            if self.plan.active0[c]:
+                self.activate(c, everyone, zero, initial=True)
 
-    def review(self, c: int, j: int, t: float) -> bool:
-        """The j-th review of constraint c on day t; False once no review can matter any more."""
-        plan = self.plan
-        if self.active[c]:
-            if self.draws.review[c][j] < plan.review[c][2]:  # type: ignore[index]
-                self.lift(c, t, f"at review {j + 1}")
-            elif self.trace is not None:
-                self._say(t, "review", f"{plan.constraints[c]} reviewed and kept", plan.constraints[c])
-            return True
-        return plan.imposable[c]
+    def records(self) -> Records:
+        """What each replication leaves at the horizon."""
+        return Records(
+            start=self.draws.start,
+            item_agreed=self.agreed,
+            item_day=self.day,
+            item_round=self.agreed_round,
+            constraint_lifted=self.lifts > 0,
+            constraint_day=self.lift_day,
+            constraint_lifts=self.lifts,
+            constraint_active=self.active,
+            rounds_held=self.held,
+            rounds_cancelled=self.cancelled,
+            rounds_suspended=self.suspended,
+            breakdown=self.broken,
+            breakdown_day=self.breakdown_day,
+            trust=self.trust,
+            event_count=self.event_count.astype(np.int32),
+        )
 
-    def _say(self, day: float, kind: str, text: str, subject: str = "") -> None:
-        if self.trace is not None:
-            self.trace.append((day, kind, subject, text))
+    # ---------------------------------------------------------------- the clock's hook
+
+    def start_hazard(self, c: int, rows: Rows, t: np.ndarray) -> None:
+        """Constraint c was (re)activated on day t in ``rows``: its hazard lift, if any, starts now.
+
+        The batch engine knows every activation in advance and puts the hazard lifts on its
+        timelines beforehand, so this does nothing; the SimPy model schedules a process.
+        """
 
     # ---------------------------------------------------------------- rounds
 
-    def round_held(self, k: int, t: float) -> None:
-        """Scheduled round k on day t: held unless suspended or cancelled; agreements by the rules."""
+    def round(self, rows: Rows, t: np.ndarray, k: np.ndarray) -> None:
+        """Scheduled round k (per row) on day t: held unless broken off, suspended or cancelled;
+        then the agenda, the agreements, trust, and constraints lifted by agreements."""
         plan, d = self.plan, self.draws
-        if t < self.suspended_until:
-            self.suspended += 1
+        going = ~self.broken[rows]  # after a breakdown, no round is held or counted
+        rows, t, k = rows[going], t[going], k[going]
+        held = rules.round_held(t, self.suspended_until[rows])
+        if not held.all():
+            self.suspended[rows[~held]] += 1
             if self.trace is not None:
-                self._say(t, "round", f"scheduled round not held: talks suspended until day {self.suspended_until:.0f}")
+                until = float(self.suspended_until[0])
+                self._say(float(t[0]), "round", f"scheduled round not held: talks suspended until day {until:.0f}")
+            rows, t, k = rows[held], t[held], k[held]
+        if d.cancel is not None and rows.size:
+            off = rules.cancelled(d.cancel[rows, k], plan.cancel)
+            if off.any():
+                self.cancelled[rows[off]] += 1
+                if self.trace is not None:
+                    self._say(float(t[0]), "round", "scheduled round cancelled")
+                rows, t, k = rows[~off], t[~off], k[~off]
+        if rows.size == 0:
             return
-        if d.cancel is not None and d.cancel[k] < plan.cancel:
-            self.cancelled += 1
-            if self.trace is not None:
-                self._say(t, "round", "scheduled round cancelled")
-            return
-        self.held += 1
-        agreed, active, on_agenda = self.agreed, self.active, self.on_agenda
-        if self._agenda_at != self.changes:
-            self._agenda = rules.agenda(plan.order, agreed, active, plan.requires, plan.blocks, plan.capacity)
-            self._agenda_at = self.changes
-        agenda = self._agenda
-        if not agenda and self.trace is None:
-            return
-        trust = self.trust  # every item in the round sees the trust at its start
-        after, effects, item_p = plan.after_rounds, plan.effects, plan.item_p
-        plain = plan.weight * trust == 0.0  # then p_eff is p itself for an item with no multiplier
-        items = d.item
-        done: list[int] = []
-        for x in agenda:
-            if on_agenda[x] >= after[x]:
-                if plain and not effects[x]:
-                    p = item_p[x]
-                else:
-                    mult = rules.multiplier(effects[x], active) if effects[x] else 1.0
-                    p = rules.agreement_probability(item_p[x], plan.item_logit[x], plan.weight, trust, mult)
-                if items[x][k] < p:
-                    done.append(x)
-            on_agenda[x] += 1
+        self.held[rows] += 1
+        agreed = self.agreed[rows]
+        active = self.active[rows]
+        on = rules.agenda(plan, agreed, active)
+        seen = self.on_agenda[rows]
+        ready = on & rules.prepared(plan, seen)
+        self.on_agenda[rows] = seen + on
+        trust = self.trust[rows]  # every item in the round sees the trust at its start
+        p = rules.agreement_probability(plan, trust, active) if ready.any() or self.trace is not None else None
         if self.trace is not None:
-            self._say_round(t, agenda, trust)
-        if done:
-            self.changes += 1
-        for x in done:
-            agreed[x] = True
-            self.day[x] = t
-            self.round[x] = self.held
-            before = self.trust
-            self.trust = rules.add_trust(before, plan.gain[x], plan.trust_min, plan.trust_max)
-            if self.trace is not None:
-                self._say(
-                    t, "agreed", f"{plan.items[x]} agreed; trust {before:+.2f} -> {self.trust:+.2f}", plan.items[x]
-                )
-        if done:
-            for c, needed in enumerate(plan.when_agreed):
-                if needed is not None and active[c] and rules.all_agreed(needed, agreed):
-                    self.lift(c, t, "its items are agreed")
+            assert p is not None
+            self._say_round(float(t[0]), on[0], seen[0], p[0])
+        if not ready.any():
+            return
+        assert p is not None
+        now = ready & rules.happens(d.items[rows, :, k], p)
+        if not now.any():
+            return
+        self.agreed[rows] = agreed | now
+        self.day[rows] = np.where(now, t[:, None], self.day[rows])
+        self.agreed_round[rows] = np.where(now, self.held[rows][:, None], self.agreed_round[rows])
+        for x in plan.order:  # each agreement adds its trust gain, in agenda order
+            if now[:, x].any():
+                before = trust
+                trust = np.where(now[:, x], rules.add_trust(trust, plan.gain[x], plan.trust_min, plan.trust_max), trust)
+                if self.trace is not None:
+                    name = plan.items[x]
+                    self._say(float(t[0]), "agreed", f"{name} agreed; trust {before[0]:+.2f} -> {trust[0]:+.2f}", name)
+        self.trust[rows] = trust
+        some = now.any(axis=1)
+        for c, needed in enumerate(plan.when_agreed):
+            if needed is None:
+                continue
+            go = some & self.active[rows, c] & self.agreed[np.ix_(rows, np.array(needed, dtype=np.int64))].all(axis=1)
+            if go.any():
+                self.lift(c, rows[go], t[go], "its items are agreed")
 
-    def _say_round(self, t: float, agenda: list[int], trust: float) -> None:
+    def _say_round(self, t: float, on: np.ndarray, seen: np.ndarray, p: np.ndarray) -> None:
         """The trace line of a held round: its agenda, with each item's chance or preparation."""
         plan = self.plan
         notes = []
-        for x in agenda:
-            seen = self.on_agenda[x] - 1  # already counted for this round
-            if seen >= plan.after_rounds[x]:
-                mult = rules.multiplier(plan.effects[x], self.active) if plan.effects[x] else 1.0
-                p = rules.agreement_probability(plan.item_p[x], plan.item_logit[x], plan.weight, trust, mult)
-                notes.append(f"{plan.items[x]} (p={p:.2f})")
+        for x in plan.order:
+            if not on[x]:
+                continue
+            if seen[x] >= plan.after_rounds[x]:
+                notes.append(f"{plan.items[x]} (p={p[x]:.2f})")
             else:
-                notes.append(f"{plan.items[x]} (preparing, {seen + 1}/{plan.after_rounds[x]})")
-        self._say(t, "round", f"round {self.held} held; agenda: {', '.join(notes) or 'nothing eligible'}")
+                notes.append(f"{plan.items[x]} (preparing, {seen[x] + 1}/{plan.after_rounds[x]})")
+        self._say(t, "round", f"round {int(self.held[0])} held; agenda: {', '.join(notes) or 'nothing eligible'}")
 
     # ---------------------------------------------------------------- constraints
 
-    def lift(self, c: int, t: float, why: str) -> None:
-        self.changes += 1
-        self.active[c] = False
-        self.lifts[c] += 1
-        if self.lift_day[c] != self.lift_day[c]:
-            self.lift_day[c] = t
-        if self.trace is not None:
-            self._say(t, "lifted", f"{self.plan.constraints[c]} lifted ({why})", self.plan.constraints[c])
+    def review(self, c: int, rows: Rows, t: np.ndarray, j: np.ndarray) -> None:
+        """Review j of constraint c on day t: an active constraint lifts with the review's chance."""
+        active = self.active[rows, c]
+        lifted = active & rules.happens(self.draws.review[c][rows, j], self.plan.review[c][2])  # type: ignore[index]
+        if lifted.any():
+            self.lift(c, rows[lifted], t[lifted], f"at review {int(j[0]) + 1}" if self.trace is not None else "")
+        elif self.trace is not None and active[0]:
+            name = self.plan.constraints[c]
+            self._say(float(t[0]), "review", f"{name} reviewed and kept", name)
 
-    def activate(self, c: int, t: float, initial: bool = False) -> None:
-        """Start the lifting of constraint ``c`` afresh (reviews keep their calendar)."""
+    def lift_on(self, c: int, rows: Rows, t: np.ndarray) -> None:
+        """Constraint c's fixed lifting date: lifted if active."""
+        go = self.active[rows, c]
+        if go.any():
+            self.lift(c, rows[go], t[go], "on its date")
+
+    def hazard(self, c: int, rows: Rows, t: np.ndarray, generation: np.ndarray) -> None:
+        """The hazard lift started by activation number ``generation`` of constraint c: it lifts
+        only if the constraint is still active from that same activation."""
+        go = self.active[rows, c] & (self.generation[rows, c] == generation)
+        if go.any():
+            self.lift(c, rows[go], t[go], "hazard")
+
+    def lift(self, c: int, rows: Rows, t: np.ndarray, why: str) -> None:
+        self.active[rows, c] = False
+        self.lifts[rows, c] += 1
+        first = np.isnan(self.lift_day[rows, c])
+        self.lift_day[rows[first], c] = t[first]
+        if self.trace is not None:
+            name = self.plan.constraints[c]
+            self._say(float(t[0]), "lifted", f"{name} lifted ({why})", name)
+
+    def activate(self, c: int, rows: Rows, t: np.ndarray, initial: bool = False) -> None:
+        """Constraint c becomes active (at the start, or imposed): its lifting starts afresh
+        (reviews keep their calendar), and it lifts at once if its items are already agreed."""
         plan = self.plan
-        self.changes += 1
-        self.active[c] = True
-        self.generation[c] += 1
-        m = self.activations[c]
-        self.activations[c] += 1
+        self.active[rows, c] = True
+        self.generation[rows, c] += 1
         if not initial and self.trace is not None:
-            self._say(t, "imposed", f"{plan.constraints[c]} imposed", plan.constraints[c])
+            name = plan.constraints[c]
+            self._say(float(t[0]), "imposed", f"{name} imposed", name)
         if plan.hazard_mean[c] is not None:
-            self.start_hazard(c, self.generation[c], m, t)
-        items = plan.when_agreed[c]
-        if items is not None and rules.all_agreed(items, self.agreed):
-            self.lift(c, t, "its items are agreed")
+            self.start_hazard(c, rows, t)
+        needed = plan.when_agreed[c]
+        if needed is not None:
+            done = self.agreed[np.ix_(rows, np.array(needed, dtype=np.int64))].all(axis=1)
+            if done.any():
+                self.lift(c, rows[done], t[done], "its items are agreed")
 
     # ---------------------------------------------------------------- events
 
-    def occur(self, e: int, t: float) -> None:
+    def occur(self, e: int, rows: Rows, t: np.ndarray) -> None:
+        """An occurrence of event kind e: trust, suspension, breakdown, impositions."""
         plan, d = self.plan, self.draws
-        n = self.event_count[e]
-        self.event_count[e] += 1
-        before = self.trust
+        occurrence = self.event_count[rows, e]
+        self.event_count[rows, e] += 1
+        before = self.trust[rows]
         if plan.event_trust[e]:
-            self.trust = rules.add_trust(self.trust, plan.event_trust[e], plan.trust_min, plan.trust_max)
+            self.trust[rows] = rules.add_trust(before, plan.event_trust[e], plan.trust_min, plan.trust_max)
         tracing = self.trace is not None
         if tracing:
-            self._say(t, "event", f"{plan.events[e]}; trust {before:+.2f} -> {self.trust:+.2f}", plan.events[e])
+            name = plan.events[e]
+            self._say(float(t[0]), "event", f"{name}; trust {before[0]:+.2f} -> {self.trust[0]:+.2f}", name)
         suspend = d.suspend[e]
         if suspend is not None:
-            until = t + suspend[n]
-            if until > self.suspended_until:
-                self.suspended_until = until
+            days = suspend[rows, occurrence]
+            self.suspended_until[rows] = rules.suspended_until(self.suspended_until[rows], t, days)
             if tracing:
-                self._say(t, "suspended", f"talks suspended for {suspend[n]:.0f} days", plan.events[e])
+                self._say(float(t[0]), "suspended", f"talks suspended for {days[0]:.0f} days", plan.events[e])
         breakdown = d.breakdown[e]
-        if breakdown is not None and not self.broken and breakdown[n] < plan.event_breakdown[e]:
-            self.broken = True
-            self.breakdown_day = t
-            if tracing:
-                self._say(t, "breakdown", "talks broken off for good", plan.events[e])
+        if breakdown is not None:
+            now = ~self.broken[rows] & rules.happens(breakdown[rows, occurrence], plan.event_breakdown[e])
+            self.broken[rows[now]] = True
+            self.breakdown_day[rows[now]] = t[now]
+            if tracing and now[0]:
+                self._say(float(t[0]), "breakdown", "talks broken off for good", plan.events[e])
         for c in plan.event_impose[e]:
-            self.activate(c, t)
+            self.activate(c, rows, t)
+
+    def _say(self, day: float, kind: str, text: str, subject: str = "") -> None:
+        assert self.trace is not None
+        self.trace.append((day, kind, subject, text))

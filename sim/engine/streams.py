@@ -16,8 +16,6 @@ number whatever happened to the other items (common random numbers).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-
 import numpy as np
 
 CHUNK = 8
@@ -41,46 +39,3 @@ def chunks(seed: int, name: str, start: int, stop: int, chunk: int = 0) -> np.nd
     ``start`` and ``stop`` are (its counters are ``(2 r + 1, chunk)`` and ``(2 r + 2, chunk)``)."""
     gen = _generator(seed, stream_key(name), start * _BLOCKS, chunk)
     return gen.random((stop - start) * CHUNK).reshape(stop - start, CHUNK)
-
-
-def first_chunks(seed: int, name: str, start: int, stop: int) -> np.ndarray:
-    """The first ``CHUNK`` uniforms of a stream for a batch of replications."""
-    return chunks(seed, name, start, stop, 0)
-
-
-def later_chunk(seed: int, name: str, replication: int, chunk: int) -> np.ndarray:
-    """Uniforms ``chunk * CHUNK ..`` of a stream for one replication, for ``chunk >= 1``."""
-    if chunk < 1:
-        raise ValueError("chunk 0 comes from first_chunks")
-    return chunks(seed, name, replication, replication + 1, chunk)[0]
-
-
-Transform = Callable[[np.ndarray], np.ndarray]
-
-
-class Stream:
-    """The draws of one named stream in one replication, extended on demand.
-
-    ``first`` holds the (transformed) first chunk; later chunks are drawn and passed through
-    the same ``transform`` (an inverse CDF) when an index beyond them is asked for.
-    """
-
-    __slots__ = ("_name", "_rep", "_seed", "_transform", "values")
-
-    def __init__(
-        self, seed: int, name: str, replication: int, first: list[float], transform: Transform | None = None
-    ) -> None:
-        self._seed = seed
-        self._name = name
-        self._rep = replication
-        self._transform = transform
-        self.values = first
-
-    def __getitem__(self, j: int) -> float:
-        values = self.values
-        if j < len(values):
-            return values[j]
-        while j >= len(values):
-            u = later_chunk(self._seed, self._name, self._rep, len(values) // CHUNK)
-            values.extend((u if self._transform is None else self._transform(u)).tolist())
-        return values[j]

@@ -275,7 +275,7 @@ def table(label: str, rows: list[Forecast], scores: dict[str, Any]) -> str:
 def null_records(s: Scenario, n: int) -> Records:
     """The null model's replications (same seed and count as the run)."""
     from sim.engine.plan import compile_plan
-    from sim.engine.records import simulate
+    from sim.engine.simulate import simulate
 
     return simulate(compile_plan(null_scenario(s)), 0, n)
 

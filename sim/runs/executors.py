@@ -15,7 +15,8 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any, NamedTuple
 
 from sim.engine.plan import Plan
-from sim.engine.records import Records, simulate
+from sim.engine.records import Records
+from sim.engine.simulate import simulate
 from sim.errors import UserError
 
 

@@ -16,7 +16,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 
 from sim.engine.plan import Plan
-from sim.engine.records import Records, simulate
+from sim.engine.records import Records
+from sim.engine.simulate import simulate
 
 BATCH = 4000
 """Largest batch: the batch engine is fastest at a few thousand replications per call (see

@@ -1,18 +1,17 @@
-"""Shared helpers: small scenarios built in code, and closed-form comparisons."""
+"""Shared test helpers: small scenarios built in code, and closed-form comparisons."""
 
 from __future__ import annotations
 
 import copy
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 
 from sim.engine.plan import compile_plan
-from sim.engine.records import Records, simulate
+from sim.engine.records import Records
+from sim.engine.simulate import simulate
 from sim.scenario.checks import check_document
 from sim.scenario.documents import Document
 from sim.scenario.models import Scenario
@@ -72,8 +71,3 @@ def assert_proportion(hits: np.ndarray | int, n: int, exact: float, what: str = 
 
 def assert_mean(sample: np.ndarray, exact_mean: float, exact_var: float, what: str = "") -> None:
     assert_close(float(np.mean(sample)), exact_mean, math.sqrt(exact_var / len(sample)), what)
-
-
-@pytest.fixture
-def scenario_factory() -> Callable[..., Scenario]:
-    return make
