@@ -295,8 +295,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_trace(args: argparse.Namespace) -> int:
     from sim.engine.trace import trace
-    from sim.views.text import format_trace
     from sim.scenario.checks import load_scenario
+    from sim.views.text import format_trace
 
     s = load_scenario(args.file, max_bytes=_max_bytes(args))
     if args.seed is not None:

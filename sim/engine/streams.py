@@ -16,6 +16,7 @@ number whatever happened to the other items (common random numbers).
 from __future__ import annotations
 
 import hashlib
+
 import numpy as np
 
 CHUNK = 8

@@ -39,7 +39,8 @@ def format_trace(s: Scenario, replication: int, lines: Trace, rec: Records) -> s
     end = [
         "agreed: " + (", ".join(done) or "nothing"),
         "not agreed: " + (", ".join(missing) or "nothing"),
-        f"rounds held {rec.rounds_held[0]}, cancelled {rec.rounds_cancelled[0]}, not held while suspended {rec.rounds_suspended[0]}",
+        f"rounds held {rec.rounds_held[0]}, cancelled {rec.rounds_cancelled[0]}, "
+        f"not held while suspended {rec.rounds_suspended[0]}",
         f"trust {rec.trust[0]:+.2f}",
     ]
     if rec.breakdown[0]:
