@@ -18,7 +18,7 @@ import simpy
 from sim.engine.model import _Environment
 from sim.engine.plan import compile_plan
 from sim.runs import montecarlo
-from sim.scenario.checks import load_scenario
+from sim.scenario.load import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -54,7 +54,7 @@ def _spin(n: int) -> int:
 def _simulate_span(span: tuple[int, int]) -> float:
     from sim.engine.plan import compile_plan
     from sim.engine.simulate import simulate
-    from sim.scenario.checks import load_scenario
+    from sim.scenario.load import load_scenario
 
     plan = compile_plan(load_scenario(BUNDLED))
     t0 = time.perf_counter()
@@ -105,7 +105,7 @@ def main() -> None:
     from sim.engine.plan import compile_plan
     from sim.engine.simulate import simulate
     from sim.runs import montecarlo
-    from sim.scenario.checks import load_scenario
+    from sim.scenario.load import load_scenario
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "

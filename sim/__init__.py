@@ -20,19 +20,18 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Results": "sim.results.folder",
+    "Results": "sim.api",
     "Scenario": "sim.scenario.models",
     "UserError": "sim.errors",
     "load_results": "sim.api",
-    "load_scenario": "sim.scenario.checks",
+    "load_scenario": "sim.scenario.load",
     "run": "sim.api",
 }
 
 if TYPE_CHECKING:
-    from sim.api import load_results, run
+    from sim.api import Results, load_results, run
     from sim.errors import UserError
-    from sim.results.folder import Results
-    from sim.scenario.checks import load_scenario
+    from sim.scenario.load import load_scenario
     from sim.scenario.models import Scenario
 
 

@@ -1,59 +1,100 @@
-"""The notebook API: the commands as functions that return objects, not files."""
+"""The commands as functions: what ``negsim`` runs, and the notebook API.
+
+This is the layer that composes: it reads scenarios, runs replications on an executor, writes
+result folders, and adds the figures and reports of :mod:`sim.views` to them. The modules below it
+compute and write data and never import presentation. In a notebook::
+
+    import sim
+    res = sim.run("scenarios/istanbul-2025.yaml", n=2000)   # Results, no files written
+    res.summary                                            # pandas
+    res.plot("agreement_curves")                           # a matplotlib Figure
+    sim.load_results("results/base")                        # a run, sweep or comparison folder
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.results.folder import Results
-from sim.scenario.checks import load_scenario
+from sim.engine.plan import compile_plan
+from sim.errors import UserError
+from sim.results import compare as comparing
+from sim.results import score as scoring
+from sim.results import sweepfolder
+from sim.results.atomic import staged_folder, write_text
+from sim.results.files import json_text, stamped_folder
+from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
+from sim.runs import montecarlo
+from sim.runs.executors import Executor, make_executor
+from sim.runs.sweep import SweepSpec
+from sim.runs.sweeping import SweepOutcome, sweep
+from sim.scenario.checks import check_run_size
+from sim.scenario.documents import MAX_FILE_BYTES
+from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
+from sim.scenario.null import null_scenario
+
+__all__ = [
+    "ComparisonResults",
+    "Results",
+    "SweepResults",
+    "compare",
+    "load_results",
+    "redraw",
+    "run",
+    "run_to_folder",
+    "score",
+    "sweep_to_folder",
+]
 
 
-def _scenario(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
-    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+# ---------------------------------------------------------------------- notebook objects
 
 
-def run(
-    scenario: Scenario | str | os.PathLike[str],
-    n: int | None = None,
-    *,
-    seed: int | None = None,
-    jobs: int = 1,
-) -> Results:
-    """Run a scenario (a file or a :class:`Scenario`) and return its :class:`Results`."""
-    from sim.engine.plan import compile_plan
-    from sim.runs import montecarlo
+class Results(RunResults):
+    """A run: pandas tables (``summary``, ``items``, ``constraints``, ``replications``), its
+    figures as matplotlib Figures (``plot(name)``), and its report as HTML in Jupyter."""
 
-    s = _scenario(scenario)
-    update = {k: v for k, v in (("replications", n), ("seed", seed)) if v is not None}
-    if update:
-        s = s.with_values(simulation={**s.simulation.model_dump(), **update})
-    rec, _ = montecarlo.run(compile_plan(s), s.simulation.replications, jobs=jobs)
-    return Results(s, rec)
+    def plot(self, name: str = "agreement_curves") -> Any:
+        """One of the run's figures (names: ``sim.views.plots.FIGURES``)."""
+        from sim.views.plots import FIGURES
+
+        if name not in FIGURES:
+            raise UserError(f"no figure '{name}'; choose one of {', '.join(FIGURES)}")
+        return FIGURES[name](self)
+
+    def _repr_html_(self) -> str:
+        from sim.views.report import run_body
+
+        return run_body(self, None)
+
+    @classmethod
+    def of(cls, data: RunResults) -> Results:
+        return cls(data.scenario, data.records, data.manifest, data.folder)
 
 
-def load_results(path: str | os.PathLike[str]) -> Any:
-    """Read a run, sweep or comparison folder: an object with pandas tables, plot functions
-    returning matplotlib Figures, and an HTML view for Jupyter.
+class SweepResults(sweepfolder.SweepResults):
+    """A sweep: pandas tables (``summary``, ``points``, ``items``), its figures, an HTML view."""
 
-    - a run (``negsim run``): :class:`sim.results.folder.Results` (``summary``, ``items``, ``constraints``,
-      ``replications``, ``plot(name)``);
-    - a sweep (``negsim sweep``): :class:`sim.runs.sweeping.SweepResults` (``summary``, ``points``, ``items``,
-      ``plot(metric)``);
-    - a comparison (``negsim compare``): :class:`ComparisonResults` (``table``, ``scenario_diff``, ``plot(name)``).
-    """
-    folder = Path(path)
-    if (folder / "sweep.yaml").is_file():
-        from sim.runs.sweeping import load_sweep
+    def plot(self, metric: str | None = None) -> Any:
+        """The sweep's figure for a metric (p_agreed, median_day, p_by:DATE), as a matplotlib Figure."""
+        from sim.views.plots.sweep import figure_for
 
-        return load_sweep(folder)
-    if (folder / "comparison.csv").is_file():
-        return ComparisonResults(folder)
-    from sim.results.folder import load
+        return figure_for(self, sweepfolder.parse_metric(metric, self.base.calendar.start))[1]
 
-    return load(folder)
+    def _repr_html_(self) -> str:
+        from sim.views.report import sweep_body
+
+        return sweep_body(self, embed_plots=False)
+
+    @classmethod
+    def of(cls, data: sweepfolder.SweepResults) -> SweepResults:
+        return cls(data.folder, data.described, data.base, data.points_table, data.items_table, data.manifest)
 
 
 class ComparisonResults:
@@ -73,20 +114,245 @@ class ComparisonResults:
         return self.table.pivot(index="item", columns="run", values="p_agreed")
 
     def plot(self, name: str = "compare_differences") -> Any:
-        """A figure of the comparison, drawn again from the runs it names."""
-        raise_if_missing = self.folder / "plots" / f"{name}.png"
+        """A figure of the comparison, as saved in its folder."""
         import matplotlib.image as mpimg
 
         from sim.views.plots.style import subplots
 
-        if not raise_if_missing.exists():
-            from sim.errors import UserError
-
+        path = self.folder / "plots" / f"{name}.png"
+        if not path.exists():
             raise UserError(f"{self.folder}: no figure '{name}'")
         fig, ax = subplots(width=10, height=6)
-        ax.imshow(mpimg.imread(raise_if_missing))
+        ax.imshow(mpimg.imread(path))
         ax.set_axis_off()
         return fig
 
     def _repr_html_(self) -> str:
         return str(self.table.to_html(index=False)) + str(self.scenario_diff.to_html(index=False))
+
+
+def load_results(path: str | os.PathLike[str]) -> Results | SweepResults | ComparisonResults:
+    """Read a run, sweep or comparison folder."""
+    folder = Path(path)
+    if (folder / "sweep.yaml").is_file():
+        return SweepResults.of(sweepfolder.load_sweep(folder))
+    if (folder / "comparison.csv").is_file():
+        return ComparisonResults(folder)
+    return Results.of(load(folder))
+
+
+def _scenario(scenario: Scenario | str | os.PathLike[str]) -> Scenario:
+    return scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
+
+
+def with_run_settings(s: Scenario, replications: int | None = None, seed: int | None = None) -> Scenario:
+    """The scenario with ``simulation.replications`` and ``seed`` replaced where given."""
+    update = {k: v for k, v in (("replications", replications), ("seed", seed)) if v is not None}
+    return s.with_values(simulation={**s.simulation.model_dump(), **update}) if update else s
+
+
+def run(
+    scenario: Scenario | str | os.PathLike[str],
+    n: int | None = None,
+    *,
+    seed: int | None = None,
+    jobs: int = 1,
+    executor: str = "local",
+    address: str | None = None,
+) -> Results:
+    """Run a scenario (a file or a :class:`Scenario`) and return its :class:`Results`, writing nothing."""
+    s = with_run_settings(_scenario(scenario), n, seed)
+    with make_executor(executor, jobs, address) as pool:
+        rec, _ = montecarlo.run(compile_plan(s), s.simulation.replications, pool)
+    return Results(s, rec)
+
+
+# ---------------------------------------------------------------------- commands that write folders
+
+
+@dataclass
+class RunOutcome:
+    """A run written to its folder."""
+
+    results: Results
+    folder: Path
+    precision: montecarlo.Precision | None
+    simulate_seconds: float
+    workers: int
+
+
+def run_to_folder(
+    scenario_file: str,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+    null: bool = False,
+    out: str | None = None,
+    force: bool = False,
+    executor: str = "local",
+    jobs: int | None = None,
+    address: str | None = None,
+    precision: float | None = None,
+    ceiling: int | None = None,
+    plots: bool = True,
+    max_bytes: int | None = None,
+    allow_large: bool = False,
+    argv: list[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunOutcome:
+    """``negsim run``: simulate, stream the records to a new folder, add the summary, manifest,
+    figures and report, and rename the folder into place."""
+    s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES)
+    if null:
+        s = null_scenario(s)
+    s = with_run_settings(s, replications, seed)
+    ceiling = ceiling or montecarlo.MAX_PRECISION_REPLICATIONS
+    largest = max(s.simulation.replications, ceiling) if precision else s.simulation.replications
+    check_run_size(s, largest, allow_large=allow_large)
+    target = Path(out) if out else default_folder(s)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not force:
+        raise UserError(f"{target}: already exists and is not empty (pass --force to replace it)")
+    started = dt.datetime.now(dt.timezone.utc)
+    t0 = time.perf_counter()
+    with make_executor(executor, jobs, address) as pool, staged_folder(target, force=force) as tmp:
+        sink = ParquetSink(s, tmp)  # the records go to disk batch by batch, as they come
+        rec, reached = montecarlo.run(
+            compile_plan(s),
+            s.simulation.replications,
+            pool,
+            precision=precision,
+            ceiling=ceiling,
+            progress=progress,
+            sink=sink.write,
+        )
+        sink.close()
+        wall = time.perf_counter() - t0
+        s = with_run_settings(s, rec.n)
+        info = None
+        if reached is not None:
+            info = {
+                "target_half_width": reached.target,
+                "ceiling": reached.ceiling,
+                "reached": reached.reached,
+                "worst_half_width": round(reached.worst_half_width, 6),
+            }
+        workers = pool.used  # small local runs do not start worker processes
+        results = Results(s, rec)
+        results.manifest = manifest(
+            s,
+            scenario_file=scenario_file,
+            replications=rec.n,
+            jobs=workers,
+            executor=executor,
+            started=started,
+            wall_seconds=wall,
+            argv=argv,
+            precision=info,
+        )
+        write_run(results, tmp, parquet=False)
+        if plots:
+            draw_run(results, tmp)
+    results.folder = target
+    return RunOutcome(results, target, reached, wall, workers)
+
+
+def draw_run(results: RunResults, folder: Path) -> list[Path]:
+    """A run folder's figures (``plots/``) and ``report.html``."""
+    from sim.views.plots import draw_all
+    from sim.views.report import run_report
+
+    files = draw_all(results, folder / "plots")
+    write_text(folder / "report.html", run_report(results, folder))
+    return files
+
+
+def redraw(path: str | os.PathLike[str], metric: str | None = None) -> tuple[list[Path], Path]:
+    """``negsim plot``: draw a run's or a sweep's figures and report again from its files."""
+    from sim.views.plots import draw_all
+    from sim.views.plots.sweep import draw_sweep as draw
+    from sim.views.report import run_report, sweep_report
+
+    folder = Path(path)
+    target = folder / "plots"
+    if (folder / "sweep.yaml").is_file():
+        sw = sweepfolder.load_sweep(folder)
+        with staged_folder(target, force=True) as tmp:
+            files = draw(sw, tmp, metric)
+        write_text(folder / "report.html", sweep_report(sw))
+    else:
+        results = load(folder)
+        with staged_folder(target, force=True) as tmp:
+            files = draw_all(results, tmp)
+        write_text(folder / "report.html", run_report(results, folder))
+    return files, target
+
+
+def sweep_to_folder(
+    spec: SweepSpec,
+    out: str | None,
+    pool: Executor,
+    *,
+    resume: bool = False,
+    force: bool = False,
+    plots: bool = True,
+    argv: list[str] | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SweepOutcome:
+    """``negsim sweep``: run every point into the sweep folder, then its figures and report."""
+    target = Path(out) if out else stamped_folder(Path("results") / spec.base.name, "sweep-")
+    t0 = time.perf_counter()
+
+    def finish(folder: Path, made: dict[str, Any]) -> None:
+        if not plots:
+            return
+        from sim.views.plots.sweep import draw_sweep as draw
+        from sim.views.report import sweep_report
+
+        sw = sweepfolder.load_sweep(folder)
+        draw(sw, folder / "plots", spec.metric)
+        made["wall_seconds"] = round(time.perf_counter() - t0, 3)
+        write_text(folder / "manifest.json", json_text(made))
+        sw.manifest = made
+        write_text(folder / "report.html", sweep_report(sw))
+
+    return sweep(spec, target, pool, resume=resume, force=force, argv=argv, progress=progress, finish=finish)
+
+
+def compare(
+    specs: list[str],
+    labels: list[str] | None = None,
+    out: str | None = None,
+    *,
+    force: bool = False,
+    plots: bool = True,
+) -> tuple[comparing.Comparison, Path]:
+    """``negsim compare``: runs (and sweep points) item by item, into a comparison folder."""
+    comparison = comparing.compare(specs, labels)
+    target = Path(out) if out else comparing.default_folder()
+
+    def extra(tmp: Path) -> None:
+        from sim.views.plots.compare import draw_comparison
+        from sim.views.report import comparison_report
+
+        draw_comparison(comparison, tmp / "plots")
+        write_text(tmp / "report.html", comparison_report(comparison, tmp))
+
+    comparing.write(comparison, target, force=force, extra=extra if plots else None)
+    return comparison, target
+
+
+def score(
+    runs: list[str], observed: list[str], out: str | None = None, *, force: bool = False, plots: bool = True
+) -> tuple[scoring.Scored, Path]:
+    """``negsim score``: runs' forecasts against what happened, into a score folder."""
+    scored = scoring.score(runs, observed)
+    target = Path(out) if out else scoring.default_folder(runs)
+
+    def extra(tmp: Path) -> None:
+        from sim.views.plots.score import reliability
+        from sim.views.plots.style import save
+
+        save(reliability(scored.labelled), tmp / "plots", "reliability")
+
+    scoring.write(scored, target, force=force, extra=extra if plots else None)
+    return scored, target

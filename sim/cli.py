@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
@@ -94,6 +93,8 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="ceiling for --precision (default: 1,000,000)",
     )
+    r.add_argument("--executor", choices=["local", "dask"], default="local", help="local processes (default) or Dask")
+    r.add_argument("--address", metavar="tcp://HOST:8786", help="a Dask scheduler (default: a LocalCluster)")
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--force", action="store_true", help="replace an existing result folder")
     r.add_argument("--quiet", action="store_true", help="print only where the results went")
@@ -214,122 +215,61 @@ class _Bar:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    import datetime as dt
+    from sim import api
+    from sim.views.text import summary_table
 
-    from sim.engine.plan import compile_plan
-    from sim.results.atomic import staged_folder
-    from sim.results.folder import ParquetSink, Results, default_folder, manifest, write_folder
-    from sim.results.summary import summary_table
-    from sim.runs import montecarlo
-    from sim.scenario.checks import check_run_size, load_scenario
-
-    s = load_scenario(args.file, max_bytes=_max_bytes(args))
-    if args.null:
-        from sim.results.score import null_scenario
-
-        s = null_scenario(s)
-    sim_cfg = s.simulation.model_copy(
-        update={k: v for k, v in (("replications", args.replications), ("seed", args.seed)) if v is not None}
-    )
-    s = s.with_values(simulation=sim_cfg.model_dump())
-    ceiling = args.max_replications or montecarlo.MAX_PRECISION_REPLICATIONS
-    largest = max(s.simulation.replications, ceiling) if args.precision else s.simulation.replications
-    check_run_size(s, largest, allow_large=args.allow_large)
-    out = Path(args.out) if args.out else default_folder(s)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not args.force:
-        raise UserError(f"{out}: already exists and is not empty (pass --force to replace it)")
-    jobs = args.jobs or montecarlo.default_jobs()
-    plan = compile_plan(s)
-    started = dt.datetime.now(dt.timezone.utc)
-    t0 = time.perf_counter()
-    bar = _Bar(s.simulation.replications)
-    with staged_folder(out, force=args.force) as tmp:
-        sink = ParquetSink(s, tmp)  # the records go to disk batch by batch, as they come
-        try:
-            rec, precision = montecarlo.run(
-                plan,
-                s.simulation.replications,
-                jobs=jobs,
-                precision=args.precision,
-                ceiling=ceiling,
-                progress=bar,
-                sink=sink.write,
-            )
-        finally:
-            bar.close()
-        sink.close()
-        wall = time.perf_counter() - t0
-        if rec.n != s.simulation.replications:
-            s = s.with_values(simulation={**s.simulation.model_dump(), "replications": rec.n})
-        info = None
-        if precision is not None:
-            info = {
-                "target_half_width": precision.target,
-                "ceiling": precision.ceiling,
-                "reached": precision.reached,
-                "worst_half_width": round(precision.worst_half_width, 6),
-            }
-        results = Results(s, rec)
-        results.manifest = manifest(
-            s,
-            scenario_file=args.file,
-            replications=rec.n,
-            jobs=jobs,
-            started=started,
-            wall_seconds=wall,
+    bar = _Bar(args.replications or 0)
+    try:
+        done = api.run_to_folder(
+            args.file,
+            replications=args.replications,
+            seed=args.seed,
+            null=args.null,
+            out=args.out,
+            force=args.force,
+            executor=args.executor,
+            jobs=args.jobs,
+            address=args.address,
+            precision=args.precision,
+            ceiling=args.max_replications,
+            plots=not args.no_plots,
+            max_bytes=_max_bytes(args),
+            allow_large=args.allow_large,
             argv=[PROG, *sys.argv[1:]] if sys.argv else None,
-            precision=info,
+            progress=bar,
         )
-        write_folder(results, tmp, plots=not args.no_plots, parquet=False)
+    finally:
+        bar.close()
     if not args.quiet:
-        print(summary_table(results.summary_data))
+        rec, precision = done.results.records, done.precision
+        print(summary_table(done.results.summary_data))
         print()
         if precision is not None:
             state = "reached" if precision.reached else "NOT reached (ceiling hit)"
             print(f"precision: +/-{precision.target:g} {state}; widest side {precision.worst_half_width:.4f}")
-        used = jobs if rec.n >= montecarlo.POOL_MIN else 1  # small runs do not start workers
-        print(f"{rec.n:,} replications in {wall:.1f} s on {used} job{'s' if used > 1 else ''}")
-    print(f"wrote {out}")
+        used = done.workers
+        print(f"{rec.n:,} replications in {done.simulate_seconds:.1f} s on {used} job{'s' if used > 1 else ''}")
+    print(f"wrote {done.folder}")
     return 0
 
 
 def cmd_trace(args: argparse.Namespace) -> int:
+    from sim.api import with_run_settings
     from sim.engine.trace import trace
-    from sim.scenario.checks import load_scenario
+    from sim.scenario.load import load_scenario
     from sim.views.text import format_trace
 
-    s = load_scenario(args.file, max_bytes=_max_bytes(args))
-    if args.seed is not None:
-        s = s.with_values(simulation={**s.simulation.model_dump(), "seed": args.seed})
-    lines, state = trace(s, args.replication)
-    print(format_trace(s, args.replication, lines, state))
+    s = with_run_settings(load_scenario(args.file, max_bytes=_max_bytes(args)), seed=args.seed)
+    lines, rec = trace(s, args.replication)
+    print(format_trace(s, args.replication, lines, rec))
     return 0
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from sim.results.folder import staged_folder, write_text
+    from sim.api import redraw
 
-    folder = Path(args.folder)
-    target = folder / "plots"
-    if (folder / "sweep.yaml").is_file():
-        from sim.runs.sweeping import load_sweep
-        from sim.views.plots.sweep import draw_sweep
-        from sim.views.report import sweep_report
-
-        sweep = load_sweep(folder)
-        with staged_folder(target, force=True) as tmp:
-            files = draw_sweep(sweep, tmp, args.metric)
-        write_text(folder / "report.html", sweep_report(sweep))
-    else:
-        from sim.results.folder import load
-        from sim.views.plots import draw_all
-        from sim.views.report import run_report
-
-        results = load(folder)
-        with staged_folder(target, force=True) as tmp:
-            files = draw_all(results, tmp)
-        write_text(folder / "report.html", run_report(results, folder))
-    print(f"drew {len(files)} files in {target}, and {folder / 'report.html'}")
+    files, target = redraw(args.folder, args.metric)
+    print(f"drew {len(files)} files in {target}, and {Path(args.folder) / 'report.html'}")
     return 0
 
 
@@ -356,12 +296,10 @@ class _SweepBar:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    import datetime as dt
-
-    from sim.runs import montecarlo
+    from sim.api import sweep_to_folder
+    from sim.results.sweepfolder import parse_metric
     from sim.runs.executors import make_executor
     from sim.runs.sweep import make_spec
-    from sim.runs.sweeping import sweep
     from sim.scenario.checks import check_run_size
 
     if args.resume and not args.out:
@@ -378,20 +316,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     )
     check_run_size(spec.base, spec.base.simulation.replications, len(spec.points), args.allow_large)
     if args.metric:
-        from sim.views.plots.sweep import parse_metric
-
         parse_metric(args.metric, spec.base.calendar.start)
         spec = type(spec)(**{**spec.__dict__, "metric": args.metric})
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    out = Path(args.out) if args.out else Path("results") / spec.base.name / f"sweep-{stamp}"
-    jobs = args.jobs or montecarlo.default_jobs()
     n = spec.base.simulation.replications
     bar = _SweepBar(len(spec.points), n)
     try:
-        with make_executor(args.executor, jobs, args.address) as executor:
-            outcome = sweep(
+        with make_executor(args.executor, args.jobs, args.address) as executor:
+            outcome = sweep_to_folder(
                 spec,
-                out,
+                args.out,
                 executor,
                 resume=args.resume,
                 force=args.force,
@@ -403,44 +336,45 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         bar.close()
     if not args.quiet:
         total = outcome.points * n
-        busy = outcome.simulate_seconds / max(outcome.wall_seconds * executor.workers, 1e-9)
+        busy = outcome.simulate_seconds / max(outcome.wall_seconds * outcome.workers, 1e-9)
         print(
             f"{outcome.points} points ({outcome.failed} failed) x {n:,} replications = {total:,} in "
-            f"{outcome.wall_seconds:.1f} s on {executor.workers} {args.executor} worker(s); "
+            f"{outcome.wall_seconds:.1f} s on {outcome.workers} {args.executor} worker(s); "
             f"simulating {busy:.0%} of the workers' time"
         )
-    print(f"wrote {out}")
+    print(f"wrote {outcome.folder}")
     if outcome.failed:
         print(
             f"{PROG}: {outcome.failed} of {outcome.points} points failed; their errors are in the 'status' "
-            f"column of {out / 'points.csv'}",
+            f"column of {outcome.folder / 'points.csv'}",
             file=sys.stderr,
         )
     return 0 if not outcome.failed else 1
 
 
 def cmd_score(args: argparse.Namespace) -> int:
-    from sim.results.score import score
+    from sim import api
+    from sim.views.text import score_line, score_table
 
-    _, text, out = score(
-        args.folders, args.observed, Path(args.out) if args.out else None, force=args.force, plots=not args.no_plots
-    )
-    print(text)
+    scored, out = api.score(args.folders, args.observed, args.out, force=args.force, plots=not args.no_plots)
+    texts = [score_table(label, rows, scores) for label, rows, scores in scored.runs]
+    if len(scored.runs) > 1:
+        texts += ["pooled over all runs: " + line for line in score_line(scored.data)[:1]]
+    print("\n\n".join(texts))
     print()
     print(f"wrote {out}")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from sim.results import compare
+    from sim import api
+    from sim.views.text import comparison_table, diff_text
 
     labels = [x.strip() for x in args.labels.split(",")] if args.labels else None
-    comparison = compare.compare(args.folders, labels)
-    out = Path(args.out) if args.out else compare.default_folder()
-    compare.write(comparison, out, force=args.force, plots=not args.no_plots)
-    print(compare.table_text(comparison.runs, comparison.rows))
+    comparison, out = api.compare(args.folders, labels, args.out, force=args.force, plots=not args.no_plots)
+    print(comparison_table(comparison))
     print()
-    print(compare.diff_text(comparison.runs))
+    print(diff_text(comparison))
     print()
     print(f"wrote {out}")
     return 0

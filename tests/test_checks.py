@@ -8,7 +8,7 @@ import pytest
 
 from sim.errors import UserError
 from sim.results.folder import scenario_yaml
-from sim.scenario.checks import load_scenario
+from sim.scenario.load import load_scenario
 from sim.scenario.documents import load_document
 from tests.helpers import SCENARIOS
 

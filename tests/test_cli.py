@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sim.cli import main
-from sim.scenario.checks import load_scenario
+from sim.scenario.load import load_scenario
 from tests.helpers import ROOT, SCENARIOS
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")

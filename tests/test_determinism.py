@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.results.folder import Results, load, save
+from sim.results.folder import RunResults, load, save
 from tests.helpers import SCENARIOS, make, run
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
@@ -24,9 +24,9 @@ def files(folder: Path) -> dict[str, bytes]:
 
 @pytest.mark.slow
 def test_result_files_are_identical_for_any_number_of_jobs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from sim.runs import montecarlo
+    from sim.runs import executors
 
-    monkeypatch.setattr(montecarlo, "POOL_MIN", 0)  # use worker processes even for a small run
+    monkeypatch.setattr(executors, "POOL_MIN", 0)  # use worker processes even for a small run
     outs = {}
     for jobs in (1, 2, 4):
         out = tmp_path / f"j{jobs}"
@@ -55,26 +55,26 @@ def test_save_and_load_give_back_the_records(tmp_path: Path) -> None:
         events={"e": {"rate": 3.0, "breakdown": 0.2, "impose": ["d"]}},
     )
     rec = run(s, 400)
-    save(Results(s, rec, {"note": "test"}), tmp_path / "r", plots=False)
+    save(RunResults(s, rec, {"note": "test"}), tmp_path / "r")
     back = load(tmp_path / "r")
     assert back.scenario == s
     assert back.records.equals(rec)
-    assert back.summary_data == Results(s, rec).summary_data
+    assert back.summary_data == RunResults(s, rec).summary_data
 
 
 def test_a_failure_while_writing_leaves_nothing(tmp_path: Path) -> None:
     s = make()
-    results = Results(s, run(s, 50))
+    results = RunResults(s, run(s, 50))
 
     def crash(_: Path) -> None:
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        save(results, tmp_path / "r", plots=False, before_rename=crash)
+        save(results, tmp_path / "r", before_rename=crash)
     assert list(tmp_path.iterdir()) == []
-    save(results, tmp_path / "r", plots=False)
+    save(results, tmp_path / "r")
     before = files(tmp_path / "r")
     with pytest.raises(RuntimeError):
-        save(results, tmp_path / "r", plots=False, force=True, before_rename=crash)
+        save(results, tmp_path / "r", force=True, before_rename=crash)
     assert files(tmp_path / "r") == before  # the old folder is untouched
     assert [p.name for p in tmp_path.iterdir()] == ["r"]

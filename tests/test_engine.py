@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from sim.engine.plan import compile_plan
 from sim.engine.simulate import simulate
-from sim.scenario.checks import load_scenario
+from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
 from tests.helpers import ROOT, SCENARIOS, make
 

@@ -19,7 +19,7 @@ from sim.engine.plan import compile_plan
 from sim.engine.records import Records
 from sim.engine.simulate import simulate
 from sim.engine.trace import trace
-from sim.scenario.checks import load_scenario
+from sim.scenario.load import load_scenario
 from sim.views.text import format_trace
 from tests.helpers import SCENARIOS
 

@@ -12,7 +12,8 @@ import pytest
 from sim.cli import main
 from sim.engine.plan import compile_plan
 from sim.engine.simulate import simulate
-from sim.results.score import FLOOR, brier, log_score, null_scenario
+from sim.results.score import FLOOR, brier, log_score
+from sim.scenario.null import null_scenario
 from tests.helpers import SCENARIOS, assert_proportion, make
 
 CUBA = str(SCENARIOS / "cuba-2015.yaml")

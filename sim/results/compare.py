@@ -9,10 +9,7 @@ independent samples (Newcombe's hybrid score interval, built on Wilson intervals
 
 from __future__ import annotations
 
-import csv
-import io
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +17,15 @@ from typing import Any
 import numpy as np
 
 from sim.errors import UserError
+from sim.results.atomic import staged_folder, write_text
+from sim.results.files import csv_text, stamped_folder
+from sim.results.folder import load
 from sim.results.stats import Z95, wilson
+from sim.results.sweepfolder import load_sweep
+from sim.scenario.checks import check_document
+from sim.scenario.documents import Document
 from sim.scenario.models import Scenario
+from sim.scenario.paths import flatten, scenario_data, set_path
 
 IGNORED_FIELDS = ("description", "sources")
 """Scenario fields left out of the field-by-field diff (prose, not model)."""
@@ -59,8 +63,6 @@ def load_run(spec: str, label: str | None = None) -> RunData:
             return _load_point(Path(folder), int(point), label, spec)
     if (path / "sweep.yaml").is_file():
         raise UserError(f"{spec}: a sweep folder; choose a point, such as {spec}:0")
-    from sim.results.folder import load
-
     res = load(path)
     rec = res.records
     return RunData(label or res.scenario.name, spec, res.scenario, rec.item_agreed, rec.item_day)
@@ -68,11 +70,6 @@ def load_run(spec: str, label: str | None = None) -> RunData:
 
 def _load_point(folder: Path, point: int, label: str | None, spec: str) -> RunData:
     import pyarrow.compute as pc
-
-    from sim.runs.sweep import scenario_data, set_path
-    from sim.runs.sweeping import load_sweep
-    from sim.scenario.checks import check_document
-    from sim.scenario.documents import Document
 
     sw = load_sweep(folder)
     points = {p["point"]: p for p in sw.described["points"]}
@@ -160,20 +157,6 @@ def unpaired_interval(first: RunData, other: RunData, item: str) -> tuple[float,
 # ---------------------------------------------------------------------- scenario diff
 
 
-def flatten(data: Any, prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(data, dict):
-        for k, v in data.items():
-            path = f"{prefix}.{k}" if prefix else str(k)
-            if not prefix and k in IGNORED_FIELDS:
-                continue
-            if isinstance(v, dict) and v:
-                out.update(flatten(v, path))
-            else:
-                out[path] = v
-    return out
-
-
 def _show(value: Any) -> str:
     if value is None:
         return "(absent)"
@@ -187,9 +170,7 @@ def _show(value: Any) -> str:
 
 def scenario_diff(a: Scenario, b: Scenario) -> list[tuple[str, str, str]]:
     """Field by field: (path, value in a, value in b) for every field that differs."""
-    from sim.runs.sweep import scenario_data
-
-    fa, fb = flatten(scenario_data(a)), flatten(scenario_data(b))
+    fa, fb = flatten(scenario_data(a), skip=IGNORED_FIELDS), flatten(scenario_data(b), skip=IGNORED_FIELDS)
     out = []
     for path in list(fa) + [p for p in fb if p not in fa]:
         va, vb = fa.get(path), fb.get(path)
@@ -201,63 +182,14 @@ def scenario_diff(a: Scenario, b: Scenario) -> list[tuple[str, str, str]]:
 # ---------------------------------------------------------------------- output
 
 
+COLUMNS = ["run", "item", "p_agreed", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "paired"]
+
+
 def comparison_csv(rows: list[dict[str, Any]]) -> str:
-    cols = ["run", "item", "p_agreed", "ci_low", "ci_high", "diff", "diff_low", "diff_high", "paired"]
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(cols)
-    for row in rows:
-        out = []
-        for c in cols:
-            v = row[c]
-            if isinstance(v, bool):
-                out.append(str(v).lower())
-            elif isinstance(v, float):
-                out.append("" if math.isnan(v) else f"{v:.6f}")
-            else:
-                out.append(v)
-        w.writerow(out)
-    return buf.getvalue()
+    def cell(v: Any) -> Any:
+        return f"{v:.6f}" if isinstance(v, float) and not math.isnan(v) else v
 
-
-def table_text(runs: list[RunData], rows: list[dict[str, Any]]) -> str:
-    """The printed table: each item's P per run and its difference against the first run."""
-    first = runs[0].label
-    lines = [f"differences against '{first}', with 95% intervals", ""]
-    header = ("item", "run", "P(agreed)", "difference", "95% interval", "")
-    body = []
-    for item in dict.fromkeys(r["item"] for r in rows):
-        for row in (r for r in rows if r["item"] == item):
-            if row["run"] == first:
-                body.append((item, row["run"], f"{row['p_agreed']:.3f}", "", "", ""))
-            elif math.isnan(row["diff"]):
-                body.append(("", row["run"], f"{row['p_agreed']:.3f}", "n/a", "", ""))
-            else:
-                body.append(
-                    (
-                        "",
-                        row["run"],
-                        f"{row['p_agreed']:.3f}",
-                        f"{row['diff']:+.3f}",
-                        f"{row['diff_low']:+.3f} to {row['diff_high']:+.3f}",
-                        "paired" if row["paired"] else "unpaired",
-                    )
-                )
-    widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(6)]
-    fmt = "  ".join("{:<" + str(w) + "}" for w in widths)
-    lines.append(fmt.format(*header).rstrip())
-    lines.append("  ".join("-" * w for w in widths).rstrip())
-    lines += [fmt.format(*row).rstrip() for row in body]
-    return "\n".join(lines)
-
-
-def diff_text(runs: list[RunData]) -> str:
-    lines = []
-    for r in runs[1:]:
-        changes = scenario_diff(runs[0].scenario, r.scenario)
-        lines.append(f"scenario '{r.label}' against '{runs[0].label}':")
-        lines += [f"  {p}: {a} -> {b}" for p, a, b in changes] or ["  (no differences)"]
-    return "\n".join(lines)
+    return csv_text(COLUMNS, ([cell(row[c]) for c in COLUMNS] for row in rows))
 
 
 @dataclass
@@ -290,30 +222,17 @@ def compare(specs: list[str], labels: list[str] | None = None) -> Comparison:
     return Comparison(runs, comparison_rows(runs))
 
 
-def write(comparison: Comparison, folder: Path, *, force: bool = False, plots: bool = True) -> Path:
-    """The comparison folder: comparison.csv, scenario_diff.csv, plots/, report.html."""
-    from sim.results.folder import staged_folder, write_text
-
+def write(comparison: Comparison, folder: Path, *, force: bool = False, extra: Any = None) -> Path:
+    """The comparison folder: comparison.csv and scenario_diff.csv; ``extra(tmp)`` adds the
+    figures and the report before the folder is renamed into place."""
     with staged_folder(folder, force=force) as tmp:
         write_text(tmp / "comparison.csv", comparison_csv(comparison.rows))
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["run", "field", "first_run", "this_run"])
-        for label, changes in comparison.diffs.items():
-            for path, a, b in changes:
-                w.writerow([label, path, a, b])
-        write_text(tmp / "scenario_diff.csv", buf.getvalue())
-        if plots:
-            from sim.views.plots.compare import draw_comparison
-            from sim.views.report import comparison_report
-
-            draw_comparison(comparison, tmp / "plots")
-            write_text(tmp / "report.html", comparison_report(comparison, tmp))
+        diffs = [[label, *change] for label, changes in comparison.diffs.items() for change in changes]
+        write_text(tmp / "scenario_diff.csv", csv_text(["run", "field", "first_run", "this_run"], diffs))
+        if extra is not None:
+            extra(tmp)
     return folder
 
 
-def default_folder(root: str | os.PathLike[str] = "results") -> Path:
-    import datetime as dt
-
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    return Path(root) / "comparisons" / stamp
+def default_folder(root: str = "results") -> Path:
+    return stamped_folder(Path(root) / "comparisons")

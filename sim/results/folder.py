@@ -1,15 +1,15 @@
-"""The result folder: writing it whole or not at all, and reading it back.
+"""The run folder: written whole or not at all, and read back.
 
 A folder holds ``scenario.yaml`` (as run, defaults filled in), ``manifest.json`` (how it was
 made), ``items.parquet``, ``constraints.parquet``, ``replications.parquet`` (long, columnar),
-``summary.json``, ``summary.csv`` and ``plots/``. It is written under a temporary name beside
-its destination and renamed into place, so a crash leaves either nothing or a complete folder.
+``summary.json`` and ``summary.csv``; the command layer adds ``plots/`` and ``report.html``. It is
+written under a temporary name beside its destination and renamed into place, so a crash leaves
+either nothing or a complete folder.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import io
 import json
 import os
@@ -26,29 +26,14 @@ import yaml
 from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
+from sim.results.files import json_text, sha256_file, stamped_folder, versions
 from sim.results.summary import summarize, summary_csv
 from sim.scenario.documents import to_plain
+from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
 
 FORMAT = 1
 """Version of the result folder layout."""
-
-
-def versions() -> dict[str, str]:
-    """Versions of negsim and of the libraries that shape its numbers."""
-    from importlib import metadata
-
-    out = {"python": platform.python_version()}
-    for dist in ("negsim", "numpy", "scipy", "simpy", "pydantic", "pyarrow", "matplotlib", "PyYAML"):
-        try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            out[dist] = "not installed"
-    return out
-
-
-def sha256_file(path: str | os.PathLike[str]) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def scenario_yaml(s: Scenario) -> str:
@@ -58,8 +43,9 @@ def scenario_yaml(s: Scenario) -> str:
 
 
 @dataclass
-class Results:
-    """A finished run: the scenario, the records, and the manifest."""
+class RunResults:
+    """A finished run: the scenario, the records, and the manifest (the notebook API's
+    :class:`sim.api.Results` adds figures and an HTML view)."""
 
     scenario: Scenario
     records: Records
@@ -95,19 +81,6 @@ class Results:
     @property
     def replications(self) -> Any:
         return replications_table(self.scenario, self.records).to_pandas()
-
-    def plot(self, name: str = "agreement_curves") -> Any:
-        """One of the run's figures as a matplotlib Figure (names: ``sim.views.plots.FIGURES``)."""
-        from sim.views.plots import FIGURES
-
-        if name not in FIGURES:
-            raise UserError(f"no figure '{name}'; choose one of {', '.join(FIGURES)}")
-        return FIGURES[name](self)
-
-    def _repr_html_(self) -> str:
-        from sim.views.report import run_body
-
-        return run_body(self, None)
 
 
 # ------------------------------------------------------------------ parquet
@@ -277,59 +250,39 @@ def read_records(s: Scenario, folder: Path) -> Records:
 # ------------------------------------------------------------------ the folder
 
 
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-
-
 def default_folder(s: Scenario, root: str | os.PathLike[str] = "results") -> Path:
     """``results/<name>/<run-id>``, the run id a UTC time stamp (made unique if needed)."""
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    base = Path(root) / s.name
-    out = base / stamp
-    i = 2
-    while out.exists():
-        out = base / f"{stamp}-{i}"
-        i += 1
-    return out
+    return stamped_folder(Path(root) / s.name)
 
 
 def save(
-    results: Results,
+    results: RunResults,
     target: Path,
     *,
     force: bool = False,
-    plots: bool = True,
     before_rename: Callable[[Path], None] | None = None,
 ) -> Path:
-    """Write the whole result folder at ``target`` (atomically)."""
+    """Write the whole result folder at ``target`` (atomically), from records in memory."""
     with staged_folder(target, force) as tmp:
-        write_folder(results, tmp, plots=plots)
+        write_run(results, tmp)
         if before_rename:
             before_rename(tmp)
     return target
 
 
-def write_folder(results: Results, folder: Path, *, plots: bool = True, parquet: bool = True) -> None:
-    """Everything of a result folder; ``parquet=False`` when a :class:`ParquetSink` wrote the records."""
+def write_run(results: RunResults, folder: Path, *, parquet: bool = True) -> None:
+    """The data files of a run folder; ``parquet=False`` when a :class:`ParquetSink` wrote the records."""
     s = results.scenario
     write_text(folder / "scenario.yaml", scenario_yaml(s))
     if parquet:
         write_parquet(s, results.records, folder)
-    write_text(folder / "summary.json", dumps(results.summary_data))
+    write_text(folder / "summary.json", json_text(results.summary_data))
     write_text(folder / "summary.csv", summary_csv(results.summary_data))
-    write_text(folder / "manifest.json", dumps(results.manifest))
-    if plots:
-        from sim.views.plots import draw_all
-        from sim.views.report import run_report
-
-        draw_all(results, folder / "plots")
-        write_text(folder / "report.html", run_report(results, folder))
+    write_text(folder / "manifest.json", json_text(results.manifest))
 
 
-def load(folder: str | os.PathLike[str]) -> Results:
-    """Read a result folder written by :func:`save`."""
-    from sim.scenario.checks import load_scenario
-
+def load(folder: str | os.PathLike[str]) -> RunResults:
+    """Read a run folder."""
     path = Path(folder)
     if not path.is_dir():
         raise UserError(f"{path}: no such result folder")
@@ -349,7 +302,7 @@ def load(folder: str | os.PathLike[str]) -> Results:
             manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
         except (ValueError, UnicodeDecodeError) as exc:
             raise UserError(f"{path / 'manifest.json'}: not valid JSON ({exc})") from None
-    return Results(s, rec, manifest, path)
+    return RunResults(s, rec, manifest, path)
 
 
 def manifest(
@@ -358,6 +311,7 @@ def manifest(
     scenario_file: str | None,
     replications: int,
     jobs: int,
+    executor: str = "local",
     started: dt.datetime,
     wall_seconds: float,
     argv: list[str] | None = None,
@@ -372,6 +326,7 @@ def manifest(
         "seed": s.simulation.seed,
         "replications": replications,
         "jobs": jobs,
+        "executor": executor,
         "precision": precision,
         "command": list(sys.argv if argv is None else argv),
         "started": started.isoformat(timespec="seconds"),

@@ -4,114 +4,35 @@ For each item and checkpoint the forecast is P(agreed by that date, inclusive) f
 replications; the outcome is whether the item had been agreed by then. Scores are means over all
 items and checkpoints (lower is better): the Brier score, and the log score (the negative log of
 the probability given to what happened, with probabilities kept within [FLOOR, 1 - FLOOR] so
-that one confident miss costs at most ln(1/FLOOR)). The null model (:func:`null_scenario`) gives
+that one confident miss costs at most ln(1/FLOOR)). The null model (:func:`sim.scenario.null.null_scenario`) gives
 each item its own constant chance in every scheduled round, with no constraints, trust or events;
 skill = 1 - Brier / null Brier.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import math
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from sim.engine.plan import compile_plan
 from sim.engine.records import Records
-from sim.errors import UserError, did_you_mean
-from sim.scenario.documents import Document, load_document
-from sim.scenario.models import Date, Scenario, Slug
+from sim.engine.simulate import simulate
+from sim.errors import UserError
+from sim.results.atomic import staged_folder, write_text
+from sim.results.files import csv_text, json_text, stamped_folder
+from sim.results.folder import load
+from sim.results.observed import Observed, load_observed
+from sim.scenario.models import Scenario
+from sim.scenario.null import null_scenario
 
 FLOOR = 0.001
 """Probabilities are kept within [FLOOR, 1 - FLOOR] for the log score."""
-
-
-class Observed(BaseModel):
-    """What happened: the date each item was agreed (``null``: not agreed by ``as_of``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    as_of: Date
-    checkpoints: Annotated[list[Date], Field(min_length=1)]
-    items: Annotated[dict[Slug, Date | None], Field(min_length=1)]
-    constraints: dict[Slug, Date | None] = {}
-    breakdown: Date | None = None
-
-
-def load_observed(path: str | os.PathLike[str], s: Scenario) -> Observed:
-    """Read an observed file and check it against the scenario; every problem located."""
-    from sim.scenario.checks import _shape_problems
-
-    doc = load_document(path)
-    if not isinstance(doc.data, dict):
-        raise UserError(f"{path}:1: an observed file must be a mapping with 'as_of', 'checkpoints' and 'items'")
-    try:
-        obs = Observed.model_validate(doc.data)
-    except ValidationError as exc:
-        raise UserError(f"{path}: invalid observed file", list(_shape_problems(doc, exc, Observed))) from None
-    problems = list(_observed_problems(doc, obs, s))
-    if problems:
-        raise UserError(f"{path}: invalid observed file", problems)
-    return obs
-
-
-def _observed_problems(doc: Document, obs: Observed, s: Scenario) -> Any:
-    start, end = s.calendar.start, s.date(s.horizon)
-
-    def check_date(path: tuple[Any, ...], d: dt.date | None, what: str) -> Any:
-        if d is None:
-            return
-        if d < start:
-            yield doc.problem(path, f"{d.isoformat()} is before the scenario's start ({start.isoformat()})")
-        elif d > obs.as_of:
-            yield doc.problem(path, f"{d.isoformat()} is after as_of ({obs.as_of.isoformat()}): {what}")
-
-    if obs.as_of < start:
-        yield doc.problem(("as_of",), f"{obs.as_of.isoformat()} is before the scenario's start ({start.isoformat()})")
-    for i, c in enumerate(obs.checkpoints):
-        yield from check_date(("checkpoints", i), c, "not yet observed")
-        if c > end:
-            yield doc.problem(("checkpoints", i), f"{c.isoformat()} is after the run's horizon ({end.isoformat()})")
-    for name, d in obs.items.items():
-        if name not in s.items:
-            yield doc.problem(("items", name), f"unknown item '{name}'{did_you_mean(name, s.items)}")
-        yield from check_date(("items", name), d, "it cannot have been observed")
-    for name, d in obs.constraints.items():
-        if name not in s.constraints:
-            yield doc.problem(("constraints", name), f"unknown constraint '{name}'{did_you_mean(name, s.constraints)}")
-        yield from check_date(("constraints", name), d, "it cannot have been observed")
-    yield from check_date(("breakdown",), obs.breakdown, "it cannot have been observed")
-
-
-# ---------------------------------------------------------------------- the null model
-
-
-def null_scenario(s: Scenario) -> Scenario:
-    """Each item agreed with its own constant chance in each scheduled round; nothing else.
-
-    Same calendar, seed, replications and round schedule; no cancellations, capacity,
-    requirements, preparation, constraints, trust or events. Items agreed before the start stay so.
-    """
-    from sim.runs.sweep import scenario_data
-
-    data = scenario_data(s)
-    data["name"] = f"{s.name}-null"[:64]
-    data["title"] = f"Null model of: {s.title or s.name}"
-    data["rounds"] = {"first": data["rounds"]["first"], "interval": data["rounds"]["interval"]}
-    data["items"] = {
-        name: {"title": item.title or name, "p": item.probability(), "status": item.status}
-        for name, item in s.items.items()
-    }
-    data["constraints"] = {}
-    data["events"] = {}
-    data["trust"] = {"initial": 0.0, "weight": 0.0, "on_agreement": 0.0}
-    return Scenario.model_validate(data)
 
 
 # ---------------------------------------------------------------------- scores
@@ -218,89 +139,54 @@ def per_item(rows: list[Forecast]) -> dict[str, Any]:
     return out
 
 
+def _opt(p: float | None) -> str:
+    return "" if p is None else f"{p:.6f}"
+
+
 def forecasts_csv(labelled: list[tuple[str, Forecast]]) -> str:
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["run", "kind", "name", "checkpoint", "p", "null_p", "observed"])
-    for label, r in labelled:
-        w.writerow(
-            [
-                label,
-                r.kind,
-                r.name,
-                r.checkpoint.isoformat(),
-                f"{r.p:.6f}",
-                "" if r.null_p is None else f"{r.null_p:.6f}",
-                r.observed,
-            ]
-        )
-    return buf.getvalue()
-
-
-def table(label: str, rows: list[Forecast], scores: dict[str, Any]) -> str:
-    """The printed table for one run."""
-    lines = [f"{label}: forecasts P(agreed by checkpoint) against what happened", ""]
-    header = ("item", "checkpoint", "forecast", "null model", "happened")
-    body = [
+    header = ["run", "kind", "name", "checkpoint", "p", "null_p", "observed"]
+    return csv_text(
+        header,
         (
-            r.name,
-            r.checkpoint.isoformat(),
-            f"{r.p:.3f}",
-            "" if r.null_p is None else f"{r.null_p:.3f}",
-            "yes" if r.observed else "no",
-        )
-        for r in rows
-        if r.kind == "item"
-    ]
-    widths = [max(len(x[i]) for x in [header, *body]) for i in range(5)]
-    lines.append("  ".join(h.ljust(widths[i]) for i, h in enumerate(header)))
-    lines.append("  ".join("-" * w for w in widths))
-    lines += ["  ".join(c.ljust(widths[i]) for i, c in enumerate(row)) for row in body]
-    lines.append("")
-    if "brier" in scores:
-        text = f"Brier score {scores['brier']:.4f}"
-        if "null_brier" in scores:
-            text += f" (null model {scores['null_brier']:.4f}"
-            text += f"; skill {scores['skill']:+.2f})" if scores.get("skill") is not None else ")"
-        text += f";  log score {scores['log_score']:.4f}"
-        if "null_log_score" in scores:
-            text += f" (null model {scores['null_log_score']:.4f})"
-        lines.append(text + f"  [lower is better; log floor {FLOOR}]")
-    for kind in ("constraint", "breakdown"):
-        if f"{kind}_brier" in scores:
-            lines.append(f"{kind} forecasts: Brier score {scores[f'{kind}_brier']:.4f}")
-    return "\n".join(lines)
+            [label, r.kind, r.name, r.checkpoint.isoformat(), f"{r.p:.6f}", _opt(r.null_p), r.observed]
+            for label, r in labelled
+        ),
+    )
 
 
 def null_records(s: Scenario, n: int) -> Records:
     """The null model's replications (same seed and count as the run)."""
-    from sim.engine.plan import compile_plan
-    from sim.engine.simulate import simulate
-
     return simulate(compile_plan(null_scenario(s)), 0, n)
 
 
-def score(
-    runs: list[str], observed: list[str], out: Path | None = None, *, force: bool = False, plots: bool = True
-) -> tuple[dict[str, Any], str, Path]:
-    """Score each run against its observed file (pairs by order; one observed file serves all)."""
-    from sim.results.atomic import staged_folder, write_text
-    from sim.results.folder import dumps, load
+@dataclass
+class Scored:
+    """Runs scored against what happened: per run its label, forecasts and scores; pooled scores."""
 
+    runs: list[tuple[str, list[Forecast], dict[str, Any]]]
+    data: dict[str, Any]
+    """Everything ``score.json`` holds."""
+
+    @property
+    def labelled(self) -> list[tuple[str, Forecast]]:
+        return [(label, r) for label, rows, _ in self.runs for r in rows]
+
+
+def score(runs: list[str], observed: list[str]) -> Scored:
+    """Score each run against its observed file (pairs by order; one observed file serves all)."""
     if len(observed) not in (1, len(runs)):
         raise UserError(f"--observed: give one file, or one per run ({len(runs)}), not {len(observed)}")
     pairs = list(zip(runs, observed if len(observed) == len(runs) else observed * len(runs), strict=True))
-    results: dict[str, Any] = {"runs": []}
-    texts = []
-    labelled: list[tuple[str, Forecast]] = []
+    data: dict[str, Any] = {"runs": []}
+    scored = []
     for run, obs_file in pairs:
         res = load(run)
         obs = load_observed(obs_file, res.scenario)
         rows = forecasts(res.scenario, res.records, obs, null_records(res.scenario, res.records.n))
         scores = summarize(rows)
         label = res.scenario.name
-        labelled += [(label, r) for r in rows]
-        results["runs"].append(
+        scored.append((label, rows, scores))
+        data["runs"].append(
             {
                 "run": str(run),
                 "observed": str(obs_file),
@@ -311,25 +197,20 @@ def score(
                 **per_item(rows),
             }
         )
-        texts.append(table(label, rows, scores))
-    pooled = summarize([r for _, r in labelled])
-    results.update(pooled)
-    if len(pairs) > 1:
-        texts.append("pooled over all runs: " + table("", [], pooled).strip().splitlines()[-1])
-    target = out or (
-        Path(runs[0]) / "score"
-        if len(runs) == 1
-        else Path("results") / "scores" / dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    )
+    data.update(summarize([r for _, rows, _ in scored for r in rows]))
+    return Scored(scored, data)
+
+
+def default_folder(runs: list[str]) -> Path:
+    """Beside the run (``RUN/score``) for one run; ``results/scores/<time stamp>`` for several."""
+    return Path(runs[0]) / "score" if len(runs) == 1 else stamped_folder(Path("results") / "scores")
+
+
+def write(scored: Scored, target: Path, *, force: bool = False, extra: Callable[[Path], None] | None = None) -> Path:
+    """The score folder: score.json and forecasts.csv; ``extra(tmp)`` adds the figures."""
     with staged_folder(target, force=force) as tmp:
-        write_text(tmp / "score.json", dumps(results))
-        write_text(tmp / "forecasts.csv", forecasts_csv(labelled))
-        if plots:
-            from sim.views.plots.score import reliability
-            from sim.views.plots.style import save
-
-            save(reliability(labelled), tmp / "plots", "reliability")
-    return results, "\n\n".join(texts), target
-
-
-__all__ = ["FLOOR", "Forecast", "Observed", "brier", "log_score", "null_scenario", "score"]
+        write_text(tmp / "score.json", json_text(scored.data))
+        write_text(tmp / "forecasts.csv", forecasts_csv(scored.labelled))
+        if extra is not None:
+            extra(tmp)
+    return target

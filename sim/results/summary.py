@@ -3,8 +3,6 @@ day quantiles; breakdowns, rounds, joint outcomes. Plain data, written as JSON a
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import Any
 
@@ -12,6 +10,7 @@ import numpy as np
 
 from sim.engine.plan import milestones
 from sim.engine.records import Records
+from sim.results.files import csv_text
 from sim.results.stats import quantile_day, wilson
 from sim.scenario.models import Scenario
 
@@ -126,58 +125,16 @@ def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
 
 def summary_csv(summary: dict[str, Any]) -> str:
     """One row per item: P(agreed by horizon), interval, median date, P by each milestone."""
-    buf = io.StringIO()
     items = summary["items"]
     marks = [m["date"] for m in items[0]["by_milestone"]] if items else []
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(
-        ["item", "title", "p_agreed", "ci_low", "ci_high", "median_date", "median_day", "median_date_if_agreed"]
-        + [f"p_by_{d}" for d in marks]
-    )
+    header = ["item", "title", "p_agreed", "ci_low", "ci_high", "median_date", "median_day", "median_date_if_agreed"]
+    rows = []
     for it in items:
         med = it["median"] or {}
         cond = it["median_if_agreed"] or {}
-        w.writerow(
-            [
-                it["item"],
-                it["title"],
-                it["p"],
-                it["ci_low"],
-                it["ci_high"],
-                med.get("date", ""),
-                med.get("day", ""),
-                cond.get("date", ""),
-            ]
+        rows.append(
+            [it["item"], it["title"], it["p"], it["ci_low"], it["ci_high"]]
+            + [med.get("date", ""), med.get("day", ""), cond.get("date", "")]
             + [m["p"] for m in it["by_milestone"]]
         )
-    return buf.getvalue()
-
-
-def summary_table(summary: dict[str, Any]) -> str:
-    """The table ``negsim run`` prints."""
-    rows = [("item", "P(agreed by horizon)", "95% interval", "median date")]
-    for it in summary["items"]:
-        med = it["median"]
-        rows.append(
-            (
-                it["item"],
-                f"{it['p']:.3f}",
-                f"{it['ci_low']:.3f} - {it['ci_high']:.3f}",
-                med["date"] if med else f"after {summary['horizon']['date']}",
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = []
-    for j, r in enumerate(rows):
-        lines.append("  ".join(c.ljust(widths[i]) if i in (0, 3) else c.rjust(widths[i]) for i, c in enumerate(r)))
-        if j == 0:
-            lines.append("  ".join("-" * w for w in widths))
-    b = summary["breakdown"]
-    a = summary["all_agreed"]
-    lines.append("")
-    lines.append(
-        f"P(breakdown) {b['p']:.3f} ({b['ci_low']:.3f} - {b['ci_high']:.3f});  "
-        f"P(all agreed) {a['p']:.3f} ({a['ci_low']:.3f} - {a['ci_high']:.3f});  "
-        f"rounds held, mean {summary['rounds']['held_mean']:.2f}"
-    )
-    return "\n".join(lines)
+    return csv_text(header + [f"p_by_{d}" for d in marks], rows)

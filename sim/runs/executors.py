@@ -1,17 +1,22 @@
-"""Where batches of replications run: local processes, or a Dask distributed cluster.
+"""Where batches of replications run: in this process, in local worker processes, or on Dask.
 
-Both take the same tasks, ``simulate(plan, start, stop)``, and hand back the same records, so
-the numbers are byte-identical whatever the executor or the number of workers. Dask is an
-optional extra (``pip install 'negsim[dask]'``).
+One abstraction serves ``run``, ``--precision`` and ``sweep``. An executor is given the plans
+once (local workers receive them when they start; Dask broadcasts them to every worker) and then
+tasks that name a plan by key: ``(task key, plan key, start, stop)``, the replications
+``start..stop-1`` of that plan. Replication *i* depends only on ``(seed, i)``, so the records are
+the same bytes whatever the executor, the number of workers or the size of the batches. Dask is
+an optional extra (``pip install 'negsim[dask]'``).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import signal
 import sys
 import time
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, NamedTuple
 
 from sim.engine.plan import Plan
@@ -19,12 +24,12 @@ from sim.engine.records import Records
 from sim.engine.simulate import simulate
 from sim.errors import UserError
 
+POOL_MIN = 20_000
+"""Fewer replications than this run in this process: they take less time than starting workers."""
 
-def ignore_interrupts() -> None:
-    """In a worker: leave Ctrl-C to the parent, which stops cleanly and says what was kept."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+Task = tuple[Hashable, Hashable, int, int]
+"""(task key, plan key, start, stop)."""
+Plans = Mapping[Hashable, Plan]
 
 
 class Done(NamedTuple):
@@ -34,19 +39,41 @@ class Done(NamedTuple):
     seconds: float
 
 
+Outcome = tuple[Hashable, "Done | BaseException"]
+
+
+def default_jobs() -> int:
+    """All the cores this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def ignore_interrupts() -> None:
+    """In a worker: leave Ctrl-C to the parent, which stops cleanly and says what was kept."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def simulate_task(plan: Plan, start: int, stop: int) -> Done:
-    """The unit of work: replications ``start..stop-1`` of one plan."""
+    """The unit of work: replications ``start..stop-1`` of one plan, timed."""
     t0 = time.perf_counter()
     rec = simulate(plan, start, stop)
     return Done(rec, time.perf_counter() - t0)
 
 
 class Executor:
-    """Runs tasks and yields ``(key, result or exception)`` as they finish, a bounded number in flight."""
+    """Runs tasks and yields ``(task key, Done or the exception)`` as they finish, a bounded
+    number in flight (twice the workers), so a long sweep never queues everything at once."""
 
     workers: int = 1
 
-    def run(self, tasks: Iterable[tuple[Any, Plan, int, int]]) -> Iterator[tuple[Any, Done | BaseException]]:
+    @property
+    def used(self) -> int:
+        """Workers that have run tasks so far (local processes stay unstarted for small work)."""
+        return self.workers
+
+    def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
         raise NotImplementedError
 
     def close(self, cancel: bool = False) -> None:
@@ -62,54 +89,105 @@ class Executor:
 class InProcess(Executor):
     """One job: no worker processes at all."""
 
-    def run(self, tasks: Iterable[tuple[Any, Plan, int, int]]) -> Iterator[tuple[Any, Done | BaseException]]:
-        for key, plan, start, stop in tasks:
+    def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        for key, plan_key, start, stop in tasks:
             try:
-                yield key, simulate_task(plan, start, stop)
-            except Exception as exc:  # a failing point is recorded, the rest go on
+                yield key, simulate_task(plans[plan_key], start, stop)
+            except Exception as exc:  # a failing sweep point is recorded, the others go on
                 yield key, exc
 
 
+_PLANS: Plans = {}
+"""A local worker's plans, set once when it starts."""
+
+
+def _init_worker(plans: Plans) -> None:
+    global _PLANS
+    _PLANS = plans
+    ignore_interrupts()
+
+
+def _local_task(plan_key: Hashable, start: int, stop: int) -> Done:
+    return simulate_task(_PLANS[plan_key], start, stop)
+
+
+def _bounded(submit: Any, tasks: Sequence[Task], limit: int, wait_any: Any) -> Iterator[tuple[Hashable, Any]]:
+    """Keep at most ``limit`` tasks in flight; yield (task key, future) as they finish."""
+    queue = iter(tasks)
+    pending: dict[Any, Hashable] = {}
+
+    def more() -> None:
+        task = next(queue, None)
+        if task is not None:
+            key, plan_key, start, stop = task
+            pending[submit(plan_key, start, stop)] = key
+
+    for _ in range(limit):
+        more()
+    while pending:
+        for fut in wait_any(pending):
+            yield pending.pop(fut), fut
+            more()
+
+
 class LocalProcesses(Executor):
-    """A pool of local worker processes (forkserver on Linux, spawn elsewhere)."""
+    """A pool of local worker processes (forkserver on Linux, spawn elsewhere), started on first
+    use and kept warm across calls with equal plans; each worker receives the plans once.
+    Work smaller than :data:`POOL_MIN` replications runs in this process while no pool is up."""
 
     def __init__(self, jobs: int) -> None:
         self.workers = jobs
-        method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-        ctx = mp.get_context(method)
-        if method == "forkserver":
-            ctx.set_forkserver_preload(["sim.engine.records"])
-        self.pool = ProcessPoolExecutor(max_workers=jobs, mp_context=ctx, initializer=ignore_interrupts)
+        self._pool: ProcessPoolExecutor | None = None
+        self._plans: Plans | None = None
+        self._started = False
 
-    def run(self, tasks: Iterable[tuple[Any, Plan, int, int]]) -> Iterator[tuple[Any, Done | BaseException]]:
-        queue = iter(tasks)
-        pending: dict[Any, Any] = {}
+    @property
+    def used(self) -> int:
+        return self.workers if self._started else 1
 
-        def submit() -> bool:
-            task = next(queue, None)
-            if task is None:
-                return False
-            key, plan, start, stop = task
-            pending[self.pool.submit(simulate_task, plan, start, stop)] = key
-            return True
+    def _start(self, plans: Plans) -> ProcessPoolExecutor:
+        if self._pool is not None and self._plans != plans:
+            self.close()
+        if self._pool is None:
+            method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+            ctx = mp.get_context(method)
+            if method == "forkserver":
+                ctx.set_forkserver_preload(["sim.engine.simulate"])
+            self._pool = ProcessPoolExecutor(
+                max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(plans,)
+            )
+            self._plans = plans
+            self._started = True
+        return self._pool
 
-        for _ in range(2 * self.workers):
-            if not submit():
-                break
-        while pending:
-            done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in done:
-                key = pending.pop(fut)
-                exc = fut.exception()
-                yield key, (exc if exc is not None else fut.result())
-                submit()
+    def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        size = sum(stop - start for _, _, start, stop in tasks)
+        if self.workers == 1 or len(tasks) == 1 or (self._pool is None and size < POOL_MIN):
+            yield from InProcess().map(plans, tasks)
+            return
+        pool = self._start(plans)
+
+        def wait_any(pending: dict[Future[Done], Hashable]) -> set[Future[Done]]:
+            return wait(pending, return_when=FIRST_COMPLETED)[0]
+
+        for key, fut in _bounded(lambda k, a, b: pool.submit(_local_task, k, a, b), tasks, 2 * self.workers, wait_any):
+            exc = fut.exception()
+            yield key, (exc if exc is not None else fut.result())
 
     def close(self, cancel: bool = False) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=cancel)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self._pool = None
+            self._plans = None
+
+
+def _dask_task(plans: Plans, plan_key: Hashable, start: int, stop: int) -> Done:
+    return simulate_task(plans[plan_key], start, stop)
 
 
 class DaskCluster(Executor):
-    """A Dask distributed cluster at ``address``, or a LocalCluster of ``jobs`` single-threaded workers."""
+    """A Dask distributed cluster at ``address``, or a LocalCluster of ``jobs`` single-threaded
+    workers. The plans are broadcast to every worker once per call."""
 
     def __init__(self, address: str | None, jobs: int) -> None:
         try:
@@ -129,36 +207,28 @@ class DaskCluster(Executor):
             raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
         info = self.client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
+        self._scattered: tuple[Plans, Any] | None = None
 
-    def run(self, tasks: Iterable[tuple[Any, Plan, int, int]]) -> Iterator[tuple[Any, Done | BaseException]]:
+    def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
         from dask.distributed import as_completed
 
-        queue = iter(tasks)
-        keys: dict[Any, Any] = {}
+        if self._scattered is None or self._scattered[0] != plans:
+            self._scattered = (plans, self.client.scatter([dict(plans)], broadcast=True, hash=False)[0])
+        shared = self._scattered[1]
+        seq = as_completed()
 
-        def submit() -> Any:
-            task = next(queue, None)
-            if task is None:
-                return None
-            key, plan, start, stop = task
-            fut = self.client.submit(simulate_task, plan, start, stop, pure=False)
-            keys[fut] = key
+        def submit(plan_key: Hashable, start: int, stop: int) -> Any:
+            fut = self.client.submit(_dask_task, shared, plan_key, start, stop, pure=False)
+            seq.add(fut)
             return fut
 
-        first = [f for f in (submit() for _ in range(2 * self.workers)) if f is not None]
-        if not first:
-            return
-        seq = as_completed(first)
-        for fut in seq:
-            key = keys.pop(fut)
-            if fut.status == "error":
-                yield key, fut.exception()
-            else:
-                yield key, fut.result()
+        def wait_any(pending: dict[Any, Hashable]) -> list[Any]:
+            return [next(seq)]
+
+        for key, fut in _bounded(submit, tasks, 2 * self.workers, wait_any):
+            outcome = fut.exception() if fut.status == "error" else fut.result()
             fut.release()
-            nxt = submit()
-            if nxt is not None:
-                seq.add(nxt)
+            yield key, outcome
 
     def close(self, cancel: bool = False) -> None:
         self.client.close()
@@ -166,9 +236,26 @@ class DaskCluster(Executor):
             self.cluster.close()
 
 
-def make_executor(kind: str, jobs: int, address: str | None = None) -> Executor:
+def make_executor(kind: str = "local", jobs: int | None = None, address: str | None = None) -> Executor:
+    """The one pool: ``local`` processes (this process for one job or small work) or ``dask``
+    (a cluster at ``address``, or a LocalCluster of ``jobs`` workers)."""
+    jobs = jobs or default_jobs()
     if kind == "dask":
         return DaskCluster(address, jobs)
     if address:
         raise UserError("--address is for --executor dask")
-    return InProcess() if jobs == 1 else LocalProcesses(jobs)
+    return LocalProcesses(jobs)
+
+
+def in_order(outcomes: Iterator[Outcome], keys: Sequence[Hashable]) -> Iterator[Done]:
+    """Finished tasks in the order of ``keys``, as soon as each one's predecessors are in;
+    the first failure is raised."""
+    done: dict[Hashable, Done] = {}
+    nxt = 0
+    for key, outcome in outcomes:
+        if isinstance(outcome, BaseException):
+            raise outcome
+        done[key] = outcome
+        while nxt < len(keys) and keys[nxt] in done:
+            yield done.pop(keys[nxt])
+            nxt += 1

@@ -10,6 +10,7 @@ before anything runs.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import os
@@ -17,12 +18,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
-from sim.errors import Problem, UserError, did_you_mean
-from sim.scenario.checks import check_document, load_scenario
-from sim.scenario.documents import Document, load_document, to_plain
-from sim.scenario.models import Scenario, field_names, model_at
+from sim.errors import UserError, did_you_mean
+from sim.scenario.checks import check_document
+from sim.scenario.documents import MAX_FILE_BYTES, Document
+from sim.scenario.load import load_model, load_scenario
+from sim.scenario.models import Scenario
+from sim.scenario.paths import is_integer_path, number_at, numeric_paths, scenario_data, set_path, settable
 
 Design = Literal["grid", "lhs", "oat"]
 MAX_POINTS = 100_000
@@ -90,55 +93,16 @@ def parse_set(text: str) -> Parameter:
 # ---------------------------------------------------------------------- paths in a scenario
 
 
-def scenario_data(s: Scenario) -> dict[str, Any]:
-    """The scenario as plain data (what ``scenario.yaml`` holds), the space that paths address."""
-    return to_plain(s.model_dump(by_alias=True, exclude_none=True))  # type: ignore[no-any-return]
-
-
-def numeric_paths(data: Any, prefix: str = "") -> list[str]:
-    """Every dotted path to a number in ``data``."""
-    out = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            path = f"{prefix}.{key}" if prefix else str(key)
-            if isinstance(value, bool):
-                continue
-            if isinstance(value, int | float):
-                out.append(path)
-            elif isinstance(value, dict):
-                out.extend(numeric_paths(value, path))
-    return out
-
-
-def _settable(data: dict[str, Any], path: str) -> bool:
-    """A number there now, or an unset field of a model that exists (``rounds.capacity``)."""
-    parts = path.split(".")
-    node: Any = data
-    for part in parts[:-1]:
-        if not isinstance(node, dict) or part not in node:
-            return False
-        node = node[part]
-    if not isinstance(node, dict):
-        return False
-    leaf = parts[-1]
-    if leaf in node:
-        return isinstance(node[leaf], int | float) and not isinstance(node[leaf], bool)
-    model = model_at(tuple(parts[:-1]))
-    return model is not None and leaf in field_names(model)
-
-
 def check_paths(s: Scenario, parameters: list[Parameter], where: dict[str, str] | None = None) -> None:
     """Every path must address a number of the scenario; else exit 2 with the nearest valid paths.
 
     ``where`` tells, for each path, where it was given (``--set x`` or ``study.yaml:4: parameters.x``).
     """
-    import difflib
-
     data = scenario_data(s)
     valid = numeric_paths(data)
     bad = []
     for p in parameters:
-        if not _settable(data, p.path):
+        if not settable(data, p.path):
             near = difflib.get_close_matches(p.path, valid, n=3, cutoff=0.5)
             hint = f"; nearest valid paths: {', '.join(near)}" if near else did_you_mean(p.path, valid)
             bad.append(f"{(where or {}).get(p.path, f'--set {p.path}')}: not a number in the scenario{hint}")
@@ -146,43 +110,7 @@ def check_paths(s: Scenario, parameters: list[Parameter], where: dict[str, str] 
         raise UserError("\n".join(bad))
 
 
-def set_path(data: dict[str, Any], path: str, value: float) -> dict[str, Any]:
-    """A copy of ``data`` with the number at ``path`` replaced."""
-    import copy
-
-    out = copy.deepcopy(data)
-    node = out
-    parts = path.split(".")
-    for part in parts[:-1]:
-        node = node[part]
-    old = node.get(parts[-1])
-    node[parts[-1]] = int(value) if isinstance(old, int) and float(value).is_integer() else value
-    return out
-
-
 # ---------------------------------------------------------------------- designs
-
-
-def is_integer_path(path: str, base: dict[str, float]) -> bool:
-    """Whether a path holds a whole number (``rounds.capacity``, ``items.x.after_rounds``)."""
-    import typing
-
-    if isinstance(base.get(path), int) and not isinstance(base.get(path), bool):
-        return True
-    parts = path.split(".")
-    model = model_at(tuple(parts[:-1]))
-    if model is None:
-        return False
-    field = next((f for n, f in model.model_fields.items() if (f.alias or n) == parts[-1]), None)
-    if field is None:
-        return False
-
-    def kinds(tp: Any) -> set[Any]:
-        args = typing.get_args(tp)
-        return set().union(*(kinds(a) for a in args)) if args else {tp}
-
-    found = kinds(field.annotation)
-    return int in found and float not in found
 
 
 def design_points(
@@ -228,10 +156,8 @@ def base_values(s: Scenario, parameters: list[Parameter]) -> dict[str, float]:
     data = scenario_data(s)
     out: dict[str, float] = {}
     for p in parameters:
-        node: Any = data
-        for part in p.path.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        out[p.path] = node if isinstance(node, int | float) and not isinstance(node, bool) else p.values[0]
+        value = number_at(data, p.path)
+        out[p.path] = p.values[0] if value is None else value
     return out
 
 
@@ -306,18 +232,8 @@ class SweepFile(BaseModel):
     parameters: Annotated[dict[str, Values], Field(min_length=1)]
 
 
-def load_sweep_file(path: str | os.PathLike[str], max_bytes: int | None = None) -> tuple[SweepFile, Document]:
-    from sim.scenario.checks import _shape_problems
-    from sim.scenario.documents import MAX_FILE_BYTES
-
-    doc = load_document(path, max_bytes=max_bytes or MAX_FILE_BYTES)
-    if not isinstance(doc.data, dict):
-        raise UserError(f"{path}:1: a sweep file must be a mapping with 'parameters', not {type(doc.data).__name__}")
-    try:
-        return SweepFile.model_validate(doc.data), doc
-    except ValidationError as exc:
-        problems: list[Problem] = list(_shape_problems(doc, exc, SweepFile))
-        raise UserError(f"{path}: invalid sweep file", problems) from None
+def load_sweep_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> tuple[SweepFile, Document]:
+    return load_model(path, SweepFile, "sweep file", "'parameters'", max_bytes=max_bytes)
 
 
 @dataclass(frozen=True)
@@ -355,12 +271,10 @@ def make_spec(
     samples: int | None = None,
     replications: int | None = None,
     seed: int | None = None,
-    max_bytes: int | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
 ) -> SweepSpec:
     """Read the scenario and the sweep (``--set`` and/or ``--sweep``), build and check every point."""
-    from sim.scenario.documents import MAX_FILE_BYTES
-
-    s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES)
+    s = load_scenario(scenario_file, max_bytes=max_bytes)
     params: dict[str, Parameter] = {}
     where: dict[str, str] = {}
     study = None

@@ -1,20 +1,14 @@
-"""Running a sweep, point by point, into a folder that survives crashes.
+"""Running a sweep point by point into a folder that survives crashes; ``--resume``.
 
-Each finished point is written to ``parts/`` (atomically) as soon as its last batch is in; a
-point that raises is recorded with its error. ``--resume`` skips the finished points. When all
-points are done the parts are gathered into ``points.parquet``, ``points.csv`` and
-``items.parquet`` (columnar, one file each, not a folder per point), the plots are drawn and
-``parts/`` is removed: an interrupted and resumed sweep ends with the same files as one that ran
-straight through.
+Every point's plan is sent to the executor once; tasks are batches of a point's replications.
+A point is written to the folder (:mod:`sim.results.sweepfolder`) as soon as its last batch is
+in; a point that raises is recorded with its error and the others go on. ``--resume`` skips the
+finished points. The command layer draws the figures once the folder is gathered.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
-import json
-import math
 import shutil
 import time
 from collections.abc import Callable
@@ -22,20 +16,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import yaml
-
 from sim.engine.plan import compile_plan
 from sim.engine.records import Records
-from sim.errors import Interrupted, UserError
-from sim.results.folder import dumps, items_table, scenario_yaml, versions, write_text
-from sim.results.stats import quantile_day, wilson
+from sim.errors import Interrupted
+from sim.results.atomic import write_text
+from sim.results.files import json_text, versions
+from sim.results.sweepfolder import finished_points, gather, prepare_folder, write_error, write_part
 from sim.runs.executors import Executor
 from sim.runs.sweep import SweepSpec
-from sim.scenario.models import Scenario
 
 SWEEP_BATCH = 4000
 """Replications per task in a sweep: a task takes ~0.05-0.1 s, so dispatch stays a small share."""
+
+Progress = Callable[[int, int], None]
+"""Called with (replications done, points done) as work finishes."""
 
 
 @dataclass
@@ -45,56 +39,10 @@ class SweepOutcome:
     failed: int
     wall_seconds: float
     simulate_seconds: float
+    workers: int = 1
     gather_seconds: float = 0.0
-    plot_seconds: float = 0.0
-
-
-def _part(folder: Path, index: int) -> Path:
-    return folder / "parts" / f"point-{index:06d}.parquet"
-
-
-def _error(folder: Path, index: int) -> Path:
-    return folder / "parts" / f"point-{index:06d}.error.json"
-
-
-def _write_parquet(table: Any, path: Path) -> None:
-    import pyarrow.parquet as pq
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    tmp.replace(path)
-
-
-def prepare_folder(spec: SweepSpec, folder: Path, *, resume: bool, force: bool) -> None:
-    """Create the sweep folder, or check that ``--resume`` continues the same sweep."""
-    described = yaml.safe_dump(spec.describe(), sort_keys=False, allow_unicode=True)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"{folder}: exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()):
-        if resume:
-            previous = folder / "sweep.yaml"
-            if not previous.is_file():
-                raise UserError(f"{folder}: not a sweep folder (sweep.yaml is missing); cannot resume")
-            if previous.read_text(encoding="utf-8") != described:
-                raise UserError(f"{folder}: holds a different sweep (sweep.yaml differs); cannot resume it")
-            if (folder / "scenario.yaml").read_text(encoding="utf-8") != scenario_yaml(spec.base):
-                raise UserError(f"{folder}: the scenario has changed since the sweep began; cannot resume it")
-            return
-        if not force:
-            raise UserError(
-                f"{folder}: already exists and is not empty (pass --force to replace it, --resume to continue it)"
-            )
-        shutil.rmtree(folder)
-    (folder / "parts").mkdir(parents=True, exist_ok=True)
-    write_text(folder / "scenario.yaml", scenario_yaml(spec.base))
-    write_text(folder / "sweep.yaml", described)
-
-
-def finished_points(folder: Path) -> set[int]:
-    parts = folder / "parts"
-    if not parts.is_dir():
-        return set()
-    return {int(p.stem.split("-")[1]) for p in parts.glob("point-*.parquet")}
+    finish_seconds: float = 0.0
+    manifest: dict[str, Any] | None = None
 
 
 def batches(n: int, size: int = SWEEP_BATCH) -> list[tuple[int, int]]:
@@ -102,26 +50,22 @@ def batches(n: int, size: int = SWEEP_BATCH) -> list[tuple[int, int]]:
 
 
 def run_points(
-    spec: SweepSpec,
-    folder: Path,
-    executor: Executor,
-    progress: Callable[[int, int], None] | None = None,
+    spec: SweepSpec, folder: Path, executor: Executor, progress: Progress | None = None
 ) -> tuple[int, float]:
     """Run every unfinished point; return (points that failed, seconds spent simulating)."""
     done = finished_points(folder)
-    todo = [p for p in spec.points if p.index not in done]
-    n = spec.base.simulation.replications
-    plan_of = {p.index: compile_plan(p.scenario) for p in todo}
-    ranges = batches(n)
-    tasks = (((p.index, b), plan_of[p.index], a, z) for p in todo for b, (a, z) in enumerate(ranges))
+    todo = {p.index: p for p in spec.points if p.index not in done}
+    plans = {index: compile_plan(p.scenario) for index, p in todo.items()}
+    ranges = batches(spec.base.simulation.replications)
+    tasks = [((index, b), index, a, z) for index in todo for b, (a, z) in enumerate(ranges)]
     pending: dict[int, dict[int, Records]] = {}
     failed: dict[int, str] = {}
     simulate_seconds = 0.0
-    for (index, b), result in executor.run(tasks):
+    for (index, b), result in executor.map(plans, tasks):  # type: ignore[misc]
         if isinstance(result, BaseException):
             failed.setdefault(index, f"{type(result).__name__}: {result}")
             pending.pop(index, None)
-            write_text(_error(folder, index), dumps({"point": index, "error": failed[index]}))
+            write_error(folder, index, failed[index])
             if progress:
                 progress(0, 1)
             continue
@@ -133,103 +77,11 @@ def run_points(
         if progress:
             progress(result.records.n, 0)
         if len(got) == len(ranges):
-            rec = Records.concat([got[i] for i in range(len(ranges))])
             del pending[index]
-            point = next(p for p in todo if p.index == index)
-            _write_parquet(items_table(point.scenario, rec), _part(folder, index))
-            _error(folder, index).unlink(missing_ok=True)
+            write_part(todo[index].scenario, folder, index, Records.concat([got[i] for i in range(len(ranges))]))
             if progress:
                 progress(0, 1)
     return len(failed), simulate_seconds
-
-
-# ---------------------------------------------------------------------- gathering
-
-
-def _records_from_part(s: Scenario, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(agreed, day) arrays of shape (replications, items) from a point's part file."""
-    import pyarrow.parquet as pq
-
-    t = pq.read_table(path, columns=["agreed", "day"])
-    k = len(s.items)
-    agreed = t.column("agreed").to_numpy().reshape(-1, k)
-    day = t.column("day").fill_null(float("nan")).to_numpy().astype(float).reshape(-1, k)
-    return agreed, day
-
-
-def point_rows(spec: SweepSpec, index: int, values: dict[str, float], folder: Path) -> list[dict[str, Any]]:
-    """One row per item of a point: P(agreed by horizon) with its Wilson interval, median day."""
-    s = spec.base
-    rows = []
-    part = _part(folder, index)
-    if not part.exists():
-        err = _error(folder, index)
-        status = "error: " + (json.loads(err.read_text())["error"] if err.exists() else "not run")
-        for name in s.items:
-            rows.append(
-                {
-                    "point": index,
-                    **values,
-                    "item": name,
-                    "p_agreed": math.nan,
-                    "ci_low": math.nan,
-                    "ci_high": math.nan,
-                    "median_day": math.nan,
-                    "status": status,
-                }
-            )
-        return rows
-    agreed, day = _records_from_part(s, part)
-    n = agreed.shape[0]
-    for x, name in enumerate(s.items):
-        k = int(agreed[:, x].sum())
-        low, high = wilson(k, n)
-        med = quantile_day(day[:, x], 0.5)
-        rows.append(
-            {
-                "point": index,
-                **values,
-                "item": name,
-                "p_agreed": round(k / n, 6),
-                "ci_low": round(low, 6),
-                "ci_high": round(high, 6),
-                "median_day": math.nan if med is None else round(med, 3),
-                "status": "ok",
-            }
-        )
-    return rows
-
-
-def gather(spec: SweepSpec, folder: Path) -> int:
-    """Build points.parquet, points.csv and items.parquet from the parts; return failed points."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    rows: list[dict[str, Any]] = []
-    tables = []
-    failed = 0
-    for p in spec.points:
-        r = point_rows(spec, p.index, p.values, folder)
-        failed += r[0]["status"] != "ok"
-        rows += r
-        part = _part(folder, p.index)
-        if part.exists():
-            t = pq.read_table(part)
-            tables.append(t.add_column(0, "point", pa.array(np.full(t.num_rows, p.index, np.int32))))
-    paths = [pp.path for pp in spec.parameters]
-    columns = ["point", *paths, "item", "p_agreed", "ci_low", "ci_high", "median_day", "status"]
-    table = pa.table({c: [row[c] for row in rows] for c in columns})
-    _write_parquet(table, folder / "points.parquet")
-    buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(columns)
-    for row in rows:
-        w.writerow(["" if isinstance(row[c], float) and math.isnan(row[c]) else row[c] for c in columns])
-    write_text(folder / "points.csv", buf.getvalue())
-    if tables:
-        items = pa.concat_tables([t.cast(tables[0].schema) for t in tables])
-        _write_parquet(items, folder / "items.parquet")
-    return failed
 
 
 def sweep(
@@ -239,14 +91,16 @@ def sweep(
     *,
     resume: bool = False,
     force: bool = False,
-    plots: bool = True,
     argv: list[str] | None = None,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
+    finish: Callable[[Path, dict[str, Any]], None] | None = None,
 ) -> SweepOutcome:
-    """Run a whole sweep into ``folder``; see the module docstring."""
+    """Run a whole sweep into ``folder``: prepare (or resume) it, run the points, gather the
+    parts, write the manifest; ``finish(folder, manifest)`` (the figures and the report, which may
+    update the manifest) runs before the parts are removed."""
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    prepare_folder(spec, folder, resume=resume, force=force)
+    prepare_folder(spec.describe(), spec.base, folder, resume=resume, force=force)
     try:
         _, sim_seconds = run_points(spec, folder, executor, progress)
     except KeyboardInterrupt:
@@ -257,15 +111,8 @@ def sweep(
             "run the same command with --resume to continue"
         ) from None
     t1 = time.perf_counter()
-    failed = gather(spec, folder)
+    failed = gather(spec.base, [p.path for p in spec.parameters], [(p.index, p.values) for p in spec.points], folder)
     t2 = time.perf_counter()
-    if plots:
-        from sim.views.plots.sweep import draw_sweep
-
-        finished = load_sweep(folder)
-        draw_sweep(finished, folder / "plots", spec.metric)
-    t3 = time.perf_counter()
-    wall = t3 - t0
     manifest = {
         "format": 1,
         "kind": "sweep",
@@ -280,83 +127,14 @@ def sweep(
         "workers": executor.workers,
         "command": argv,
         "started": started.isoformat(timespec="seconds"),
-        "wall_seconds": round(wall, 3),
+        "wall_seconds": round(t2 - t0, 3),
         "versions": versions(),
     }
-    write_text(folder / "manifest.json", dumps(manifest))
-    if plots:
-        from sim.views.report import sweep_report
-
-        finished.manifest = manifest
-        write_text(folder / "report.html", sweep_report(finished))
+    write_text(folder / "manifest.json", json_text(manifest))
+    if finish is not None:
+        finish(folder, manifest)
+    t3 = time.perf_counter()
     shutil.rmtree(folder / "parts", ignore_errors=True)
-    return SweepOutcome(folder, len(spec.points), failed, wall, sim_seconds, t2 - t1, t3 - t2)
-
-
-# ---------------------------------------------------------------------- reading back
-
-
-@dataclass
-class SweepResults:
-    """A finished sweep: its description, base scenario, per-point rows and per-replication items.
-
-    ``points`` and ``items`` are pandas DataFrames (for notebooks); the ``*_table`` attributes hold
-    the same data as pyarrow Tables.
-    """
-
-    folder: Path
-    described: dict[str, Any]
-    base: Scenario
-    points_table: Any
-    items_table: Any
-    manifest: dict[str, Any]
-
-    @property
-    def parameters(self) -> list[str]:
-        return list(self.described["parameters"])
-
-    @property
-    def design(self) -> str:
-        return str(self.described["design"])
-
-    @property
-    def points(self) -> Any:
-        return self.points_table.to_pandas()
-
-    @property
-    def items(self) -> Any:
-        return None if self.items_table is None else self.items_table.to_pandas()
-
-    @property
-    def summary(self) -> Any:
-        """P(agreed by horizon) per point (rows) and item (columns)."""
-        return self.points.pivot(index="point", columns="item", values="p_agreed")[list(self.base.items)]
-
-    def plot(self, metric: str | None = None) -> Any:
-        """The sweep's figure for a metric (p_agreed, median_day, p_by:DATE), as a matplotlib Figure."""
-        from sim.views.plots.sweep import figure_for, parse_metric
-
-        return figure_for(self, parse_metric(metric, self.base.calendar.start))[1]
-
-    def _repr_html_(self) -> str:
-        from sim.views.report import sweep_body
-
-        return sweep_body(self, embed_plots=False)
-
-
-def load_sweep(folder: str | Path) -> SweepResults:
-    import pyarrow.parquet as pq
-
-    from sim.scenario.checks import load_scenario
-
-    path = Path(folder)
-    for name in ("sweep.yaml", "scenario.yaml", "points.parquet"):
-        if not (path / name).is_file():
-            raise UserError(f"{path}: not a finished sweep folder ({name} is missing)")
-    described = yaml.safe_load((path / "sweep.yaml").read_text(encoding="utf-8"))
-    base = load_scenario(path / "scenario.yaml")
-    items = pq.read_table(path / "items.parquet") if (path / "items.parquet").exists() else None
-    manifest = {}
-    if (path / "manifest.json").is_file():
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    return SweepResults(path, described, base, pq.read_table(path / "points.parquet"), items, manifest)
+    return SweepOutcome(
+        folder, len(spec.points), failed, t3 - t0, sim_seconds, executor.workers, t2 - t1, t3 - t2, manifest
+    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, UserError, did_you_mean
 from sim.scenario.distributions import Distribution
-from sim.scenario.documents import MAX_FILE_BYTES, Document, PathKey, load_document
+from sim.scenario.documents import Document, PathKey, format_path
 from sim.scenario.models import DAY_TAG, DIST_TAG, Scenario, field_names, model_at
 
 MAX_ROUNDS = 10_000
@@ -93,7 +92,7 @@ def _message(err: Any, path: PathKey, root: type[BaseModel] | None = None) -> st
     return msg[0].lower() + msg[1:] + (f", not {_describe(value)}" if value is not None else "")
 
 
-def _shape_problems(doc: Document, exc: ValidationError, root: type[BaseModel] | None = None) -> Iterator[Problem]:
+def shape_problems(doc: Document, exc: ValidationError, root: type[BaseModel] | None = None) -> Iterator[Problem]:
     for err in exc.errors():
         path = tuple(p for p in err["loc"] if p not in _TAGS and not str(p).startswith("function-"))
         line_path = path
@@ -103,8 +102,6 @@ def _shape_problems(doc: Document, exc: ValidationError, root: type[BaseModel] |
 
 
 def _format(path: PathKey) -> str:
-    from sim.scenario.documents import format_path
-
     return format_path(path)
 
 
@@ -288,22 +285,13 @@ def check_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
     try:
         scenario = Scenario.model_validate(doc.data)
     except ValidationError as exc:
-        problems.extend(_shape_problems(doc, exc))
+        problems.extend(shape_problems(doc, exc))
     problems = _merge_misspelt(problems)
     problems.extend(reference_problems(doc))
     if scenario is not None and not problems:
         problems.extend(rule_problems(doc, scenario))
     problems = sorted(set(problems), key=lambda p: (p.line, p.path, p.message))
     return (scenario if not problems else None), problems
-
-
-def load_scenario(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Scenario:
-    """Read and check a scenario file; raise :class:`UserError` listing every problem."""
-    doc = load_document(path, max_bytes=max_bytes)
-    scenario, problems = check_document(doc)
-    if problems or scenario is None:
-        raise UserError(f"{path}: invalid scenario", problems)
-    return scenario
 
 
 def check_run_size(s: Scenario, replications: int, points: int = 1, allow_large: bool = False) -> None:

@@ -13,14 +13,13 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 
-if TYPE_CHECKING:
-    from sim.results.compare import Comparison
-    from sim.results.folder import Results
-    from sim.runs.sweeping import SweepResults
+from sim.results.compare import Comparison, unpaired_interval
+from sim.results.folder import RunResults, scenario_yaml
+from sim.results.sweepfolder import SweepResults
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -79,9 +78,7 @@ def pre(text: str) -> str:
 # ---------------------------------------------------------------------- a run
 
 
-def run_body(res: Results, plots: Path | None = None) -> str:
-    from sim.results.folder import scenario_yaml
-
+def run_body(res: RunResults, plots: Path | None = None) -> str:
     s, sm = res.scenario, res.summary_data
     parts = [
         f"<h1>{esc(s.title or s.name)}</h1>",
@@ -152,7 +149,7 @@ def run_body(res: Results, plots: Path | None = None) -> str:
     return "".join(parts)
 
 
-def run_report(res: Results, folder: Path) -> str:
+def run_report(res: RunResults, folder: Path) -> str:
     return page(res.scenario.title or res.scenario.name, run_body(res, folder / "plots"))
 
 
@@ -160,8 +157,6 @@ def run_report(res: Results, folder: Path) -> str:
 
 
 def sweep_body(sw: SweepResults, embed_plots: bool = True) -> str:
-    from sim.results.folder import scenario_yaml
-
     d = sw.described
     params = sw.parameters
     pts = sw.points_table.to_pydict()
@@ -207,8 +202,6 @@ def sweep_report(sw: SweepResults) -> str:
 
 def narrowing(c: Comparison) -> list[list[str]]:
     """For paired differences: the paired interval's width against the unpaired one's."""
-    from sim.results.compare import unpaired_interval
-
     first = c.runs[0]
     out = []
     for run in c.runs[1:]:

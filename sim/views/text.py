@@ -1,12 +1,122 @@
-"""Text for the terminal: a replication's timeline, and tables."""
+"""Text for the terminal: tables of runs, comparisons and scores, and a replication's timeline."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Collection, Sequence
+from typing import Any
 
 from sim.engine.records import Records
 from sim.engine.state import Trace
+from sim.results.compare import Comparison
+from sim.results.score import FLOOR, Forecast
 from sim.scenario.models import Scenario
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
+    """Columns two spaces apart under a dashed rule; columns in ``right`` aligned right."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+
+    def line(cells: Sequence[str]) -> str:
+        padded = (c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        return "  ".join(padded).rstrip()
+
+    return [line(header), "  ".join("-" * w for w in widths).rstrip(), *(line(r) for r in rows)]
+
+
+def summary_table(summary: dict[str, Any]) -> str:
+    """The table ``negsim run`` prints."""
+    rows = []
+    for it in summary["items"]:
+        med = it["median"]
+        rows.append(
+            (
+                it["item"],
+                f"{it['p']:.3f}",
+                f"{it['ci_low']:.3f} - {it['ci_high']:.3f}",
+                med["date"] if med else f"after {summary['horizon']['date']}",
+            )
+        )
+    lines = text_table(("item", "P(agreed by horizon)", "95% interval", "median date"), rows, right=(1, 2))
+    b = summary["breakdown"]
+    a = summary["all_agreed"]
+    lines.append("")
+    lines.append(
+        f"P(breakdown) {b['p']:.3f} ({b['ci_low']:.3f} - {b['ci_high']:.3f});  "
+        f"P(all agreed) {a['p']:.3f} ({a['ci_low']:.3f} - {a['ci_high']:.3f});  "
+        f"rounds held, mean {summary['rounds']['held_mean']:.2f}"
+    )
+    return "\n".join(lines)
+
+
+def comparison_table(c: Comparison) -> str:
+    """Each item's P per run and its difference against the first run."""
+    first = c.runs[0].label
+    body = []
+    for item in dict.fromkeys(r["item"] for r in c.rows):
+        for row in (r for r in c.rows if r["item"] == item):
+            if row["run"] == first:
+                body.append((item, row["run"], f"{row['p_agreed']:.3f}", "", "", ""))
+            elif math.isnan(row["diff"]):
+                body.append(("", row["run"], f"{row['p_agreed']:.3f}", "n/a", "", ""))
+            else:
+                body.append(
+                    (
+                        "",
+                        row["run"],
+                        f"{row['p_agreed']:.3f}",
+                        f"{row['diff']:+.3f}",
+                        f"{row['diff_low']:+.3f} to {row['diff_high']:+.3f}",
+                        "paired" if row["paired"] else "unpaired",
+                    )
+                )
+    header = ("item", "run", "P(agreed)", "difference", "95% interval", "")
+    return "\n".join([f"differences against '{first}', with 95% intervals", "", *text_table(header, body)])
+
+
+def diff_text(c: Comparison) -> str:
+    """What differs between each run's scenario and the first one's, field by field."""
+    lines = []
+    for label, changes in c.diffs.items():
+        lines.append(f"scenario '{label}' against '{c.runs[0].label}':")
+        lines += [f"  {p}: {a} -> {b}" for p, a, b in changes] or ["  (no differences)"]
+    return "\n".join(lines)
+
+
+def score_line(scores: dict[str, Any]) -> list[str]:
+    """The scores of a run (or pooled) in one line, then the constraint and breakdown scores."""
+    lines = []
+    if "brier" in scores:
+        text = f"Brier score {scores['brier']:.4f}"
+        if "null_brier" in scores:
+            text += f" (null model {scores['null_brier']:.4f}"
+            text += f"; skill {scores['skill']:+.2f})" if scores.get("skill") is not None else ")"
+        text += f";  log score {scores['log_score']:.4f}"
+        if "null_log_score" in scores:
+            text += f" (null model {scores['null_log_score']:.4f})"
+        lines.append(text + f"  [lower is better; log floor {FLOOR}]")
+    for kind in ("constraint", "breakdown"):
+        if f"{kind}_brier" in scores:
+            lines.append(f"{kind} forecasts: Brier score {scores[f'{kind}_brier']:.4f}")
+    return lines
+
+
+def score_table(label: str, rows: list[Forecast], scores: dict[str, Any]) -> str:
+    """The printed table for one run: each item's forecast at each checkpoint, then the scores."""
+    body = [
+        (
+            r.name,
+            r.checkpoint.isoformat(),
+            f"{r.p:.3f}",
+            "" if r.null_p is None else f"{r.null_p:.3f}",
+            "yes" if r.observed else "no",
+        )
+        for r in rows
+        if r.kind == "item"
+    ]
+    header = ("item", "checkpoint", "forecast", "null model", "happened")
+    lines = [f"{label}: forecasts P(agreed by checkpoint) against what happened", "", *text_table(header, body), ""]
+    return "\n".join(lines + score_line(scores))
 
 
 def format_trace(s: Scenario, replication: int, lines: Trace, rec: Records) -> str:

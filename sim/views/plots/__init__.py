@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 
+from sim.results.folder import RunResults
 from sim.views.plots.outcomes import agreed_by_horizon, joint_outcomes, rounds_and_breakdowns
 from sim.views.plots.style import save
 from sim.views.plots.timeline import agreement_curves, agreement_dates, constraints_lifted
 
-if TYPE_CHECKING:
-    from sim.results.folder import Results
-
-FIGURES: dict[str, Callable[[Results], Figure]] = {
+FIGURES: dict[str, Callable[[RunResults], Figure]] = {
     "agreement_curves": agreement_curves,
     "agreed_by_horizon": agreed_by_horizon,
     "agreement_dates": agreement_dates,
@@ -26,7 +23,7 @@ FIGURES: dict[str, Callable[[Results], Figure]] = {
 """File stem -> figure function, in the order of the issue: (a) to (f)."""
 
 
-def draw_all(results: Results, folder: Path) -> list[Path]:
+def draw_all(results: RunResults, folder: Path) -> list[Path]:
     """Draw every figure of a run as PNG and SVG into ``folder``."""
     out: list[Path] = []
     for name, make in FIGURES.items():

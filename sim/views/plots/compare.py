@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.results.compare import Comparison
 from sim.views.plots.style import color, date_axis, save, step_curve, subplots, title
 from sim.views.plots.timeline import label
-
-if TYPE_CHECKING:
-    from sim.results.compare import Comparison
-
 
 STYLES = ["-", "--", "-.", ":"]
 """Line styles by run, so that runs with identical curves stay visible."""

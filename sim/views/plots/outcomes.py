@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
 from sim.views.plots.style import color, date_axis, step_curve, subplots, title
 from sim.views.plots.timeline import _caption, label
 
-if TYPE_CHECKING:
-    from sim.results.folder import Results
 
-
-def agreed_by_horizon(results: Results) -> Figure:
+def agreed_by_horizon(results: RunResults) -> Figure:
     """(b) P(agreed by horizon) per item, with 95% Wilson intervals."""
     s, summary = results.scenario, results.summary_data
     items = summary["items"]
@@ -49,7 +45,7 @@ def agreed_by_horizon(results: Results) -> Figure:
     return fig
 
 
-def rounds_and_breakdowns(results: Results) -> Figure:
+def rounds_and_breakdowns(results: RunResults) -> Figure:
     """(d) How many rounds are held, and when the talks break down."""
     s, rec = results.scenario, results.records
     fig, (left, right) = subplots(1, 2, width=11, height=4.8)
@@ -96,7 +92,7 @@ def rounds_and_breakdowns(results: Results) -> Figure:
     return fig
 
 
-def joint_outcomes(results: Results) -> Figure:
+def joint_outcomes(results: RunResults) -> Figure:
     """(e) The most frequent sets of items agreed by the horizon."""
     s, summary = results.scenario, results.summary_data
     rows = summary["joint_outcomes"]

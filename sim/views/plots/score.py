@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.results.score import Forecast
 from sim.results.stats import wilson
 from sim.views.plots.style import color, subplots, title
-
-if TYPE_CHECKING:
-    from sim.results.score import Forecast
 
 EDGES = np.linspace(0.0, 1.0, 6)
 """Five bins of forecast probability: few forecasts make fine bins meaningless."""

@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from sim.results.stats import cumulative
+
 RC: Any = {
     "figure.dpi": 100,
     "savefig.dpi": 150,
@@ -104,8 +106,6 @@ def save(fig: Figure, folder: Path, name: str) -> list[Path]:
 
 def step_curve(ax: Any, start: dt.date, days: np.ndarray, horizon: float, colour: str, **line: Any) -> Any:
     """A cumulative probability over dates (``sim.results.stats.cumulative``) with its shaded 95% band."""
-    from sim.results.stats import cumulative
-
     curve = cumulative(days, horizon).on_grid()
     xs = to_dates(start, curve.days)
     ax.step(xs, curve.p, where="post", color=colour, lw=line.pop("lw", 2.2), **line)

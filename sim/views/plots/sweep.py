@@ -4,107 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.errors import UserError
-from sim.results.stats import wilson
+from sim.results.sweepfolder import Metric, SweepResults, metric_values, parse_metric
 from sim.views.plots.style import color, save, subplots, title, to_dates
 from sim.views.plots.timeline import label
-
-if TYPE_CHECKING:
-    from sim.runs.sweeping import SweepResults
-
-
-@dataclass(frozen=True)
-class Metric:
-    """What a sweep plot shows per point and item."""
-
-    key: str
-    kind: str  # "p_agreed", "median_day", "p_by"
-    day: float | None = None
-
-    @property
-    def is_probability(self) -> bool:
-        return self.kind != "median_day"
-
-    def label(self, start: dt.date) -> str:
-        if self.kind == "p_agreed":
-            return "P(agreed by horizon)"
-        if self.kind == "median_day":
-            return "median date of agreement"
-        return f"P(agreed by {(start + dt.timedelta(days=self.day or 0)).isoformat()})"
-
-
-def parse_metric(text: str | None, start: dt.date) -> Metric:
-    """``p_agreed`` (default), ``median_day``, or ``p_by:DATE`` (or ``p_by:DAYS``)."""
-    if text in (None, "", "p_agreed"):
-        return Metric("p_agreed", "p_agreed")
-    if text == "median_day":
-        return Metric("median_day", "median_day")
-    if text.startswith("p_by:"):
-        arg = text[5:]
-        try:
-            day = float((dt.date.fromisoformat(arg) - start).days) if "-" in arg else float(arg)
-        except ValueError:
-            raise UserError(f"--metric {text}: give p_by:YYYY-MM-DD or p_by:DAYS") from None
-        return Metric(f"p_by_{arg}", "p_by", day)
-    raise UserError(f"--metric {text}: choose p_agreed, median_day, or p_by:YYYY-MM-DD")
-
-
-def values(res: SweepResults, metric: Metric) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
-    """Per item: (point indices, metric, low, high) for the points that ran."""
-    pts = res.points_table.to_pydict()
-    ok = [i for i, s in enumerate(pts["status"]) if s == "ok"]
-    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
-    items = list(res.base.items)
-    if metric.kind == "p_agreed":
-        for name in items:
-            rows = [i for i in ok if pts["item"][i] == name]
-            out[name] = tuple(
-                np.array([pts[c][i] for i in rows], float)  # type: ignore[assignment]
-                for c in ("point", "p_agreed", "ci_low", "ci_high")
-            )
-        return out
-    from scipy import stats
-
-    table = res.items_table
-    if table is None:
-        raise UserError(f"{res.folder}: items.parquet is missing; only p_agreed can be drawn")
-    point = table.column("point").to_numpy()
-    k = len(items)
-    day = table.column("day").fill_null(np.inf).to_numpy().astype(float)
-    order = np.unique(point)
-    day = day.reshape(-1, k)
-    point = point.reshape(-1, k)[:, 0]
-    for x, name in enumerate(items):
-        idx: list[float] = []
-        mid: list[float] = []
-        lo: list[float] = []
-        hi: list[float] = []
-        for pt in order:
-            d = day[point == pt, x]
-            n = d.size
-            if metric.kind == "p_by":
-                hits = int((d <= (metric.day or 0.0)).sum())
-                low, high = wilson(hits, n)
-                row = (pt, hits / n, low, high)
-            else:
-                med = float(np.quantile(d, 0.5, method="inverted_cdf"))
-                ci = stats.quantile_test(d, q=med, p=0.5).confidence_interval(0.95)
-                row = (pt, med, float(ci.low), float(ci.high))
-            for col, value in zip((idx, mid, lo, hi), row, strict=True):
-                col.append(value)
-        arrays = [np.array(v, float) for v in (idx, mid, lo, hi)]
-        for a in arrays[1:]:
-            a[~np.isfinite(a)] = np.nan
-        out[name] = (arrays[0], arrays[1], arrays[2], arrays[3])
-    return out
 
 
 def _param_values(res: SweepResults, path: str, idx: np.ndarray) -> np.ndarray:
@@ -140,7 +48,7 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
     """One parameter: the metric per item against it, with 95% bands."""
     path = res.parameters[0]
     fig, ax = subplots(width=10, height=5.4)
-    for x, (name, (idx, mid, lo, hi)) in enumerate(values(res, metric).items()):
+    for x, (name, (idx, mid, lo, hi)) in enumerate(metric_values(res, metric).items()):
         xs = _param_values(res, path, idx)
         order = np.argsort(xs)
         xs, mid, lo, hi = xs[order], mid[order], lo[order], hi[order]
@@ -165,7 +73,7 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
 def heatmaps(res: SweepResults, metric: Metric) -> Figure:
     """Two parameters: a heat map per item, each cell with its value and 95% half-width."""
     px, py = res.parameters[:2]
-    data = values(res, metric)
+    data = metric_values(res, metric)
     k = len(data)
     ncols = min(3, k)
     nrows = math.ceil(k / ncols)
@@ -223,7 +131,7 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
 
 def tornado(res: SweepResults, metric: Metric) -> Figure:
     """One at a time: how far each parameter's lowest and highest value move each item."""
-    data = values(res, metric)
+    data = metric_values(res, metric)
     base_point = 0
     base_vals = res.described["points"][0]
     k = len(data)
@@ -296,7 +204,7 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
 def partial_dependence(res: SweepResults, metric: Metric) -> Figure:
     """Latin hypercube (or a larger grid): the metric per item against each parameter, averaged over the others."""
     params = res.parameters
-    data = values(res, metric)
+    data = metric_values(res, metric)
     ncols = min(3, len(params))
     nrows = math.ceil(len(params) / ncols)
     fig, axes = subplots(nrows, ncols, width=4.6 * ncols + 2.4, height=3.8 * nrows + 1.0, squeeze=False)

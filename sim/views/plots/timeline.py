@@ -4,30 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 import textwrap
-from typing import TYPE_CHECKING
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.engine.plan import milestones
+from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
 from sim.views.plots.style import color, date_axis, step_curve, subplots, title, to_dates
-
-if TYPE_CHECKING:
-    from sim.results.folder import Results
 
 
 def label(text: str, width: int = 32) -> str:
     return "\n".join(textwrap.wrap(text, width)) or text
 
 
-def _caption(results: Results, what: str) -> str:
+def _caption(results: RunResults, what: str) -> str:
     s = results.scenario
     return f"{results.records.n:,} replications, seed {s.simulation.seed}. {what}"
 
 
-def agreement_curves(results: Results) -> Figure:
+def agreement_curves(results: RunResults) -> Figure:
     """(a) Cumulative probability that each item is agreed by each date, with 95% bands."""
     s, rec = results.scenario, results.records
     fig, ax = subplots(width=10, height=5.4)
@@ -76,7 +73,7 @@ def _bins(start: dt.date, horizon: float) -> tuple[np.ndarray, str]:
     return np.array(edges), {1: "month", 3: "quarter", 12: "year"}[step]
 
 
-def agreement_dates(results: Results) -> Figure:
+def agreement_dates(results: RunResults) -> Figure:
     """(c) When agreement happens: the share of replications agreeing in each month, per item."""
     s, rec = results.scenario, results.records
     names = list(s.items)
@@ -133,7 +130,7 @@ def agreement_dates(results: Results) -> Figure:
     return fig
 
 
-def constraints_lifted(results: Results) -> Figure:
+def constraints_lifted(results: RunResults) -> Figure:
     """(f) The probability that each constraint has been lifted (at least once) by each date."""
     s, rec = results.scenario, results.records
     fig, ax = subplots(width=10, height=5.0)

@@ -1,0 +1,316 @@
+"""The sweep folder: parts written point by point, gathered when the sweep is done, read back.
+
+Each finished point is written to ``parts/`` (atomically) as soon as its last batch is in; a
+point that raises is recorded with its error. When all points are done the parts are gathered
+into ``points.parquet``, ``points.csv`` and ``items.parquet`` (columnar, one file each, not a
+folder per point) and ``parts/`` is removed, so an interrupted and resumed sweep ends with the
+same files as one that ran straight through. The metrics a sweep's figures show per point are
+computed here too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from sim.engine.records import Records
+from sim.errors import UserError
+from sim.results.atomic import write_text
+from sim.results.files import csv_text, json_text
+from sim.results.folder import items_table, scenario_yaml
+from sim.results.stats import quantile_day, wilson
+from sim.scenario.load import load_scenario
+from sim.scenario.models import Scenario
+
+
+def part_path(folder: Path, index: int) -> Path:
+    return folder / "parts" / f"point-{index:06d}.parquet"
+
+
+def error_path(folder: Path, index: int) -> Path:
+    return folder / "parts" / f"point-{index:06d}.error.json"
+
+
+def write_table(table: Any, path: Path) -> None:
+    """A Parquet file written under a temporary name and renamed into place."""
+    import pyarrow.parquet as pq
+
+    tmp = path.with_name(f".{path.name}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    tmp.replace(path)
+
+
+def write_part(s: Scenario, folder: Path, index: int, rec: Records) -> None:
+    """A finished point's records, kept until the sweep is gathered."""
+    write_table(items_table(s, rec), part_path(folder, index))
+    error_path(folder, index).unlink(missing_ok=True)
+
+
+def write_error(folder: Path, index: int, error: str) -> None:
+    write_text(error_path(folder, index), json_text({"point": index, "error": error}))
+
+
+def prepare_folder(described_data: dict[str, Any], base: Scenario, folder: Path, *, resume: bool, force: bool) -> None:
+    """Create the sweep folder, or check that ``--resume`` continues the same sweep."""
+    described = yaml.safe_dump(described_data, sort_keys=False, allow_unicode=True)
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{folder}: exists and is not a folder")
+    if folder.is_dir() and any(folder.iterdir()):
+        if resume:
+            previous = folder / "sweep.yaml"
+            if not previous.is_file():
+                raise UserError(f"{folder}: not a sweep folder (sweep.yaml is missing); cannot resume")
+            if previous.read_text(encoding="utf-8") != described:
+                raise UserError(f"{folder}: holds a different sweep (sweep.yaml differs); cannot resume it")
+            if (folder / "scenario.yaml").read_text(encoding="utf-8") != scenario_yaml(base):
+                raise UserError(f"{folder}: the scenario has changed since the sweep began; cannot resume it")
+            return
+        if not force:
+            raise UserError(
+                f"{folder}: already exists and is not empty (pass --force to replace it, --resume to continue it)"
+            )
+        shutil.rmtree(folder)
+    (folder / "parts").mkdir(parents=True, exist_ok=True)
+    write_text(folder / "scenario.yaml", scenario_yaml(base))
+    write_text(folder / "sweep.yaml", described)
+
+
+def finished_points(folder: Path) -> set[int]:
+    parts = folder / "parts"
+    if not parts.is_dir():
+        return set()
+    return {int(p.stem.split("-")[1]) for p in parts.glob("point-*.parquet")}
+
+
+def _records_from_part(s: Scenario, path: Path) -> tuple[np.ndarray, np.ndarray]:
+    """(agreed, day) arrays of shape (replications, items) from a point's part file."""
+    import pyarrow.parquet as pq
+
+    t = pq.read_table(path, columns=["agreed", "day"])
+    k = len(s.items)
+    agreed = t.column("agreed").to_numpy().reshape(-1, k)
+    day = t.column("day").fill_null(float("nan")).to_numpy().astype(float).reshape(-1, k)
+    return agreed, day
+
+
+def point_rows(s: Scenario, index: int, values: dict[str, float], folder: Path) -> list[dict[str, Any]]:
+    """One row per item of a point: P(agreed by horizon) with its Wilson interval, median day."""
+    rows = []
+    part = part_path(folder, index)
+    if not part.exists():
+        err = error_path(folder, index)
+        status = "error: " + (json.loads(err.read_text())["error"] if err.exists() else "not run")
+        for name in s.items:
+            rows.append(
+                {
+                    "point": index,
+                    **values,
+                    "item": name,
+                    "p_agreed": math.nan,
+                    "ci_low": math.nan,
+                    "ci_high": math.nan,
+                    "median_day": math.nan,
+                    "status": status,
+                }
+            )
+        return rows
+    agreed, day = _records_from_part(s, part)
+    n = agreed.shape[0]
+    for x, name in enumerate(s.items):
+        k = int(agreed[:, x].sum())
+        low, high = wilson(k, n)
+        med = quantile_day(day[:, x], 0.5)
+        rows.append(
+            {
+                "point": index,
+                **values,
+                "item": name,
+                "p_agreed": round(k / n, 6),
+                "ci_low": round(low, 6),
+                "ci_high": round(high, 6),
+                "median_day": math.nan if med is None else round(med, 3),
+                "status": "ok",
+            }
+        )
+    return rows
+
+
+def gather(s: Scenario, paths: list[str], points: list[tuple[int, dict[str, float]]], folder: Path) -> int:
+    """Build points.parquet, points.csv and items.parquet from the parts of ``points`` (index,
+    swept values); return the number of points that failed."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rows: list[dict[str, Any]] = []
+    tables = []
+    failed = 0
+    for index, values in points:
+        r = point_rows(s, index, values, folder)
+        failed += r[0]["status"] != "ok"
+        rows += r
+        part = part_path(folder, index)
+        if part.exists():
+            t = pq.read_table(part)
+            tables.append(t.add_column(0, "point", pa.array(np.full(t.num_rows, index, np.int32))))
+    columns = ["point", *paths, "item", "p_agreed", "ci_low", "ci_high", "median_day", "status"]
+    table = pa.table({c: [row[c] for row in rows] for c in columns})
+    write_table(table, folder / "points.parquet")
+    write_text(folder / "points.csv", csv_text(columns, ([row[c] for c in columns] for row in rows)))
+    if tables:
+        items = pa.concat_tables([t.cast(tables[0].schema) for t in tables])
+        write_table(items, folder / "items.parquet")
+    return failed
+
+
+@dataclass
+class SweepResults:
+    """A finished sweep: its description, base scenario, per-point rows and per-replication items
+    (the notebook API's :class:`sim.api.SweepResults` adds figures and an HTML view).
+
+    ``points`` and ``items`` are pandas DataFrames (for notebooks); the ``*_table`` attributes hold
+    the same data as pyarrow Tables.
+    """
+
+    folder: Path
+    described: dict[str, Any]
+    base: Scenario
+    points_table: Any
+    items_table: Any
+    manifest: dict[str, Any]
+
+    @property
+    def parameters(self) -> list[str]:
+        return list(self.described["parameters"])
+
+    @property
+    def design(self) -> str:
+        return str(self.described["design"])
+
+    @property
+    def points(self) -> Any:
+        return self.points_table.to_pandas()
+
+    @property
+    def items(self) -> Any:
+        return None if self.items_table is None else self.items_table.to_pandas()
+
+    @property
+    def summary(self) -> Any:
+        """P(agreed by horizon) per point (rows) and item (columns)."""
+        return self.points.pivot(index="point", columns="item", values="p_agreed")[list(self.base.items)]
+
+
+def load_sweep(folder: str | Path) -> SweepResults:
+    """Read a finished sweep folder."""
+    import pyarrow.parquet as pq
+
+    path = Path(folder)
+    for name in ("sweep.yaml", "scenario.yaml", "points.parquet"):
+        if not (path / name).is_file():
+            raise UserError(f"{path}: not a finished sweep folder ({name} is missing)")
+    described = yaml.safe_load((path / "sweep.yaml").read_text(encoding="utf-8"))
+    base = load_scenario(path / "scenario.yaml")
+    items = pq.read_table(path / "items.parquet") if (path / "items.parquet").exists() else None
+    manifest = {}
+    if (path / "manifest.json").is_file():
+        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
+    return SweepResults(path, described, base, pq.read_table(path / "points.parquet"), items, manifest)
+
+
+# ---------------------------------------------------------------------- metrics
+
+
+@dataclass(frozen=True)
+class Metric:
+    """What a sweep plot shows per point and item."""
+
+    key: str
+    kind: str  # "p_agreed", "median_day", "p_by"
+    day: float | None = None
+
+    @property
+    def is_probability(self) -> bool:
+        return self.kind != "median_day"
+
+    def label(self, start: dt.date) -> str:
+        if self.kind == "p_agreed":
+            return "P(agreed by horizon)"
+        if self.kind == "median_day":
+            return "median date of agreement"
+        return f"P(agreed by {(start + dt.timedelta(days=self.day or 0)).isoformat()})"
+
+
+def parse_metric(text: str | None, start: dt.date) -> Metric:
+    """``p_agreed`` (default), ``median_day``, or ``p_by:DATE`` (or ``p_by:DAYS``)."""
+    if text in (None, "", "p_agreed"):
+        return Metric("p_agreed", "p_agreed")
+    if text == "median_day":
+        return Metric("median_day", "median_day")
+    if text.startswith("p_by:"):
+        arg = text[5:]
+        try:
+            day = float((dt.date.fromisoformat(arg) - start).days) if "-" in arg else float(arg)
+        except ValueError:
+            raise UserError(f"--metric {text}: give p_by:YYYY-MM-DD or p_by:DAYS") from None
+        return Metric(f"p_by_{arg}", "p_by", day)
+    raise UserError(f"--metric {text}: choose p_agreed, median_day, or p_by:YYYY-MM-DD")
+
+
+def metric_values(
+    res: SweepResults, metric: Metric
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per item: (point indices, metric, low, high) for the points that ran."""
+    pts = res.points_table.to_pydict()
+    ok = [i for i, s in enumerate(pts["status"]) if s == "ok"]
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = {}
+    items = list(res.base.items)
+    if metric.kind == "p_agreed":
+        for name in items:
+            rows = [i for i in ok if pts["item"][i] == name]
+            out[name] = tuple(
+                np.array([pts[c][i] for i in rows], float)  # type: ignore[assignment]
+                for c in ("point", "p_agreed", "ci_low", "ci_high")
+            )
+        return out
+    from scipy import stats
+
+    table = res.items_table
+    if table is None:
+        raise UserError(f"{res.folder}: items.parquet is missing; only p_agreed can be drawn")
+    point = table.column("point").to_numpy()
+    k = len(items)
+    day = table.column("day").fill_null(np.inf).to_numpy().astype(float)
+    order = np.unique(point)
+    day = day.reshape(-1, k)
+    point = point.reshape(-1, k)[:, 0]
+    for x, name in enumerate(items):
+        idx: list[float] = []
+        mid: list[float] = []
+        lo: list[float] = []
+        hi: list[float] = []
+        for pt in order:
+            d = day[point == pt, x]
+            n = d.size
+            if metric.kind == "p_by":
+                hits = int((d <= (metric.day or 0.0)).sum())
+                low, high = wilson(hits, n)
+                row = (pt, hits / n, low, high)
+            else:
+                med = float(np.quantile(d, 0.5, method="inverted_cdf"))
+                ci = stats.quantile_test(d, q=med, p=0.5).confidence_interval(0.95)
+                row = (pt, med, float(ci.low), float(ci.high))
+            for col, value in zip((idx, mid, lo, hi), row, strict=True):
+                col.append(value)
+        arrays = [np.array(v, float) for v in (idx, mid, lo, hi)]
+        for a in arrays[1:]:
+            a[~np.isfinite(a)] = np.nan
+        out[name] = (arrays[0], arrays[1], arrays[2], arrays[3])
+    return out
