@@ -8,8 +8,8 @@ import pytest
 
 from sim.errors import UserError
 from sim.results.folder import scenario_yaml
-from sim.scenario.load import load_scenario
 from sim.scenario.documents import load_document
+from sim.scenario.load import load_scenario
 from tests.helpers import SCENARIOS
 
 GOOD = """\
