@@ -71,3 +71,17 @@ def assert_proportion(hits: np.ndarray | int, n: int, exact: float, what: str = 
 
 def assert_mean(sample: np.ndarray, exact_mean: float, exact_var: float, what: str = "") -> None:
     assert_close(float(np.mean(sample)), exact_mean, math.sqrt(exact_var / len(sample)), what)
+
+
+def records(days: list[list[float | None]], constraints: int = 0, events: int = 0, **fields: Any) -> Records:
+    """Records of replications whose items were agreed on the given days (None: not agreed), round 1;
+    other fields (``rounds_held``, ``breakdown_day``, ...) as given, else empty."""
+    arr = np.array([[np.nan if d is None else d for d in row] for row in days], dtype=float)
+    n, k = arr.shape
+    rec = Records.empty(n, k, constraints, events)
+    rec.item_agreed = ~np.isnan(arr)
+    rec.item_day = arr
+    rec.item_round = np.where(rec.item_agreed, 1, -1).astype(np.int32)
+    for name, value in fields.items():
+        setattr(rec, name, np.asarray(value, dtype=getattr(rec, name).dtype))
+    return rec

@@ -9,12 +9,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from sim.api import load_results
 from sim.cli import main
-from sim.results.compare import compare, scenario_diff
+from sim.results.compare import compare, newcombe, paired, scenario_diff
 from tests.helpers import SCENARIOS, make
 
 N = 6000
@@ -30,6 +31,34 @@ def one_item(tmp_path: Path, name: str, p: float, seed: int = 5, n: int = N) -> 
     out = tmp_path / "runs" / name
     assert main(["run", str(path), "--jobs", "1", "--out", str(out), "--no-plots", "--quiet"]) == 0
     return str(out)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "interval"),
+    [
+        ((48, 80), (56, 70), (0.0524, 0.3339)),  # Newcombe (1998), Table II, example (a), method 10
+        ((3, 10), (9, 10), (0.1705, 0.8090)),  # (b)
+        ((0, 29), (5, 56), (-0.0381, 0.1926)),  # (d)
+        ((0, 20), (0, 10), (-0.1611, 0.2775)),  # (e)
+    ],
+)
+def test_newcombe_matches_the_published_examples(
+    first: tuple[int, int], second: tuple[int, int], interval: tuple[float, float]
+) -> None:
+    """The unpaired interval for p2 - p1 is Newcombe's method 10 ("Interval estimation for the
+    difference between independent proportions: comparison of eleven methods", Statistics in
+    Medicine 17, 1998), to the four decimals of its Table II."""
+    assert newcombe(*first, *second) == pytest.approx(interval, abs=6e-5)
+
+
+def test_paired_difference_is_the_mean_of_per_replication_differences() -> None:
+    """Paired: the mean difference with mean -/+ z * sd / sqrt(n) of the differences."""
+    a = np.array([1, 0, 0, 1, 0, 0, 1, 0], bool)
+    b = np.array([1, 1, 0, 1, 0, 1, 1, 0], bool)
+    d, lo, hi = paired(a, b)
+    diff = b.astype(float) - a.astype(float)
+    half = 1.959963984540054 * diff.std(ddof=1) / math.sqrt(8)
+    assert (d, lo, hi) == pytest.approx((0.25, 0.25 - half, 0.25 + half))
 
 
 def test_difference_matches_the_closed_form_and_pairing_narrows_it(tmp_path: Path) -> None:

@@ -13,6 +13,7 @@ from sim.engine.plan import compile_plan
 from sim.engine.simulate import simulate
 from sim.scenario.models import Scenario
 from tests.helpers import make
+from tests.strategies import small_scenarios
 
 
 def trace_of(s: Scenario, rep: int = 0) -> list[tuple[float, str, str, str]]:
@@ -132,58 +133,8 @@ def test_streams_are_synchronised_across_scenario_changes() -> None:
 # ---------------------------------------------------------------------- Hypothesis invariants
 
 
-@st.composite
-def scenarios(draw: st.DrawFn) -> Scenario:
-    n_items = draw(st.integers(1, 5))
-    n_cons = draw(st.integers(0, 3))
-    cons = [f"c{i}" for i in range(n_cons)]
-    items = {}
-    for i in range(n_items):
-        item: dict[str, object] = {"p": draw(st.sampled_from([0.0, 0.2, 0.5, 0.9, 1.0]))}
-        req = draw(st.lists(st.integers(0, i - 1), max_size=2, unique=True)) if i else []
-        if req:
-            item["requires"] = [f"i{r}" for r in req]
-        effects = {c: draw(st.sampled_from(["block", 0.5, 1.5])) for c in cons if draw(st.booleans())}
-        if effects:
-            item["constraints"] = effects
-        item["after_rounds"] = draw(st.integers(0, 2))
-        item["priority"] = draw(st.integers(0, 2))
-        items[f"i{i}"] = item
-    constraints = {}
-    for c in cons:
-        kind = draw(st.sampled_from(["reviews", "rate", "on", "when"]))
-        lift: dict[str, object] = {
-            "reviews": {"reviews": {"first": 15, "every": 40}, "p": 0.5},
-            "rate": {"rate": 2.0},
-            "on": {"on": 70},
-            "when": {"when_agreed": ["i0"]},
-        }[kind]
-        constraints[c] = {"active": draw(st.booleans()), "lift": lift}
-    events = {}
-    if cons and draw(st.booleans()):
-        events["shock"] = {
-            "rate": 4.0,
-            "trust": -0.3,
-            "impose": [draw(st.sampled_from(cons))],
-            "suspend": {"dist": "uniform", "low": 0, "high": 30},
-            "breakdown": 0.1,
-        }
-    return make(
-        calendar={"horizon": draw(st.sampled_from([60, 150]))},
-        rounds={
-            "interval": {"dist": "uniform", "low": 5, "high": 25},
-            "cancel": 0.2,
-            "capacity": draw(st.integers(1, 3)),
-        },
-        items=items,
-        constraints=constraints,
-        events=events,
-        trust={"on_agreement": 0.2},
-    )
-
-
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(s=scenarios(), rep=st.integers(0, 10_000))
+@given(s=small_scenarios(), rep=st.integers(0, 10_000))
 def test_a_blocked_item_is_never_agreed_while_its_constraint_is_active(s: Scenario, rep: int) -> None:
     plan = compile_plan(s)
     active = dict(zip(plan.constraints, plan.active0, strict=True))
@@ -202,7 +153,7 @@ def test_a_blocked_item_is_never_agreed_while_its_constraint_is_active(s: Scenar
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(s=scenarios(), start=st.integers(0, 300), size=st.integers(1, 40), pick=st.integers(0, 39))
+@given(s=small_scenarios(), start=st.integers(0, 300), size=st.integers(1, 40), pick=st.integers(0, 39))
 def test_replication_i_is_the_same_in_any_batch(s: Scenario, start: int, size: int, pick: int) -> None:
     plan = compile_plan(s)
     i = start + pick % size
@@ -216,7 +167,7 @@ def test_replication_i_is_the_same_in_any_batch(s: Scenario, start: int, size: i
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(s=scenarios())
+@given(s=small_scenarios())
 def test_records_are_consistent(s: Scenario) -> None:
     rec = simulate(compile_plan(s), 0, 30)
     assert np.array_equal(rec.item_agreed, ~np.isnan(rec.item_day))

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sim.engine.plan import Plan
 from sim.engine.records import Records
 from sim.results.stats import Z95, wilson
-from sim.runs.executors import Executor, LocalProcesses, in_order
+from sim.runs.executors import Executor, LocalProcesses, default_jobs, in_order
 
 BATCH = 4000
 """Largest batch: the batch engine is fastest at a few thousand replications per call (see
@@ -107,8 +107,6 @@ def run(
     (``jobs``, default all cores) and closed at the end.
     """
     if executor is None:
-        from sim.runs.executors import default_jobs
-
         with LocalProcesses(jobs or default_jobs()) as local:
             return run(plan, n, local, precision=precision, ceiling=ceiling, progress=progress, sink=sink)
     rec = replications(executor, plan, 0, n, progress, sink)

@@ -1,0 +1,74 @@
+"""Writing without ever leaving half a result: temporary names, then renames."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.errors import UserError
+from sim.results.atomic import remove_stale, staged_folder, write_text
+
+
+def test_write_text_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
+    """The file holds the new text; nothing else is left beside it."""
+    target = tmp_path / "a.txt"
+    target.write_text("old")
+    write_text(target, "new\n")
+    assert target.read_text() == "new\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+
+
+def test_a_staged_folder_appears_only_when_complete(tmp_path: Path) -> None:
+    """Inside the block the target does not exist; after it, it holds what was written."""
+    target = tmp_path / "out"
+    with staged_folder(target) as tmp:
+        (tmp / "x").write_text("1")
+        assert not target.exists()
+    assert (target / "x").read_text() == "1"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_a_failure_leaves_the_previous_folder_untouched(tmp_path: Path) -> None:
+    """An exception inside the block: the old folder stays exactly as it was, no temporary is left."""
+    target = tmp_path / "out"
+    target.mkdir()
+    (target / "keep").write_text("old")
+    with pytest.raises(RuntimeError), staged_folder(target, force=True) as tmp:
+        (tmp / "keep").write_text("new")
+        raise RuntimeError("crash")
+    assert (target / "keep").read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_force_replaces_and_no_force_refuses(tmp_path: Path) -> None:
+    """A non-empty folder is replaced only with force; an empty one is simply used."""
+    target = tmp_path / "out"
+    target.mkdir()
+    with staged_folder(target):  # empty: fine
+        pass
+    (target / "old").write_text("1")
+    with pytest.raises(UserError, match="pass --force"), staged_folder(target):
+        pass
+    with staged_folder(target, force=True) as tmp:
+        (tmp / "new").write_text("2")
+    assert [p.name for p in target.iterdir()] == ["new"]
+
+
+def test_a_file_in_the_way_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "out").write_text("not a folder")
+    with pytest.raises(UserError, match="not a folder"), staged_folder(tmp_path / "out", force=True):
+        pass
+
+
+def test_leftovers_of_dead_processes_are_removed_live_ones_kept(tmp_path: Path) -> None:
+    """A killed run's temporary folder is cleared by the next run; a running one's is not."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead_pid = int(dead.stdout)
+    (tmp_path / f".out.{dead_pid}.partial-abc").mkdir()
+    (tmp_path / f".out.{os.getpid()}.partial-def").mkdir()
+    remove_stale(tmp_path / "out")
+    assert [p.name for p in tmp_path.iterdir()] == [f".out.{os.getpid()}.partial-def"]

@@ -1,0 +1,100 @@
+"""Intervals and curves that users read: Wilson intervals, day quantiles, cumulative curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy import stats as sps
+
+from sim.results.stats import Z95, cumulative, quantile_day, wilson, wilson_array
+
+
+def test_z95_is_the_normal_975_quantile() -> None:
+    """The z of a two-sided 95% interval."""
+    assert pytest.approx(1.959963984540054, abs=1e-12) == Z95
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 1), (0, 10), (3, 10), (8, 10), (10, 10), (81, 263), (4999, 5000)])
+def test_wilson_is_scipys_wilson_interval(k: int, n: int) -> None:
+    """Our interval is scipy.stats.binomtest(...).proportion_ci(method='wilson'), not another method."""
+    ci = sps.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
+    assert wilson(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
+
+
+def test_wilson_by_hand() -> None:
+    """8 of 10: the Wilson score interval (p + z^2/2n -/+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)."""
+    p, n, z = 0.8, 10, Z95
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    assert wilson(8, 10) == pytest.approx((centre - half, centre + half), abs=1e-12)
+    exact = sps.binomtest(8, 10).proportion_ci(method="exact")  # Clopper-Pearson is wider
+    assert wilson(8, 10)[0] > exact.low
+
+
+def test_wilson_of_nothing_is_everything() -> None:
+    """No replications: the interval is [0, 1]."""
+    assert wilson(0, 0) == (0.0, 1.0)
+
+
+def test_wilson_array_matches_wilson() -> None:
+    """The array form gives each count's own interval, in shape."""
+    low, high = wilson_array(np.array([[0, 5], [9, 10]]), 10)
+    assert low.shape == (2, 2)
+    for k, lo, hi in zip([0, 5, 9, 10], low.ravel(), high.ravel(), strict=True):
+        assert (lo, hi) == wilson(k, 10)
+
+
+days = st.lists(st.one_of(st.none(), st.integers(0, 60).map(float)), min_size=1, max_size=40)
+
+
+@given(values=days, q=st.sampled_from([0.1, 0.25, 0.5, 0.75, 0.9, 1.0]))
+def test_quantile_day_is_the_inverted_cdf_quantile(values: list[float | None], q: float) -> None:
+    """The day by which a share q of all replications agreed: numpy's inverted-CDF quantile, with
+    replications that never agreed counted as +inf (then: None)."""
+    arr = np.array([np.nan if v is None else v for v in values])
+    expected = float(np.quantile(np.where(np.isnan(arr), np.inf, arr), q, method="inverted_cdf"))
+    got = quantile_day(arr, q)
+    assert (got is None) == (expected == np.inf)
+    if got is not None:
+        assert got == expected
+
+
+def test_quantile_day_examples() -> None:
+    """Four replications agreed on days 5, 10, 20 and never: median 10, 75% 20, 90% never."""
+    arr = np.array([20.0, np.nan, 5.0, 10.0])
+    assert quantile_day(arr, 0.5) == 10.0
+    assert quantile_day(arr, 0.25) == 5.0
+    assert quantile_day(arr, 0.75) == 20.0
+    assert quantile_day(arr, 0.9) is None
+
+
+def test_cumulative_curve_is_the_share_agreed_by_each_day() -> None:
+    """The curve at day t is the share of replications agreed on or before t, from day 0 to the horizon."""
+    arr = np.array([3.0, 3.0, 7.0, np.nan, 10.0, np.nan, np.nan, 1.0])
+    curve = cumulative(arr, 20.0)
+    assert curve.days[0] == 0.0 and curve.days[-1] == 20.0
+    for t in (0.0, 1.0, 2.0, 3.0, 6.9, 7.0, 10.0, 20.0):
+        i = np.searchsorted(curve.days, t, side="right") - 1
+        assert curve.p[i] == pytest.approx(np.mean(np.nan_to_num(arr, nan=np.inf) <= t)), t
+    assert (curve.low <= curve.p + 1e-12).all() and (curve.p <= curve.high + 1e-12).all()
+    assert (np.diff(curve.p) >= 0).all()
+
+
+def test_cumulative_of_no_agreement_is_flat_zero_with_an_upper_bound() -> None:
+    """Nothing agreed: the curve is 0, its band reaches the Wilson upper bound for 0 of n."""
+    curve = cumulative(np.full(50, np.nan), 30.0)
+    assert curve.p.tolist() == [0.0, 0.0]
+    assert curve.high[-1] == pytest.approx(wilson(0, 50)[1])
+
+
+def test_on_grid_reads_the_same_step_function() -> None:
+    """Thinning a long curve for drawing keeps its values at the grid days."""
+    rng = np.random.default_rng(3)
+    arr = rng.integers(0, 1000, 5000).astype(float)
+    curve = cumulative(arr, 1000.0)
+    grid = curve.on_grid(50)
+    assert grid.days.size == 50
+    for t, p in zip(grid.days, grid.p, strict=True):
+        assert p == pytest.approx(np.mean(arr <= t))

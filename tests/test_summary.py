@@ -1,0 +1,96 @@
+"""What summary.json, summary.csv and the printed table say about a run."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.results.stats import wilson
+from sim.results.summary import joint_outcomes, summarize, summary_csv
+from tests.helpers import make, records
+
+S = make(
+    calendar={"start": "2025-01-01", "horizon": 100, "milestones": [10, 50]},
+    items={"a": {"p": 0.5}, "b": {"p": 0.5}},
+)
+
+
+def test_probability_and_wilson_interval_per_item() -> None:
+    """P(agreed by horizon) is the share agreed, with its Wilson interval and count."""
+    rec = records([[1, None], [2, None], [None, 5], [3, None]])
+    a, b = summarize(S, rec)["items"]
+    assert (a["p"], a["count"]) == (0.75, 3)
+    assert (a["ci_low"], a["ci_high"]) == pytest.approx(wilson(3, 4), abs=1e-6)
+    assert (b["p"], b["count"]) == (0.25, 1)
+
+
+def test_milestones_count_agreements_on_the_day_itself() -> None:
+    """P(agreed by a milestone) includes agreements on the milestone's own day."""
+    rec = records([[10, 50], [11, 49], [None, 51], [9, None]])
+    a, b = summarize(S, rec)["items"]
+    assert [m["p"] for m in a["by_milestone"]] == [0.5, 0.75]
+    assert [m["p"] for m in b["by_milestone"]] == [0.0, 0.5]
+    assert [m["date"] for m in a["by_milestone"]] == ["2025-01-11", "2025-02-20"]
+
+
+def test_median_counts_the_replications_that_never_agreed() -> None:
+    """The median date is reached only if half of all replications agreed by then."""
+    rec = records([[1, 1], [90, None], [None, None], [None, None], [2, None]])
+    a, b = summarize(S, rec)["items"]
+    assert a["median"]["day"] == 90.0  # 3 of 5 agreed; the 3rd earliest day
+    assert b["median"] is None
+
+
+def test_median_if_agreed_is_the_median_not_the_mean() -> None:
+    """Among the replications that agreed: the median day (1, 2, 90 -> 2), not the mean (31)."""
+    rec = records([[1, None], [90, None], [2, None], [None, None]])
+    assert summarize(S, rec)["items"][0]["median_if_agreed"]["day"] == 2.0
+    even = records([[1, None], [90, None], [3, None], [4, None]])
+    assert summarize(S, even)["items"][0]["median_if_agreed"]["day"] == 3.5  # numpy's median of 1, 3, 4, 90
+
+
+def test_day_quantiles() -> None:
+    """Quantiles of the agreement day over all replications (never agreed counts as after the horizon)."""
+    rec = records([[d, None] for d in (1, 2, 3, 4, 5, 6, 7, 8, None, None)])
+    q = summarize(S, rec)["items"][0]["day_quantiles"]
+    assert {k: (v or {}).get("day") for k, v in q.items()} == {
+        "0.1": 1.0,
+        "0.25": 3.0,
+        "0.5": 5.0,
+        "0.75": 8.0,
+        "0.9": None,
+    }
+
+
+def test_joint_outcomes_most_frequent_first_ties_in_a_fixed_order() -> None:
+    """Sets of items agreed by the horizon, most frequent first; equal counts in a fixed order."""
+    rec = records([[1, 1], [1, None], [None, None], [None, 2], [1, None], [None, None], [1, 1], [1, None]])
+    out = joint_outcomes(rec, ("a", "b"))
+    assert [(o["agreed"], o["count"]) for o in out] == [(["a"], 3), ([], 2), (["a", "b"], 2), (["b"], 1)]
+    assert out[0]["p"] == 3 / 8
+    assert joint_outcomes(rec, ("a", "b"), top=2) == out[:2]
+
+
+def test_all_agreed_breakdown_and_rounds() -> None:
+    """P(all agreed), P(breakdown) with its median day, and rounds held."""
+    rec = records(
+        [[1, 1], [1, None], [2, 3], [None, None]],
+        breakdown=[False, True, False, True],
+        breakdown_day=[np.nan, 40.0, np.nan, 60.0],
+        rounds_held=[1, 2, 3, 10],
+    )
+    sm = summarize(S, rec)
+    assert sm["all_agreed"]["count"] == 2
+    assert (sm["breakdown"]["p"], sm["breakdown"]["median_day"]["day"]) == (0.5, 60.0)
+    assert sm["rounds"]["held_mean"] == 4.0
+    assert sm["rounds"]["held_quantiles"]["0.5"] == 2
+
+
+def test_summary_csv_has_one_row_per_item_and_a_column_per_milestone() -> None:
+    """summary.csv: item, probability, interval, medians, then P by each milestone; missing values empty."""
+    text = summary_csv(summarize(S, records([[10, None], [None, None]])))
+    lines = text.splitlines()
+    assert lines[0].split(",")[-2:] == ["p_by_2025-01-11", "p_by_2025-02-20"]
+    assert lines[1].startswith("a,a,0.5,")
+    assert lines[2].split(",")[5:8] == ["", "", ""]  # item b: no median, no conditional median
+    assert len(lines) == 3
