@@ -45,3 +45,12 @@ def test_stream_keys_are_stable_and_distinct() -> None:
     assert stream_key("item/flights") == stream_key("item/flights")
     assert stream_key("item/flights") != stream_key("item/flight")
     assert 0 <= stream_key("item/flights") < 2**64
+
+
+def test_seeds_and_keys_are_exact_64_bit_integers() -> None:
+    """Neighbouring seeds above 2**53 and the largest seed give their own numbers, without a warning
+    (keys go through uint64 end to end, never float64)."""
+    for seed in (2**53, 2**63 - 1, 2**63, 2**64 - 2):
+        a, b = chunks(seed, "item/flights", 0, 4), chunks(seed + 1, "item/flights", 0, 4)
+        assert not np.intersect1d(a, b).size, seed
+    assert stream_key("item/flights") >= 2**63  # a key in the upper half, the case that lost bits

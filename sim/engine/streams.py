@@ -31,7 +31,11 @@ def stream_key(name: str) -> int:
 
 
 def _generator(seed: int, key: int, counter0: int, counter1: int) -> np.random.Generator:
-    return np.random.Generator(np.random.Philox(key=[seed, key], counter=[counter0, counter1, 0, 0]))
+    """Philox keyed by (seed, stream key), both unsigned 64-bit integers end to end: a Python list
+    of the two would go through float64 whenever either is 2**63 or more, and lose bits."""
+    words = np.array([seed, key], dtype=np.uint64)
+    counter = np.array([counter0, counter1, 0, 0], dtype=np.uint64)
+    return np.random.Generator(np.random.Philox(key=words, counter=counter))
 
 
 def chunks(seed: int, name: str, start: int, stop: int, chunk: int = 0) -> np.ndarray:
