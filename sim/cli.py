@@ -8,15 +8,29 @@ commands, so ``negsim --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from sim.errors import Interrupted, UserError
 
 PROG = "negsim"
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """Text safe for a terminal: control characters from a user's file (escape sequences, bells,
+    bidi overrides) are shown as escapes, never sent raw; newlines and tabs stay."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+
+
+def say(*parts: object, file: TextIO | None = None) -> None:
+    """print(), with whatever came from a user's file made safe for the terminal."""
+    print(printable(" ".join(str(p) for p in parts)), file=file or sys.stdout)
 
 
 def _whole(low: int, high: int | None = None, what: str = "") -> Any:
@@ -177,16 +191,16 @@ def cmd_validate(args: argparse.Namespace) -> int:
             doc = load_document(name, max_bytes=_max_bytes(args))
             scenario, problems = check_document(doc)
         except UserError as exc:
-            print(exc, file=sys.stderr)
+            say(exc, file=sys.stderr)
             bad += 1
             continue
         if problems:
             bad += 1
             for problem in problems:
-                print(problem, file=sys.stderr)
+                say(problem, file=sys.stderr)
         else:
             assert scenario is not None
-            print(
+            say(
                 f"{name}: ok ({len(scenario.items)} items, {len(scenario.constraints)} constraints, "
                 f"{len(scenario.events)} events)"
             )
@@ -242,14 +256,14 @@ def cmd_run(args: argparse.Namespace) -> int:
         bar.close()
     if not args.quiet:
         rec, precision = done.results.records, done.precision
-        print(summary_table(done.results.summary_data))
-        print()
+        say(summary_table(done.results.summary_data))
+        say()
         if precision is not None:
             state = "reached" if precision.reached else "NOT reached (ceiling hit)"
-            print(f"precision: +/-{precision.target:g} {state}; widest side {precision.worst_half_width:.4f}")
+            say(f"precision: +/-{precision.target:g} {state}; widest side {precision.worst_half_width:.4f}")
         used = done.workers
-        print(f"{rec.n:,} replications in {done.simulate_seconds:.1f} s on {used} job{'s' if used > 1 else ''}")
-    print(f"wrote {done.folder}")
+        say(f"{rec.n:,} replications in {done.simulate_seconds:.1f} s on {used} job{'s' if used > 1 else ''}")
+    say(f"wrote {done.folder}")
     return 0
 
 
@@ -261,7 +275,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
 
     s = with_run_settings(load_scenario(args.file, max_bytes=_max_bytes(args)), seed=args.seed)
     lines, rec = trace(s, args.replication)
-    print(format_trace(s, args.replication, lines, rec))
+    say(format_trace(s, args.replication, lines, rec))
     return 0
 
 
@@ -269,7 +283,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
     from sim.api import redraw
 
     files, target = redraw(args.folder, args.metric)
-    print(f"drew {len(files)} files in {target}, and {Path(args.folder) / 'report.html'}")
+    say(f"drew {len(files)} files in {target}, and {Path(args.folder) / 'report.html'}")
     return 0
 
 
@@ -337,14 +351,14 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if not args.quiet:
         total = outcome.points * n
         busy = outcome.simulate_seconds / max(outcome.wall_seconds * outcome.workers, 1e-9)
-        print(
+        say(
             f"{outcome.points} points ({outcome.failed} failed) x {n:,} replications = {total:,} in "
             f"{outcome.wall_seconds:.1f} s on {outcome.workers} {args.executor} worker(s); "
             f"simulating {busy:.0%} of the workers' time"
         )
-    print(f"wrote {outcome.folder}")
+    say(f"wrote {outcome.folder}")
     if outcome.failed:
-        print(
+        say(
             f"{PROG}: {outcome.failed} of {outcome.points} points failed; their errors are in the 'status' "
             f"column of {outcome.folder / 'points.csv'}",
             file=sys.stderr,
@@ -360,9 +374,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     texts = [score_table(label, rows, scores) for label, rows, scores in scored.runs]
     if len(scored.runs) > 1:
         texts += ["pooled over all runs: " + line for line in score_line(scored.data)[:1]]
-    print("\n\n".join(texts))
-    print()
-    print(f"wrote {out}")
+    say("\n\n".join(texts))
+    say()
+    say(f"wrote {out}")
     return 0
 
 
@@ -372,11 +386,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     labels = [x.strip() for x in args.labels.split(",")] if args.labels else None
     comparison, out = api.compare(args.folders, labels, args.out, force=args.force, plots=not args.no_plots)
-    print(comparison_table(comparison))
-    print()
-    print(diff_text(comparison))
-    print()
-    print(f"wrote {out}")
+    say(comparison_table(comparison))
+    say()
+    say(diff_text(comparison))
+    say()
+    say(f"wrote {out}")
     return 0
 
 
@@ -402,27 +416,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.version:
             from sim import __version__
 
-            print(f"{PROG} {__version__}")
+            say(f"{PROG} {__version__}")
             return 0
         if not args.command:
             parser().print_help()
             return 2
         return COMMANDS[args.command](args)
     except UserError as exc:
-        print(
+        say(
             str(exc) if str(exc).startswith(PROG) or ":" in str(exc).split(" ")[0] else f"{PROG}: {exc}",
             file=sys.stderr,
         )
         return 2
     except KeyboardInterrupt:
-        print(f"{PROG}: interrupted; no result folder was written", file=sys.stderr)
+        say(f"{PROG}: interrupted; no result folder was written", file=sys.stderr)
         return 130
     except Interrupted as exc:
-        print(f"{PROG}: {exc}", file=sys.stderr)
+        say(f"{PROG}: {exc}", file=sys.stderr)
         return 130
     except BrokenPipeError:
         return 0
     except Exception:
-        print(f"{PROG}: internal error (a fault in negsim, please report it with this text):", file=sys.stderr)
+        say(f"{PROG}: internal error (a fault in negsim, please report it with this text):", file=sys.stderr)
         traceback.print_exc()
         return 1

@@ -69,3 +69,9 @@ def test_paths_and_plain_values() -> None:
     assert format_path(("items", "x", "requires", 0)) == "items.x.requires[0]"
     assert to_plain({"d": dt.date(2025, 1, 2), "t": (1, 2), 3: None}) == {"d": "2025-01-02", "t": [1, 2], "3": None}
     assert Document("f", {}, {}).problem(("a",), "bad").__str__() == "f:1: a: bad"
+
+
+def test_yaml_12_numbers() -> None:
+    """No base-60 (1:30:3 stays text), no octal 010, 1e3 is a number, underscores are not digits."""
+    doc = parse_yaml("a: 1:30:3\nb: 010\nc: 1e3\nd: 1_000\ne: 0x1F\nf: -.5\ng: .inf\n", "f.yaml")
+    assert doc.data == {"a": "1:30:3", "b": 10, "c": 1000.0, "d": "1_000", "e": 31, "f": -0.5, "g": float("inf")}

@@ -24,7 +24,8 @@ from sim.errors import UserError, did_you_mean
 from sim.scenario.checks import check_document
 from sim.scenario.documents import MAX_FILE_BYTES, Document
 from sim.scenario.load import load_model, load_scenario
-from sim.scenario.models import Scenario
+from sim.scenario.models import MAX_REPLICATIONS, MAX_SEED, Scenario
+from sim.scenario.numbers import Number, Whole
 from sim.scenario.paths import is_integer_path, number_at, numeric_paths, scenario_data, set_path, settable
 
 Design = Literal["grid", "lhs", "oat"]
@@ -99,13 +100,20 @@ def check_paths(s: Scenario, parameters: list[Parameter], where: dict[str, str] 
     ``where`` tells, for each path, where it was given (``--set x`` or ``study.yaml:4: parameters.x``).
     """
     data = scenario_data(s)
-    valid = numeric_paths(data)
+    valid = [v for v in numeric_paths(data) if not v.startswith("simulation.")]
     bad = []
     for p in parameters:
+        given = (where or {}).get(p.path, f"--set {p.path}")
+        if p.path.startswith("simulation."):
+            bad.append(
+                f"{given}: cannot be swept: every point of a sweep runs the same replications with the same seed "
+                "(that is what pairs the points); give -n or --seed (or replications: / seed: in a study file)"
+            )
+            continue
         if not settable(data, p.path):
             near = difflib.get_close_matches(p.path, valid, n=3, cutoff=0.5)
             hint = f"; nearest valid paths: {', '.join(near)}" if near else did_you_mean(p.path, valid)
-            bad.append(f"{(where or {}).get(p.path, f'--set {p.path}')}: not a number in the scenario{hint}")
+            bad.append(f"{given}: not a number in the scenario{hint}")
     if bad:
         raise UserError("\n".join(bad))
 
@@ -203,8 +211,15 @@ def _values_field(value: Any) -> Any:
         raise ValueError(str(exc).removeprefix("values: ")) from None
 
 
+VALUES_FORMS = "a number, a list of numbers, a range FROM:TO:POINTS or {from: X, to: Y, points: N}"
+
+
 def _values(value: Any) -> Any:
+    """A study file's values: numbers stay numbers; text is only a range (``0:2:3``), never a
+    number written as text (``"0.5"``), which YAML would have read as a number had it been one."""
     if isinstance(value, str):
+        if ":" not in value:
+            raise ValueError(f"must be {VALUES_FORMS}, not the text '{value[:40]}'")
         return list(parse_values(value, "values"))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return [value]
@@ -212,11 +227,18 @@ def _values(value: Any) -> Any:
         extra = set(value) - {"from", "to", "points"}
         if extra or not {"from", "to", "points"} <= set(value):
             raise ValueError("a range is {from: X, to: Y, points: N}")
-        return list(parse_values(f"{value['from']}:{value['to']}:{value['points']}", "values"))
+        ends = (value["from"], value["to"])
+        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in ends):
+            raise ValueError("a range's from and to must be numbers")
+        if isinstance(value["points"], bool) or not isinstance(value["points"], int):
+            raise ValueError("a range's points must be a whole number")
+        return list(parse_values(f"{ends[0]}:{ends[1]}:{value['points']}", "values"))
+    if not isinstance(value, list):  # a list's entries are checked one by one, each located
+        raise ValueError(f"must be {VALUES_FORMS}")
     return value
 
 
-Values = Annotated[list[float], BeforeValidator(_values_field), Field(min_length=1)]
+Values = Annotated[list[Number], BeforeValidator(_values_field), Field(min_length=1)]
 
 
 class SweepFile(BaseModel):
@@ -225,9 +247,9 @@ class SweepFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     design: Design = "grid"
-    samples: Annotated[int, Field(ge=1, le=MAX_POINTS)] | None = None
-    replications: Annotated[int, Field(ge=1)] | None = None
-    seed: Annotated[int, Field(ge=0, le=2**64 - 1)] | None = None
+    samples: Annotated[Whole, Field(ge=1, le=MAX_POINTS)] | None = None
+    replications: Annotated[Whole, Field(ge=1, le=MAX_REPLICATIONS)] | None = None
+    seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] | None = None
     metric: str | None = None
     parameters: Annotated[dict[str, Values], Field(min_length=1)]
 
@@ -283,10 +305,12 @@ def make_spec(
         for path, values in study.parameters.items():
             params[path] = Parameter(path, tuple(values))
             where[path] = f"{sweep_file}:{doc.line(('parameters', path))}: parameters.{path}"
+    given: set[str] = set()
     for text in sets:
         p = parse_set(text)
-        if p.path in params and p.path not in where:
-            raise UserError(f"--set {p.path}: given twice")
+        if p.path in given:
+            raise UserError(f"--set {p.path}: given twice; give all its values at once (--set {p.path}=A,B,C)")
+        given.add(p.path)
         params[p.path] = p
         where[p.path] = f"--set {p.path}"
     if not params:

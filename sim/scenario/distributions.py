@@ -53,6 +53,17 @@ class Distribution(BaseModel):
     def _plain_number(cls, data: Any) -> Any:
         if isinstance(data, int | float) and not isinstance(data, bool):
             return {"dist": "fixed", "value": data}
+        if isinstance(data, str | bool) or data is None:
+            shown = (
+                f"the text '{data[:40]}'"
+                if isinstance(data, str)
+                else str(data).lower()
+                if data is not None
+                else "nothing"
+            )
+            raise ValueError(
+                f"must be a number of days or a distribution such as {{dist: uniform, low, high}}, not {shown}"
+            )
         return data
 
     @model_validator(mode="after")

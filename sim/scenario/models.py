@@ -30,6 +30,8 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 """Lower-case letters, digits, '-' and '_': safe as a folder name and as a column name."""
 
 MAX_SEED = 2**64 - 1
+MAX_REPLICATIONS = 100_000_000
+"""Most replications of one run (or sweep point) a file or a command line may ask for."""
 
 
 def _day_or_date(value: Any) -> Any:
@@ -110,7 +112,7 @@ class Calendar(Model):
 
 
 class Simulation(Model):
-    replications: Annotated[Whole, Field(ge=1, le=100_000_000)] = 1000
+    replications: Annotated[Whole, Field(ge=1, le=MAX_REPLICATIONS)] = 1000
     seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] = 0
 
 

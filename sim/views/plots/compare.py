@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.results.compare import Comparison
-from sim.views.plots.style import color, date_axis, save, step_curve, subplots, title
+from sim.views.plots.style import color, date_axis, save, step_curve, styled, subplots, title
 from sim.views.plots.timeline import label
 
 STYLES = ["-", "--", "-.", ":"]
@@ -25,6 +25,7 @@ def _caption(c: Comparison, extra: str) -> str:
     return f"{runs}. {extra}"
 
 
+@styled
 def curves(c: Comparison) -> Figure:
     """Cumulative probability of agreement per item (one panel each), one colour per run, 95% bands."""
     items = _items(c)
@@ -71,6 +72,7 @@ def curves(c: Comparison) -> Figure:
     return fig
 
 
+@styled
 def dots(c: Comparison) -> Figure:
     """P(agreed by horizon) per item and run, with 95% Wilson intervals."""
     items = _items(c)
@@ -115,6 +117,7 @@ def dots(c: Comparison) -> Figure:
     return fig
 
 
+@styled
 def differences(c: Comparison) -> Figure:
     """Each run's difference from the first, per item, with 95% intervals (paired where possible)."""
     items = _items(c)

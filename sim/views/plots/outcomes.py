@@ -8,10 +8,11 @@ from matplotlib.ticker import PercentFormatter
 
 from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
-from sim.views.plots.style import color, date_axis, step_curve, subplots, title
+from sim.views.plots.style import color, date_axis, step_curve, styled, subplots, title
 from sim.views.plots.timeline import _caption, label
 
 
+@styled
 def agreed_by_horizon(results: RunResults) -> Figure:
     """(b) P(agreed by horizon) per item, with 95% Wilson intervals."""
     s, summary = results.scenario, results.summary_data
@@ -45,6 +46,7 @@ def agreed_by_horizon(results: RunResults) -> Figure:
     return fig
 
 
+@styled
 def rounds_and_breakdowns(results: RunResults) -> Figure:
     """(d) How many rounds are held, and when the talks break down."""
     s, rec = results.scenario, results.records
@@ -92,6 +94,7 @@ def rounds_and_breakdowns(results: RunResults) -> Figure:
     return fig
 
 
+@styled
 def joint_outcomes(results: RunResults) -> Figure:
     """(e) The most frequent sets of items agreed by the horizon."""
     s, summary = results.scenario, results.summary_data

@@ -8,7 +8,7 @@ from matplotlib.ticker import PercentFormatter
 
 from sim.results.score import Forecast
 from sim.results.stats import wilson
-from sim.views.plots.style import color, subplots, title
+from sim.views.plots.style import color, styled, subplots, title
 
 EDGES = np.linspace(0.0, 1.0, 6)
 """Five bins of forecast probability: few forecasts make fine bins meaningless."""
@@ -28,6 +28,7 @@ def _binned(p: np.ndarray, o: np.ndarray) -> list[tuple[float, float, float, flo
     return out
 
 
+@styled
 def reliability(labelled: list[tuple[str, Forecast]]) -> Figure:
     """Forecast probability against observed frequency, pooled over every item and checkpoint scored."""
     rows = [r for _, r in labelled if r.kind == "item"]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import matplotlib
 
@@ -32,6 +34,7 @@ RC: Any = {
     "legend.frameon": False,
     "svg.hashsalt": "negsim",
     "svg.fonttype": "none",
+    "text.parse_math": False,  # a "$" in a title is a dollar sign, never mathtext
 }
 COLORS = [
     "#1b6ca8",
@@ -48,6 +51,21 @@ COLORS = [
     "#b5838d",
 ]
 """Distinct colours that stay apart in greyscale print order."""
+
+
+F = TypeVar("F", bound=Callable[..., Figure])
+
+
+def styled(draw: F) -> F:
+    """Draw a figure inside negsim's style, so every text in it (titles, labels, legends, the
+    user's own names) is literal: no mathtext, whatever the user's matplotlib settings."""
+
+    @functools.wraps(draw)
+    def inner(*args: Any, **kwargs: Any) -> Figure:
+        with plt.rc_context(RC):
+            return draw(*args, **kwargs)
+
+    return inner  # type: ignore[return-value]
 
 
 def color(i: int) -> str:

@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.results.sweepfolder import Metric, SweepResults, metric_values, parse_metric
-from sim.views.plots.style import color, save, subplots, title, to_dates
+from sim.views.plots.style import color, save, styled, subplots, title, to_dates
 from sim.views.plots.timeline import label
 
 
@@ -44,6 +44,7 @@ def _caption(res: SweepResults, extra: str) -> str:
     )
 
 
+@styled
 def lines(res: SweepResults, metric: Metric) -> Figure:
     """One parameter: the metric per item against it, with 95% bands."""
     path = res.parameters[0]
@@ -70,6 +71,7 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
     return fig
 
 
+@styled
 def heatmaps(res: SweepResults, metric: Metric) -> Figure:
     """Two parameters: a heat map per item, each cell with its value and 95% half-width."""
     px, py = res.parameters[:2]
@@ -129,6 +131,7 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
     return fig
 
 
+@styled
 def tornado(res: SweepResults, metric: Metric) -> Figure:
     """One at a time: how far each parameter's lowest and highest value move each item."""
     data = metric_values(res, metric)
@@ -201,6 +204,7 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
     return fig
 
 
+@styled
 def partial_dependence(res: SweepResults, metric: Metric) -> Figure:
     """Latin hypercube (or a larger grid): the metric per item against each parameter, averaged over the others."""
     params = res.parameters

@@ -12,7 +12,7 @@ from matplotlib.ticker import PercentFormatter
 from sim.engine.plan import milestones
 from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
-from sim.views.plots.style import color, date_axis, step_curve, subplots, title, to_dates
+from sim.views.plots.style import color, date_axis, step_curve, styled, subplots, title, to_dates
 
 
 def label(text: str, width: int = 32) -> str:
@@ -24,6 +24,7 @@ def _caption(results: RunResults, what: str) -> str:
     return f"{results.records.n:,} replications, seed {s.simulation.seed}. {what}"
 
 
+@styled
 def agreement_curves(results: RunResults) -> Figure:
     """(a) Cumulative probability that each item is agreed by each date, with 95% bands."""
     s, rec = results.scenario, results.records
@@ -73,6 +74,7 @@ def _bins(start: dt.date, horizon: float) -> tuple[np.ndarray, str]:
     return np.array(edges), {1: "month", 3: "quarter", 12: "year"}[step]
 
 
+@styled
 def agreement_dates(results: RunResults) -> Figure:
     """(c) When agreement happens: the share of replications agreeing in each month, per item."""
     s, rec = results.scenario, results.records
@@ -130,6 +132,7 @@ def agreement_dates(results: RunResults) -> Figure:
     return fig
 
 
+@styled
 def constraints_lifted(results: RunResults) -> Figure:
     """(f) The probability that each constraint has been lifted (at least once) by each date."""
     s, rec = results.scenario, results.records
