@@ -26,8 +26,8 @@ from sim.errors import UserError
 from sim.results import compare as comparing
 from sim.results import score as scoring
 from sim.results import sweepfolder
-from sim.results.atomic import staged_folder, write_text
-from sim.results.files import json_text, stamped_folder
+from sim.results.atomic import check_target, staged_folder, write_text
+from sim.results.files import stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
 from sim.runs import montecarlo
 from sim.runs.executors import Executor, make_executor
@@ -210,11 +210,10 @@ def run_to_folder(
     largest = max(s.simulation.replications, ceiling) if precision else s.simulation.replications
     check_run_size(s, largest, allow_large=allow_large)
     target = Path(out) if out else default_folder(s)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not force:
-        raise UserError(f"{target}: already exists and is not empty (pass --force to replace it)")
+    check_target(target, force, "run")  # before simulating, so that a mistake costs nothing
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    with make_executor(executor, jobs, address) as pool, staged_folder(target, force=force) as tmp:
+    with make_executor(executor, jobs, address) as pool, staged_folder(target, force=force, kind="run") as tmp:
         sink = ParquetSink(s, tmp)  # the records go to disk batch by batch, as they come
         rec, reached = montecarlo.run(
             compile_plan(s),
@@ -311,7 +310,6 @@ def sweep_to_folder(
         sw = sweepfolder.load_sweep(folder)
         draw(sw, folder / "plots", spec.metric)
         made["wall_seconds"] = round(time.perf_counter() - t0, 3)
-        write_text(folder / "manifest.json", json_text(made))
         sw.manifest = made
         write_text(folder / "report.html", sweep_report(sw))
 

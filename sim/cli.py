@@ -348,6 +348,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             )
     finally:
         bar.close()
+    if outcome.already_complete:
+        say(f"{outcome.folder}: the sweep is already complete; nothing to do")
+        return 0 if not outcome.failed else 1
     if not args.quiet:
         total = outcome.points * n
         busy = outcome.simulate_seconds / max(outcome.wall_seconds * outcome.workers, 1e-9)

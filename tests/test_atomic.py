@@ -72,3 +72,48 @@ def test_leftovers_of_dead_processes_are_removed_live_ones_kept(tmp_path: Path) 
     (tmp_path / f".out.{os.getpid()}.partial-def").mkdir()
     remove_stale(tmp_path / "out")
     assert [p.name for p in tmp_path.iterdir()] == [f".out.{os.getpid()}.partial-def"]
+
+
+def test_a_folder_that_appeared_meanwhile_is_never_replaced(tmp_path: Path) -> None:
+    """Without --force the final rename refuses a destination that another command filled meanwhile."""
+    target = tmp_path / "out"
+    with pytest.raises(UserError, match="appeared while"), staged_folder(target) as tmp:
+        (tmp / "mine").write_text("1")
+        target.mkdir()
+        (target / "theirs").write_text("2")  # another negsim finished first
+    assert [p.name for p in target.iterdir()] == ["theirs"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out"]
+
+
+def test_force_replaces_only_folders_negsim_wrote_of_the_same_kind(tmp_path: Path) -> None:
+    """--force replaces a run with a run; never a folder without a negsim manifest, never another kind."""
+    import json
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "thesis.tex").write_text("years of work")
+    with pytest.raises(UserError, match="not a folder negsim wrote"), staged_folder(home, force=True, kind="run"):
+        pass
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "manifest.json").write_text(json.dumps({"kind": "run"}))
+    with pytest.raises(UserError, match="a negsim run folder"), staged_folder(run, force=True, kind="comparison"):
+        pass
+    with staged_folder(run, force=True, kind="run") as tmp:
+        (tmp / "manifest.json").write_text(json.dumps({"kind": "run", "new": True}))
+    assert json.loads((run / "manifest.json").read_text())["new"] is True
+    assert (home / "thesis.tex").exists()
+
+
+def test_symbolic_links_at_the_destination_are_refused(tmp_path: Path) -> None:
+    """A link planted where results go (the folder or its parent) is not followed."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "name").symlink_to(elsewhere)
+    with pytest.raises(UserError, match="symbolic link"), staged_folder(tmp_path / "results" / "name" / "run"):
+        pass
+    (tmp_path / "link").symlink_to(tmp_path / "missing")
+    with pytest.raises(UserError, match="symbolic link"), staged_folder(tmp_path / "link"):
+        pass
+    assert list(elsewhere.iterdir()) == []

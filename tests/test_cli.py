@@ -77,8 +77,15 @@ def test_existing_folder_is_kept_without_force(tmp_path: Path, capsys: pytest.Ca
     err = capsys.readouterr().err
     assert "already exists" in err and "--force" in err
     assert (out / "precious.txt").read_text() == "keep me"
-    assert main(["run", ISTANBUL, "-n", "50", "--jobs", "1", "--out", str(out), "--no-plots", "--force"]) == 0
-    assert not (out / "precious.txt").exists() and (out / "summary.json").exists()
+    assert main(["run", ISTANBUL, "-n", "50", "--jobs", "1", "--out", str(out), "--no-plots", "--force"]) == 2
+    assert "not a folder negsim wrote" in capsys.readouterr().err  # --force replaces only negsim's own folders
+    assert (out / "precious.txt").read_text() == "keep me"
+    run = tmp_path / "negsim-run"
+    for _ in range(2):  # a run folder is replaced by a run with --force
+        assert main(["run", ISTANBUL, "-n", "50", "--jobs", "1", "--out", str(run), "--no-plots", "--force"]) == 0
+    assert main(["compare", str(run), str(run), "--out", str(run), "--force", "--no-plots"]) == 2
+    assert "a negsim run folder" in capsys.readouterr().err  # a comparison never replaces a run
+    assert (run / "items.parquet").exists()
 
 
 def test_plot_redraws_from_a_saved_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

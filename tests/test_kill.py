@@ -83,3 +83,28 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     assert "interrupted" in text and "no result folder was written" in text and "Traceback" not in text
     assert len(text.strip().splitlines()) == 1
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.slow
+def test_two_runs_to_the_same_folder_at_once_one_wins(tmp_path: Path) -> None:
+    """Started together without --force: exactly one writes the folder, the other says why (exit 2)."""
+    out = tmp_path / "out"
+    procs = [
+        subprocess.Popen(
+            [*command(out), "-n", "3000", "--no-plots"],
+            env=ENV,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    results = []
+    for p in procs:
+        _, err = p.communicate(timeout=120)
+        results.append((p.returncode, err))
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 2], results
+    loser = next(err for code, err in results if code == 2)
+    assert ("appeared while" in loser or "already exists" in loser) and "Traceback" not in loser
+    assert load(out).records.n == 3000

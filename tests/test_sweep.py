@@ -310,3 +310,80 @@ def test_resume_refuses_another_sweep(tmp_path: Path, capsys: pytest.CaptureFixt
     assert "holds a different sweep" in capsys.readouterr().err
     assert main(["sweep", f, "--set", "items.a.p=0.1,0.3", "--jobs", "1", "-n", "100", "--out", str(out)]) == 2
     assert "--force" in capsys.readouterr().err
+
+
+class Killed(BaseException):
+    """A kill -9 at a chosen moment, in-process: nothing after it runs, no cleanup code either."""
+
+
+def _crash_at(monkeypatch: pytest.MonkeyPatch, module: object, name: str, after: int = 0) -> None:
+    """Make ``module.name`` raise Killed on its call number ``after`` (0: the first)."""
+    real = getattr(module, name)
+    calls = [0]
+
+    def crash(*args: object, **kwargs: object) -> object:
+        calls[0] += 1
+        if calls[0] > after:
+            raise Killed
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, crash)
+
+
+LATE_MOMENTS = [
+    ("gather", 0),  # every point finished, nothing gathered
+    ("write_table", 0),  # gathering: points.parquet not yet written
+    ("write_table", 1),  # gathering: points.parquet written, items.parquet not
+    ("finish_folder", 0),  # gathered and drawn, the manifest not yet complete
+    ("rmtree", 0),  # complete, the parts still there
+]
+
+
+@pytest.mark.parametrize(("name", "after"), LATE_MOMENTS, ids=[f"{n}-{a}" for n, a in LATE_MOMENTS])
+def test_resume_is_idempotent_after_a_late_kill(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], name: str, after: int
+) -> None:
+    """Killed at any late moment, resumed any number of times: the same files as a sweep that ran straight."""
+    import shutil
+
+    from sim.results import sweepfolder
+    from sim.runs import sweeping
+
+    f = scenario_file(tmp_path)
+    args = ["sweep", f, "--set", "items.a.p=0.1,0.2,0.3", "-n", "500", "--jobs", "1", "--quiet"]
+    assert main([*args, "--out", str(tmp_path / "whole")]) == 0
+    out = str(tmp_path / "broken")
+    with monkeypatch.context() as m:
+        if name == "rmtree":
+            real = shutil.rmtree
+            m.setattr(
+                shutil,
+                "rmtree",
+                lambda p, **k: (_ for _ in ()).throw(Killed) if Path(p).name == "parts" else real(p, **k),
+            )
+        else:
+            _crash_at(m, sweeping if name in ("gather", "finish_folder") else sweepfolder, name, after)
+        with pytest.raises(Killed):
+            main([*args, "--out", out])
+    for _ in range(2):  # resuming twice: the second finds the sweep complete and changes nothing
+        assert main([*args, "--out", out, "--resume"]) == 0
+        assert data_files(Path(out)) == data_files(tmp_path / "whole")
+        assert not (Path(out) / "parts").exists()
+    assert "already complete" in capsys.readouterr().out
+
+
+def test_a_forced_sweep_killed_midway_keeps_the_old_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--force builds the new sweep beside the old one: a kill before the swap leaves the old sweep whole."""
+    from sim.runs import sweeping
+
+    f = scenario_file(tmp_path)
+    out = str(tmp_path / "sw")
+    assert main(["sweep", f, "--set", "items.a.p=0.1,0.2", "-n", "300", "--jobs", "1", "--out", out, "--quiet"]) == 0
+    before = data_files(Path(out))
+    with monkeypatch.context() as m:
+        _crash_at(m, sweeping, "write_part", 1)
+        with pytest.raises(Killed):
+            main(["sweep", f, "--set", "items.b.p=0.5,0.9", "-n", "300", "--jobs", "1", "--out", out, "--force"])
+    assert data_files(Path(out)) == before
+    assert main(["sweep", f, "--set", "items.b.p=0.5,0.9", "-n", "300", "--jobs", "1", "--out", out, "--force"]) == 0
+    assert data_files(Path(out)) != before

@@ -4,8 +4,11 @@ A file is written beside its destination under a hidden temporary name and renam
 A folder is built under a hidden ``.NAME.PID.partial-*`` name and renamed into place when
 complete; replacing an existing folder (``--force``) swaps the two in one atomic step where the
 system allows (Linux ``renameat2(RENAME_EXCHANGE)``), so a ``kill -9`` at any moment leaves
-either the previous folder or the complete new one. Leftovers of killed runs are removed by the
-next run that writes to the same place.
+either the previous folder or the complete new one. ``--force`` replaces only a folder negsim
+wrote, of the same kind (a run, a sweep, a comparison, a score); without it, the final rename
+refuses to replace a folder that appeared meanwhile (``RENAME_NOREPLACE``), so of two commands
+writing to the same place at once exactly one wins. Symbolic links at the destination are never
+followed. Leftovers of killed runs are removed by the next run that writes to the same place.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
+import json
 import os
 import shutil
 import tempfile
@@ -21,8 +26,18 @@ from pathlib import Path
 
 from sim.errors import UserError
 
+_RENAME_NOREPLACE = 1
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
+
+KINDS = {
+    "run": "items.parquet",
+    "sweep": "sweep.yaml",
+    "comparison": "comparison.csv",
+    "score": "score.json",
+}
+"""The kinds of folder negsim writes, each with the file that marks folders written before
+manifests said their kind."""
 
 
 def write_text(path: Path, text: str) -> None:
@@ -38,16 +53,17 @@ def write_text(path: Path, text: str) -> None:
         raise
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths atomically (Linux); False where the system cannot."""
+def _renameat2(a: Path, b: Path, flags: int) -> int | None:
+    """``renameat2(a, b, flags)``: 0, or the errno; None where the system has no renameat2."""
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
         fn = libc.renameat2
     except (OSError, AttributeError):
-        return False
+        return None
     fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    done = fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
-    return done == 0
+    if fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), flags) == 0:
+        return 0
+    return ctypes.get_errno() or -1
 
 
 def _alive(pid: int) -> bool:
@@ -69,38 +85,103 @@ def remove_stale(target: Path) -> None:
             pid = int(p.name[len(target.name) + 2 :].split(".")[0])
         except ValueError:
             continue
-        if not _alive(pid):
+        if not _alive(pid) and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
 
 
-@contextlib.contextmanager
-def staged_folder(target: Path, force: bool = False) -> Iterator[Path]:
-    """Yield a temporary folder that becomes ``target`` only if the block completes.
+def folder_kind(folder: Path) -> str | None:
+    """The kind of negsim folder ``folder`` is (``run``, ``sweep``, ...), or None if negsim did not write it."""
+    manifest = folder / "manifest.json"
+    try:
+        if manifest.is_file() and manifest.stat().st_size < 1 << 20:
+            kind = json.loads(manifest.read_text(encoding="utf-8")).get("kind")
+            if kind in KINDS:
+                return str(kind)
+    except (OSError, ValueError, RecursionError, AttributeError):
+        return None
+    for kind, marker in KINDS.items():
+        if (folder / marker).is_file() and manifest.is_file():
+            return kind
+    return None
 
-    An existing non-empty ``target`` is an error unless ``force``; then it is replaced only once
-    the new folder is complete, in one atomic swap where the system allows.
+
+def check_target(target: Path, force: bool, kind: str | None) -> bool:
+    """Whether ``target`` may be written: True if it exists, holds something, and may be replaced.
+
+    Refuses (exit 2) a symbolic link at the destination or its parent, a file in the way, a
+    non-empty folder without ``force``, and with ``force`` a folder negsim did not write or wrote
+    as another kind.
     """
+    for p in (target, target.parent):
+        if p.is_symlink():
+            raise UserError(f"{p}: is a symbolic link; negsim does not write through links it did not make")
     if target.exists() and not target.is_dir():
         raise UserError(f"{target}: exists and is not a folder")
-    if target.is_dir() and any(target.iterdir()) and not force:
+    if not target.is_dir() or not any(target.iterdir()):
+        return False
+    if not force:
         raise UserError(f"{target}: already exists and is not empty (pass --force to replace it)")
+    found = folder_kind(target)
+    if kind is not None and found != kind:
+        what = f"a negsim {found} folder" if found else "not a folder negsim wrote"
+        raise UserError(f"{target}: {what}; --force replaces only a {kind} folder, so it is kept")
+    return True
+
+
+def _make_parent(target: Path) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UserError(f"{target.parent}: cannot create the folder ({exc.strerror or exc})") from None
+
+
+def place(tmp: Path, target: Path, replace: bool) -> None:
+    """Rename the complete folder ``tmp`` to ``target``: swapped with the old one when ``replace``;
+    otherwise refused if something appeared at ``target`` meanwhile."""
+    if replace and target.exists():
+        if _renameat2(tmp, target, _RENAME_EXCHANGE) == 0:
+            shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous folder
+            return
+        old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.partial-old"))
+        os.replace(target, old / "previous")
+        os.replace(tmp, target)
+        shutil.rmtree(old, ignore_errors=True)
+        return
+    taken = f"{target}: appeared while this command was writing it (another negsim writing there?); it is kept"
+    if target.is_dir() and not target.is_symlink():  # an empty folder: rename replaces it only while it stays empty
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            raise UserError(taken) from None
+        return
+    done = _renameat2(tmp, target, _RENAME_NOREPLACE)
+    if done is None or done in (errno.EINVAL, errno.ENOSYS):  # no renameat2 here: the next best thing
+        if target.exists():
+            raise UserError(taken)
+        os.rename(tmp, target)
+    elif done == errno.EEXIST or done == errno.ENOTEMPTY:
+        raise UserError(taken)
+    elif done != 0:
+        raise OSError(done, os.strerror(done), str(target))
+
+
+@contextlib.contextmanager
+def staged_folder(target: Path, force: bool = False, kind: str | None = None) -> Iterator[Path]:
+    """Yield a temporary folder that becomes ``target`` only if the block completes.
+
+    An existing non-empty ``target`` is an error unless ``force``, and then only a folder negsim
+    wrote as ``kind`` is replaced, once the new folder is complete, in one atomic swap where the
+    system allows.
+    """
+    replace = check_target(target, force, kind)
+    _make_parent(target)
     remove_stale(target)
     tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.partial-"))
     try:
         yield tmp
-        if target.exists() and _exchange(tmp, target):
-            shutil.rmtree(tmp, ignore_errors=True)  # now holds the previous folder
-        elif target.exists():
-            old = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.partial-old"))
-            os.replace(target, old / "previous")
-            os.replace(tmp, target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        if replace:
+            check_target(target, force, kind)  # still a folder of the right kind
+        place(tmp, target, replace)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -18,7 +18,7 @@ import numpy as np
 
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
-from sim.results.files import csv_text, stamped_folder
+from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.folder import load
 from sim.results.stats import Z95, wilson
 from sim.results.sweepfolder import load_sweep
@@ -225,8 +225,10 @@ def compare(specs: list[str], labels: list[str] | None = None) -> Comparison:
 def write(comparison: Comparison, folder: Path, *, force: bool = False, extra: Any = None) -> Path:
     """The comparison folder: comparison.csv and scenario_diff.csv; ``extra(tmp)`` adds the
     figures and the report before the folder is renamed into place."""
-    with staged_folder(folder, force=force) as tmp:
+    with staged_folder(folder, force=force, kind="comparison") as tmp:
         write_text(tmp / "comparison.csv", comparison_csv(comparison.rows))
+        runs = [{"label": r.label, "source": r.source, "replications": r.n, "seed": r.seed} for r in comparison.runs]
+        write_text(tmp / "manifest.json", json_text(manifest_of("comparison", runs=runs)))
         diffs = [[label, *change] for label, changes in comparison.diffs.items() for change in changes]
         write_text(tmp / "scenario_diff.csv", csv_text(["run", "field", "first_run", "this_run"], diffs))
         if extra is not None:

@@ -66,5 +66,11 @@ def versions() -> dict[str, str]:
     return out
 
 
+def manifest_of(kind: str, **fields: Any) -> dict[str, Any]:
+    """A folder's manifest: its format, its kind (what ``--force`` may replace it with), what made
+    it, and the versions of what shaped its numbers."""
+    return {"format": 1, "kind": kind, **fields, "versions": versions()}
+
+
 def sha256_file(path: str | os.PathLike[str]) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()

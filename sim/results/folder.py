@@ -263,7 +263,7 @@ def save(
     before_rename: Callable[[Path], None] | None = None,
 ) -> Path:
     """Write the whole result folder at ``target`` (atomically), from records in memory."""
-    with staged_folder(target, force) as tmp:
+    with staged_folder(target, force, kind="run") as tmp:
         write_run(results, tmp)
         if before_rename:
             before_rename(tmp)
@@ -320,6 +320,7 @@ def manifest(
     """How a run was made: enough to make it again."""
     return {
         "format": FORMAT,
+        "kind": "run",
         "scenario": s.name,
         "scenario_file": scenario_file,
         "scenario_sha256": sha256_file(scenario_file) if scenario_file else None,

@@ -25,7 +25,7 @@ from sim.engine.records import Records
 from sim.engine.simulate import simulate
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
-from sim.results.files import csv_text, json_text, stamped_folder
+from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.folder import load
 from sim.results.observed import Observed, load_observed
 from sim.scenario.models import Scenario
@@ -208,8 +208,10 @@ def default_folder(runs: list[str]) -> Path:
 
 def write(scored: Scored, target: Path, *, force: bool = False, extra: Callable[[Path], None] | None = None) -> Path:
     """The score folder: score.json and forecasts.csv; ``extra(tmp)`` adds the figures."""
-    with staged_folder(target, force=force) as tmp:
+    with staged_folder(target, force=force, kind="score") as tmp:
         write_text(tmp / "score.json", json_text(scored.data))
+        runs = [{"run": r["run"], "observed": r["observed"]} for r in scored.data["runs"]]
+        write_text(tmp / "manifest.json", json_text(manifest_of("score", runs=runs)))
         write_text(tmp / "forecasts.csv", forecasts_csv(scored.labelled))
         if extra is not None:
             extra(tmp)

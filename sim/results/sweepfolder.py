@@ -13,7 +13,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import math
+import os
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ import yaml
 
 from sim.engine.records import Records
 from sim.errors import UserError
-from sim.results.atomic import write_text
+from sim.results.atomic import check_target, folder_kind, place, remove_stale, write_text
 from sim.results.files import csv_text, json_text
 from sim.results.folder import items_table, scenario_yaml
 from sim.results.stats import quantile_day, wilson
@@ -43,7 +45,8 @@ def write_table(table: Any, path: Path) -> None:
     """A Parquet file written under a temporary name and renamed into place."""
     import pyarrow.parquet as pq
 
-    tmp = path.with_name(f".{path.name}.tmp")
+    path.parent.mkdir(exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     pq.write_table(table, tmp, compression="zstd")
     tmp.replace(path)
 
@@ -58,29 +61,73 @@ def write_error(folder: Path, index: int, error: str) -> None:
     write_text(error_path(folder, index), json_text({"point": index, "error": error}))
 
 
-def prepare_folder(described_data: dict[str, Any], base: Scenario, folder: Path, *, resume: bool, force: bool) -> None:
-    """Create the sweep folder, or check that ``--resume`` continues the same sweep."""
+@dataclass(frozen=True)
+class Prepared:
+    """Where a sweep is written: ``work`` (the folder itself, or, when ``--force`` replaces an old
+    sweep, a hidden folder beside it that is swapped in when complete) and whether it is complete."""
+
+    work: Path
+    final: Path
+    staged: bool
+    complete: bool
+
+
+def is_complete(folder: Path) -> bool:
+    """A sweep folder whose manifest says it was finished (figures, report and all)."""
+    try:
+        return bool(json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("complete"))
+    except (OSError, ValueError, RecursionError, AttributeError):
+        return False
+
+
+def prepare_folder(
+    described_data: dict[str, Any], base: Scenario, folder: Path, *, resume: bool, force: bool
+) -> Prepared:
+    """Create the sweep folder, or check that ``--resume`` continues the same sweep.
+
+    A new sweep is written in place, point by point, so that ``--resume`` can continue it. A sweep
+    that replaces another (``--force``) is built beside it and swapped in only when complete, so a
+    crash never loses the old one.
+    """
     described = yaml.safe_dump(described_data, sort_keys=False, allow_unicode=True)
-    if folder.exists() and not folder.is_dir():
-        raise UserError(f"{folder}: exists and is not a folder")
-    if folder.is_dir() and any(folder.iterdir()):
-        if resume:
-            previous = folder / "sweep.yaml"
-            if not previous.is_file():
-                raise UserError(f"{folder}: not a sweep folder (sweep.yaml is missing); cannot resume")
-            if previous.read_text(encoding="utf-8") != described:
-                raise UserError(f"{folder}: holds a different sweep (sweep.yaml differs); cannot resume it")
-            if (folder / "scenario.yaml").read_text(encoding="utf-8") != scenario_yaml(base):
-                raise UserError(f"{folder}: the scenario has changed since the sweep began; cannot resume it")
-            return
-        if not force:
-            raise UserError(
-                f"{folder}: already exists and is not empty (pass --force to replace it, --resume to continue it)"
-            )
-        shutil.rmtree(folder)
-    (folder / "parts").mkdir(parents=True, exist_ok=True)
-    write_text(folder / "scenario.yaml", scenario_yaml(base))
-    write_text(folder / "sweep.yaml", described)
+    if resume and folder.is_dir() and not folder.is_symlink() and any(folder.iterdir()):
+        previous = folder / "sweep.yaml"
+        if not previous.is_file() or folder_kind(folder) not in ("sweep", None):
+            raise UserError(f"{folder}: not a sweep folder (sweep.yaml is missing); cannot resume")
+        if previous.read_text(encoding="utf-8") != described:
+            raise UserError(f"{folder}: holds a different sweep (sweep.yaml differs); cannot resume it")
+        if (folder / "scenario.yaml").read_text(encoding="utf-8") != scenario_yaml(base):
+            raise UserError(f"{folder}: the scenario has changed since the sweep began; cannot resume it")
+        (folder / "parts").mkdir(exist_ok=True)
+        return Prepared(folder, folder, False, is_complete(folder))
+    try:
+        replace = check_target(folder, force, "sweep")
+    except UserError as exc:
+        if "pass --force" in str(exc):
+            raise UserError(f"{exc}, or --resume to continue it") from None
+        raise
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(folder)
+    if replace:
+        work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.{os.getpid()}.partial-"))
+    else:
+        work = folder
+        work.mkdir(exist_ok=True)
+    try:
+        (work / "parts").mkdir()
+    except FileExistsError:
+        raise UserError(f"{folder}: another sweep began writing here at the same time; it is left to finish") from None
+    write_text(work / "scenario.yaml", scenario_yaml(base))
+    write_text(work / "sweep.yaml", described)
+    return Prepared(work, folder, replace, False)
+
+
+def finish_folder(prepared: Prepared, manifest: dict[str, Any]) -> None:
+    """Mark the sweep complete, remove its parts, and (``--force``) swap it in for the old one."""
+    write_text(prepared.work / "manifest.json", json_text({**manifest, "complete": True}))
+    shutil.rmtree(prepared.work / "parts", ignore_errors=True)
+    if prepared.staged:
+        place(prepared.work, prepared.final, replace=True)
 
 
 def finished_points(folder: Path) -> set[int]:

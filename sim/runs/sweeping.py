@@ -9,6 +9,7 @@ finished points. The command layer draws the figures once the folder is gathered
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import time
 from collections.abc import Callable
@@ -19,9 +20,8 @@ from typing import Any
 from sim.engine.plan import compile_plan
 from sim.engine.records import Records
 from sim.errors import Interrupted
-from sim.results.atomic import write_text
-from sim.results.files import json_text, versions
-from sim.results.sweepfolder import finished_points, gather, prepare_folder, write_error, write_part
+from sim.results.files import versions
+from sim.results.sweepfolder import finish_folder, finished_points, gather, prepare_folder, write_error, write_part
 from sim.runs.executors import Executor
 from sim.runs.sweep import SweepSpec
 
@@ -43,6 +43,7 @@ class SweepOutcome:
     gather_seconds: float = 0.0
     finish_seconds: float = 0.0
     manifest: dict[str, Any] | None = None
+    already_complete: bool = False
 
 
 def batches(n: int, size: int = SWEEP_BATCH) -> list[tuple[int, int]]:
@@ -96,22 +97,39 @@ def sweep(
     finish: Callable[[Path, dict[str, Any]], None] | None = None,
 ) -> SweepOutcome:
     """Run a whole sweep into ``folder``: prepare (or resume) it, run the points, gather the
-    parts, write the manifest; ``finish(folder, manifest)`` (the figures and the report, which may
-    update the manifest) runs before the parts are removed."""
+    parts; ``finish(folder, manifest)`` draws the figures and the report; then the manifest marks
+    the sweep complete and the parts are removed. Any number of kills and resumes, in any order,
+    end in the same files as an uninterrupted sweep; resuming a complete sweep changes nothing."""
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    prepare_folder(spec.describe(), spec.base, folder, resume=resume, force=force)
+    prepared = prepare_folder(spec.describe(), spec.base, folder, resume=resume, force=force)
+    if prepared.complete:  # resumed after it had finished: leftovers of a kill go, nothing else changes
+        shutil.rmtree(folder / "parts", ignore_errors=True)
+        made = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        return SweepOutcome(
+            folder,
+            len(spec.points),
+            int(made.get("failed_points", 0)),
+            0.0,
+            0.0,
+            executor.workers,
+            manifest=made,
+            already_complete=True,
+        )
+    work = prepared.work
     try:
-        _, sim_seconds = run_points(spec, folder, executor, progress)
+        _, sim_seconds = run_points(spec, work, executor, progress)
     except KeyboardInterrupt:
         executor.close(cancel=True)
-        kept = len(finished_points(folder))
+        if prepared.staged:
+            raise Interrupted(f"interrupted: the sweep that was in {folder} is kept as it was") from None
+        kept = len(finished_points(work))
         raise Interrupted(
             f"interrupted: {kept} of {len(spec.points)} points are finished and kept in {folder}; "
             "run the same command with --resume to continue"
         ) from None
     t1 = time.perf_counter()
-    failed = gather(spec.base, [p.path for p in spec.parameters], [(p.index, p.values) for p in spec.points], folder)
+    failed = gather(spec.base, [p.path for p in spec.parameters], [(p.index, p.values) for p in spec.points], work)
     t2 = time.perf_counter()
     manifest = {
         "format": 1,
@@ -130,11 +148,11 @@ def sweep(
         "wall_seconds": round(t2 - t0, 3),
         "versions": versions(),
     }
-    write_text(folder / "manifest.json", json_text(manifest))
     if finish is not None:
-        finish(folder, manifest)
+        finish(work, manifest)
     t3 = time.perf_counter()
-    shutil.rmtree(folder / "parts", ignore_errors=True)
+    manifest["wall_seconds"] = round(t3 - t0, 3)
+    finish_folder(prepared, manifest)
     return SweepOutcome(
         folder, len(spec.points), failed, t3 - t0, sim_seconds, executor.workers, t2 - t1, t3 - t2, manifest
     )
