@@ -11,11 +11,12 @@ import argparse
 import re
 import sys
 import traceback
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from sim.errors import Interrupted, UserError
+from sim.errors import Interrupted, ScenarioWarning, UserError
 
 PROG = "negsim"
 
@@ -52,9 +53,33 @@ def _whole(low: int, high: int | None = None, what: str = "") -> Any:
     return parse
 
 
-_positive_int = _whole(1)
+_jobs = _whole(1, 1024, "must be between 1 and 1024")
+_replications = _whole(1, 100_000_000, "must be between 1 and 100,000,000 (sim.scenario.models.MAX_REPLICATIONS)")
+_samples = _whole(1, 100_000, "must be between 1 and 100,000 points")
 _seed = _whole(0, 2**64 - 1, "must be between 0 and 2**64 - 1")
-_index = _whole(0)
+_index = _whole(0, 2**62 - 1, "must be between 0 and 2**62 - 1")
+
+
+def _folder(text: str) -> str:
+    """An argparse type: a folder to write; never empty."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder, not an empty string")
+    return text
+
+
+def _address(text: str) -> str:
+    """An argparse type: a Dask scheduler address, tcp://HOST:PORT (or tls://)."""
+    if not re.fullmatch(r"(tcp|tls)://[A-Za-z0-9_.\-\[\]:]+:[0-9]{1,5}", text) or int(text.rsplit(":", 1)[1]) > 65535:
+        raise argparse.ArgumentTypeError(f"'{text[:60]}' is not a scheduler address such as tcp://HOST:8786")
+    return text
+
+
+def _labels(text: str) -> list[str]:
+    """An argparse type: run names, comma-separated, none of them empty."""
+    labels = [x.strip() for x in text.split(",")]
+    if not any(labels) or not all(labels):
+        raise argparse.ArgumentTypeError("give a name for every run, comma-separated (such as base,eased)")
+    return labels
 
 
 def _precision(text: str) -> float:
@@ -90,10 +115,10 @@ def parser() -> argparse.ArgumentParser:
 
     r = sub.add_parser("run", help="run a scenario's replications and write a result folder")
     r.add_argument("file", metavar="FILE")
-    r.add_argument("-n", "--replications", type=_positive_int, help="replications (default: the scenario's)")
+    r.add_argument("-n", "--replications", type=_replications, help="replications (default: the scenario's)")
     r.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
-    r.add_argument("--jobs", type=_positive_int, help="worker processes (default: all cores)")
-    r.add_argument("--out", metavar="DIR", help="result folder (default: results/<name>/<time stamp>)")
+    r.add_argument("--jobs", type=_jobs, help="worker processes (default: all cores)")
+    r.add_argument("--out", metavar="DIR", type=_folder, help="result folder (default: results/<name>/<time stamp>)")
     r.add_argument(
         "--precision",
         type=_precision,
@@ -102,13 +127,15 @@ def parser() -> argparse.ArgumentParser:
     )
     r.add_argument(
         "--max-replications",
-        type=_positive_int,
+        type=_replications,
         metavar="N",
         default=None,
         help="ceiling for --precision (default: 1,000,000)",
     )
     r.add_argument("--executor", choices=["local", "dask"], default="local", help="local processes (default) or Dask")
-    r.add_argument("--address", metavar="tcp://HOST:8786", help="a Dask scheduler (default: a LocalCluster)")
+    r.add_argument(
+        "--address", metavar="tcp://HOST:8786", type=_address, help="a Dask scheduler (default: a LocalCluster)"
+    )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--force", action="store_true", help="replace an existing result folder")
     r.add_argument("--quiet", action="store_true", help="print only where the results went")
@@ -142,13 +169,17 @@ def parser() -> argparse.ArgumentParser:
     )
     w.add_argument("--sweep", metavar="STUDY", help="a sweep file (YAML) with parameters, design, samples")
     w.add_argument("--design", choices=["grid", "lhs", "oat"], help="grid (default), lhs or oat")
-    w.add_argument("--samples", type=_positive_int, metavar="K", help="points of a Latin hypercube (--design lhs)")
-    w.add_argument("-n", "--replications", type=_positive_int, help="replications per point")
+    w.add_argument("--samples", type=_samples, metavar="K", help="points of a Latin hypercube (--design lhs)")
+    w.add_argument("-n", "--replications", type=_replications, help="replications per point")
     w.add_argument("--seed", type=_seed)
-    w.add_argument("--jobs", type=_positive_int, help="local worker processes, or LocalCluster workers")
+    w.add_argument("--jobs", type=_jobs, help="local worker processes, or LocalCluster workers")
     w.add_argument("--executor", choices=["local", "dask"], default="local")
-    w.add_argument("--address", metavar="tcp://HOST:8786", help="a Dask scheduler (default: a LocalCluster)")
-    w.add_argument("--out", metavar="DIR", help="sweep folder (default: results/<name>/sweep-<time stamp>)")
+    w.add_argument(
+        "--address", metavar="tcp://HOST:8786", type=_address, help="a Dask scheduler (default: a LocalCluster)"
+    )
+    w.add_argument(
+        "--out", metavar="DIR", type=_folder, help="sweep folder (default: results/<name>/sweep-<time stamp>)"
+    )
     w.add_argument("--resume", action="store_true", help="continue an interrupted sweep in --out DIR")
     w.add_argument("--force", action="store_true", help="replace an existing folder")
     w.add_argument("--metric", help="also plot: median_day, or p_by:YYYY-MM-DD")
@@ -165,14 +196,16 @@ def parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="what happened (one file for all runs, or one per run, in order)",
     )
-    sc.add_argument("--out", metavar="DIR", help="score folder (default: RESULT_DIR/score)")
+    sc.add_argument("--out", metavar="DIR", type=_folder, help="score folder (default: RESULT_DIR/score)")
     sc.add_argument("--force", action="store_true", help="replace an existing score folder")
     sc.add_argument("--no-plots", action="store_true")
 
     c = sub.add_parser("compare", help="compare runs item by item (and points of sweeps: SWEEP_DIR:POINT)")
     c.add_argument("folders", nargs="+", metavar="RESULT_DIR")
-    c.add_argument("--labels", help="names for the runs, comma-separated, in order")
-    c.add_argument("--out", metavar="DIR", help="comparison folder (default: results/comparisons/<time stamp>)")
+    c.add_argument("--labels", type=_labels, help="names for the runs, comma-separated, in order")
+    c.add_argument(
+        "--out", metavar="DIR", type=_folder, help="comparison folder (default: results/comparisons/<time stamp>)"
+    )
     c.add_argument("--force", action="store_true", help="replace an existing folder")
     c.add_argument("--no-plots", action="store_true", help="tables only (no figures, no report.html)")
     return p
@@ -182,13 +215,17 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario.checks import check_document
+    from sim.scenario.checks import check_document, scenario_warnings
     from sim.scenario.documents import load_document
 
     bad = 0
     for name in args.files:
         try:
             doc = load_document(name, max_bytes=_max_bytes(args))
+            kind = _file_kind(doc.data)
+            if kind != "scenario":
+                say(f"{name}: ok ({_check_other(name, kind, _max_bytes(args))})")
+                continue
             scenario, problems = check_document(doc)
         except UserError as exc:
             say(exc, file=sys.stderr)
@@ -200,11 +237,35 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 say(problem, file=sys.stderr)
         else:
             assert scenario is not None
+            for warning in scenario_warnings(doc, scenario):
+                say(warning, file=sys.stderr)
             say(
                 f"{name}: ok ({len(scenario.items)} items, {len(scenario.constraints)} constraints, "
                 f"{len(scenario.events)} events)"
             )
     return 2 if bad else 0
+
+
+def _file_kind(data: object) -> str:
+    """What a file is, by its fields: a study (``parameters``), an observed file (``as_of``) or a scenario."""
+    if isinstance(data, dict) and "parameters" in data and "items" not in data:
+        return "study"
+    if isinstance(data, dict) and "as_of" in data and "items" in data and "calendar" not in data:
+        return "observed"
+    return "scenario"
+
+
+def _check_other(name: str, kind: str, max_bytes: int) -> str:
+    """Check a study or observed file on its own (its names are checked against a scenario when used)."""
+    from sim.results.observed import Observed
+    from sim.runs.sweep import load_sweep_file
+    from sim.scenario.load import load_model
+
+    if kind == "study":
+        study, _ = load_sweep_file(name, max_bytes)
+        return f"a sweep file: {len(study.parameters)} parameters, design {study.design}"
+    observed, _ = load_model(name, Observed, "observed file", "'as_of', 'checkpoints' and 'items'", max_bytes=max_bytes)
+    return f"an observed file as of {observed.as_of.isoformat()}: {len(observed.items)} items"
 
 
 class _Bar:
@@ -387,8 +448,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim import api
     from sim.views.text import comparison_table, diff_text
 
-    labels = [x.strip() for x in args.labels.split(",")] if args.labels else None
-    comparison, out = api.compare(args.folders, labels, args.out, force=args.force, plots=not args.no_plots)
+    comparison, out = api.compare(args.folders, args.labels, args.out, force=args.force, plots=not args.no_plots)
     say(comparison_table(comparison))
     say()
     say(diff_text(comparison))
@@ -411,6 +471,18 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", ScenarioWarning)
+        warnings.showwarning = _show_warning
+        return _main(argv)
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
+    """A warning is one line on stderr (a scenario's own already names its file, line and field)."""
+    say(message if issubclass(category, ScenarioWarning) else f"{PROG}: warning: {message}", file=sys.stderr)
+
+
+def _main(argv: list[str]) -> int:
     try:
         try:
             args = parser().parse_args(argv)
@@ -439,6 +511,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
+    except OSError as exc:  # the machine's, not the input's nor negsim's: a full disk, a read-only place
+        where = exc.filename or "a file"
+        say(
+            f"{PROG}: cannot write {where}: {exc.strerror or exc}. Nothing half-written was left; an earlier "
+            "result there is kept, and a sweep's finished points are kept for --resume.",
+            file=sys.stderr,
+        )
+        return 2
     except Exception:
         say(f"{PROG}: internal error (a fault in negsim, please report it with this text):", file=sys.stderr)
         traceback.print_exc()

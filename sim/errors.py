@@ -40,5 +40,10 @@ def did_you_mean(name: str, candidates: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+class ScenarioWarning(UserWarning):
+    """Something a valid input says that can never happen (``file:line: field: warning: what``):
+    one line on stderr, and the command goes on."""
+
+
 class Interrupted(Exception):
     """Ctrl-C during a long run: the message says what was kept; the exit code is 130."""

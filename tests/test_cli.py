@@ -124,7 +124,7 @@ def test_validate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ("argv", "expected"),
     [
         (["run", "missing.yaml"], "missing.yaml: no such file"),
-        (["run", ISTANBUL, "-n", "0"], "must be at least 1"),
+        (["run", ISTANBUL, "-n", "0"], "must be between 1 and 100,000,000"),
         (["run", ISTANBUL, "-n", "many"], "'many' is not a whole number"),
         (["run", ISTANBUL, "--precision", "2"], "must be between 0 and 0.5"),
         (["run", ISTANBUL, "--seed", "-4"], "between 0 and 2**64 - 1"),

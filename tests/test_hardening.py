@@ -77,3 +77,135 @@ def test_control_characters_never_reach_the_terminal_raw(tmp_path: Path, capsys:
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\\x1b[2J\\x07" in out
     assert printable("ok\n\ttab\u202e") == "ok\n\ttab\\u202e"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["run", ISTANBUL, "-n", "100000000000"], "-n/--replications: must be between 1 and 100,000,000"),
+        (["run", ISTANBUL, "--out", ""], "--out: must name a folder"),
+        (["run", ISTANBUL, "--out", "/proc/negsim-test"], "cannot write there"),
+        (["trace", ISTANBUL, "--replication", "99999999999999999999"], "--replication: must be between"),
+        (["run", ISTANBUL, "--seed", "1" + "0" * 3000], "--seed: must be between 0 and 2**64 - 1"),
+        (["sweep", ISTANBUL, "--set", "trust.weight=0,1", "--design", "lhs", "--samples", "3000000000"], "--samples"),
+        (["sweep", ISTANBUL, "--set", "trust.weight=0,1", "--executor", "dask", "--address", "foo:bar"], "--address"),
+        (["compare", ISTANBUL, ISTANBUL, "--labels", ""], "--labels: give a name for every run"),
+        (["validate", "/dev/zero"], "not a regular file"),
+        (["run", "/tmp", "-n", "10"], "is a directory"),
+    ],
+)
+def test_bad_command_lines_are_one_line_and_exit_2(
+    argv: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every one of these gets exit 2, one line naming the option or file, and writes nothing."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in one_error_line(capsys)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_out_under_a_file_or_in_a_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "f").write_text("x")
+    for out in (tmp_path / "f", tmp_path / "f" / "sub"):
+        assert main(["run", ISTANBUL, "-n", "10", "--out", str(out)]) == 2
+        one_error_line(capsys)
+    assert (tmp_path / "f").read_text() == "x"
+
+
+def test_a_fifo_is_refused_without_waiting(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A named pipe as input would wait for a writer forever: refused at once."""
+    import os
+
+    os.mkfifo(tmp_path / "pipe.yaml")
+    assert main(["validate", str(tmp_path / "pipe.yaml")]) == 2
+    assert "not a regular file" in one_error_line(capsys)
+
+
+def test_a_full_disk_is_one_line_and_loses_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No space left: one line with the file, exit 2, and the earlier result is still there."""
+    import errno
+
+    from sim.results import folder
+
+    out = tmp_path / "run"
+    assert main(["run", ISTANBUL, "-n", "50", "--jobs", "1", "--no-plots", "--out", str(out), "--quiet"]) == 0
+    before = sorted(p.name for p in out.iterdir())
+
+    def full(path: Path, text: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(folder, "write_text", full)
+    assert main(["run", ISTANBUL, "-n", "50", "--jobs", "1", "--no-plots", "--out", str(out), "--force"]) == 2
+    line = one_error_line(capsys)
+    assert "No space left on device" in line and "scenario.yaml" in line
+    assert sorted(p.name for p in out.iterdir()) == before
+    assert [p.name for p in tmp_path.iterdir()] == ["run"]
+
+
+WRITE = """\
+schema: 1
+name: w
+calendar: {start: 2025-01-01, horizon: 100}
+rounds: {first: FIRST, interval: 10}
+items:
+  a: {p: 0.5, constraints: {c: block}}
+  b: {p: 0.5, STATUS}
+constraints:
+  c: {lift: {when_agreed: [a]}}
+events:
+  e: {dates: [DATES]}
+"""
+
+
+@pytest.mark.parametrize(
+    ("first", "status", "dates", "exit_code", "message"),
+    [
+        ("0", "requires: [a]", "10", 0, "constraints.c.lift.when_agreed: warning: can never happen"),
+        ("150", "requires: [a]", "10", 0, "rounds.first: warning: is after the horizon: no round is held"),
+        ("0", "requires: [a]", "200", 0, "events.e.dates[0]: warning: is after the horizon"),
+        ("0", "status: agreed, requires: [a]", "10", 2, "'b' is agreed before the start but requires 'a'"),
+        ("0", "requires: [a]", "1740614400", 2, "a Unix time stamp? give a date"),
+    ],
+)
+def test_semantics_that_can_never_do_anything_are_said(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    first: str,
+    status: str,
+    dates: str,
+    exit_code: int,
+    message: str,
+) -> None:
+    """Errors where the file contradicts itself; warnings (stderr, exit 0) where a part can never happen."""
+    path = tmp_path / "w.yaml"
+    path.write_text(WRITE.replace("FIRST", first).replace("STATUS", status).replace("DATES", dates))
+    assert main(["validate", str(path)]) == exit_code
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    if exit_code == 0:
+        assert main(["run", str(path), "-n", "20", "--jobs", "1", "--no-plots", "--out", str(tmp_path / "o")]) == 0
+        assert message in capsys.readouterr().err  # a run says it too
+
+
+def test_a_horizon_past_the_year_9999_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        WRITE.replace("2025-01-01", "9999-12-01").replace("FIRST", "0").replace("STATUS", "").replace("DATES", "1")
+    )
+    assert main(["validate", str(path)]) == 2
+    assert "ends after the year 9999" in one_error_line(capsys)
+
+
+def test_validate_reads_study_and_observed_files(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """validate tells a study file and an observed file from a scenario and checks each."""
+    study = tmp_path / "study.yaml"
+    study.write_text("design: oat\nparameters:\n  trust.weight: [0, 2]\n")
+    observed = SCENARIOS / "observed" / "cuba-2015.yaml"
+    assert main(["validate", str(study), str(observed)]) == 0
+    out = capsys.readouterr().out
+    assert "a sweep file: 1 parameters" in out and "an observed file as of" in out
+    study.write_text("parameters:\n  trust.weight: [0, yes]\n")
+    assert main(["validate", str(study)]) == 2
+    assert "parameters.trust.weight[1]: must be a number" in one_error_line(capsys)

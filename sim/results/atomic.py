@@ -135,6 +135,14 @@ def _make_parent(target: Path) -> None:
         raise UserError(f"{target.parent}: cannot create the folder ({exc.strerror or exc})") from None
 
 
+def make_temporary(target: Path) -> Path:
+    """A hidden folder beside ``target`` to build it in."""
+    try:
+        return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.partial-"))
+    except OSError as exc:
+        raise UserError(f"{target.parent}: cannot write there ({exc.strerror or exc})") from None
+
+
 def place(tmp: Path, target: Path, replace: bool) -> None:
     """Rename the complete folder ``tmp`` to ``target``: swapped with the old one when ``replace``;
     otherwise refused if something appeared at ``target`` meanwhile."""
@@ -176,7 +184,7 @@ def staged_folder(target: Path, force: bool = False, kind: str | None = None) ->
     replace = check_target(target, force, kind)
     _make_parent(target)
     remove_stale(target)
-    tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.partial-"))
+    tmp = make_temporary(target)
     try:
         yield tmp
         if replace:

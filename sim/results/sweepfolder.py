@@ -15,7 +15,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,7 +24,7 @@ import yaml
 
 from sim.engine.records import Records
 from sim.errors import UserError
-from sim.results.atomic import check_target, folder_kind, place, remove_stale, write_text
+from sim.results.atomic import check_target, folder_kind, make_temporary, place, remove_stale, write_text
 from sim.results.files import csv_text, json_text
 from sim.results.folder import items_table, scenario_yaml
 from sim.results.stats import quantile_day, wilson
@@ -106,13 +105,19 @@ def prepare_folder(
         if "pass --force" in str(exc):
             raise UserError(f"{exc}, or --resume to continue it") from None
         raise
-    folder.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"{folder.parent}: cannot create the folder ({exc.strerror or exc})") from None
     remove_stale(folder)
     if replace:
-        work = Path(tempfile.mkdtemp(dir=folder.parent, prefix=f".{folder.name}.{os.getpid()}.partial-"))
+        work = make_temporary(folder)
     else:
         work = folder
-        work.mkdir(exist_ok=True)
+        try:
+            work.mkdir(exist_ok=True)
+        except OSError as exc:
+            raise UserError(f"{folder}: cannot create the folder ({exc.strerror or exc})") from None
     try:
         (work / "parts").mkdir()
     except FileExistsError:

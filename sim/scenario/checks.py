@@ -218,6 +218,13 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
     def before_start(path: PathKey, value: Any) -> Iterator[Problem]:
         if isinstance(value, dt.date) and value < start:
             yield doc.problem(path, f"{value.isoformat()} is before calendar.start ({start.isoformat()})")
+        yield from far(path, value)
+
+    def far(path: PathKey, value: Any) -> Iterator[Problem]:
+        if isinstance(value, float) and value > MAX_HORIZON:
+            yield doc.problem(
+                path, f"{value:g} days after calendar.start is more than a century (a Unix time stamp? give a date)"
+            )
 
     horizon = s.horizon
     if isinstance(s.calendar.horizon, dt.date) and horizon <= 0:
@@ -226,6 +233,8 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
         yield doc.problem(("calendar", "horizon"), "must be more than 0 days")
     elif horizon > MAX_HORIZON:
         yield doc.problem(("calendar", "horizon"), f"{horizon:g} days is more than a century")
+    elif (dt.date.max - start).days < horizon:
+        yield doc.problem(("calendar", "horizon"), "ends after the year 9999")
     for i, m in enumerate(s.calendar.milestones or []):
         yield from before_start(("calendar", "milestones", i), m)
         if s.day(m) > horizon > 0:
@@ -246,6 +255,8 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
             continue
         if lift.on is not None:
             yield from before_start(("constraints", cname, "lift", "on"), lift.on)
+        if lift.reviews is not None:  # a review calendar may have begun before the start
+            yield from far(("constraints", cname, "lift", "reviews", "first"), lift.reviews.first)
         if lift.reviews is not None and horizon / lift.reviews.every > MAX_ROUNDS:
             yield doc.problem(
                 ("constraints", cname, "lift", "reviews", "every"), "gives too many reviews in the horizon"
@@ -262,6 +273,82 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
         for party, value in (item.accept or {}).items():
             if not math.isfinite(value):
                 yield doc.problem(("items", name, "accept", party), "must be finite")
+        if item.status == "agreed":
+            for i, other in enumerate(item.requires):
+                if s.items[other].status != "agreed":
+                    yield doc.problem(
+                        ("items", name, "requires", i),
+                        f"'{name}' is agreed before the start but requires '{other}', which is not: "
+                        f"mark '{other}' agreed too, or '{name}' open",
+                    )
+
+
+def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:
+    """What a valid scenario says that can never happen: worth a word on stderr, not a refusal
+    (a sweep may well reach such a point on purpose)."""
+    out: list[Problem] = []
+    horizon = s.horizon
+
+    def later(path: PathKey, value: Any, what: str) -> None:
+        if isinstance(value, float | dt.date) and s.day(value) > horizon:
+            out.append(doc.problem(path, f"warning: is after the horizon: {what}"))
+
+    if not isinstance(s.rounds.first, Distribution):
+        later(("rounds", "first"), s.rounds.first, "no round is held, nothing can be agreed")
+    for ename, e in s.events.items():
+        for i, d in enumerate(e.dates or []):
+            later(("events", ename, "dates", i), d, "this occurrence never happens")
+    for cname, c in s.constraints.items():
+        if c.lift is not None and c.lift.on is not None:
+            later(("constraints", cname, "lift", "on"), c.lift.on, "the constraint is never lifted on it")
+    out += _deadlocks(doc, s)
+    return out
+
+
+def _deadlocks(doc: Document, s: Scenario) -> list[Problem]:
+    """Constraints that lift only when items are agreed that they themselves block, directly or
+    through other such constraints: once active, they stay, and those items are never agreed."""
+    only_when: dict[str, list[str]] = {}
+    imposed = {c for e in s.events.values() for c in e.impose}
+    for cname, c in s.constraints.items():
+        lift = c.lift
+        can_bind = c.active or cname in imposed
+        if (
+            can_bind
+            and lift is not None
+            and lift.when_agreed
+            and lift.reviews is None
+            and lift.rate is None
+            and lift.on is None
+        ):
+            only_when[cname] = list(lift.when_agreed)
+    blocked_by = {x: [c for c, v in it.constraints.items() if v == "block"] for x, it in s.items.items()}
+    out = []
+    for cname, needed in only_when.items():
+        seen: set[str] = set()
+        stack = [(x, [x]) for x in needed]
+        while stack:  # does an item this constraint waits for wait, in turn, for this constraint?
+            x, chain = stack.pop()
+            for c in blocked_by[x] + [r for r in s.items[x].requires]:
+                if c == cname:
+                    out.append(
+                        doc.problem(
+                            ("constraints", cname, "lift", "when_agreed"),
+                            f"warning: can never happen: it waits for {' -> '.join(chain)}, which waits for '{cname}' "
+                            "itself; once active it stays, and those items are never agreed",
+                        )
+                    )
+                    stack = []
+                    break
+                key = f"{c}"
+                if key in seen:
+                    continue
+                seen.add(key)
+                if c in only_when:
+                    stack += [(y, [*chain, c, y]) for y in only_when[c]]
+                elif c in s.items:
+                    stack.append((c, [*chain, c]))
+    return out
 
 
 def _merge_misspelt(problems: list[Problem]) -> list[Problem]:

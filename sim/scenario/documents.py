@@ -143,6 +143,8 @@ def read_text(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) 
         raise UserError(f"{name}: no such file")
     if p.is_dir():
         raise UserError(f"{name}: is a directory, not a file")
+    if not p.is_file():  # a FIFO would wait for a writer forever, /dev/zero never ends
+        raise UserError(f"{name}: not a regular file (a pipe, a device or a socket); give a scenario file")
     try:
         size = p.stat().st_size
         if size > max_bytes:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from sim.errors import UserError
-from sim.scenario.checks import check_document, shape_problems
+from sim.errors import ScenarioWarning, UserError
+from sim.scenario.checks import check_document, scenario_warnings, shape_problems
 from sim.scenario.documents import MAX_FILE_BYTES, Document, load_document
 from sim.scenario.models import Scenario
 
@@ -16,11 +17,14 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def load_scenario(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) -> Scenario:
-    """Read and check a scenario file; raise :class:`UserError` listing every problem."""
+    """Read and check a scenario file; raise :class:`UserError` listing every problem, and warn
+    (:class:`ScenarioWarning`) of what it says that can never happen."""
     doc = load_document(path, max_bytes=max_bytes)
     scenario, problems = check_document(doc)
     if problems or scenario is None:
         raise UserError(f"{path}: invalid scenario", problems)
+    for warning in scenario_warnings(doc, scenario):
+        warnings.warn(ScenarioWarning(str(warning)), stacklevel=2)  # already "file:line: field: warning: ..."
     return scenario
 
 
