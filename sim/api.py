@@ -104,9 +104,14 @@ class ComparisonResults:
         import pandas as pd
 
         self.folder = folder
-        self.table = pd.read_csv(folder / "comparison.csv")
-        diff = folder / "scenario_diff.csv"
-        self.scenario_diff = pd.read_csv(diff) if diff.exists() else pd.DataFrame()
+        try:
+            self.table = pd.read_csv(folder / "comparison.csv")
+            diff = folder / "scenario_diff.csv"
+            self.scenario_diff = pd.read_csv(diff) if diff.exists() else pd.DataFrame()
+        except (ValueError, OSError, UnicodeDecodeError) as exc:
+            raise UserError(f"{folder}: not a readable comparison folder ({type(exc).__name__})") from None
+        if not {"run", "item", "p_agreed"} <= set(self.table.columns):
+            raise UserError(f"{folder / 'comparison.csv'}: not a comparison (columns differ)")
 
     @property
     def summary(self) -> Any:

@@ -121,3 +121,16 @@ def test_json_and_csv_text() -> None:
         csv_text(["x", "y", "z"], [[None, float("nan"), True], ["a,b", 1.5, False]])
         == 'x,y,z\n,,true\n"a,b",1.5,false\n'
     )
+
+
+def test_text_that_a_spreadsheet_would_run_is_quoted() -> None:
+    """Cells starting with =, +, -, @ are made text with an apostrophe; numbers stay numbers."""
+    rows = [['=HYPERLINK("http://x")'], ["+1+1"], ["-0.25"], ["@SUM(A1)"], ["-x"], ["plain"]]
+    assert csv_text(["t"], rows).splitlines()[1:] == [
+        '"\'=HYPERLINK(""http://x"")"',
+        "'+1+1",
+        "-0.25",
+        "'@SUM(A1)",
+        "'-x",
+        "plain",
+    ]

@@ -209,3 +209,76 @@ def test_validate_reads_study_and_observed_files(capsys: pytest.CaptureFixture[s
     study.write_text("parameters:\n  trust.weight: [0, yes]\n")
     assert main(["validate", str(study)]) == 2
     assert "parameters.trust.weight[1]: must be a number" in one_error_line(capsys)
+
+
+def _run(tmp_path: Path, name: str = "run") -> Path:
+    out = tmp_path / name
+    assert main(["run", ISTANBUL, "-n", "100", "--jobs", "1", "--no-plots", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda f: (f / "manifest.json").write_text("[" * 200_000 + "]" * 200_000), "nested"),
+        (lambda f: (f / "manifest.json").write_text('["not", "a", "manifest"]'), "not a manifest"),
+        (lambda f: (f / "items.parquet").write_bytes(b"PAR1 garbage PAR1"), "items.parquet: not a readable Parquet"),
+        (lambda f: (f / "scenario.yaml").write_text("a: &a [*a, *a]\n"), "scenario.yaml"),
+    ],
+)
+def test_a_damaged_run_folder_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: object, message: str
+) -> None:
+    """A result folder is read with the care of a scenario file: plot, compare and score say what is wrong."""
+    out = _run(tmp_path)
+    damage(out)  # type: ignore[operator]
+    for argv in (["plot", str(out)], ["compare", str(out), str(out), "--out", str(tmp_path / "c")]):
+        assert main(argv) == 2
+        assert message in one_error_line(capsys)
+
+
+def test_a_hostile_sweep_folder_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """sweep.yaml with a tag, or points.parquet of garbage: exit 2, one line, from plot and compare."""
+    sw = tmp_path / "sw"
+    assert (
+        main(
+            [
+                "sweep",
+                ISTANBUL,
+                "--set",
+                "trust.weight=0,1",
+                "-n",
+                "50",
+                "--jobs",
+                "1",
+                "--no-plots",
+                "--out",
+                str(sw),
+                "--quiet",
+            ]
+        )
+        == 0
+    )
+    good = (sw / "sweep.yaml").read_text()
+    for text in ("!!python/object/apply:os.system ['echo hi']\n", "points: 3\n", good.replace("point: 1", "point: 7")):
+        (sw / "sweep.yaml").write_text(text)
+        for argv in (["plot", str(sw)], ["compare", f"{sw}:0", f"{sw}:1", "--out", str(tmp_path / "c")]):
+            assert main(argv) == 2, text
+            assert "sweep.yaml" in one_error_line(capsys)
+    (sw / "sweep.yaml").write_text(good)
+    (sw / "points.parquet").write_bytes(b"garbage")
+    assert main(["plot", str(sw)]) == 2
+    assert "points.parquet: not a readable Parquet file" in one_error_line(capsys)
+
+
+def test_titles_in_summary_csv_are_never_formulas(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(
+        (SCENARIOS / "istanbul-2025.yaml")
+        .read_text()
+        .replace("title: Uninterrupted banking services for the missions", "title: '=HYPERLINK(\"http://x\")'", 1)
+    )
+    out = tmp_path / "o"
+    assert main(["run", str(path), "-n", "50", "--jobs", "1", "--no-plots", "--out", str(out), "--quiet"]) == 0
+    line = next(x for x in (out / "summary.csv").read_text().splitlines() if x.startswith("banking,"))
+    assert line.split(",")[1].startswith(("\"'=", "'="))

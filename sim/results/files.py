@@ -15,6 +15,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sim.errors import UserError
+from sim.scenario.documents import load_document
+
 STAMP = "%Y%m%dT%H%M%SZ"
 """UTC time stamps in folder names: sortable, and valid on every file system."""
 
@@ -24,17 +27,32 @@ def json_text(data: Any) -> str:
     return json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""How a spreadsheet recognises a formula: a text cell starting so is opened as one."""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _cell(value: Any) -> Any:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _is_number(value):
+        return "'" + value  # text, never a live formula (=HYPERLINK(...) in a title)
     return value
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """CSV with a header row and ``\\n`` line ends; missing values (None, NaN) are empty cells and
-    booleans are ``true``/``false``."""
+    """CSV with a header row and ``\\n`` line ends; missing values (None, NaN) are empty cells,
+    booleans are ``true``/``false``, and text that a spreadsheet would run as a formula is quoted
+    with a leading apostrophe, as spreadsheet users expect."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(header)
@@ -64,6 +82,38 @@ def versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[dist] = "not installed"
     return out
+
+
+def read_json(path: Path, what: str = "file") -> Any:
+    """A JSON file negsim wrote, read as untrusted input: size, encoding, depth and syntax checked,
+    every failure one line naming the file."""
+    doc = load_document(path)
+    return doc.data
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """A folder's manifest.json (empty if there is none); it must be a mapping."""
+    path = folder / "manifest.json"
+    if not path.is_file():
+        return {}
+    data = read_json(path)
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: not a manifest (a mapping of fields)")
+    return data
+
+
+def read_parquet(path: Path, columns: list[str] | None = None) -> Any:
+    """A Parquet file of a result folder; a damaged or foreign file is one line naming it."""
+    import pyarrow.parquet as pq
+
+    try:
+        return pq.read_table(path, columns=columns)
+    except OSError as exc:
+        if not path.is_file():
+            raise UserError(f"{path}: missing") from None
+        raise UserError(f"{path}: not a readable Parquet file ({str(exc)[:80]})") from None
+    except Exception as exc:  # pyarrow raises many kinds on a damaged file
+        raise UserError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
 
 
 def manifest_of(kind: str, **fields: Any) -> dict[str, Any]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import json
 import os
 import platform
 import sys
@@ -26,7 +25,7 @@ import yaml
 from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
-from sim.results.files import json_text, sha256_file, stamped_folder, versions
+from sim.results.files import json_text, read_manifest, read_parquet, sha256_file, stamped_folder, versions
 from sim.results.summary import summarize, summary_csv
 from sim.scenario.documents import to_plain
 from sim.scenario.load import load_scenario
@@ -207,11 +206,10 @@ def write_parquet(s: Scenario, rec: Records, folder: Path) -> None:
 
 
 def read_records(s: Scenario, folder: Path) -> Records:
-    import pyarrow.parquet as pq
 
-    items = pq.read_table(folder / "items.parquet")
-    cons = pq.read_table(folder / "constraints.parquet")
-    reps = pq.read_table(folder / "replications.parquet")
+    items = read_parquet(folder / "items.parquet")
+    cons = read_parquet(folder / "constraints.parquet")
+    reps = read_parquet(folder / "replications.parquet")
     n = reps.num_rows
     k, m = len(s.items), len(s.constraints)
     if items.num_rows != n * k or cons.num_rows != n * m:
@@ -296,13 +294,7 @@ def load(folder: str | os.PathLike[str]) -> RunResults:
         raise
     except Exception as exc:  # pyarrow raises many kinds on a damaged file
         raise UserError(f"{path}: cannot read the parquet files ({exc})") from None
-    manifest: dict[str, Any] = {}
-    if (path / "manifest.json").is_file():
-        try:
-            manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise UserError(f"{path / 'manifest.json'}: not valid JSON ({exc})") from None
-    return RunResults(s, rec, manifest, path)
+    return RunResults(s, rec, read_manifest(path), path)
 
 
 def manifest(

@@ -11,23 +11,25 @@ computed here too.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import math
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import numpy as np
 import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import check_target, folder_kind, make_temporary, place, remove_stale, write_text
-from sim.results.files import csv_text, json_text
+from sim.results.files import csv_text, json_text, read_json, read_manifest, read_parquet
 from sim.results.folder import items_table, scenario_yaml
 from sim.results.stats import quantile_day, wilson
+from sim.scenario.checks import shape_problems
+from sim.scenario.documents import load_document
 from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
 
@@ -74,8 +76,8 @@ class Prepared:
 def is_complete(folder: Path) -> bool:
     """A sweep folder whose manifest says it was finished (figures, report and all)."""
     try:
-        return bool(json.loads((folder / "manifest.json").read_text(encoding="utf-8")).get("complete"))
-    except (OSError, ValueError, RecursionError, AttributeError):
+        return bool(read_manifest(folder).get("complete"))
+    except UserError:
         return False
 
 
@@ -144,9 +146,8 @@ def finished_points(folder: Path) -> set[int]:
 
 def _records_from_part(s: Scenario, path: Path) -> tuple[np.ndarray, np.ndarray]:
     """(agreed, day) arrays of shape (replications, items) from a point's part file."""
-    import pyarrow.parquet as pq
 
-    t = pq.read_table(path, columns=["agreed", "day"])
+    t = read_parquet(path, columns=["agreed", "day"])
     k = len(s.items)
     agreed = t.column("agreed").to_numpy().reshape(-1, k)
     day = t.column("day").fill_null(float("nan")).to_numpy().astype(float).reshape(-1, k)
@@ -159,7 +160,7 @@ def point_rows(s: Scenario, index: int, values: dict[str, float], folder: Path) 
     part = part_path(folder, index)
     if not part.exists():
         err = error_path(folder, index)
-        status = "error: " + (json.loads(err.read_text())["error"] if err.exists() else "not run")
+        status = "error: " + (str(read_json(err).get("error", "")) if err.exists() else "not run")
         for name in s.items:
             rows.append(
                 {
@@ -199,7 +200,6 @@ def gather(s: Scenario, paths: list[str], points: list[tuple[int, dict[str, floa
     """Build points.parquet, points.csv and items.parquet from the parts of ``points`` (index,
     swept values); return the number of points that failed."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     rows: list[dict[str, Any]] = []
     tables = []
@@ -210,7 +210,7 @@ def gather(s: Scenario, paths: list[str], points: list[tuple[int, dict[str, floa
         rows += r
         part = part_path(folder, index)
         if part.exists():
-            t = pq.read_table(part)
+            t = read_parquet(part)
             tables.append(t.add_column(0, "point", pa.array(np.full(t.num_rows, index, np.int32))))
     columns = ["point", *paths, "item", "p_agreed", "ci_low", "ci_high", "median_day", "status"]
     table = pa.table({c: [row[c] for row in rows] for c in columns})
@@ -262,19 +262,47 @@ class SweepResults:
 
 def load_sweep(folder: str | Path) -> SweepResults:
     """Read a finished sweep folder."""
-    import pyarrow.parquet as pq
 
     path = Path(folder)
     for name in ("sweep.yaml", "scenario.yaml", "points.parquet"):
         if not (path / name).is_file():
             raise UserError(f"{path}: not a finished sweep folder ({name} is missing)")
-    described = yaml.safe_load((path / "sweep.yaml").read_text(encoding="utf-8"))
+    described = described_sweep(path / "sweep.yaml")
     base = load_scenario(path / "scenario.yaml")
-    items = pq.read_table(path / "items.parquet") if (path / "items.parquet").exists() else None
-    manifest = {}
-    if (path / "manifest.json").is_file():
-        manifest = json.loads((path / "manifest.json").read_text(encoding="utf-8"))
-    return SweepResults(path, described, base, pq.read_table(path / "points.parquet"), items, manifest)
+    items = read_parquet(path / "items.parquet") if (path / "items.parquet").exists() else None
+    points = read_parquet(path / "points.parquet")
+    needed = {"point", "item", "p_agreed", "ci_low", "ci_high", "median_day", "status", *described["parameters"]}
+    if not needed <= set(points.column_names):
+        raise UserError(f"{path / 'points.parquet'}: not the points of this sweep (columns differ)")
+    if items is not None and not {"point", "replication", "item", "agreed", "day"} <= set(items.column_names):
+        raise UserError(f"{path / 'items.parquet'}: not the records of a sweep (columns differ)")
+    return SweepResults(path, described, base, points, items, read_manifest(path))
+
+
+class _Described(BaseModel):
+    """sweep.yaml as negsim writes it, checked when read back (a folder may come from anyone)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    design: str
+    replications: Annotated[int, Field(ge=1)]
+    seed: int
+    parameters: dict[str, list[float]]
+    points: list[dict[str, float]]
+
+
+def described_sweep(path: Path) -> dict[str, Any]:
+    """A sweep folder's sweep.yaml, read with the care of a scenario file and checked."""
+    doc = load_document(path)
+    try:
+        described = _Described.model_validate(doc.data)
+    except ValidationError as exc:
+        first = next(iter(shape_problems(doc, exc, _Described)))
+        raise UserError(f"{path}: not the description of a sweep ({first})") from None
+    for i, point in enumerate(described.points):
+        if set(point) != {"point", *described.parameters} or point["point"] != i:
+            raise UserError(f"{path}: point {i} does not match the sweep's parameters")
+    return dict(doc.data)
 
 
 # ---------------------------------------------------------------------- metrics

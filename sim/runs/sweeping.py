@@ -9,7 +9,6 @@ finished points. The command layer draws the figures once the folder is gathered
 from __future__ import annotations
 
 import datetime as dt
-import json
 import shutil
 import time
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from typing import Any
 from sim.engine.plan import compile_plan
 from sim.engine.records import Records
 from sim.errors import Interrupted
-from sim.results.files import versions
+from sim.results.files import read_manifest, versions
 from sim.results.sweepfolder import finish_folder, finished_points, gather, prepare_folder, write_error, write_part
 from sim.runs.executors import Executor
 from sim.runs.sweep import SweepSpec
@@ -105,7 +104,7 @@ def sweep(
     prepared = prepare_folder(spec.describe(), spec.base, folder, resume=resume, force=force)
     if prepared.complete:  # resumed after it had finished: leftovers of a kill go, nothing else changes
         shutil.rmtree(folder / "parts", ignore_errors=True)
-        made = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+        made = read_manifest(folder)
         return SweepOutcome(
             folder,
             len(spec.points),
