@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,13 @@ def records(days: list[list[float | None]], constraints: int = 0, events: int = 
     for name, value in fields.items():
         setattr(rec, name, np.asarray(value, dtype=getattr(rec, name).dtype))
     return rec
+
+
+SCALE = float(os.environ.get("NEGSIM_HYPOTHESIS_SCALE", "1"))
+"""Scales every Hypothesis test's examples: 1 in the suite; a mutation run sets it lower to test
+thousands of mutants in reasonable time (see the README's tests section)."""
+
+
+def examples(n: int) -> int:
+    """``n`` Hypothesis examples, scaled by NEGSIM_HYPOTHESIS_SCALE (at least 5)."""
+    return max(5, round(n * SCALE))

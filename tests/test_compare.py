@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import math
 import re
 import shutil
@@ -15,6 +16,7 @@ import pytest
 
 from sim.api import load_results
 from sim.cli import main
+from sim.errors import UserError
 from sim.results.compare import compare, newcombe, paired, scenario_diff
 from tests.helpers import SCENARIOS, make
 
@@ -302,3 +304,87 @@ def test_notebook_api(tmp_path: Path) -> None:
     assert isinstance(comparison.plot(), Figure)
     assert not math.isnan(comparison.table["diff"].iloc[-1])
     assert "<table" in comparison._repr_html_()
+
+
+def _rundata(label: str, s: object, agreed: list[list[bool]]) -> object:
+    from sim.results.compare import RunData
+
+    a = np.array(agreed, bool)
+    return RunData(label, label, s, a, np.where(a, 1.0, np.nan))  # type: ignore[arg-type]
+
+
+def test_comparison_rows_are_exactly_these() -> None:
+    """Each run's P and Wilson interval; against the first: zero, paired, unpaired (other n), n/a (item absent)."""
+    from sim.results.compare import comparison_rows
+    from sim.results.stats import wilson
+
+    base = make(items={"a": {"p": 0.5}, "b": {"p": 0.5}})
+    other = make(items={"a": {"p": 0.5}, "c": {"p": 0.5}})
+    bigger = make(items={"a": {"p": 0.5}}, simulation={"replications": 1000, "seed": 3})
+    first = _rundata("base", base, [[True, False], [False, False], [True, True], [False, True]])
+    second = _rundata("other", other, [[True, True], [True, False], [True, True], [False, False]])
+    third = _rundata("bigger", bigger, [[True], [False], [True], [True], [True]])
+    rows = comparison_rows([first, second, third])  # type: ignore[list-item]
+    key = [(r["run"], r["item"]) for r in rows]
+    assert key == [("base", "a"), ("base", "b"), ("other", "a"), ("other", "c"), ("bigger", "a")]
+    by = dict(zip(key, rows, strict=True))
+    assert by["base", "a"] == {
+        "run": "base",
+        "item": "a",
+        "p_agreed": 0.5,
+        "ci_low": wilson(2, 4)[0],
+        "ci_high": wilson(2, 4)[1],
+        "diff": 0.0,
+        "diff_low": 0.0,
+        "diff_high": 0.0,
+        "paired": True,
+    }
+    d, lo, hi = paired(np.array([1, 0, 1, 0], bool), np.array([1, 1, 1, 0], bool))
+    assert (by["other", "a"]["diff"], by["other", "a"]["diff_low"], by["other", "a"]["diff_high"]) == (d, lo, hi)
+    assert by["other", "a"]["paired"] is True and d == 0.25
+    assert math.isnan(by["other", "c"]["diff"]) and math.isnan(by["other", "c"]["diff_low"])
+    assert math.isnan(by["other", "c"]["diff_high"]) and by["other", "c"]["paired"] is True
+    lo, hi = newcombe(2, 4, 4, 5)
+    assert by["bigger", "a"]["diff"] == pytest.approx(0.3) and (
+        by["bigger", "a"]["diff_low"],
+        by["bigger", "a"]["diff_high"],
+    ) == (lo, hi)
+    assert by["bigger", "a"]["paired"] is False
+
+
+def test_comparison_files_are_exactly_these(tmp_path: Path) -> None:
+    """comparison.csv (six decimals, empty for n/a, true/false) and scenario_diff.csv, whole."""
+    from sim.results.compare import Comparison, comparison_rows, write
+
+    base = make(items={"a": {"p": 0.5}})
+    other = make(items={"a": {"p": 0.25}, "c": {"p": 0.5}})
+    runs = [
+        _rundata("base", base, [[True], [False], [False]]),
+        _rundata("alt", other, [[True, True], [True, False], [False, False]]),
+    ]
+    write(Comparison(runs, comparison_rows(runs)), tmp_path / "c")  # type: ignore[arg-type]
+    lines = (tmp_path / "c" / "comparison.csv").read_text().splitlines()
+    assert lines[0] == "run,item,p_agreed,ci_low,ci_high,diff,diff_low,diff_high,paired"
+    assert lines[1].startswith("base,a,0.333333,") and lines[1].endswith(",0.000000,0.000000,0.000000,true")
+    assert lines[2].startswith("alt,a,0.666667,") and ",0.333333," in lines[2] and lines[2].endswith(",true")
+    assert lines[3].startswith("alt,c,0.333333,") and lines[3].endswith(",,,,true")
+    assert (tmp_path / "c" / "scenario_diff.csv").read_text() == (
+        "run,field,first_run,this_run\nalt,items.a.p,0.5,0.25\nalt,items.c.p,(absent),0.5\n"
+        "alt,items.c.requires,(absent),[]\nalt,items.c.constraints,(absent),{}\n"
+        "alt,items.c.after_rounds,(absent),0\nalt,items.c.priority,(absent),0\nalt,items.c.status,(absent),open\n"
+    )
+    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["kind"] == "comparison"
+
+
+def test_labels_that_collide_are_told_apart(tmp_path: Path) -> None:
+    """Two runs of the same scenario get the folder's name added; the first keeps its own."""
+    a = one_item(tmp_path, "same", 0.5, n=200)
+    b = str(Path(a).parent.parent / "copy")
+    import shutil
+
+    shutil.copytree(a, b)
+    comparison = compare([a, b])
+    assert [r.label for r in comparison.runs] == ["same [same]", "same [copy]"]
+    assert [r.label for r in compare([a, b], ["x", "y"]).runs] == ["x", "y"]
+    with pytest.raises(UserError, match="at least two"):
+        compare([a])

@@ -16,7 +16,7 @@ from sim.engine.plan import compile_plan
 from sim.engine.simulate import simulate
 from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
-from tests.helpers import ROOT, SCENARIOS, make
+from tests.helpers import ROOT, SCENARIOS, examples, make
 from tests.strategies import coincidences, scenarios
 
 FILES = [*sorted(SCENARIOS.glob("*.yaml")), ROOT / "benchmarks" / "synthetic.yaml"]
@@ -61,14 +61,14 @@ def test_a_suspension_ending_on_a_round_day_lets_that_round_be_held() -> None:
         assert rec.rounds_suspended.tolist() == [0] * 5, engine
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=list(HealthCheck))
 @given(s=scenarios(), start=st.integers(0, 5000))
 def test_random_scenarios(s: Scenario, start: int) -> None:
     """Scenarios using every field, random timings: the same records."""
     same(s, start, start + 30)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=list(HealthCheck))
 @given(s=coincidences(), start=st.integers(0, 5000))
 def test_coincident_times(s: Scenario, start: int) -> None:
     """Events, reviews, lifts and suspension ends on round days and on the horizon: the same records."""

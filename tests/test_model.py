@@ -12,7 +12,7 @@ from sim.engine.model import replicate
 from sim.engine.plan import compile_plan
 from sim.engine.simulate import simulate
 from sim.scenario.models import Scenario
-from tests.helpers import make
+from tests.helpers import examples, make
 from tests.strategies import small_scenarios
 
 
@@ -133,7 +133,7 @@ def test_streams_are_synchronised_across_scenario_changes() -> None:
 # ---------------------------------------------------------------------- Hypothesis invariants
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=small_scenarios(), rep=st.integers(0, 10_000))
 def test_a_blocked_item_is_never_agreed_while_its_constraint_is_active(s: Scenario, rep: int) -> None:
     plan = compile_plan(s)
@@ -152,7 +152,7 @@ def test_a_blocked_item_is_never_agreed_while_its_constraint_is_active(s: Scenar
             agreed.add(subject)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=small_scenarios(), start=st.integers(0, 300), size=st.integers(1, 40), pick=st.integers(0, 39))
 def test_replication_i_is_the_same_in_any_batch(s: Scenario, start: int, size: int, pick: int) -> None:
     plan = compile_plan(s)
@@ -166,7 +166,7 @@ def test_replication_i_is_the_same_in_any_batch(s: Scenario, start: int, size: i
         assert np.array_equal(a, b, equal_nan=True), field
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(s=small_scenarios())
 def test_records_are_consistent(s: Scenario) -> None:
     rec = simulate(compile_plan(s), 0, 30)

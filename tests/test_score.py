@@ -137,3 +137,72 @@ def test_bad_observed_files(
     assert expected in err and "Traceback" not in err
     assert err.startswith(str(observed))
     assert not (run / "score").exists()
+
+
+def test_forecasts_scores_and_per_item_are_exactly_these() -> None:
+    """Forecasts P(by checkpoint, inclusive) for items, constraints and breakdown; scores rounded to six
+    places; skill against the null model; the per-item view, in file order."""
+    import datetime as dt
+
+    from sim.results.observed import Observed
+    from sim.results.score import forecasts, per_item, summarize
+    from tests.helpers import records
+
+    s = make(
+        calendar={"start": "2025-01-01", "horizon": 100},
+        items={"a": {"p": 0.5}, "b": {"p": 0.5}},
+        constraints={"c": {"lift": {"rate": 1}}},
+    )
+    rec = records(
+        [[10, None], [31, 5], [None, None]],
+        constraints=1,
+        constraint_day=[[20.0], [np.nan], [40.0]],
+        breakdown_day=[np.nan, np.nan, 31.0],
+    )
+    null = records([[1, 1], [1, 1], [None, None]])
+    obs = Observed(
+        as_of=dt.date(2025, 3, 1),
+        checkpoints=[dt.date(2025, 2, 1), dt.date(2025, 1, 11)],
+        items={"a": dt.date(2025, 1, 11)},
+        constraints={"c": None},
+        breakdown=dt.date(2025, 2, 1),
+    )
+    rows = forecasts(s, rec, obs, null)
+    assert [(r.kind, r.name, r.checkpoint.day, r.p, r.null_p, r.observed) for r in rows] == [
+        ("item", "a", 11, 1 / 3, 2 / 3, 1),  # day 10 is on or before Jan 11 (day 10): inclusive
+        ("item", "a", 1, 2 / 3, 2 / 3, 1),  # Feb 1 is day 31: the agreement on day 31 counts
+        ("constraint", "c", 11, 0.0, None, 0),
+        ("constraint", "c", 1, 1 / 3, None, 0),
+        ("breakdown", "breakdown", 11, 0.0, None, 0),
+        ("breakdown", "breakdown", 1, 1 / 3, None, 1),
+    ]
+    p, o, q = np.array([1 / 3, 2 / 3]), np.array([1, 1]), np.array([2 / 3, 2 / 3])
+    assert summarize(rows) == {
+        "brier": round(brier(p, o), 6),
+        "log_score": round(log_score(p, o), 6),
+        "log_floor": FLOOR,
+        "forecasts": 2,
+        "null_brier": round(brier(q, o), 6),
+        "null_log_score": round(log_score(q, o), 6),
+        "skill": round(1 - round(brier(p, o), 6) / round(brier(q, o), 6), 6),
+        "log_skill": round(1 - round(log_score(p, o), 6) / round(log_score(q, o), 6), 6),
+        "constraint_brier": round((0 + 1 / 9) / 2, 6),
+        "breakdown_brier": round((0 + 4 / 9) / 2, 6),
+    }
+    assert summarize(rows)["brier"] == 0.277778  # (4/9 + 1/9) / 2, six places
+    view = per_item(rows)
+    assert list(view) == ["items", "constraints", "breakdown"]
+    assert view["items"]["a"][0] == {"checkpoint": "2025-01-11", "p": 0.333333, "null_p": 0.666667, "observed": 1}
+    assert view["constraints"]["c"][1] == {"checkpoint": "2025-02-01", "p": 0.333333, "observed": 0}
+
+
+def test_skill_is_undefined_against_a_perfect_null_model() -> None:
+    """A null model with zero Brier score leaves the skill undefined (None), not infinite."""
+    import datetime as dt
+
+    from sim.results.score import Forecast, summarize
+
+    rows = [Forecast("item", "a", dt.date(2025, 1, 1), 0.5, 1.0, 1)]
+    out = summarize(rows)
+    assert out["null_brier"] == 0.0 and out["skill"] is None
+    assert out["log_skill"] == round(1 - out["log_score"] / out["null_log_score"], 6)

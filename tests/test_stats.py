@@ -98,3 +98,39 @@ def test_on_grid_reads_the_same_step_function() -> None:
     assert grid.days.size == 50
     for t, p in zip(grid.days, grid.p, strict=True):
         assert p == pytest.approx(np.mean(arr <= t))
+
+
+def test_cumulative_band_is_scipys_log_log_interval_and_ends_at_the_horizon() -> None:
+    """Steps at each agreement day, from (0, 0) to the horizon; the band is scipy's log-log interval
+    (undefined ends taken as 0 and 1)."""
+    arr = np.array([2.0, 2.0, 5.0, np.nan, 9.0, np.nan])
+    curve = cumulative(arr, 12.0)
+    assert curve.days.tolist() == [0.0, 2.0, 5.0, 9.0, 12.0]
+    assert curve.p.tolist() == pytest.approx([0.0, 2 / 6, 3 / 6, 4 / 6, 4 / 6])
+    res = sps.ecdf(sps.CensoredData(uncensored=arr[~np.isnan(arr)], right=np.full(2, 12.0)))
+    ci = res.cdf.confidence_interval(0.95, method="log-log")
+    assert curve.low[1:].tolist() == pytest.approx(np.nan_to_num(ci.low.probabilities, nan=0.0).tolist())
+    assert curve.high[1:].tolist() == pytest.approx(np.nan_to_num(ci.high.probabilities, nan=1.0).tolist())
+    assert (curve.low[0], curve.high[0]) == (0.0, 0.0)
+    assert (curve.low[-1], curve.high[-1]) == (curve.low[-2], curve.high[-2])
+
+
+def test_cumulative_with_everything_agreed_and_an_agreement_on_day_zero() -> None:
+    """All agreed (no censoring); an agreement on day 0 starts the curve above zero; the horizon adds no step."""
+    curve = cumulative(np.array([0.0, 3.0, 3.0, 10.0]), 10.0)
+    assert curve.days.tolist() == [0.0, 3.0, 10.0]
+    assert curve.p.tolist() == [0.25, 0.75, 1.0]
+    assert curve.high[-1] == 1.0
+    late = cumulative(np.array([11.0, 1.0]), 10.0)  # a day past the horizon is not drawn
+    assert late.days.tolist() == [0.0, 1.0, 10.0] and late.p.tolist() == [0.0, 0.5, 0.5]
+
+
+def test_on_grid_keeps_short_curves_and_thins_long_ones_from_first_to_last_day() -> None:
+    """A curve of at most `points` steps is returned as it is; a longer one is read at `points` even days."""
+    curve = cumulative(np.arange(10.0), 20.0)
+    assert curve.on_grid(curve.days.size) is curve
+    grid = curve.on_grid(5)
+    assert grid.days.tolist() == np.linspace(0.0, 20.0, 5).tolist()
+    assert grid.p.tolist() == [0.1, 0.6, 1.0, 1.0, 1.0]
+    assert grid.low.tolist() == curve.low[[0, 5, 10, 10, 10]].tolist()
+    assert grid.high.tolist() == curve.high[[0, 5, 10, 10, 10]].tolist()

@@ -94,3 +94,135 @@ def test_summary_csv_has_one_row_per_item_and_a_column_per_milestone() -> None:
     assert lines[1].startswith("a,a,0.5,")
     assert lines[2].split(",")[5:8] == ["", "", ""]  # item b: no median, no conditional median
     assert len(lines) == 3
+
+
+def test_summary_json_is_exactly_this() -> None:
+    """The whole of summary.json for three replications built by hand: every key, every rounding."""
+    s = make(
+        title="T",
+        calendar={"start": "2025-01-01", "horizon": 100, "milestones": [50]},
+        items={"a": {"p": 0.5, "title": "A"}, "b": {"p": 0.5}},
+        constraints={"c": {"title": "C", "lift": {"rate": 1}}, "d": {"active": False, "lift": {"on": 5}}},
+        events={"e": {"rate": 1}},
+    )
+    rec = records(
+        [[10, None], [60, 70], [None, None]],
+        constraints=2,
+        events=1,
+        rounds_held=[1, 2, 4],
+        rounds_cancelled=[0, 1, 0],
+        rounds_suspended=[2, 0, 0],
+        item_round=[[1, -1], [2, 3], [-1, -1]],
+        constraint_lifted=[[True, False], [False, False], [True, False]],
+        constraint_day=[[40.0, np.nan], [np.nan, np.nan], [80.0, np.nan]],
+        constraint_active=[[False, False], [True, False], [False, True]],
+        breakdown=[False, True, False],
+        breakdown_day=[np.nan, 30.5, np.nan],
+        trust=[0.1, -0.2, 0.3333333],
+        event_count=[[1], [0], [2]],
+    )
+
+    def prop(k: int, n: int = 3) -> dict[str, object]:
+        low, high = wilson(k, n)
+        return {"p": round(k / n, 6), "ci_low": round(low, 6), "ci_high": round(high, 6), "count": k}
+
+    def day(d: float, date: str) -> dict[str, object]:
+        return {"day": d, "date": date}
+
+    assert summarize(s, rec) == {
+        "scenario": "test",
+        "title": "T",
+        "replications": 3,
+        "seed": 12345,
+        "start": "2025-01-01",
+        "horizon": day(100.0, "2025-04-11"),
+        "items": [
+            {
+                "item": "a",
+                "title": "A",
+                **prop(2),
+                "by_milestone": [{**day(50.0, "2025-02-20"), **prop(1)}],
+                "day_quantiles": {
+                    "0.1": day(10.0, "2025-01-11"),
+                    "0.25": day(10.0, "2025-01-11"),
+                    "0.5": day(60.0, "2025-03-02"),
+                    "0.75": None,
+                    "0.9": None,
+                },
+                "median": day(60.0, "2025-03-02"),
+                "median_if_agreed": day(35.0, "2025-02-05"),
+                "mean_round_if_agreed": 1.5,
+            },
+            {
+                "item": "b",
+                "title": "b",
+                **prop(1),
+                "by_milestone": [{**day(50.0, "2025-02-20"), **prop(0)}],
+                "day_quantiles": {
+                    "0.1": day(70.0, "2025-03-12"),
+                    "0.25": day(70.0, "2025-03-12"),
+                    "0.5": None,
+                    "0.75": None,
+                    "0.9": None,
+                },
+                "median": None,
+                "median_if_agreed": day(70.0, "2025-03-12"),
+                "mean_round_if_agreed": 3.0,
+            },
+        ],
+        "constraints": [
+            {
+                "constraint": "c",
+                "title": "C",
+                "active_at_start": True,
+                "lifted": prop(2),
+                "active_at_horizon": prop(1),
+                "median_first_lift": day(80.0, "2025-03-22"),
+            },
+            {
+                "constraint": "d",
+                "title": "d",
+                "active_at_start": False,
+                "lifted": prop(0),
+                "active_at_horizon": prop(1),
+                "median_first_lift": None,
+            },
+        ],
+        "breakdown": {**prop(1), "median_day": None},
+        "rounds": {
+            "held_mean": 2.3333,
+            "held_quantiles": {"0.1": 1, "0.25": 1, "0.5": 2, "0.75": 4, "0.9": 4},
+            "cancelled_mean": 0.3333,
+            "suspended_mean": 0.6667,
+        },
+        "all_agreed": prop(1),
+        "joint_outcomes": [
+            {"agreed": [], **prop(1)},
+            {"agreed": ["a"], **prop(1)},
+            {"agreed": ["a", "b"], **prop(1)},
+        ],
+        "events": [{"event": "e", "mean_count": 1.0}],
+        "trust": {
+            "mean": 0.0778,
+            "quantiles": {"0.1": -0.14, "0.25": -0.05, "0.5": 0.1, "0.75": 0.2167, "0.9": 0.2867},
+        },
+    }
+
+
+def test_an_empty_run_summarises_to_nothing_not_a_crash() -> None:
+    """No replications: probabilities are null, lists are empty."""
+    sm = summarize(S, records([[None, None]]).take(0))
+    assert sm["replications"] == 0 and sm["joint_outcomes"] == [] and sm["rounds"]["held_quantiles"] == {}
+    assert sm["items"][0]["p"] is None and sm["rounds"]["held_mean"] is None
+
+
+def test_summary_csv_is_exactly_this() -> None:
+    """summary.csv, whole, for a run built by hand."""
+    text = summary_csv(summarize(S, records([[10, None], [60, None], [None, 5]])))
+    low, high = wilson(2, 3)
+    low1, high1 = wilson(1, 3)
+    assert text == (
+        "item,title,p_agreed,ci_low,ci_high,median_date,median_day,median_date_if_agreed,p_by_2025-01-11,p_by_2025-02-20\n"
+        f"a,a,0.666667,{round(low, 6)},{round(high, 6)},2025-03-02,60.0,2025-02-05,0.333333,0.333333\n"
+        f"b,b,0.333333,{round(low1, 6)},{round(high1, 6)},,,2025-01-06,0.333333,0.333333\n"
+    )
