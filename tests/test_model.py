@@ -182,3 +182,22 @@ def test_records_are_consistent(s: Scenario) -> None:
             assert rec.item_agreed[both, y].all()
             assert (rec.item_day[both, y] <= rec.item_day[both, x]).all()
     assert not math.isnan(rec.trust.sum())
+
+
+def test_constraints_in_force_are_recorded_on_64_days() -> None:
+    """Bit g of the in-force record: the constraint active at the end of day g * horizon / 63. Imposed on
+    day 20 and lifted on its date (day 60): off, on from day 20, off from day 60, in both clocks."""
+    from sim.engine.rules import in_force_days
+
+    s = make(
+        calendar={"horizon": 126},
+        items={"a": {"p": 0.0}},
+        constraints={"ban": {"active": False, "lift": {"on": 60}}, "always": {"lift": {"on": 200}}},
+        events={"shock": {"dates": [20], "impose": ["ban"]}},
+    )
+    days = in_force_days(126.0)
+    expected = sum(1 << g for g, d in enumerate(days) if 20 <= d < 60)
+    for engine in ("batch", "simpy"):
+        rec = simulate(compile_plan(s), 0, 3, engine=engine)
+        assert rec.constraint_in_force[:, 0].tolist() == [expected] * 3, engine
+        assert rec.constraint_in_force[:, 1].tolist() == [2**64 - 1] * 3, engine  # in force throughout

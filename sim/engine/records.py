@@ -19,6 +19,7 @@ class Records:
     constraint_day: np.ndarray  # (n, constraints) float64, day of the first lift
     constraint_lifts: np.ndarray  # (n, constraints) int32
     constraint_active: np.ndarray  # (n, constraints) bool, active at the horizon
+    constraint_in_force: np.ndarray  # (n, constraints) uint64, bit g: active at the end of rules.in_force_days[g]
     rounds_held: np.ndarray  # (n,) int32
     rounds_cancelled: np.ndarray  # (n,) int32
     rounds_suspended: np.ndarray  # (n,) int32
@@ -42,6 +43,7 @@ class Records:
             constraint_day=np.full((n, n_constraints), np.nan),
             constraint_lifts=np.zeros((n, n_constraints), np.int32),
             constraint_active=np.zeros((n, n_constraints), bool),
+            constraint_in_force=np.zeros((n, n_constraints), np.uint64),
             rounds_held=np.zeros(n, np.int32),
             rounds_cancelled=np.zeros(n, np.int32),
             rounds_suspended=np.zeros(n, np.int32),

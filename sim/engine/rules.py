@@ -131,3 +131,20 @@ def hazard_day(t0: np.ndarray | float, mean: float, unit: np.ndarray | float) ->
 def within(t: np.ndarray | float, horizon: float) -> np.ndarray:
     """Whether day t is simulated: the horizon itself is (Semantics 1)."""
     return np.asarray(t) <= horizon
+
+
+IN_FORCE_POINTS = 64
+"""Days on which each replication records whether each constraint is in force: evenly spaced from
+day 0 to the horizon, one bit each of a 64-bit word."""
+
+
+def in_force_days(horizon: float) -> np.ndarray:
+    """The days of the in-force record: 0, ..., horizon (``IN_FORCE_POINTS`` of them)."""
+    return np.linspace(0.0, horizon, IN_FORCE_POINTS)
+
+
+def from_day(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The bits of the record's days on or after day t (a change on a record day counts at its end)."""
+    first = np.searchsorted(grid, t, side="left").astype(np.uint64)
+    full = np.uint64(2**64 - 1)
+    return np.where(first >= IN_FORCE_POINTS, np.uint64(0), full << np.minimum(first, np.uint64(63)))

@@ -49,6 +49,8 @@ class State:
         self.lift_day = np.full((n, m), np.nan)
         self.lifts = np.zeros((n, m), np.int32)
         self.generation = np.zeros((n, m), np.int64)
+        self.in_force = np.zeros((n, m), np.uint64)  # bit g: active at the end of record day g
+        self._grid = rules.in_force_days(plan.horizon)
         self.trust = np.full(n, plan.trust0)
         self.suspended_until = np.full(n, -np.inf)
         self.broken = np.zeros(n, bool)
@@ -77,6 +79,7 @@ class State:
             constraint_day=self.lift_day,
             constraint_lifts=self.lifts,
             constraint_active=self.active,
+            constraint_in_force=self.in_force,
             rounds_held=self.held,
             rounds_cancelled=self.cancelled,
             rounds_suspended=self.suspended,
@@ -196,6 +199,7 @@ class State:
 
     def lift(self, c: int, rows: Rows, t: np.ndarray, why: str) -> None:
         self.active[rows, c] = False
+        self.in_force[rows, c] &= ~rules.from_day(self._grid, t)
         self.lifts[rows, c] += 1
         first = np.isnan(self.lift_day[rows, c])
         self.lift_day[rows[first], c] = t[first]
@@ -208,6 +212,7 @@ class State:
         (reviews keep their calendar), and it lifts at once if its items are already agreed."""
         plan = self.plan
         self.active[rows, c] = True
+        self.in_force[rows, c] |= rules.from_day(self._grid, t)
         self.generation[rows, c] += 1
         if not initial and self.trace is not None:
             name = plan.constraints[c]

@@ -127,6 +127,7 @@ def constraints_table(s: Scenario, rec: Records) -> Any:
             "day": pa.array(rec.constraint_day.ravel(), mask=~lifted),
             "lifts": pa.array(rec.constraint_lifts.ravel()),
             "active_at_horizon": pa.array(rec.constraint_active.ravel()),
+            "in_force": pa.array(rec.constraint_in_force.ravel()),
         }
     )
 
@@ -233,6 +234,9 @@ def read_records(s: Scenario, folder: Path) -> Records:
         constraint_day=arr(cons, "day", float("nan")).astype(float).reshape(n, m),
         constraint_lifts=arr(cons, "lifts").astype(np.int32).reshape(n, m),
         constraint_active=arr(cons, "active_at_horizon").reshape(n, m).astype(bool),
+        constraint_in_force=arr(cons, "in_force").astype(np.uint64).reshape(n, m)
+        if "in_force" in cons.column_names
+        else np.zeros((n, m), np.uint64),
         rounds_held=arr(reps, "rounds_held").astype(np.int32),
         rounds_cancelled=arr(reps, "rounds_cancelled").astype(np.int32),
         rounds_suspended=arr(reps, "rounds_suspended").astype(np.int32),

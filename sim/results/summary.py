@@ -10,6 +10,7 @@ import numpy as np
 
 from sim.engine.plan import milestones
 from sim.engine.records import Records
+from sim.engine.rules import IN_FORCE_POINTS
 from sim.results.files import csv_text
 from sim.results.stats import quantile_day, wilson
 from sim.scenario.models import Scenario
@@ -52,6 +53,13 @@ def joint_outcomes(rec: Records, names: tuple[str, ...], top: int = TOP_OUTCOMES
     return out
 
 
+def in_force(rec: Records, c: int) -> list[int]:
+    """How many replications have constraint c in force at the end of each record day
+    (``sim.engine.rules.in_force_days``): counts, so that shares and intervals follow."""
+    bits = rec.constraint_in_force[:, c]
+    return [int(((bits >> np.uint64(g)) & np.uint64(1)).sum()) for g in range(IN_FORCE_POINTS)]
+
+
 def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
     """Everything ``summary.json`` holds, computed from the records."""
     n = rec.n
@@ -86,6 +94,7 @@ def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
                 "lifted": _prop(int(rec.constraint_lifted[:, c].sum()), n),
                 "active_at_horizon": _prop(int(rec.constraint_active[:, c].sum()), n),
                 "median_first_lift": _day(s, quantile_day(days, 0.5)),
+                "in_force": in_force(rec, c),
             }
         )
     held = rec.rounds_held

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.engine.plan import milestones
+from sim.engine.rules import in_force_days
 from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
 from sim.views.plots.style import color, date_axis, step_curve, styled, subplots, title, to_dates
@@ -134,17 +135,24 @@ def agreement_dates(results: RunResults) -> Figure:
 
 @styled
 def constraints_lifted(results: RunResults) -> Figure:
-    """(f) The probability that each constraint has been lifted (at least once) by each date."""
-    s, rec = results.scenario, results.records
+    """(f) The probability that each constraint is in force on each date: it falls as reviews and
+    hazards lift it, and rises again when events impose it."""
+    s, sm = results.scenario, results.summary_data
     fig, ax = subplots(width=10, height=5.0)
     start, horizon = s.calendar.start, s.horizon
     if not s.constraints:
         ax.text(0.5, 0.5, "This scenario has no constraints.", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
-    for c, name in enumerate(s.constraints):
+    days = in_force_days(horizon)
+    n = max(sm["replications"], 1)
+    for c, (name, entry) in enumerate(zip(s.constraints, sm["constraints"], strict=True)):
         con = s.constraints[name]
-        tag = "" if con.active else " (inactive at start; lifted after being imposed)"
-        step_curve(ax, start, rec.constraint_day[:, c], horizon, color(c), label=label((con.title or name) + tag, 40))
+        counts = np.array(entry["in_force"])
+        low, high = wilson_array(counts, n)
+        xs = to_dates(start, days)
+        tag = "" if con.active else " (inactive at start; imposed by events)"
+        ax.plot(xs, counts / n, color=color(c), lw=2.2, label=label((con.title or name) + tag, 40))
+        ax.fill_between(xs, low, high, color=color(c), alpha=0.18, lw=0)
         if con.lift is not None and con.lift.reviews is not None:
             first, every = s.day(con.lift.reviews.first), con.lift.reviews.every
             j = 0
@@ -155,17 +163,17 @@ def constraints_lifted(results: RunResults) -> Figure:
     if s.constraints:
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-        ax.set_ylabel("probability lifted by date")
+        ax.set_ylabel("probability in force")
         ax.set_xlabel("date")
         date_axis(ax, start, horizon)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="constraint")
     title(
         fig,
-        f"{s.title or s.name}: constraints lifted over time",
+        f"{s.title or s.name}: constraints in force over time",
         _caption(
             results,
-            "Lines: share of replications in which the constraint was lifted by each date; "
-            "shaded: 95% band; dotted: review dates.",
+            "Lines: share of replications in which the constraint is in force on each date (read on 64 "
+            "evenly spaced days); shaded: 95% Wilson band; dotted: review dates. First-lift dates are in the tables.",
         ),
     )
     return fig
