@@ -17,7 +17,8 @@ import pytest
 from sim.api import load_results
 from sim.cli import main
 from sim.errors import UserError
-from sim.results.compare import compare, newcombe, paired, scenario_diff
+from sim.results.compare import compare, scenario_diff
+from sim.results.stats import newcombe, paired
 from tests.helpers import SCENARIOS, make
 
 N = 6000

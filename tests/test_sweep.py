@@ -387,3 +387,91 @@ def test_a_forced_sweep_killed_midway_keeps_the_old_one(tmp_path: Path, monkeypa
     assert data_files(Path(out)) == before
     assert main(["sweep", f, "--set", "items.b.p=0.5,0.9", "-n", "300", "--jobs", "1", "--out", out, "--force"]) == 0
     assert data_files(Path(out)) != before
+
+
+def test_sweep_figures_say_what_they_show(tmp_path: Path) -> None:
+    """Tornado whiskers are the paired change's interval (none where a lever cannot touch an item); medians
+    after the horizon are drawn, not dropped; heat maps have a scale per item and mark the scenario's values."""
+    from sim.api import load_results
+    from sim.results.sweepfolder import paired_differences, parse_metric
+    from sim.views.plots.sweep import heatmaps, lines
+
+    f = scenario_file(tmp_path)
+    oat = tmp_path / "oat"
+    assert (
+        main(
+            [
+                "sweep",
+                f,
+                "--set",
+                "items.a.p=0.1,0.6",
+                "--design",
+                "oat",
+                "-n",
+                "800",
+                "--jobs",
+                "1",
+                "--out",
+                str(oat),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    sw = load_results(oat)
+    metric = parse_metric(None, sw.base.calendar.start)
+    diffs = paired_differences(sw, metric)
+    assert set(diffs["b"].values()) == {(0.0, 0.0, 0.0)}  # item b does not depend on items.a.p
+    d, lo, hi = diffs["a"][2]
+    assert lo < d < hi and d > 0  # raising a's p from 0.3 to 0.6
+    grid = tmp_path / "grid"
+    assert (
+        main(
+            [
+                "sweep",
+                f,
+                "--set",
+                "items.a.p=0.01,0.3",
+                "--set",
+                "items.b.p=0.5,0.6",
+                "-n",
+                "400",
+                "--jobs",
+                "1",
+                "--out",
+                str(grid),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    g = load_results(grid)
+    fig = heatmaps(g, metric)
+    images = [im for ax in fig.axes for im in ax.get_images()]
+    assert len(images) == 2 and images[0].get_clim() != images[1].get_clim()  # one scale per item
+    assert any(line.get_marker() == "s" for ax in fig.axes for line in ax.get_lines())  # the scenario's values
+    one = tmp_path / "one"
+    assert (
+        main(
+            [
+                "sweep",
+                f,
+                "--set",
+                "items.a.p=0.01,0.3",
+                "-n",
+                "400",
+                "--jobs",
+                "1",
+                "--out",
+                str(one),
+                "--quiet",
+                "--no-plots",
+            ]
+        )
+        == 0
+    )
+    fig = lines(load_results(one), parse_metric("median_day", g.base.calendar.start))
+    late = [line for line in fig.axes[0].get_lines() if line.get_marker() == "^" and len(line.get_xdata())]
+    assert late and 0.01 in late[0].get_xdata()  # p = 0.01: the median is after the horizon, and still drawn

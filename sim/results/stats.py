@@ -7,6 +7,7 @@ equals the share of replications agreed by each day).
 
 from __future__ import annotations
 
+import math
 import warnings
 from dataclasses import dataclass
 
@@ -96,3 +97,21 @@ def quantile_day(days: np.ndarray, q: float) -> float | None:
     if hit.size < k:
         return None
     return float(hit[k - 1])
+
+
+def newcombe(k1: int, n1: int, k2: int, n2: int) -> tuple[float, float]:
+    """95% interval for p2 - p1 from independent samples (Newcombe 1998, method 10)."""
+    p1, p2 = k1 / n1, k2 / n2
+    l1, u1 = wilson(k1, n1)
+    l2, u2 = wilson(k2, n2)
+    d = p2 - p1
+    return (d - math.sqrt((p2 - l2) ** 2 + (u1 - p1) ** 2), d + math.sqrt((u2 - p2) ** 2 + (p1 - l1) ** 2))
+
+
+def paired(a: np.ndarray, b: np.ndarray) -> tuple[float, float, float]:
+    """Difference of means of b and a over the same replications, with a 95% normal interval."""
+    diff = b.astype(float) - a.astype(float)
+    n = diff.size
+    d = float(diff.mean())
+    se = float(diff.std(ddof=1)) / math.sqrt(n) if n > 1 else math.inf
+    return d, d - Z95 * se, d + Z95 * se

@@ -27,7 +27,7 @@ from sim.errors import UserError
 from sim.results.atomic import check_target, folder_kind, make_temporary, place, remove_stale, write_text
 from sim.results.files import csv_text, json_text, read_json, read_manifest, read_parquet
 from sim.results.folder import items_table, scenario_yaml
-from sim.results.stats import quantile_day, wilson
+from sim.results.stats import paired, quantile_day, wilson
 from sim.scenario.checks import shape_problems
 from sim.scenario.documents import load_document
 from sim.scenario.load import load_scenario
@@ -393,4 +393,35 @@ def metric_values(
         for a in arrays[1:]:
             a[~np.isfinite(a)] = np.nan
         out[name] = (arrays[0], arrays[1], arrays[2], arrays[3])
+    return out
+
+
+def point_indicators(res: SweepResults, metric: Metric) -> dict[int, np.ndarray]:
+    """Per point, per replication and item, whether the metric's event happened (agreed by the
+    horizon, or by the metric's day): (replications, items) booleans, for paired differences."""
+    table = res.items_table
+    if table is None:
+        raise UserError(f"{res.folder}: items.parquet is missing; paired differences need it")
+    k = len(res.base.items)
+    point = table.column("point").to_numpy().reshape(-1, k)[:, 0]
+    day = table.column("day").fill_null(np.inf).to_numpy().astype(float).reshape(-1, k)
+    limit = res.base.horizon if metric.kind == "p_agreed" else (metric.day or 0.0)
+    hit = day <= limit
+    return {int(p): hit[point == p] for p in np.unique(point)}
+
+
+def paired_differences(
+    res: SweepResults, metric: Metric, base_point: int = 0
+) -> dict[str, dict[int, tuple[float, float, float]]]:
+    """Per item and point: the difference of the metric from the base point, with its 95% paired
+    interval (replication i of every point shares its random numbers). Probabilities only."""
+    if not metric.is_probability:
+        raise ValueError("paired differences are for probabilities")
+    hits = point_indicators(res, metric)
+    out: dict[str, dict[int, tuple[float, float, float]]] = {}
+    if base_point not in hits:
+        return out
+    for x, name in enumerate(res.base.items):
+        base = hits[base_point][:, x]
+        out[name] = {p: paired(base, h[:, x]) for p, h in hits.items() if h.shape[0] == base.shape[0]}
     return out

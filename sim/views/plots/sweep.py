@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.results.sweepfolder import Metric, SweepResults, metric_values, parse_metric
+from sim.results.sweepfolder import Metric, SweepResults, metric_values, paired_differences, parse_metric
+from sim.scenario.paths import number_at, scenario_data
 from sim.views.plots.style import color, save, styled, subplots, title, to_dates
 from sim.views.plots.timeline import label
 
@@ -36,6 +38,29 @@ def _y(metric: Metric, res: SweepResults, v: np.ndarray) -> np.ndarray:
     return v if metric.is_probability else to_dates(res.base.calendar.start, v)
 
 
+def own_value(res: SweepResults, path: str) -> float | None:
+    """The scenario's own value of a swept path (None if the field is unset there)."""
+    return number_at(scenario_data(res.base), path)
+
+
+def _ticks(values: list[float], most: int = 10) -> tuple[list[int], list[str]]:
+    """Positions and labels of at most ``most`` ticks along a heat map's axis (first and last kept)."""
+    step = max(1, math.ceil(len(values) / most))
+    keep = list(range(0, len(values), step))
+    last = len(values) - 1
+    if keep[-1] != last:
+        if last - keep[-1] < step / 2 and len(keep) > 1:
+            keep[-1] = last  # the last value replaces a tick too close to it
+        else:
+            keep.append(last)
+    return keep, [f"{values[i]:.3g}" for i in keep]
+
+
+def _month(start: dt.date) -> Any:
+    """A tick formatter: days from ``start`` as 'Mon YYYY'."""
+    return lambda v, _: (start + dt.timedelta(days=v)).strftime("%b %Y")
+
+
 def _caption(res: SweepResults, extra: str) -> str:
     n = res.described["replications"]
     return (
@@ -49,6 +74,7 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
     """One parameter: the metric per item against it, with 95% bands."""
     path = res.parameters[0]
     fig, ax = subplots(width=10, height=5.4)
+    late = False
     for x, (name, (idx, mid, lo, hi)) in enumerate(metric_values(res, metric).items()):
         xs = _param_values(res, path, idx)
         order = np.argsort(xs)
@@ -57,6 +83,27 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
             xs, _y(metric, res, mid), "-o", color=color(x), lw=2, ms=4, label=label(res.base.items[name].title or name)
         )
         ax.fill_between(xs, _y(metric, res, lo), _y(metric, res, hi), color=color(x), alpha=0.18, lw=0)
+        after = np.isnan(mid)
+        if not metric.is_probability and after.any():  # a median after the horizon: drawn above it, hollow
+            late = True
+            row = res.base.horizon * (1.02 + 0.03 * x)  # a row per item, so that none hides another
+            ax.plot(xs[after], _y(metric, res, np.full(after.sum(), row)), "^", mfc="none", color=color(x), ms=7)
+    if late:
+        ax.axhline(_y(metric, res, np.array([res.base.horizon]))[0], color="0.5", lw=0.8, ls="--")
+        end = res.base.date(res.base.horizon).isoformat()
+        ax.plot([], [], "^", mfc="none", color="0.3", ms=7, label=f"median after the horizon ({end})")
+    own = own_value(res, path)
+    if own is not None:
+        ax.axvline(own, color="0.35", lw=1.1, ls="--")
+        ax.annotate(
+            "scenario's value",
+            (own, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -12),
+            textcoords="offset points",
+            fontsize=8.5,
+            color="0.35",
+        )
     ax.set_xlabel(path)
     ax.set_ylabel(metric.label(res.base.calendar.start))
     if metric.is_probability:
@@ -66,7 +113,7 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
     title(
         fig,
         f"{res.base.title or res.base.name}: {metric.label(res.base.calendar.start)} against {path}",
-        _caption(res, "Bands: 95% intervals."),
+        _caption(res, "Bands: 95% intervals; dashed: the scenario's own value."),
     )
     return fig
 
@@ -82,16 +129,22 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
     fig, axes = subplots(nrows, ncols, width=4.2 * ncols + 1.2, height=3.6 * nrows + 1.2, squeeze=False)
     xs_all = sorted({p[px] for p in res.described["points"]})
     ys_all = sorted({p[py] for p in res.described["points"]})
-    vmin, vmax = (0.0, 1.0) if metric.is_probability else (0.0, res.base.horizon)
-    mesh = None
+    labelled = len(xs_all) <= 10 and len(ys_all) <= 10
+    own = (own_value(res, px), own_value(res, py))
     for j, (name, (idx, mid, lo, hi)) in enumerate(data.items()):
         ax = axes[j // ncols][j % ncols]
+        finite = mid[np.isfinite(mid)]
+        vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if vmax - vmin < (0.02 if metric.is_probability else 7.0):  # an item the parameters barely move
+            centre = (vmin + vmax) / 2
+            half = 0.01 if metric.is_probability else 3.5
+            vmin, vmax = centre - half, centre + half
         grid = np.full((len(ys_all), len(xs_all)), np.nan)
         xv, yv = _param_values(res, px, idx), _param_values(res, py, idx)
         for a, b, m, low, high in zip(xv, yv, mid, lo, hi, strict=True):
             r, c = ys_all.index(b), xs_all.index(a)
             grid[r, c] = m
-            if len(xs_all) <= 10 and len(ys_all) <= 10:
+            if labelled:
                 if math.isnan(m):
                     text, shade = "after\nhorizon", "0.4"
                 elif metric.is_probability:
@@ -102,31 +155,43 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
                     shade = "white" if (m - vmin) / (vmax - vmin or 1) < 0.55 else "black"
                 ax.text(c, r, text, ha="center", va="center", fontsize=7.5, color=shade)
         mesh = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", vmin=vmin, vmax=vmax)
-        ax.set_xticks(range(len(xs_all)), [f"{v:.3g}" for v in xs_all], rotation=45 if len(xs_all) > 6 else 0)
-        ax.set_yticks(range(len(ys_all)), [f"{v:.3g}" for v in ys_all])
+        at, names = _ticks(xs_all)
+        ax.set_xticks(at, names, rotation=45 if len(at) > 6 else 0)
+        at, names = _ticks(ys_all)
+        ax.set_yticks(at, names)
+        if own[0] is not None and own[1] is not None:  # the scenario's own values, between cells if need be
+            ax.plot(
+                np.interp(own[0], xs_all, range(len(xs_all))),
+                np.interp(own[1], ys_all, range(len(ys_all))),
+                marker="s",
+                ms=13,
+                mfc="none",
+                mec="white",
+                mew=2.2,
+            )
         ax.set_title(label(res.base.items[name].title or name, 40), fontsize=10, loc="left")
         ax.set_xlabel(px)
         ax.set_ylabel(py)
         ax.grid(False)
-    for j in range(k, nrows * ncols):
-        axes[j // ncols][j % ncols].set_visible(False)
-    if mesh is not None:
-        bar = fig.colorbar(mesh, ax=axes, shrink=0.8)
-        bar.set_label(metric.label(res.base.calendar.start))
+        bar = fig.colorbar(mesh, ax=ax, shrink=0.85)
         if metric.is_probability:
-            bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+            bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if vmax - vmin > 0.05 else 1))
         else:
             from matplotlib.ticker import FuncFormatter
 
-            start = res.base.calendar.start
-            bar.ax.yaxis.set_major_formatter(
-                FuncFormatter(lambda v, _: (start + dt.timedelta(days=v)).strftime("%b %Y"))
-            )
-    how = (
-        "Each cell: the value and the half-width of its 95% interval."
-        if metric.is_probability
-        else "Each cell: the median date; 'after horizon' where fewer than half agree."
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(_month(res.base.calendar.start)))
+    for j in range(k, nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    shown = (
+        (
+            "Each cell: the value and the half-width of its 95% interval. "
+            if metric.is_probability
+            else "Each cell: the median date; 'after horizon' where fewer than half agree. "
+        )
+        if labelled
+        else "Cells are too many to label; the colour bars read them. "
     )
+    how = shown + "Each item has its own colour scale. White square: the scenario's own values."
     title(fig, f"{res.base.title or res.base.name}: {metric.label(res.base.calendar.start)}", _caption(res, how))
     return fig
 
@@ -137,6 +202,7 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
     data = metric_values(res, metric)
     base_point = 0
     base_vals = res.described["points"][0]
+    diffs = paired_differences(res, metric, base_point) if metric.is_probability else {}
     k = len(data)
     ncols = min(2, k)
     nrows = math.ceil(k / ncols)
@@ -171,17 +237,30 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
                 ax.barh(
                     y, m - base, left=base, color=c, alpha=0.8, height=0.6, label=f"{tag} value" if y == ys[0] else None
                 )
-                ax.errorbar([m], [y], xerr=[[m - a], [b - m]], fmt="none", ecolor="0.2", capsize=3, elinewidth=0.9)
+                if name in diffs and p["point"] in diffs[name]:  # the interval of the change itself, paired
+                    d, dlo, dhi = diffs[name][p["point"]]
+                    a, b = base + dlo, base + dhi
+                    m = base + d
+                ax.errorbar(
+                    [m],
+                    [y],
+                    xerr=[[max(m - a, 0)], [max(b - m, 0)]],
+                    fmt="none",
+                    ecolor="0.2",
+                    capsize=3,
+                    elinewidth=0.9,
+                )
+                right = m > base or (m == base and tag == "highest")  # equal: lowest left, highest right
                 ax.annotate(
                     f"{p[path]:g}",
                     (m, y),
-                    xytext=(4 if m >= base else -4, 9),
+                    xytext=(4 if right else -4, 9),
                     textcoords="offset points",
-                    ha="left" if m >= base else "right",
+                    ha="left" if right else "right",
                     fontsize=8,
                 )
         ax.axvline(base, color="0.2", lw=1)
-        ax.set_yticks(ys, [s[0] for s in swings])
+        ax.set_yticks(ys, [label(s[0], 30) for s in swings], fontsize=8.5)
         ax.set_title(label(res.base.items[name].title or name, 50), fontsize=10, loc="left")
         ax.set_xlabel(metric.label(res.base.calendar.start))
         if metric.is_probability:
@@ -197,8 +276,13 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
         f"{res.base.title or res.base.name}: one lever at a time",
         _caption(
             res,
-            "Bars: change from the scenario's own values (vertical line) at each parameter's "
-            "lowest and highest value; whiskers: 95% intervals.",
+            "Bars: change from the scenario's own values (vertical line) at each parameter's lowest and highest "
+            + (
+                "value; whiskers: 95% intervals of the change, paired replication by replication (a change that "
+                "cannot touch an item has none)."
+                if metric.is_probability
+                else "value; whiskers: 95% intervals of each value's median date."
+            ),
         ),
     )
     return fig
