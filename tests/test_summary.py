@@ -116,6 +116,7 @@ def test_summary_json_is_exactly_this() -> None:
         constraint_lifted=[[True, False], [False, False], [True, False]],
         constraint_day=[[40.0, np.nan], [np.nan, np.nan], [80.0, np.nan]],
         constraint_active=[[False, False], [True, False], [False, True]],
+        constraint_in_force=[[0b111, 0], [0b1, 0b10], [0, 0]],
         breakdown=[False, True, False],
         breakdown_day=[np.nan, 30.5, np.nan],
         trust=[0.1, -0.2, 0.3333333],
@@ -178,6 +179,7 @@ def test_summary_json_is_exactly_this() -> None:
                 "lifted": prop(2),
                 "active_at_horizon": prop(1),
                 "median_first_lift": day(80.0, "2025-03-22"),
+                "in_force": [2, 1, 1] + [0] * 61,  # counts on each of the 64 record days
             },
             {
                 "constraint": "d",
@@ -186,6 +188,7 @@ def test_summary_json_is_exactly_this() -> None:
                 "lifted": prop(0),
                 "active_at_horizon": prop(1),
                 "median_first_lift": None,
+                "in_force": [0, 1] + [0] * 62,
             },
         ],
         "breakdown": {**prop(1), "median_day": None},
