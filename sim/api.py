@@ -197,6 +197,7 @@ def run_to_folder(
     executor: str = "local",
     jobs: int | None = None,
     address: str | None = None,
+    patience: float = 60.0,
     precision: float | None = None,
     ceiling: int | None = None,
     plots: bool = True,
@@ -218,7 +219,10 @@ def run_to_folder(
     check_target(target, force, "run")  # before simulating, so that a mistake costs nothing
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
-    with make_executor(executor, jobs, address) as pool, staged_folder(target, force=force, kind="run") as tmp:
+    with (
+        make_executor(executor, jobs, address, patience) as pool,
+        staged_folder(target, force=force, kind="run") as tmp,
+    ):
         sink = ParquetSink(s, tmp)  # the records go to disk batch by batch, as they come
         rec, reached = montecarlo.run(
             compile_plan(s),

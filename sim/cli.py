@@ -74,6 +74,17 @@ def _address(text: str) -> str:
     return text
 
 
+def _seconds(text: str) -> float:
+    """An argparse type: a positive number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text[:40]}' is not a number of seconds") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds (and less than a million), not {text[:40]}")
+    return value
+
+
 def _labels(text: str) -> list[str]:
     """An argparse type: run names, comma-separated, none of them empty."""
     labels = [x.strip() for x in text.split(",")]
@@ -136,6 +147,13 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--address", metavar="tcp://HOST:8786", type=_address, help="a Dask scheduler (default: a LocalCluster)"
     )
+    r.add_argument(
+        "--worker-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --executor dask: give up after this long without any worker connected (default 60)",
+    )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument("--force", action="store_true", help="replace an existing result folder")
     r.add_argument("--quiet", action="store_true", help="print only where the results went")
@@ -176,6 +194,13 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--executor", choices=["local", "dask"], default="local")
     w.add_argument(
         "--address", metavar="tcp://HOST:8786", type=_address, help="a Dask scheduler (default: a LocalCluster)"
+    )
+    w.add_argument(
+        "--worker-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --executor dask: give up after this long without any worker connected (default 60)",
     )
     w.add_argument(
         "--out", metavar="DIR", type=_folder, help="sweep folder (default: results/<name>/sweep-<time stamp>)"
@@ -305,6 +330,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             executor=args.executor,
             jobs=args.jobs,
             address=args.address,
+            patience=args.worker_timeout,
             precision=args.precision,
             ceiling=args.max_replications,
             plots=not args.no_plots,
@@ -396,7 +422,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     n = spec.base.simulation.replications
     bar = _SweepBar(len(spec.points), n)
     try:
-        with make_executor(args.executor, args.jobs, args.address) as executor:
+        with make_executor(args.executor, args.jobs, args.address, args.worker_timeout) as executor:
             outcome = sweep_to_folder(
                 spec,
                 args.out,

@@ -83,3 +83,23 @@ def test_dask_gives_the_same_records() -> None:
     with make_executor("dask", 2) as cluster:
         got = collect(cluster)
     assert all(got[k].equals(reference[k]) for k in reference)
+
+
+@pytest.mark.slow
+def test_dask_with_every_worker_gone_gives_up_and_says_so() -> None:
+    """No worker left: after the patience given, one line saying so, not a wait for ever."""
+    import time
+
+    from sim.errors import UserError
+
+    with make_executor("dask", 1, patience=3.0) as cluster:
+        assert isinstance(cluster, executors.DaskCluster)
+        collect(cluster)  # works while the worker is there
+        cluster.cluster.scale(0)  # type: ignore[union-attr]
+        deadline = time.monotonic() + 30
+        while cluster.connected() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        t0 = time.monotonic()
+        with pytest.raises(UserError, match="no Dask worker has been connected .* for 3 s"):
+            collect(cluster)
+        assert time.monotonic() - t0 < 20

@@ -189,7 +189,9 @@ class DaskCluster(Executor):
     """A Dask distributed cluster at ``address``, or a LocalCluster of ``jobs`` single-threaded
     workers. The plans are broadcast to every worker once per call."""
 
-    def __init__(self, address: str | None, jobs: int) -> None:
+    def __init__(self, address: str | None, jobs: int, patience: float = 60.0) -> None:
+        self.patience = patience
+        self.address = address or "a LocalCluster"
         try:
             from dask.distributed import Client, LocalCluster
         except ImportError:
@@ -209,26 +211,49 @@ class DaskCluster(Executor):
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
         self._scattered: tuple[Plans, Any] | None = None
 
-    def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
-        from dask.distributed import as_completed
+    def connected(self) -> int:
+        """Workers connected to the scheduler now."""
+        return len(self.client.scheduler_info().get("workers", {}))
 
+    def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
+        from dask.distributed import wait
+
+        if self.connected() == 0:
+            self._wait_for_workers()
         if self._scattered is None or self._scattered[0] != plans:
             self._scattered = (plans, self.client.scatter([dict(plans)], broadcast=True, hash=False)[0])
         shared = self._scattered[1]
-        seq = as_completed()
 
         def submit(plan_key: Hashable, start: int, stop: int) -> Any:
-            fut = self.client.submit(_dask_task, shared, plan_key, start, stop, pure=False)
-            seq.add(fut)
-            return fut
+            return self.client.submit(_dask_task, shared, plan_key, start, stop, pure=False)
 
         def wait_any(pending: dict[Any, Hashable]) -> list[Any]:
-            return [next(seq)]
+            while True:  # wait for a task, but not for ever: say so when every worker has gone
+                try:
+                    done, _ = wait(list(pending), timeout=2.0, return_when="FIRST_COMPLETED")
+                except TimeoutError:
+                    done = set()
+                if done:
+                    return list(done)
+                if self.connected() == 0:
+                    self._wait_for_workers()
 
         for key, fut in _bounded(submit, tasks, 2 * self.workers, wait_any):
             outcome = fut.exception() if fut.status == "error" else fut.result()
             fut.release()
             yield key, outcome
+
+    def _wait_for_workers(self) -> None:
+        """No worker is connected: wait up to ``patience`` seconds for one, then give up, saying so."""
+        deadline = time.monotonic() + self.patience
+        while time.monotonic() < deadline:
+            if self.connected():
+                return
+            time.sleep(min(1.0, self.patience))
+        raise NoWorkers(
+            f"no Dask worker has been connected to {self.address} for {self.patience:g} s (--worker-timeout); "
+            "what was finished is kept (a sweep continues with --resume)"
+        )
 
     def close(self, cancel: bool = False) -> None:
         self.client.close()
@@ -236,12 +261,19 @@ class DaskCluster(Executor):
             self.cluster.close()
 
 
-def make_executor(kind: str = "local", jobs: int | None = None, address: str | None = None) -> Executor:
+class NoWorkers(UserError):
+    """The Dask cluster has no worker left: the machine's problem, said in one line (exit 2)."""
+
+
+def make_executor(
+    kind: str = "local", jobs: int | None = None, address: str | None = None, patience: float = 60.0
+) -> Executor:
     """The one pool: ``local`` processes (this process for one job or small work) or ``dask``
-    (a cluster at ``address``, or a LocalCluster of ``jobs`` workers)."""
+    (a cluster at ``address``, or a LocalCluster of ``jobs`` workers; ``patience`` seconds without
+    any worker and it gives up)."""
     jobs = jobs or default_jobs()
     if kind == "dask":
-        return DaskCluster(address, jobs)
+        return DaskCluster(address, jobs, patience)
     if address:
         raise UserError("--address is for --executor dask")
     return LocalProcesses(jobs)
