@@ -69,9 +69,22 @@ class Results(RunResults):
         return FIGURES[name](self)
 
     def _repr_html_(self) -> str:
+        """The report, with the figures saved in the run's folder (drawn afresh for a run in memory)."""
         from sim.views.report import run_body
 
-        return run_body(self, None)
+        plots = self.folder / "plots" if self.folder is not None and (self.folder / "plots").is_dir() else None
+        if plots is None:
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                draw_run(self, Path(tmp))
+                return run_body(self, Path(tmp) / "plots")
+        return run_body(self, plots)
+
+    def __repr__(self) -> str:
+        where = f" from {self.folder}" if self.folder else ""
+        items = len(self.scenario.items)
+        return f"<negsim run {self.scenario.name}: {self.records.n:,} replications, {items} items{where}>"
 
     @classmethod
     def of(cls, data: RunResults) -> Results:
@@ -90,7 +103,11 @@ class SweepResults(sweepfolder.SweepResults):
     def _repr_html_(self) -> str:
         from sim.views.report import sweep_body
 
-        return sweep_body(self, embed_plots=False)
+        return sweep_body(self, embed_plots=(self.folder / "plots").is_dir())
+
+    def __repr__(self) -> str:
+        points = len(self.described["points"])
+        return f"<negsim sweep {self.base.name}: {self.design}, {points} points, from {self.folder}>"
 
     @classmethod
     def of(cls, data: sweepfolder.SweepResults) -> SweepResults:

@@ -209,11 +209,12 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--force", action="store_true", help="replace an existing folder")
     w.add_argument("--metric", help="also plot: median_day, or p_by:YYYY-MM-DD")
     w.add_argument("--no-plots", action="store_true")
+    w.add_argument("--list-paths", action="store_true", help="list every number a sweep can set, with its value")
     w.add_argument("--quiet", action="store_true")
     w.add_argument("--allow-large", action="store_true", help=large)
 
     sc = sub.add_parser("score", help="score runs' forecasts against what happened, beside the null model")
-    sc.add_argument("folders", nargs="+", metavar="RESULT_DIR")
+    sc.add_argument("folders", nargs="*", metavar="RESULT_DIR")
     sc.add_argument(
         "--observed",
         nargs="+",
@@ -224,6 +225,9 @@ def parser() -> argparse.ArgumentParser:
     sc.add_argument("--out", metavar="DIR", type=_folder, help="score folder (default: RESULT_DIR/score)")
     sc.add_argument("--force", action="store_true", help="replace an existing score folder")
     sc.add_argument("--no-plots", action="store_true")
+
+    sm = sub.add_parser("schema", help="print the JSON Schema of scenario, study or observed files (for editors)")
+    sm.add_argument("kind", nargs="?", default="scenario", choices=["scenario", "study", "observed"])
 
     c = sub.add_parser("compare", help="compare runs item by item (and points of sweeps: SWEEP_DIR:POINT)")
     c.add_argument("folders", nargs="+", metavar="RESULT_DIR")
@@ -318,6 +322,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim import api
     from sim.views.text import summary_table
 
+    if args.max_replications and not args.precision:
+        raise UserError("--max-replications is the ceiling of --precision; give --precision E too")
     bar = _Bar(args.replications or 0)
     try:
         done = api.run_to_folder(
@@ -345,12 +351,18 @@ def cmd_run(args: argparse.Namespace) -> int:
         rec, precision = done.results.records, done.precision
         say(summary_table(done.results.summary_data))
         say()
-        if precision is not None:
-            state = "reached" if precision.reached else "NOT reached (ceiling hit)"
-            say(f"precision: +/-{precision.target:g} {state}; widest side {precision.worst_half_width:.4f}")
+        if precision is not None and precision.reached:
+            say(f"precision: +/-{precision.target:g} reached; widest side {precision.worst_half_width:.4f}")
         used = done.workers
         say(f"{rec.n:,} replications in {done.simulate_seconds:.1f} s on {used} job{'s' if used > 1 else ''}")
     say(f"wrote {done.folder}")
+    if done.precision is not None and not done.precision.reached:  # said even with --quiet
+        p = done.precision
+        say(
+            f"{PROG}: precision +/-{p.target:g} NOT reached: the ceiling of {p.ceiling:,} replications came first "
+            f"(widest side {p.worst_half_width:.4f}); raise --max-replications",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -369,6 +381,8 @@ def cmd_trace(args: argparse.Namespace) -> int:
 def cmd_plot(args: argparse.Namespace) -> int:
     from sim.api import redraw
 
+    if args.metric and not (Path(args.folder) / "sweep.yaml").is_file():
+        raise UserError(f"--metric is for sweep folders; {args.folder} is not one (a run draws all its figures)")
     files, target = redraw(args.folder, args.metric)
     say(f"drew {len(files)} files in {target}, and {Path(args.folder) / 'report.html'}")
     return 0
@@ -403,6 +417,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim.runs.sweep import make_spec
     from sim.scenario.checks import check_run_size
 
+    if args.list_paths:
+        return _list_paths(args)
     if args.resume and not args.out:
         raise UserError("--resume needs --out DIR, the folder of the sweep to continue")
     spec = make_spec(
@@ -439,6 +455,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         say(f"{outcome.folder}: the sweep is already complete; nothing to do")
         return 0 if not outcome.failed else 1
     if not args.quiet:
+        from sim.results.sweepfolder import load_sweep
+        from sim.views.text import sweep_table
+
+        say(sweep_table(load_sweep(outcome.folder)))
+        say()
         total = outcome.points * n
         busy = outcome.simulate_seconds / max(outcome.wall_seconds * outcome.workers, 1e-9)
         say(
@@ -456,10 +477,29 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0 if not outcome.failed else 1
 
 
+def _list_paths(args: argparse.Namespace) -> int:
+    """``sweep FILE --list-paths``: every number of the scenario a sweep can set, with its value."""
+    from sim.scenario.load import load_scenario
+    from sim.scenario.paths import number_at, numeric_paths, scenario_data
+
+    data = scenario_data(load_scenario(args.file, max_bytes=_max_bytes(args)))
+    paths = [p for p in numeric_paths(data) if not p.startswith("simulation.") and p != "schema"]
+    width = max(len(p) for p in paths)
+    for path in paths:
+        say(f"{path.ljust(width)}  {number_at(data, path):g}")
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     from sim import api
     from sim.views.text import score_line, score_table
 
+    # `score --observed F DIR`: --observed takes every word after it; result folders are folders
+    moved = [x for x in args.observed if Path(x.rpartition(":")[0] if ":" in x else x).is_dir()]
+    args.folders = [*(args.folders or []), *moved]
+    args.observed = [x for x in args.observed if x not in moved]
+    if not args.folders or not args.observed:
+        raise UserError("score needs result folders and --observed files (negsim score RESULT_DIR --observed FILE)")
     scored, out = api.score(args.folders, args.observed, args.out, force=args.force, plots=not args.no_plots)
     texts = [score_table(label, rows, scores) for label, rows, scores in scored.runs]
     if len(scored.runs) > 1:
@@ -483,6 +523,22 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_schema(args: argparse.Namespace) -> int:
+    """JSON Schema of a kind of file, for editors with a YAML language server."""
+    import json
+
+    from sim.results.observed import Observed
+    from sim.runs.sweep import SweepFile
+    from sim.scenario.models import Scenario
+
+    model = {"scenario": Scenario, "study": SweepFile, "observed": Observed}[args.kind]
+    schema = model.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = f"negsim {args.kind} file"
+    say(json.dumps(schema, indent=2))
+    return 0
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "run": cmd_run,
@@ -491,6 +547,7 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "compare": cmd_compare,
     "score": cmd_score,
+    "schema": cmd_schema,
 }
 
 

@@ -159,7 +159,7 @@ def test_precision_adds_replications_until_narrow(tmp_path: Path, capsys: pytest
     capped = tmp_path / "capped"
     assert main([*args[:-3], "--out", str(capped), "--no-plots", "--max-replications", "600"]) == 0
     assert json.loads((capped / "summary.json").read_text())["replications"] == 600
-    assert "NOT reached" in capsys.readouterr().out
+    assert "NOT reached" in capsys.readouterr().err  # said on stderr, even under --quiet
 
 
 def test_help_and_module_entry_point() -> None:

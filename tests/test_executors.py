@@ -100,6 +100,6 @@ def test_dask_with_every_worker_gone_gives_up_and_says_so() -> None:
         while cluster.connected() and time.monotonic() < deadline:
             time.sleep(0.2)
         t0 = time.monotonic()
-        with pytest.raises(UserError, match="no Dask worker has been connected .* for 3 s"):
+        with pytest.raises(UserError, match=r"no Dask worker has been connected .* for 3 s"):
             collect(cluster)
         assert time.monotonic() - t0 < 20

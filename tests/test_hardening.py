@@ -282,3 +282,77 @@ def test_titles_in_summary_csv_are_never_formulas(tmp_path: Path) -> None:
     assert main(["run", str(path), "-n", "50", "--jobs", "1", "--no-plots", "--out", str(out), "--quiet"]) == 0
     line = next(x for x in (out / "summary.csv").read_text().splitlines() if x.startswith("banking,"))
     assert line.split(",")[1].startswith(("\"'=", "'="))
+
+
+def test_flags_that_would_be_ignored_are_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--samples without lhs, --max-replications without --precision, plot RUN --metric: exit 2, one line."""
+    out = _run(tmp_path)
+    for argv, message in (
+        (["sweep", ISTANBUL, "--set", "trust.weight=0,1", "--samples", "5"], "needs --design lhs"),
+        (["run", ISTANBUL, "--max-replications", "5000"], "give --precision E too"),
+        (["plot", str(out), "--metric", "median_day"], "--metric is for sweep folders"),
+    ):
+        assert main([*argv, "--out", str(tmp_path / "x")] if argv[0] != "plot" else argv) == 2
+        assert message in one_error_line(capsys)
+
+
+def test_a_precision_not_reached_is_said_even_when_quiet(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    argv = [
+        "run",
+        ISTANBUL,
+        "-n",
+        "500",
+        "--precision",
+        "0.001",
+        "--max-replications",
+        "1000",
+        "--jobs",
+        "1",
+        "--no-plots",
+        "--quiet",
+        "--out",
+        str(tmp_path / "o"),
+    ]
+    assert main(argv) == 0
+    assert "NOT reached" in capsys.readouterr().err
+
+
+def test_schema_list_paths_and_score_option_order(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """negsim schema prints JSON Schema; sweep --list-paths lists sweepable numbers; score takes --observed first."""
+    import json
+
+    for kind, field in (("scenario", "items"), ("study", "parameters"), ("observed", "as_of")):
+        assert main(["schema", kind]) == 0
+        assert field in json.loads(capsys.readouterr().out)["properties"]
+    assert main(["sweep", ISTANBUL, "--list-paths"]) == 0
+    listed = capsys.readouterr().out.splitlines()
+    assert any(line.split()[0] == "items.flights.p" for line in listed)
+    assert not any(line.startswith(("simulation.", "schema ")) for line in listed)
+    cuba = tmp_path / "cuba"
+    assert (
+        main(
+            [
+                "run",
+                str(SCENARIOS / "cuba-2015.yaml"),
+                "-n",
+                "300",
+                "--jobs",
+                "1",
+                "--no-plots",
+                "--quiet",
+                "--out",
+                str(cuba),
+            ]
+        )
+        == 0
+    )
+    observed = str(SCENARIOS / "observed" / "cuba-2015.yaml")
+    assert main(["score", "--observed", observed, str(cuba), "--no-plots"]) == 0
+    assert "Brier score" in capsys.readouterr().out
+
+
+def test_results_have_a_short_repr(tmp_path: Path) -> None:
+    from sim.api import load_results
+
+    res = load_results(_run(tmp_path))
+    assert repr(res).startswith("<negsim run istanbul-2025: 100 replications") and "\n" not in repr(res)

@@ -317,6 +317,8 @@ def make_spec(
         raise UserError("nothing to sweep: give --set PATH=VALUES or --sweep FILE")
     chosen_design: Design = design or (study.design if study else "grid")
     chosen_samples = samples or (study.samples if study else None)
+    if chosen_samples is not None and chosen_design != "lhs":
+        raise UserError(f"--samples is the size of a Latin hypercube; it needs --design lhs (not {chosen_design})")
     update = {
         "replications": replications or (study.replications if study else None),
         "seed": seed if seed is not None else (study.seed if study else None),

@@ -10,6 +10,7 @@ from sim.engine.records import Records
 from sim.engine.state import Trace
 from sim.results.compare import Comparison
 from sim.results.score import FLOOR, Forecast
+from sim.results.sweepfolder import SweepResults
 from sim.scenario.models import Scenario
 
 
@@ -46,6 +47,30 @@ def summary_table(summary: dict[str, Any]) -> str:
         f"P(all agreed) {a['p']:.3f} ({a['ci_low']:.3f} - {a['ci_high']:.3f});  "
         f"rounds held, mean {summary['rounds']['held_mean']:.2f}"
     )
+    return "\n".join(lines)
+
+
+def sweep_table(sw: SweepResults, most: int = 20) -> str:
+    """P(agreed by horizon) per point (rows) and item (columns); the first ``most`` points."""
+    pts = sw.points_table.to_pydict()
+    params, items = sw.parameters, list(sw.base.items)
+    by_point: dict[int, dict[str, Any]] = {}
+    for i, point in enumerate(pts["point"]):
+        row = by_point.setdefault(point, {"values": [pts[p][i] for p in params], "status": pts["status"][i]})
+        row[pts["item"][i]] = pts["p_agreed"][i]
+    body = []
+    for point, row in sorted(by_point.items())[:most]:
+        cells = [
+            f"{row[x]:.3f}" if isinstance(row.get(x), float) and not math.isnan(row[x]) else "failed" for x in items
+        ]
+        body.append((str(point), *(f"{v:g}" for v in row["values"]), *cells))
+    lines = [
+        "P(agreed by horizon) at each point",
+        "",
+        *text_table(("point", *params, *items), body, right=range(1, 99)),
+    ]
+    if len(by_point) > most:
+        lines.append(f"... {len(by_point) - most} more points in points.csv")
     return "\n".join(lines)
 
 
