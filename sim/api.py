@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,7 +31,7 @@ from sim.results.atomic import check_target, staged_folder, write_text
 from sim.results.files import stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
 from sim.runs import montecarlo
-from sim.runs.executors import Executor, make_executor
+from sim.runs.executors import Executor, default_jobs, make_executor
 from sim.runs.sweep import SweepSpec
 from sim.runs.sweeping import SweepOutcome, sweep
 from sim.scenario.checks import check_run_size
@@ -51,6 +52,37 @@ __all__ = [
     "score",
     "sweep_to_folder",
 ]
+
+
+# ---------------------------------------------------------------------- where the time goes
+
+
+def _process_age() -> float:
+    """Seconds since this process started (Linux; 0 elsewhere): the import time of a command."""
+    try:
+        ticks = int(Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()[19])
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+        return max(0.0, uptime - ticks / os.sysconf("SC_CLK_TCK"))
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class Phases:
+    """Marks the end of each phase of a command (``NEGSIM_PHASES=1`` prints them on stderr, for
+    benchmarks/commands.py); silent otherwise."""
+
+    def __init__(self) -> None:
+        self.on = bool(os.environ.get("NEGSIM_PHASES"))
+        self.last = time.perf_counter() - (_process_age() if self.on else 0.0)  # the first phase: imports
+
+    def __call__(self, name: str) -> None:
+        if self.on:
+            now = time.perf_counter()
+            print(f"phase {name} {now - self.last:.3f}", file=sys.stderr)
+            self.last = now
+
+
+phase = Phases()
 
 
 # ---------------------------------------------------------------------- notebook objects
@@ -218,14 +250,17 @@ def run_to_folder(
     precision: float | None = None,
     ceiling: int | None = None,
     plots: bool = True,
+    svg: bool | None = None,
     max_bytes: int | None = None,
     allow_large: bool = False,
     argv: list[str] | None = None,
     progress: Callable[[int], None] | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> RunOutcome:
     """``negsim run``: simulate, stream the records to a new folder, add the summary, manifest,
     figures and report, and rename the folder into place."""
     s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES)
+    phase("validate")
     if null:
         s = null_scenario(s)
     s = with_run_settings(s, replications, seed)
@@ -252,6 +287,7 @@ def run_to_folder(
         )
         sink.close()
         wall = time.perf_counter() - t0
+        phase("simulate")
         s = with_run_settings(s, rec.n)
         info = None
         if reached is not None:
@@ -274,24 +310,31 @@ def run_to_folder(
             argv=argv,
             precision=info,
         )
+        if status:
+            status("writing the summary and manifest")
         write_run(results, tmp, parquet=False)
+        phase("write")
         if plots:
-            draw_run(results, tmp)
+            if status:
+                status("drawing the figures and the report")
+            draw_run(results, tmp, svg=svg, jobs=jobs or default_jobs())
     results.folder = target
     return RunOutcome(results, target, reached, wall, workers)
 
 
-def draw_run(results: RunResults, folder: Path) -> list[Path]:
-    """A run folder's figures (``plots/``) and ``report.html``."""
+def draw_run(results: RunResults, folder: Path, svg: bool | None = None, jobs: int = 2) -> list[Path]:
+    """A run folder's figures (``plots/``, drawn on ``jobs`` processes) and ``report.html``."""
     from sim.views.plots import draw_all
     from sim.views.report import run_report
 
-    files = draw_all(results, folder / "plots")
+    files = draw_all(results, folder / "plots", svg=svg, jobs=jobs)
+    phase("plots")
     write_text(folder / "report.html", run_report(results, folder))
+    phase("report")
     return files
 
 
-def redraw(path: str | os.PathLike[str], metric: str | None = None) -> tuple[list[Path], Path]:
+def redraw(path: str | os.PathLike[str], metric: str | None = None, svg: bool | None = None) -> tuple[list[Path], Path]:
     """``negsim plot``: draw a run's or a sweep's figures and report again from its files."""
     from sim.views.plots import draw_all
     from sim.views.plots.sweep import draw_sweep as draw
@@ -302,12 +345,12 @@ def redraw(path: str | os.PathLike[str], metric: str | None = None) -> tuple[lis
     if (folder / "sweep.yaml").is_file():
         sw = sweepfolder.load_sweep(folder)
         with staged_folder(target, force=True) as tmp:
-            files = draw(sw, tmp, metric)
+            files = draw(sw, tmp, metric, svg=svg)
         write_text(folder / "report.html", sweep_report(sw))
     else:
         results = load(folder)
         with staged_folder(target, force=True) as tmp:
-            files = draw_all(results, tmp)
+            files = draw_all(results, tmp, svg=svg, jobs=default_jobs())
         write_text(folder / "report.html", run_report(results, folder))
     return files, target
 
@@ -320,6 +363,7 @@ def sweep_to_folder(
     resume: bool = False,
     force: bool = False,
     plots: bool = True,
+    svg: bool | None = None,
     argv: list[str] | None = None,
     progress: Callable[[int, int], None] | None = None,
 ) -> SweepOutcome:
@@ -334,7 +378,7 @@ def sweep_to_folder(
         from sim.views.report import sweep_report
 
         sw = sweepfolder.load_sweep(folder)
-        draw(sw, folder / "plots", spec.metric)
+        draw(sw, folder / "plots", spec.metric, svg=svg)
         made["wall_seconds"] = round(time.perf_counter() - t0, 3)
         sw.manifest = made
         write_text(folder / "report.html", sweep_report(sw))
@@ -349,6 +393,7 @@ def compare(
     *,
     force: bool = False,
     plots: bool = True,
+    svg: bool | None = None,
 ) -> tuple[comparing.Comparison, Path]:
     """``negsim compare``: runs (and sweep points) item by item, into a comparison folder."""
     comparison = comparing.compare(specs, labels)
@@ -358,7 +403,7 @@ def compare(
         from sim.views.plots.compare import draw_comparison
         from sim.views.report import comparison_report
 
-        draw_comparison(comparison, tmp / "plots")
+        draw_comparison(comparison, tmp / "plots", svg)
         write_text(tmp / "report.html", comparison_report(comparison, tmp))
 
     comparing.write(comparison, target, force=force, extra=extra if plots else None)
@@ -366,7 +411,13 @@ def compare(
 
 
 def score(
-    runs: list[str], observed: list[str], out: str | None = None, *, force: bool = False, plots: bool = True
+    runs: list[str],
+    observed: list[str],
+    out: str | None = None,
+    *,
+    force: bool = False,
+    plots: bool = True,
+    svg: bool | None = None,
 ) -> tuple[scoring.Scored, Path]:
     """``negsim score``: runs' forecasts against what happened, into a score folder."""
     scored = scoring.score(runs, observed)
@@ -376,7 +427,7 @@ def score(
         from sim.views.plots.score import reliability
         from sim.views.plots.style import save
 
-        save(reliability(scored.labelled), tmp / "plots", "reliability")
+        save(reliability(scored.labelled), tmp / "plots", "reliability", svg)
 
     scoring.write(scored, target, force=force, extra=extra if plots else None)
     return scored, target

@@ -155,6 +155,12 @@ def parser() -> argparse.ArgumentParser:
         help="with --executor dask: give up after this long without any worker connected (default 60)",
     )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
+    r.add_argument(
+        "--svg",
+        action="store_true",
+        default=None,
+        help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
+    )
     r.add_argument("--force", action="store_true", help="replace an existing result folder")
     r.add_argument("--quiet", action="store_true", help="print only where the results went")
     r.add_argument("--allow-large", action="store_true", help=large)
@@ -174,6 +180,12 @@ def parser() -> argparse.ArgumentParser:
     pl = sub.add_parser("plot", help="draw the figures again from a result or sweep folder")
     pl.add_argument("folder", metavar="RESULT_DIR")
     pl.add_argument("--metric", help="for a sweep: p_agreed (default), median_day, or p_by:YYYY-MM-DD")
+    pl.add_argument(
+        "--svg",
+        action="store_true",
+        default=None,
+        help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
+    )
 
     w = sub.add_parser("sweep", help="run a scenario over a range of parameter values")
     w.add_argument("file", metavar="FILE")
@@ -209,6 +221,12 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--force", action="store_true", help="replace an existing folder")
     w.add_argument("--metric", help="also plot: median_day, or p_by:YYYY-MM-DD")
     w.add_argument("--no-plots", action="store_true")
+    w.add_argument(
+        "--svg",
+        action="store_true",
+        default=None,
+        help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
+    )
     w.add_argument("--list-paths", action="store_true", help="list every number a sweep can set, with its value")
     w.add_argument("--quiet", action="store_true")
     w.add_argument("--allow-large", action="store_true", help=large)
@@ -224,6 +242,12 @@ def parser() -> argparse.ArgumentParser:
     )
     sc.add_argument("--out", metavar="DIR", type=_folder, help="score folder (default: RESULT_DIR/score)")
     sc.add_argument("--force", action="store_true", help="replace an existing score folder")
+    sc.add_argument(
+        "--svg",
+        action="store_true",
+        default=None,
+        help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
+    )
     sc.add_argument("--no-plots", action="store_true")
 
     sm = sub.add_parser("schema", help="print the JSON Schema of scenario, study or observed files (for editors)")
@@ -236,6 +260,12 @@ def parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", type=_folder, help="comparison folder (default: results/comparisons/<time stamp>)"
     )
     c.add_argument("--force", action="store_true", help="replace an existing folder")
+    c.add_argument(
+        "--svg",
+        action="store_true",
+        default=None,
+        help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
+    )
     c.add_argument("--no-plots", action="store_true", help="tables only (no figures, no report.html)")
     return p
 
@@ -297,6 +327,26 @@ def _check_other(name: str, kind: str, max_bytes: int) -> str:
     return f"an observed file as of {observed.as_of.isoformat()}: {len(observed.items)} items"
 
 
+class _Status:
+    """One status line on a terminal after the progress bar (what is being written or drawn);
+    nothing when stderr is piped."""
+
+    shown = False
+
+    def __call__(self, text: str) -> None:
+        if sys.stderr.isatty():
+            sys.stderr.write(f"\r\x1b[K{PROG}: {text}...")
+            sys.stderr.flush()
+            _Status.shown = True
+
+    @staticmethod
+    def clear() -> None:
+        if _Status.shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            _Status.shown = False
+
+
 class _Bar:
     """A progress bar on a terminal; silent when stderr is piped."""
 
@@ -322,6 +372,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from sim import api
     from sim.views.text import summary_table
 
+    api.phase("import")
     if args.max_replications and not args.precision:
         raise UserError("--max-replications is the ceiling of --precision; give --precision E too")
     bar = _Bar(args.replications or 0)
@@ -340,13 +391,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             precision=args.precision,
             ceiling=args.max_replications,
             plots=not args.no_plots,
+            svg=args.svg,
             max_bytes=_max_bytes(args),
             allow_large=args.allow_large,
             argv=[PROG, *sys.argv[1:]] if sys.argv else None,
             progress=bar,
+            status=_Status(),
         )
     finally:
         bar.close()
+        _Status.clear()
     if not args.quiet:
         rec, precision = done.results.records, done.precision
         say(summary_table(done.results.summary_data))
@@ -383,7 +437,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     if args.metric and not (Path(args.folder) / "sweep.yaml").is_file():
         raise UserError(f"--metric is for sweep folders; {args.folder} is not one (a run draws all its figures)")
-    files, target = redraw(args.folder, args.metric)
+    files, target = redraw(args.folder, args.metric, svg=args.svg)
     say(f"drew {len(files)} files in {target}, and {Path(args.folder) / 'report.html'}")
     return 0
 
@@ -446,6 +500,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 force=args.force,
                 plots=not args.no_plots,
+                svg=args.svg,
                 argv=[PROG, *sys.argv[1:]],
                 progress=bar,
             )
@@ -500,7 +555,9 @@ def cmd_score(args: argparse.Namespace) -> int:
     args.observed = [x for x in args.observed if x not in moved]
     if not args.folders or not args.observed:
         raise UserError("score needs result folders and --observed files (negsim score RESULT_DIR --observed FILE)")
-    scored, out = api.score(args.folders, args.observed, args.out, force=args.force, plots=not args.no_plots)
+    scored, out = api.score(
+        args.folders, args.observed, args.out, force=args.force, plots=not args.no_plots, svg=args.svg
+    )
     texts = [score_table(label, rows, scores) for label, rows, scores in scored.runs]
     if len(scored.runs) > 1:
         texts += ["pooled over all runs: " + line for line in score_line(scored.data)[:1]]
@@ -514,7 +571,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from sim import api
     from sim.views.text import comparison_table, diff_text
 
-    comparison, out = api.compare(args.folders, args.labels, args.out, force=args.force, plots=not args.no_plots)
+    comparison, out = api.compare(
+        args.folders, args.labels, args.out, force=args.force, plots=not args.no_plots, svg=args.svg
+    )
     say(comparison_table(comparison))
     say()
     say(diff_text(comparison))

@@ -46,9 +46,15 @@ def test_run_writes_the_whole_folder(tmp_path: Path, capsys: pytest.CaptureFixtu
     printed = capsys.readouterr().out
     assert "P(agreed by horizon)" in printed and f"wrote {out}" in printed
     assert {p.name for p in out.iterdir()} == FILES
-    assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(
+    assert sorted(p.name for p in (out / "plots").iterdir()) == sorted(f"{name}.png" for name in PLOTS)
+    svg = tmp_path / "svg"  # SVG only when asked, by --svg or NEGSIM_SVG=1
+    assert main(["run", ISTANBUL, "-n", "300", "--jobs", "1", "--out", str(svg), "--svg", "--quiet"]) == 0
+    assert sorted(p.name for p in (svg / "plots").iterdir()) == sorted(
         f"{name}.{ext}" for name in PLOTS for ext in ("png", "svg")
     )
+    assert [(svg / "plots" / f"{n}.png").read_bytes() for n in PLOTS] == [
+        (out / "plots" / f"{n}.png").read_bytes() for n in PLOTS
+    ]
     for png in (out / "plots").glob("*.png"):
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     s = load_scenario(ISTANBUL)

@@ -1,35 +1,43 @@
-"""Intervals and curves, from scipy.stats: Wilson intervals, ECDFs of agreement days.
+"""Intervals and curves: Wilson intervals, day quantiles, cumulative curves of agreement days.
 
-An item not agreed by the horizon is right-censored there, so the curves are the
-Kaplan-Meier estimate of ``scipy.stats.ecdf`` (which, with every censoring at the horizon,
-equals the share of replications agreed by each day).
+These are the formulas of scipy.stats (``binomtest(...).proportion_ci(method="wilson")`` and the
+Kaplan-Meier ``ecdf`` with its exponential-Greenwood, log-log band), written out with numpy so that
+a run does not import scipy.stats as a whole (most of a second); ``tests/test_stats.py`` holds them
+to scipy's own results. An item not agreed by the horizon is right-censored there, so its curve is
+the Kaplan-Meier estimate, which with every censoring at the horizon is the share agreed by each day.
 """
 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
-Z95 = float(stats.norm.ppf(0.975))
+Z95 = 1.959963984540054
+"""The normal 97.5% quantile, as scipy.special.ndtri(0.975) gives it (a test checks)."""
 
 
-def wilson(successes: int, n: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval for a binomial proportion (scipy.stats.binomtest)."""
+def wilson(successes: int, n: int) -> tuple[float, float]:
+    """Wilson score interval (95%) for a binomial proportion, as scipy.stats.binomtest gives it."""
     if n <= 0:
         return (0.0, 1.0)
-    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
-    return (float(ci.low), float(ci.high))
+    low, high = wilson_array(np.array([successes]), n)
+    return (float(low[0]), float(high[0]))
 
 
-def wilson_array(successes: np.ndarray, n: int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson intervals for many counts out of the same ``n``."""
-    pairs = [wilson(int(k), n, level) for k in np.asarray(successes).ravel()]
-    low = np.array([p[0] for p in pairs]).reshape(np.shape(successes))
-    high = np.array([p[1] for p in pairs]).reshape(np.shape(successes))
+def wilson_array(successes: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson intervals (95%) for many counts out of the same ``n``, elementwise (Newcombe 1998)."""
+    k = np.asarray(successes, dtype=np.float64)
+    if n <= 0:
+        return np.zeros_like(k), np.ones_like(k)
+    z = Z95
+    p = k / n
+    denom = 2 * (n + z**2)
+    center = (2 * n * p + z**2) / denom
+    delta = z / denom * np.sqrt(4 * n * p * (1 - p) + z**2)
+    low = np.where(k == 0, 0.0, center - delta)
+    high = np.where(k == n, 1.0, center + delta)
     return low, high
 
 
@@ -51,27 +59,28 @@ class Curve:
         return Curve(grid, self.p[i], self.low[i], self.high[i])
 
 
-def cumulative(days: np.ndarray, horizon: float, level: float = 0.95) -> Curve:
-    """P(event by day t) from event days (NaN where it did not happen by the horizon)."""
+def cumulative(days: np.ndarray, horizon: float) -> Curve:
+    """P(event by day t) from event days (NaN where it did not happen by the horizon), with the
+    pointwise 95% log-log band of the Kaplan-Meier estimate (undefined ends taken as 0 and 1)."""
     days = np.asarray(days, dtype=float)
-    hit = ~np.isnan(days)
-    n_hit = int(hit.sum())
-    if n_hit == 0:
+    hit = np.sort(days[~np.isnan(days)])
+    n_all = days.size
+    if hit.size == 0:
         z = np.zeros(2)
-        return Curve(np.array([0.0, horizon]), z, z, np.full(2, wilson(0, days.size, level)[1]))
-    if n_hit == days.size and days.size > 0:
-        observed = stats.CensoredData(uncensored=days[hit])
-    else:
-        observed = stats.CensoredData(uncensored=days[hit], right=np.full(days.size - n_hit, horizon))
-    res = stats.ecdf(observed)
-    cdf = res.cdf
-    q = cdf.quantiles
-    p = cdf.probabilities
-    with warnings.catch_warnings():  # undefined at p = 0 or 1, where we take the bounds 0 and 1
-        warnings.filterwarnings("ignore", "The confidence interval is undefined", RuntimeWarning)
-        ci = cdf.confidence_interval(level, method="log-log")
-    low = np.nan_to_num(ci.low.probabilities, nan=0.0)
-    high = np.nan_to_num(ci.high.probabilities, nan=1.0)
+        return Curve(np.array([0.0, horizon]), z, z, np.full(2, wilson(0, n_all)[1]))
+    q, first = np.unique(hit, return_index=True)
+    d = np.diff(np.append(first, hit.size)).astype(float)  # events on each day
+    at_risk = (n_all - first).astype(float)
+    censored = hit.size < n_all  # else the plain empirical distribution
+    sf = np.cumprod((at_risk - d) / at_risk) if censored else 1 - np.cumsum(d) / n_all
+    with np.errstate(divide="ignore", invalid="ignore"):
+        var = 1 / np.log(sf) ** 2 * np.cumsum(d / (at_risk * (at_risk - d)))
+        centre = np.log(-np.log(sf))
+    z_se = Z95 * np.sqrt(var)
+    with np.errstate(invalid="ignore", over="ignore"):
+        low = np.nan_to_num(np.clip(1 - np.exp(-np.exp(centre - z_se)), 0, 1), nan=0.0)
+        high = np.nan_to_num(np.clip(1 - np.exp(-np.exp(centre + z_se)), 0, 1), nan=1.0)
+    p = 1 - sf if censored else np.cumsum(d) / n_all
     keep = q <= horizon
     q, p, low, high = q[keep], p[keep], low[keep], high[keep]
     if q.size == 0 or q[0] > 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,12 +24,34 @@ FIGURES: dict[str, Callable[[RunResults], Figure]] = {
 """File stem -> figure function, in the order of the issue: (a) to (f)."""
 
 
-def draw_all(results: RunResults, folder: Path) -> list[Path]:
-    """Draw every figure of a run as PNG and SVG into ``folder``."""
-    out: list[Path] = []
-    for name, make in FIGURES.items():
-        out += save(make(results), folder, name)
-    return out
+_DRAWING: tuple[RunResults, Path, bool | None] | None = None
+"""What a forked drawing process draws from (inherited, never pickled)."""
+
+
+def _draw(name: str) -> list[Path]:
+    assert _DRAWING is not None
+    results, folder, svg = _DRAWING
+    return save(FIGURES[name](results), folder, name, svg)
+
+
+def draw_all(results: RunResults, folder: Path, svg: bool | None = None, jobs: int = 1) -> list[Path]:
+    """Draw every figure of a run into ``folder`` (PNG; SVG too when asked), on ``jobs`` processes.
+
+    Processes are forked where the system allows, so each inherits the results instead of receiving
+    a copy; the files are the same bytes however many draw them.
+    """
+    global _DRAWING
+    names = list(FIGURES)
+    _DRAWING = (results, folder, svg)
+    try:
+        if jobs > 1 and "fork" in mp.get_all_start_methods():
+            with mp.get_context("fork").Pool(min(jobs, len(names))) as pool:
+                drawn = pool.map(_draw, names, chunksize=1)
+        else:
+            drawn = [_draw(name) for name in names]
+    finally:
+        _DRAWING = None
+    return [path for paths in drawn for path in paths]
 
 
 __all__ = [

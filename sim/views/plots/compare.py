@@ -176,10 +176,10 @@ def differences(c: Comparison) -> Figure:
 FIGURES = {"compare_curves": curves, "compare_by_horizon": dots, "compare_differences": differences}
 
 
-def draw_comparison(c: Comparison, folder: Path) -> list[Path]:
+def draw_comparison(c: Comparison, folder: Path, svg: bool | None = None) -> list[Path]:
     out: list[Path] = []
     for name, make in FIGURES.items():
-        out += save(make(c), folder, name)
+        out += save(make(c), folder, name, svg)
     return out
 
 

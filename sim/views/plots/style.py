@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import matplotlib
-
-matplotlib.use("Agg")
-
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -62,7 +59,7 @@ def styled(draw: F) -> F:
 
     @functools.wraps(draw)
     def inner(*args: Any, **kwargs: Any) -> Figure:
-        with plt.rc_context(RC):
+        with matplotlib.rc_context(RC):
             return draw(*args, **kwargs)
 
     return inner  # type: ignore[return-value]
@@ -73,12 +70,12 @@ def color(i: int) -> str:
 
 
 def figure(width: float = 9.0, height: float = 5.0, **kw: Any) -> Figure:
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         return Figure(figsize=(width, height), layout="constrained", **kw)
 
 
 def subplots(nrows: int = 1, ncols: int = 1, width: float = 9.0, height: float = 5.0, **kw: Any) -> tuple[Figure, Any]:
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         fig = Figure(figsize=(width, height), layout="constrained")
         axes = fig.subplots(nrows, ncols, **kw)
     return fig, axes
@@ -109,16 +106,23 @@ def title(fig: Figure, main: str, caption: str = "") -> None:
         fig.supxlabel("\n".join(lines), fontsize=9, color="0.35")
 
 
-def save(fig: Figure, folder: Path, name: str) -> list[Path]:
-    """Write ``name.png`` and ``name.svg`` with no time stamps, so the files are reproducible."""
+def svg_default() -> bool:
+    """Whether figures are also written as SVG when no option says: ``NEGSIM_SVG=1`` in the environment."""
+    return os.environ.get("NEGSIM_SVG", "").strip().lower() in ("1", "true", "yes")
+
+
+def save(fig: Figure, folder: Path, name: str, svg: bool | None = None) -> list[Path]:
+    """Write ``name.png`` (and ``name.svg`` when asked) with no time stamps, so the files are reproducible."""
     folder.mkdir(parents=True, exist_ok=True)
     out = []
-    with plt.rc_context(RC):
+    with matplotlib.rc_context(RC):
         png = folder / f"{name}.png"
         fig.savefig(png, format="png", metadata={"Software": None})
-        svg = folder / f"{name}.svg"
-        fig.savefig(svg, format="svg", metadata={"Date": None, "Creator": None})
-        out += [png, svg]
+        out.append(png)
+        if svg_default() if svg is None else svg:
+            path = folder / f"{name}.svg"
+            fig.savefig(path, format="svg", metadata={"Date": None, "Creator": None})
+            out.append(path)
     return out
 
 

@@ -363,12 +363,12 @@ def figure_for(res: SweepResults, metric: Metric) -> tuple[str, Figure]:
     return "lines", lines(res, metric)
 
 
-def draw_sweep(res: SweepResults, folder: Path, metric_text: str | None = None) -> list[Path]:
+def draw_sweep(res: SweepResults, folder: Path, metric_text: str | None = None, svg: bool | None = None) -> list[Path]:
     """P(agreed by horizon), and the chosen ``--metric`` if it is another, as PNG and SVG."""
     out: list[Path] = []
     keys = ["p_agreed"] + ([metric_text] if metric_text and metric_text != "p_agreed" else [])
     for key in keys:
         metric = parse_metric(key, res.base.calendar.start)
         name, fig = figure_for(res, metric)
-        out += save(fig, folder, f"sweep_{name}_{metric.key}")
+        out += save(fig, folder, f"sweep_{name}_{metric.key}", svg)
     return out
