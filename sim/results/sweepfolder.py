@@ -26,7 +26,7 @@ from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import check_target, folder_kind, make_temporary, place, remove_stale, write_text
 from sim.results.files import csv_text, json_text, read_json, read_manifest, read_parquet
-from sim.results.folder import items_table, scenario_yaml
+from sim.results.folder import column, items_table, scenario_yaml
 from sim.results.stats import paired, quantile_day, wilson
 from sim.scenario.checks import shape_problems
 from sim.scenario.documents import load_document
@@ -211,7 +211,7 @@ def gather(s: Scenario, paths: list[str], points: list[tuple[int, dict[str, floa
         part = part_path(folder, index)
         if part.exists():
             t = read_parquet(part)
-            tables.append(t.add_column(0, "point", pa.array(np.full(t.num_rows, index, np.int32))))
+            tables.append(t.add_column(0, "point", column(np.full(t.num_rows, index, np.int32))))
     columns = ["point", *paths, "item", "p_agreed", "ci_low", "ci_high", "median_day", "status"]
     table = pa.table({c: [row[c] for row in rows] for c in columns})
     write_table(table, folder / "points.parquet")
