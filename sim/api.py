@@ -377,8 +377,10 @@ def sweep_to_folder(
         from sim.views.plots.sweep import draw_sweep as draw
         from sim.views.report import sweep_report
 
+        phase("simulate+gather")
         sw = sweepfolder.load_sweep(folder)
         draw(sw, folder / "plots", spec.metric, svg=svg)
+        phase("plots")
         made["wall_seconds"] = round(time.perf_counter() - t0, 3)
         sw.manifest = made
         write_text(folder / "report.html", sweep_report(sw))

@@ -465,6 +465,7 @@ class _SweepBar:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from sim import api
     from sim.api import sweep_to_folder
     from sim.results.sweepfolder import parse_metric
     from sim.runs.executors import make_executor
@@ -486,6 +487,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         max_bytes=_max_bytes(args),
     )
     check_run_size(spec.base, spec.base.simulation.replications, len(spec.points), args.allow_large)
+    api.phase("validate")
     if args.metric:
         parse_metric(args.metric, spec.base.calendar.start)
         spec = type(spec)(**{**spec.__dict__, "metric": args.metric})

@@ -107,7 +107,7 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> Any:
     import pyarrow.parquet as pq
 
     try:
-        return pq.read_table(path, columns=columns)
+        return pq.ParquetFile(path).read(columns=columns)  # not read_table: it imports pyarrow.dataset
     except OSError as exc:
         if not path.is_file():
             raise UserError(f"{path}: missing") from None

@@ -115,6 +115,22 @@ def strings(texts: list[str]) -> Any:
     return pa.Array.from_buffers(pa.string(), len(data), [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
 
 
+def table_of(columns: dict[str, list[Any]]) -> Any:
+    """An Arrow table from lists of plain values (whole numbers, numbers, text), typed as pyarrow
+    would type them, without importing pandas."""
+    import pyarrow as pa
+
+    arrays = {}
+    for name, values in columns.items():
+        if values and all(isinstance(v, str) for v in values):
+            arrays[name] = strings(values)
+        elif all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            arrays[name] = column(np.array(values, dtype=np.int64))
+        else:
+            arrays[name] = column(np.array(values, dtype=np.float64))
+    return pa.table(arrays)
+
+
 def _long(names: tuple[str, ...], reps: np.ndarray) -> tuple[Any, Any]:
     """Replication and name columns of a long table: every name for every replication."""
     import pyarrow as pa

@@ -26,7 +26,7 @@ from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import check_target, folder_kind, make_temporary, place, remove_stale, write_text
 from sim.results.files import csv_text, json_text, read_json, read_manifest, read_parquet
-from sim.results.folder import column, items_table, scenario_yaml
+from sim.results.folder import column, items_table, scenario_yaml, table_of
 from sim.results.stats import paired, quantile_day, wilson
 from sim.scenario.checks import shape_problems
 from sim.scenario.documents import load_document
@@ -52,10 +52,12 @@ def write_table(table: Any, path: Path) -> None:
     tmp.replace(path)
 
 
-def write_part(s: Scenario, folder: Path, index: int, rec: Records) -> None:
-    """A finished point's records, kept until the sweep is gathered."""
-    write_table(items_table(s, rec), part_path(folder, index))
+def write_part(s: Scenario, folder: Path, index: int, rec: Records) -> Any:
+    """A finished point's records, kept until the sweep is gathered; returns them as an Arrow table."""
+    table = items_table(s, rec)
+    write_table(table, part_path(folder, index))
     error_path(folder, index).unlink(missing_ok=True)
+    return table
 
 
 def write_error(folder: Path, index: int, error: str) -> None:
@@ -144,21 +146,24 @@ def finished_points(folder: Path) -> set[int]:
     return {int(p.stem.split("-")[1]) for p in parts.glob("point-*.parquet")}
 
 
-def _records_from_part(s: Scenario, path: Path) -> tuple[np.ndarray, np.ndarray]:
-    """(agreed, day) arrays of shape (replications, items) from a point's part file."""
-
-    t = read_parquet(path, columns=["agreed", "day"])
+def _records_from_part(s: Scenario, t: Any) -> tuple[np.ndarray, np.ndarray]:
+    """(agreed, day) arrays of shape (replications, items) from a point's part (an Arrow table)."""
     k = len(s.items)
     agreed = t.column("agreed").to_numpy().reshape(-1, k)
     day = t.column("day").fill_null(float("nan")).to_numpy().astype(float).reshape(-1, k)
     return agreed, day
 
 
-def point_rows(s: Scenario, index: int, values: dict[str, float], folder: Path) -> list[dict[str, Any]]:
-    """One row per item of a point: P(agreed by horizon) with its Wilson interval, median day."""
+def point_rows(
+    s: Scenario, index: int, values: dict[str, float], folder: Path, part: Any = None
+) -> list[dict[str, Any]]:
+    """One row per item of a point: P(agreed by horizon) with its Wilson interval, median day.
+    ``part`` is the point's records (an Arrow table) if at hand; else its part file, if any, is read."""
     rows = []
-    part = part_path(folder, index)
-    if not part.exists():
+    path = part_path(folder, index)
+    if part is None and path.exists():
+        part = read_parquet(path)
+    if part is None:
         err = error_path(folder, index)
         status = "error: " + (str(read_json(err).get("error", "")) if err.exists() else "not run")
         for name in s.items:
@@ -196,24 +201,32 @@ def point_rows(s: Scenario, index: int, values: dict[str, float], folder: Path) 
     return rows
 
 
-def gather(s: Scenario, paths: list[str], points: list[tuple[int, dict[str, float]]], folder: Path) -> int:
+def gather(
+    s: Scenario,
+    paths: list[str],
+    points: list[tuple[int, dict[str, float]]],
+    folder: Path,
+    known: dict[int, Any] | None = None,
+) -> int:
     """Build points.parquet, points.csv and items.parquet from the parts of ``points`` (index,
-    swept values); return the number of points that failed."""
+    swept values); return the number of points that failed. ``known`` holds the parts this process
+    wrote (Arrow tables), so that only the parts of earlier runs are read back."""
     import pyarrow as pa
 
     rows: list[dict[str, Any]] = []
     tables = []
     failed = 0
     for index, values in points:
-        r = point_rows(s, index, values, folder)
+        t = (known or {}).get(index)
+        if t is None and part_path(folder, index).exists():
+            t = read_parquet(part_path(folder, index))
+        r = point_rows(s, index, values, folder, t)
         failed += r[0]["status"] != "ok"
         rows += r
-        part = part_path(folder, index)
-        if part.exists():
-            t = read_parquet(part)
+        if t is not None:
             tables.append(t.add_column(0, "point", column(np.full(t.num_rows, index, np.int32))))
     columns = ["point", *paths, "item", "p_agreed", "ci_low", "ci_high", "median_day", "status"]
-    table = pa.table({c: [row[c] for row in rows] for c in columns})
+    table = table_of({c: [row[c] for row in rows] for c in columns})
     write_table(table, folder / "points.parquet")
     write_text(folder / "points.csv", csv_text(columns, ([row[c] for c in columns] for row in rows)))
     if tables:

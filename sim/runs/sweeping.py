@@ -50,9 +50,14 @@ def batches(n: int, size: int = SWEEP_BATCH) -> list[tuple[int, int]]:
 
 
 def run_points(
-    spec: SweepSpec, folder: Path, executor: Executor, progress: Progress | None = None
+    spec: SweepSpec,
+    folder: Path,
+    executor: Executor,
+    progress: Progress | None = None,
+    known: dict[int, Any] | None = None,
 ) -> tuple[int, float]:
-    """Run every unfinished point; return (points that failed, seconds spent simulating)."""
+    """Run every unfinished point; return (points that failed, seconds spent simulating). Each
+    point's records also go into ``known``, so that gathering need not read them back."""
     done = finished_points(folder)
     todo = {p.index: p for p in spec.points if p.index not in done}
     plans = {index: compile_plan(p.scenario) for index, p in todo.items()}
@@ -78,7 +83,11 @@ def run_points(
             progress(result.records.n, 0)
         if len(got) == len(ranges):
             del pending[index]
-            write_part(todo[index].scenario, folder, index, Records.concat([got[i] for i in range(len(ranges))]))
+            table = write_part(
+                todo[index].scenario, folder, index, Records.concat([got[i] for i in range(len(ranges))])
+            )
+            if known is not None:
+                known[index] = table
             if progress:
                 progress(0, 1)
     return len(failed), simulate_seconds
@@ -116,8 +125,9 @@ def sweep(
             already_complete=True,
         )
     work = prepared.work
+    known: dict[int, Any] = {}
     try:
-        _, sim_seconds = run_points(spec, work, executor, progress)
+        _, sim_seconds = run_points(spec, work, executor, progress, known)
     except KeyboardInterrupt:
         executor.close(cancel=True)
         if prepared.staged:
@@ -128,7 +138,9 @@ def sweep(
             "run the same command with --resume to continue"
         ) from None
     t1 = time.perf_counter()
-    failed = gather(spec.base, [p.path for p in spec.parameters], [(p.index, p.values) for p in spec.points], work)
+    failed = gather(
+        spec.base, [p.path for p in spec.parameters], [(p.index, p.values) for p in spec.points], work, known
+    )
     t2 = time.perf_counter()
     manifest = {
         "format": 1,
