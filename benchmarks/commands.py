@@ -39,10 +39,11 @@ print(done.stderr, file=sys.stderr)
 """
 
 
-def measure(python: str, argv: list[str], env: dict[str, str]) -> tuple[float, float, str]:
-    """(wall seconds, peak MiB of the largest process, stderr) of ``python -m sim argv``."""
+def measure(python: str, argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float, str]:
+    """(wall seconds, peak MiB of the largest process, stderr) of ``python -m sim argv``, run in
+    ``cwd`` so that each python imports its own installed negsim, not a checkout beside it."""
     done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, python, "-m", "sim", *argv], capture_output=True, text=True, env=env
+        [sys.executable, "-c", _MEASURE, python, "-m", "sim", *argv], capture_output=True, text=True, env=env, cwd=cwd
     )
     wall, rss, code = done.stdout.split()
     if code != "0":
@@ -68,6 +69,8 @@ def main() -> None:
     ap.add_argument("--million", action="store_true", help="also plot a folder of 1,000,000 replications")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
+    if os.path.abspath(args.base_python) == os.path.abspath(sys.executable):
+        raise SystemExit("--base-python is this python: give the python of the earlier release's environment")
     env = {**os.environ, "NEGSIM_PHASES": "1"}
     pythons = {"now": sys.executable, args.base_name: args.base_python}
 
@@ -77,13 +80,16 @@ def main() -> None:
     def prepare(who: str) -> None:
         """Folders the plot and compare commands read (not timed)."""
         py = pythons[who]
-        for i, path in enumerate([SCENARIO, *VARIANTS]):
-            subprocess.run([py, "-m", "sim", "run", path, "--out", out(f"r{i}", who), "--quiet"], check=True, env=env)
+        for i, path in enumerate([SCENARIO, *VARIANTS]):  # in tmp: each python imports its own negsim
+            subprocess.run(
+                [py, "-m", "sim", "run", path, "--out", out(f"r{i}", who), "--quiet"], check=True, env=env, cwd=tmp
+            )
         if args.million:
             subprocess.run(
                 [py, "-m", "sim", "run", SCENARIO, "-n", "1000000", "--no-plots", "--quiet", "--out", out("m", who)],
                 check=True,
                 env=env,
+                cwd=tmp,
             )
 
     commands: list[tuple[str, Callable[[str], list[str]]]] = [
@@ -116,7 +122,7 @@ def main() -> None:
             for _ in range(args.repeat):
                 if name.startswith(("sweep", "compare")):
                     shutil.rmtree(out("sw" if name.startswith("sweep") else "c", who), ignore_errors=True)
-                m = measure(pythons[who], argv(who), env)
+                m = measure(pythons[who], argv(who), env, tmp)
                 best = m if best is None or m[0] < best[0] else best
             row[who] = best
         base, now = row[args.base_name], row["now"]

@@ -120,7 +120,7 @@ class Results(RunResults):
 
     @classmethod
     def of(cls, data: RunResults) -> Results:
-        return cls(data.scenario, data.records, data.manifest, data.folder)
+        return cls(data.scenario, data.records, data.manifest, data.folder, data._summary)
 
 
 class SweepResults(sweepfolder.SweepResults):

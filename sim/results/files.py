@@ -116,6 +116,40 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> Any:
         raise UserError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
 
 
+def read_column(path: Path, name: str, fill: Any, dtype: Any) -> Any:
+    """One column of a Parquet file as a numpy array (nulls as ``fill``), read row group by row
+    group into the final array, so that a million replications take the array's size, not three."""
+    import numpy as np
+    import pyarrow.parquet as pq
+
+    try:
+        pf = pq.ParquetFile(path)
+        out = np.empty(pf.metadata.num_rows, dtype=dtype)
+        at = 0
+        for g in range(pf.metadata.num_row_groups):
+            c = pf.read_row_group(g, columns=[name]).column(0)
+            if fill is not None:
+                c = c.fill_null(fill)
+            chunk = c.to_numpy(zero_copy_only=False)
+            out[at : at + chunk.size] = chunk
+            at += chunk.size
+    except UserError:
+        raise
+    except Exception as exc:  # pyarrow raises many kinds on a damaged file
+        raise UserError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    return out
+
+
+def read_parquet_schema(path: Path) -> list[str]:
+    """The column names of a Parquet file."""
+    import pyarrow.parquet as pq
+
+    try:
+        return list(pq.ParquetFile(path).schema_arrow.names)
+    except Exception as exc:  # pyarrow raises many kinds on a damaged file
+        raise UserError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+
+
 def manifest_of(kind: str, **fields: Any) -> dict[str, Any]:
     """A folder's manifest: its format, its kind (what ``--force`` may replace it with), what made
     it, and the versions of what shaped its numbers."""

@@ -15,7 +15,7 @@ import os
 import platform
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,17 @@ import yaml
 from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
-from sim.results.files import json_text, read_manifest, read_parquet, sha256_file, stamped_folder, versions
+from sim.results.files import (
+    json_text,
+    read_column,
+    read_json,
+    read_manifest,
+    read_parquet,
+    read_parquet_schema,
+    sha256_file,
+    stamped_folder,
+    versions,
+)
 from sim.results.summary import summarize, summary_csv
 from sim.scenario.documents import to_plain
 from sim.scenario.load import load_scenario
@@ -252,47 +262,90 @@ def write_parquet(s: Scenario, rec: Records, folder: Path) -> None:
     sink.close()
 
 
+FIELDS: dict[str, tuple[str, str, Any, Any, str]] = {
+    # field: (file, column, fill for nulls, dtype, shape: "item" | "constraint" | "replication")
+    "item_agreed": ("items", "agreed", None, bool, "item"),
+    "item_day": ("items", "day", float("nan"), float, "item"),
+    "item_round": ("items", "round", -1, np.int32, "item"),
+    "constraint_lifted": ("constraints", "lifted", None, bool, "constraint"),
+    "constraint_day": ("constraints", "day", float("nan"), float, "constraint"),
+    "constraint_lifts": ("constraints", "lifts", None, np.int32, "constraint"),
+    "constraint_active": ("constraints", "active_at_horizon", None, bool, "constraint"),
+    "constraint_in_force": ("constraints", "in_force", None, np.uint64, "constraint"),
+    "rounds_held": ("replications", "rounds_held", None, np.int32, "replication"),
+    "rounds_cancelled": ("replications", "rounds_cancelled", None, np.int32, "replication"),
+    "rounds_suspended": ("replications", "rounds_suspended", None, np.int32, "replication"),
+    "breakdown": ("replications", "breakdown", None, bool, "replication"),
+    "breakdown_day": ("replications", "breakdown_day", float("nan"), float, "replication"),
+    "trust": ("replications", "trust", None, float, "replication"),
+}
+"""Where each field of the records is kept in a run folder."""
+
+
+class FolderRecords:
+    """The records of a run folder, each field read from its Parquet column when first used: a
+    figure of a million replications reads the columns it draws, not the whole folder."""
+
+    def __init__(self, s: Scenario, folder: Path) -> None:
+        import pyarrow.parquet as pq
+
+        self._scenario, self._folder = s, folder
+        self._cache: dict[str, np.ndarray] = {}
+        rows = {}
+        for name in TABLES:
+            try:
+                rows[name] = pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows
+            except Exception as exc:  # pyarrow raises many kinds on a damaged file
+                raise UserError(
+                    f"{folder / name}.parquet: not a readable Parquet file ({type(exc).__name__})"
+                ) from None
+        n, k, m = rows["replications"], len(s.items), len(s.constraints)
+        if rows["items"] != n * k or rows["constraints"] != n * m:
+            raise UserError(f"{folder}: the parquet files do not match the scenario's items and constraints")
+        if n and k:
+            first = read_parquet(folder / "items.parquet", columns=["item"]).column("item").slice(0, k).to_pylist()
+            if tuple(first) != tuple(s.items):
+                raise UserError(f"{folder}: items.parquet lists other items than scenario.yaml")
+        self.n = n
+        self.start = (
+            int(read_parquet(folder / "replications.parquet", ["replication"]).column(0)[0].as_py()) if n else 0
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_") or (name not in FIELDS and name != "event_count"):
+            raise AttributeError(name)
+        if name not in self._cache:
+            self._cache[name] = self._read(name)
+        return self._cache[name]
+
+    def _read(self, name: str) -> np.ndarray:
+        n, s = self.n, self._scenario
+        if name == "event_count":
+            names = [f"events.{e}" for e in s.events]
+            if not names:
+                return np.zeros((n, 0), np.int32)
+            table = read_parquet(self._folder / "replications.parquet", names)
+            return np.stack([table.column(c).to_numpy().astype(np.int32) for c in names], axis=1)
+        file, col, fill, dtype, shape = FIELDS[name]
+        width = {"item": len(s.items), "constraint": len(s.constraints), "replication": 0}[shape]
+        if col not in read_parquet_schema(self._folder / f"{file}.parquet"):  # folders from before it existed
+            return np.zeros((n, width) if width or shape != "replication" else n, dtype)
+        values = read_column(self._folder / f"{file}.parquet", col, fill, dtype)
+        return values.reshape(n, width) if shape != "replication" else values
+
+    def materialize(self) -> Records:
+        """Every field, as :class:`Records`."""
+        return Records(
+            start=self.start, **{f.name: getattr(self, f.name) for f in fields(Records) if f.name != "start"}
+        )
+
+    def equals(self, other: Records) -> bool:
+        return self.materialize().equals(other)
+
+
 def read_records(s: Scenario, folder: Path) -> Records:
-
-    items = read_parquet(folder / "items.parquet")
-    cons = read_parquet(folder / "constraints.parquet")
-    reps = read_parquet(folder / "replications.parquet")
-    n = reps.num_rows
-    k, m = len(s.items), len(s.constraints)
-    if items.num_rows != n * k or cons.num_rows != n * m:
-        raise UserError(f"{folder}: the parquet files do not match the scenario's items and constraints")
-    if n and k and tuple(items.column("item").slice(0, k).to_pylist()) != tuple(s.items):
-        raise UserError(f"{folder}: items.parquet lists other items than scenario.yaml")
-
-    def arr(table: Any, col: str, fill: Any = None) -> np.ndarray:
-        c = table.column(col)
-        if fill is not None:
-            c = c.fill_null(fill)
-        return c.to_numpy(zero_copy_only=False)
-
-    rep0 = int(reps.column("replication")[0].as_py()) if n else 0
-    return Records(
-        start=rep0,
-        item_agreed=arr(items, "agreed").reshape(n, k).astype(bool),
-        item_day=arr(items, "day", float("nan")).astype(float).reshape(n, k),
-        item_round=arr(items, "round", -1).astype(np.int32).reshape(n, k),
-        constraint_lifted=arr(cons, "lifted").reshape(n, m).astype(bool),
-        constraint_day=arr(cons, "day", float("nan")).astype(float).reshape(n, m),
-        constraint_lifts=arr(cons, "lifts").astype(np.int32).reshape(n, m),
-        constraint_active=arr(cons, "active_at_horizon").reshape(n, m).astype(bool),
-        constraint_in_force=arr(cons, "in_force").astype(np.uint64).reshape(n, m)
-        if "in_force" in cons.column_names
-        else np.zeros((n, m), np.uint64),
-        rounds_held=arr(reps, "rounds_held").astype(np.int32),
-        rounds_cancelled=arr(reps, "rounds_cancelled").astype(np.int32),
-        rounds_suspended=arr(reps, "rounds_suspended").astype(np.int32),
-        breakdown=arr(reps, "breakdown").astype(bool),
-        breakdown_day=arr(reps, "breakdown_day", float("nan")).astype(float),
-        trust=arr(reps, "trust").astype(float),
-        event_count=np.stack([arr(reps, f"events.{e}").astype(np.int32) for e in s.events], axis=1)
-        if s.events
-        else np.zeros((n, 0), np.int32),
-    )
+    """Every record of a run folder."""
+    return FolderRecords(s, folder).materialize()
 
 
 # ------------------------------------------------------------------ the folder
@@ -338,13 +391,13 @@ def load(folder: str | os.PathLike[str]) -> RunResults:
         if not (path / name).is_file():
             raise UserError(f"{path}: not a result folder ({name} is missing)")
     s = load_scenario(path / "scenario.yaml")
-    try:
-        rec = read_records(s, path)
-    except UserError:
-        raise
-    except Exception as exc:  # pyarrow raises many kinds on a damaged file
-        raise UserError(f"{path}: cannot read the parquet files ({exc})") from None
-    return RunResults(s, rec, read_manifest(path), path)
+    rec = FolderRecords(s, path)
+    summary = None
+    if (path / "summary.json").is_file():  # computed from every replication when the run was made
+        data = read_json(path / "summary.json")
+        if isinstance(data, dict) and data.get("replications") == rec.n and "items" in data:
+            summary = data
+    return RunResults(s, rec, read_manifest(path), path, summary)  # type: ignore[arg-type]
 
 
 def manifest(

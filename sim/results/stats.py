@@ -68,7 +68,12 @@ def cumulative(days: np.ndarray, horizon: float) -> Curve:
     if hit.size == 0:
         z = np.zeros(2)
         return Curve(np.array([0.0, horizon]), z, z, np.full(2, wilson(0, n_all)[1]))
-    q, first = np.unique(hit, return_index=True)
+    new = np.empty(hit.size, bool)  # the first of each run of equal days (hit is sorted: no argsort needed)
+    new[0] = True
+    np.not_equal(hit[1:], hit[:-1], out=new[1:])
+    first = np.flatnonzero(new)
+    q = hit[first]
+    del new
     d = np.diff(np.append(first, hit.size)).astype(float)  # events on each day
     at_risk = (n_all - first).astype(float)
     censored = hit.size < n_all  # else the plain empirical distribution

@@ -1,0 +1,204 @@
+"""Judgements given as distributions: a probability, rate, multiplier or trust number that its author
+can only bound ("somewhere between 0.1 and 0.5") is drawn once per replication.
+
+``{dist: beta, a: 2, b: 5}`` or ``{dist: beta, mean: 0.3, concentration: 10}`` (a = mean x
+concentration), and the distributions of durations (uniform, triangular, normal, lognormal,
+gamma, exponential, fixed). Each field says which values it takes; a distribution whose draws could
+fall outside them is refused at validation (a normal for a probability, a uniform below zero for a
+rate). Draws are ``ppf(u)`` of a keyed uniform of the stream ``param/<path>``, so a larger mean moves
+every replication's draw the same way and common random numbers still pair runs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+
+from sim.scenario.numbers import Number
+
+Kind = Literal["fixed", "uniform", "triangular", "normal", "lognormal", "exponential", "gamma", "beta"]
+
+PARAMETERS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "fixed": (("value",),),
+    "uniform": (("low", "high"),),
+    "triangular": (("low", "mode", "high"),),
+    "normal": (("mean", "sd"),),
+    "lognormal": (("mu", "sigma"),),
+    "exponential": (("mean",),),
+    "gamma": (("shape", "scale"),),
+    "beta": (("a", "b"), ("mean", "concentration")),
+}
+"""The parameters each kind takes (beta: either form)."""
+
+_FIELDS = ("value", "low", "mode", "high", "mean", "sd", "mu", "sigma", "shape", "scale", "a", "b", "concentration")
+_HALF_ULP = 2.0**-54
+
+
+class Uncertain(BaseModel):
+    """A judgement drawn once per replication."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    dist: Kind
+    value: Number | None = None
+    low: Number | None = None
+    mode: Number | None = None
+    high: Number | None = None
+    mean: Number | None = None
+    sd: Number | None = None
+    mu: Number | None = None
+    sigma: Number | None = None
+    shape: Number | None = None
+    scale: Number | None = None
+    a: Number | None = None
+    b: Number | None = None
+    concentration: Number | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Uncertain:
+        given = {k for k in _FIELDS if getattr(self, k) is not None}
+        forms = PARAMETERS[self.dist]
+        if not any(given == set(form) for form in forms):
+            wanted = " or ".join(", ".join(repr(k) for k in form) for form in forms)
+            raise ValueError(f"{self.dist} takes {wanted}, not {', '.join(sorted(given)) or 'nothing'}")
+        v = self.params()
+        if self.dist in ("uniform", "triangular") and v["high"] < v["low"]:
+            raise ValueError(f"high ({v['high']:g}) is below low ({v['low']:g})")
+        if self.dist == "triangular" and not v["low"] <= v["mode"] <= v["high"]:
+            raise ValueError(f"mode ({v['mode']:g}) must lie between low and high")
+        if self.dist == "normal" and v["sd"] <= 0:
+            raise ValueError("sd must be positive")
+        if self.dist == "lognormal" and v["sigma"] <= 0:
+            raise ValueError("sigma must be positive")
+        if self.dist == "exponential" and v["mean"] <= 0:
+            raise ValueError("mean must be positive")
+        if self.dist == "gamma" and (v["shape"] <= 0 or v["scale"] <= 0):
+            raise ValueError("shape and scale must be positive")
+        if self.dist == "beta":
+            if self.a is None and not (0 < v["mean"] < 1 and v["concentration"] > 0):
+                raise ValueError("a beta's mean must lie strictly between 0 and 1, and its concentration be positive")
+            if v["a"] <= 0 or v["b"] <= 0:
+                raise ValueError("a and b must be positive")
+        return self
+
+    def params(self) -> dict[str, float]:
+        """The parameters, with beta's mean/concentration form turned into a and b."""
+        if self.dist == "beta" and self.a is None:
+            m, c = float(self.mean or 0.0), float(self.concentration or 0.0)
+            return {"a": m * c, "b": (1 - m) * c, "mean": m, "concentration": c}
+        return {k: float(getattr(self, k)) for k in _FIELDS if getattr(self, k) is not None}
+
+    def support(self) -> tuple[float, float]:
+        """The smallest and largest values a draw can take."""
+        v = self.params()
+        match self.dist:
+            case "fixed":
+                return (v["value"], v["value"])
+            case "uniform" | "triangular":
+                return (v["low"], v["high"])
+            case "normal":
+                return (-math.inf, math.inf)
+            case "beta":
+                return (0.0, 1.0)
+            case _:
+                return (0.0, math.inf)
+
+    def expected(self) -> float:
+        """The mean of the draws."""
+        v = self.params()
+        match self.dist:
+            case "fixed":
+                return v["value"]
+            case "uniform":
+                return (v["low"] + v["high"]) / 2
+            case "triangular":
+                return (v["low"] + v["mode"] + v["high"]) / 3
+            case "normal" | "exponential":
+                return v["mean"]
+            case "lognormal":
+                return math.exp(v["mu"] + v["sigma"] ** 2 / 2)
+            case "gamma":
+                return v["shape"] * v["scale"]
+            case _:
+                return v["a"] / (v["a"] + v["b"])
+
+    def ppf(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF at uniforms ``u`` in [0, 1)."""
+        from scipy import special
+
+        u = np.asarray(u, dtype=np.float64)
+        v = self.params()
+        match self.dist:
+            case "fixed":
+                return np.full_like(u, v["value"])
+            case "uniform":
+                return v["low"] + (v["high"] - v["low"]) * u
+            case "triangular":
+                a, c, b = v["low"], v["mode"], v["high"]
+                if b == a:
+                    return np.full_like(u, a)
+                f = (c - a) / (b - a)
+                return np.where(u < f, a + np.sqrt(u * (b - a) * (c - a)), b - np.sqrt((1 - u) * (b - a) * (b - c)))
+            case "normal":
+                return v["mean"] + v["sd"] * special.ndtri(u + _HALF_ULP)
+            case "lognormal":
+                return np.exp(v["mu"] + v["sigma"] * special.ndtri(u + _HALF_ULP))
+            case "exponential":
+                return -v["mean"] * np.log1p(-u)
+            case "gamma":
+                return v["scale"] * special.gammaincinv(v["shape"], u)
+            case _:
+                return special.betaincinv(v["a"], v["b"], u)
+
+    def describe(self) -> str:
+        """``beta(a=2, b=5)``, for tables."""
+        shown = {k: v for k, v in self.params().items() if not (self.dist == "beta" and k in ("mean", "concentration"))}
+        return f"{self.dist}(" + ", ".join(f"{k}={v:g}" for k, v in shown.items()) + ")"
+
+
+def _as_uncertain(value: Any) -> Any:
+    return Uncertain.model_validate(value) if isinstance(value, dict) else value
+
+
+def _within(low: float, high: float, what: str) -> Any:
+    """An AfterValidator: a number in [low, high], or a distribution whose draws all are."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, Uncertain):
+            lo, hi = value.support()
+            if lo < low or hi > high:
+                name = value.dist if value.dist != "uniform" else "this uniform"
+                raise ValueError(f"a {name} distribution can draw outside {what}; keep its draws within it")
+            return value
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise ValueError(f"must be a number or a distribution, not {value!r}")
+        if not low <= value <= high:
+            raise ValueError(f"must be within {what}, not {value:g}")
+        return float(value)
+
+    return check
+
+
+def _number_or_dist(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float | dict | Uncertain):
+        shown = f"the text '{value[:40]}'" if isinstance(value, str) else repr(value)
+        raise ValueError(f"must be a number or a distribution such as {{dist: beta, a: 2, b: 5}}, not {shown}")
+    return _as_uncertain(value)
+
+
+def judgement(low: float, high: float, what: str) -> Any:
+    """A field type: a number within [low, high], or a distribution drawn once per replication."""
+    return Annotated[float | Uncertain, BeforeValidator(_number_or_dist), AfterValidator(_within(low, high, what))]
+
+
+UncertainProbability = judgement(0.0, 1.0, "[0, 1]")
+UncertainNonNegative = judgement(0.0, math.inf, "[0, infinity)")
+UncertainNumber = judgement(-math.inf, math.inf, "the real numbers")
+
+
+def mean_of(value: float | Uncertain) -> float:
+    """A judgement's expected value (the number itself when it is one)."""
+    return value.expected() if isinstance(value, Uncertain) else float(value)
