@@ -519,10 +519,16 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         say()
         total = outcome.points * n
         busy = outcome.simulate_seconds / max(outcome.wall_seconds * outcome.workers, 1e-9)
+        alive = (
+            f" ({outcome.simulate_seconds / (outcome.up * outcome.workers):.0%} of the {outcome.up:.1f} s the "
+            "workers were up)"
+            if outcome.up
+            else ""
+        )
         say(
             f"{outcome.points} points ({outcome.failed} failed) x {n:,} replications = {total:,} in "
             f"{outcome.wall_seconds:.1f} s on {outcome.workers} {args.executor} worker(s); "
-            f"simulating {busy:.0%} of the workers' time"
+            f"simulating {busy:.0%} of the workers' time{alive}"
         )
     say(f"wrote {outcome.folder}")
     if outcome.failed:

@@ -67,6 +67,8 @@ class Executor:
     number in flight (twice the workers), so a long sweep never queues everything at once."""
 
     workers: int = 1
+    up: float = 0.0
+    """Seconds the workers have been up (started to closed): the time they could have simulated."""
 
     @property
     def used(self) -> int:
@@ -158,6 +160,7 @@ class LocalProcesses(Executor):
             )
             self._plans = plans
             self._started = True
+            self._since = time.perf_counter()
         return self._pool
 
     def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
@@ -177,6 +180,7 @@ class LocalProcesses(Executor):
     def close(self, cancel: bool = False) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=cancel)
+            self.up += time.perf_counter() - self._since
             self._pool = None
             self._plans = None
 

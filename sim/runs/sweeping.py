@@ -21,7 +21,7 @@ from sim.engine.records import Records
 from sim.errors import Interrupted
 from sim.results.files import read_manifest, versions
 from sim.results.sweepfolder import finish_folder, finished_points, gather, prepare_folder, write_error, write_part
-from sim.runs.executors import Executor
+from sim.runs.executors import Executor, LocalProcesses
 from sim.runs.sweep import SweepSpec
 
 SWEEP_BATCH = 4000
@@ -43,6 +43,8 @@ class SweepOutcome:
     finish_seconds: float = 0.0
     manifest: dict[str, Any] | None = None
     already_complete: bool = False
+    up: float = 0.0
+    """Seconds the local worker processes were up (0 in this process or on Dask)."""
 
 
 def batches(n: int, size: int = SWEEP_BATCH) -> list[tuple[int, int]]:
@@ -138,6 +140,8 @@ def sweep(
             "run the same command with --resume to continue"
         ) from None
     t1 = time.perf_counter()
+    if isinstance(executor, LocalProcesses):
+        executor.close()  # the workers have done their share: close them before gathering, so their time is theirs
     failed = gather(
         spec.base, [p.path for p in spec.parameters], [(p.index, p.values) for p in spec.points], work, known
     )
@@ -165,5 +169,14 @@ def sweep(
     manifest["wall_seconds"] = round(t3 - t0, 3)
     finish_folder(prepared, manifest)
     return SweepOutcome(
-        folder, len(spec.points), failed, t3 - t0, sim_seconds, executor.workers, t2 - t1, t3 - t2, manifest
+        folder,
+        len(spec.points),
+        failed,
+        t3 - t0,
+        sim_seconds,
+        executor.workers,
+        t2 - t1,
+        t3 - t2,
+        manifest,
+        up=executor.up,
     )
