@@ -82,8 +82,9 @@ TRUSTING = make(
 )
 
 
-def steeper(plan, trust, active):
-    return ORIGINAL(plan, trust * 1.5, active)
+def steeper(plan, judged, trust, active):
+    """The rule with its trust slope raised by 50%."""
+    return ORIGINAL(plan, judged, trust * 1.5, active)
 
 
 ORIGINAL = rules.agreement_probability

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sim.engine import rules
+from sim.engine.params import Params
 from sim.engine.plan import compile_plan, logit
 from tests.helpers import make
 
@@ -20,10 +21,15 @@ def plan_of(**sections: object):
     return compile_plan(make(**sections))
 
 
+def judged(plan, n: int = 1):
+    """The judgements of n rows of a plan (its plain numbers, repeated)."""
+    return Params(plan, 0, n).take(np.arange(n))
+
+
 def p_eff(plan, trust: float, active: list[bool] | None = None) -> np.ndarray:
     """The rule on one row."""
     act = np.array([active or [False] * len(plan.constraints)], bool).reshape(1, len(plan.constraints))
-    return rules.agreement_probability(plan, np.array([trust]), act)[0]
+    return rules.agreement_probability(plan, judged(plan), np.array([trust]), act)[0]
 
 
 def test_logit_ends_are_infinite() -> None:
@@ -75,7 +81,7 @@ def test_multiplier_counts_only_active_constraints_and_multiplies_them() -> None
         constraints={c: {"lift": {"on": 5}} for c in "xyz"},
     )
     active = np.array([[True, False, False], [True, True, False], [False, False, False], [False, False, True]])
-    assert rules.multiplier(plan, active)[:, 0].tolist() == [0.5, pytest.approx(0.2), 1.0, 3.0]
+    assert rules.multiplier(plan, active, judged(plan, 4).factors)[:, 0].tolist() == [0.5, pytest.approx(0.2), 1.0, 3.0]
 
 
 @given(p=st.floats(0, 1), weight=st.floats(-50, 50), trust=st.floats(-50, 50), mult=st.floats(0, 100))
@@ -99,7 +105,9 @@ def test_rows_are_decided_independently() -> None:
         constraints={"m": {"lift": {"on": 5}}},
         trust={"weight": 1.0},
     )
-    q = rules.agreement_probability(plan, np.array([0.0, 1.0, 0.0]), np.array([[False], [False], [True]]))
+    q = rules.agreement_probability(
+        plan, judged(plan, 3), np.array([0.0, 1.0, 0.0]), np.array([[False], [False], [True]])
+    )
     assert q[:, 0].tolist() == [0.5, pytest.approx(1 / (1 + math.exp(-1.0))), 0.25]
 
 

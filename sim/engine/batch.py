@@ -94,7 +94,7 @@ def timeline(plan: Plan, d: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         line.add(np.array([t for t in plan.event_dates[e] if rules.within(t, h)]), PRIO_EVENT + e, EVENT, e)
     line.add(_upto(d.round_times, h), PRIO_ROUND, ROUND, 0, np.arange(d.round_times.shape[1]))
     for c in range(len(plan.constraints)):
-        mean = plan.hazard_mean[c]
+        mean = d.params.hazard_mean[c]
         if mean is None:
             continue
         imposers = _Timeline(n)
@@ -113,7 +113,7 @@ def timeline(plan: Plan, d: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         width = min(starts.shape[1], unit.shape[1])  # the draws cover every activation there is
         assert not np.isfinite(starts[:, width:]).any()
         starts = starts[:, :width]
-        lift = rules.hazard_day(starts, mean, unit[:, :width])
+        lift = rules.hazard_day(starts, mean[:, None], unit[:, :width])
         lift = np.where(np.isfinite(starts), _upto(lift, h), np.inf)
         line.add(lift, PRIO_CONSTRAINT + c, HAZARD, c, np.arange(1, width + 1))  # generation after activation m
     return line.sorted()

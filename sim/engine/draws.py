@@ -16,6 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.engine import rules
+from sim.engine.params import Params, needs_draws
 from sim.engine.plan import Plan
 from sim.engine.streams import CHUNK, chunks
 from sim.scenario.distributions import Distribution
@@ -53,6 +54,7 @@ class Draws:
         h = plan.horizon
         self._uniforms: dict[str, list[np.ndarray]] = {}
         self._items: np.ndarray | None = None
+        self.params = params = Params(plan, start, stop)
         self.first: np.ndarray | None = None
         if isinstance(plan.first, Distribution):
             self.first = self.matrix("first", "rounds/first", 1, plan.first.ppf)[:, 0]
@@ -67,23 +69,24 @@ class Draws:
             width += CHUNK
         self.round_count = (self.round_times <= h).sum(axis=1)
         rounds = int(self.round_count.max(initial=0))
-        self.cancel = self.matrix("cancel", "rounds/cancel", rounds) if plan.cancel > 0 else None
+        self.cancel = self.matrix("cancel", "rounds/cancel", rounds) if needs_draws(plan.cancel) else None
         self.item = [self.matrix(f"item{x}", f"item/{name}", rounds) for x, name in enumerate(plan.items)]
         self.arrival: list[np.ndarray | None] = []
         self.arrival_times: list[np.ndarray | None] = []
         occurrences = []
         for e, name in enumerate(plan.events):
             dates = sum(1 for t in plan.event_dates[e] if t <= h)
-            gap = plan.event_gap[e]
-            if gap is None:
+            gaps = params.event_gap[e]
+            if gaps is None:
                 self.arrival.append(None)
                 self.arrival_times.append(None)
                 occurrences.append(np.full(n, dates))
                 continue
-            width = CHUNK * max(1, math.ceil((h / gap + 3) / CHUNK))
+            shortest = float(gaps.min(initial=np.inf))
+            width = CHUNK * max(1, math.ceil((h / shortest + 3) / CHUNK)) if math.isfinite(shortest) else CHUNK
             while True:
                 unit = self.matrix(f"arrival{e}", f"event/{name}/arrival", width, unit_exponential)
-                times = np.cumsum(gap * unit, axis=1)
+                times = np.cumsum(gaps[:, None] * unit, axis=1)
                 if n == 0 or not (times[:, -1] <= h).any():
                     break
                 width += CHUNK
@@ -97,7 +100,7 @@ class Draws:
         ]
         self.breakdown = [
             None
-            if plan.event_breakdown[e] <= 0
+            if not needs_draws(plan.event_breakdown[e])
             else self.matrix(f"breakdown{e}", f"event/{name}/breakdown", int(occurrences[e].max(initial=0)))
             for e, name in enumerate(plan.events)
         ]
@@ -110,7 +113,7 @@ class Draws:
                 if plan.review[c] is None
                 else self.matrix(f"review{c}", f"constraint/{name}/review", span[1] + 1 if span else 0)
             )
-            if plan.hazard_mean[c] is None:
+            if plan.hazard_rate[c] is None:
                 self.hazard.append(None)
                 continue
             starts = int(plan.active0[c]) + sum(
@@ -133,7 +136,9 @@ class Draws:
         out = copy.copy(self)
         out.start, out.n = self.start + i, 1
         for name, value in vars(self).items():
-            if isinstance(value, np.ndarray):
+            if isinstance(value, Params):
+                setattr(out, name, value.row(i))
+            elif isinstance(value, np.ndarray):
                 setattr(out, name, value[i : i + 1])
             elif isinstance(value, list):
                 setattr(out, name, [None if m is None else m[i : i + 1] for m in value])

@@ -76,7 +76,9 @@ class SimPyModel(State):
         generation = int(self.generation[0, c])
         unit = self.draws.hazard[c]
         assert unit is not None
-        lift = float(rules.hazard_day(float(t[0]), self.plan.hazard_mean[c], unit[0, generation - 1]))  # type: ignore[arg-type]
+        mean = self.params.hazard_mean[c]
+        assert mean is not None
+        lift = float(rules.hazard_day(float(t[0]), float(mean[0]), unit[0, generation - 1]))
         if rules.within(lift, self.plan.horizon):
             self.env.process(self._hazard(c, generation, lift))
 

@@ -10,6 +10,7 @@ from functools import cached_property
 import numpy as np
 
 from sim.scenario.distributions import Distribution
+from sim.scenario.judgements import Uncertain, is_uncertain, mean_of
 from sim.scenario.models import Scenario
 
 
@@ -26,6 +27,14 @@ PER_YEAR = 365.0
 """Rates in scenario files are per 365 days."""
 
 
+Value = float | str
+"""A judgement in a plan: a number, or the path of an uncertain judgement drawn per replication."""
+
+
+def has_judgement(value: object) -> bool:
+    return isinstance(value, str)
+
+
 @dataclass(frozen=True)
 class Plan:
     """Everything one replication needs, by index, in file order."""
@@ -34,56 +43,53 @@ class Plan:
     horizon: float
     first: float | Distribution
     interval: Distribution
-    cancel: float
+    cancel: Value
     capacity: int
 
     items: tuple[str, ...]
     item_p: tuple[float, ...]
+    """Each item's p (the mean of its judgement where it is uncertain), for what needs one number."""
     item_logit: tuple[float, ...]
+    item_terms: tuple[tuple[Value, ...], ...]
+    """The factors of each item's p: p itself, or each party's acceptance."""
     requires: tuple[tuple[int, ...], ...]
     blocks: tuple[tuple[int, ...], ...]
-    effects: tuple[tuple[tuple[int, float], ...], ...]
+    effects: tuple[tuple[tuple[int, Value], ...], ...]
     after_rounds: tuple[int, ...]
     order: tuple[int, ...]
-    gain: tuple[float, ...]
+    gain: tuple[Value, ...]
     agreed0: tuple[bool, ...]
 
     constraints: tuple[str, ...]
     active0: tuple[bool, ...]
-    review: tuple[tuple[float, float, float] | None, ...]
-    hazard_mean: tuple[float | None, ...]
+    review: tuple[tuple[float, float, Value] | None, ...]
+    hazard_rate: tuple[Value | None, ...]
+    """Lifts per 365 days once active: the mean wait is 365 / rate."""
     lift_on: tuple[float | None, ...]
     when_agreed: tuple[tuple[int, ...] | None, ...]
     imposable: tuple[bool, ...]
 
     trust0: float
-    weight: float
+    weight: Value
     trust_min: float
     trust_max: float
 
     events: tuple[str, ...]
-    event_gap: tuple[float | None, ...]
+    event_rate: tuple[Value | None, ...]
+    """Occurrences per 365 days (None: on its dates only)."""
     event_dates: tuple[tuple[float, ...], ...]
-    event_trust: tuple[float, ...]
+    event_trust: tuple[Value, ...]
     event_suspend: tuple[Distribution | None, ...]
-    event_breakdown: tuple[float, ...]
+    event_breakdown: tuple[Value, ...]
     event_impose: tuple[tuple[int, ...], ...]
 
+    judgements: tuple[tuple[str, Uncertain], ...] = ()
+    """The uncertain judgements, by path (``items.flights.p``): each drawn once per replication from
+    the keyed stream ``param/<path>``. A :data:`Value` that is text names one of them."""
+    census: float | None = None
+    """A day on which each replication's rounds held so far are counted (``--given``'s ``as_of``)."""
+
     # Arrays for the rule book, built once per plan (plans are frozen; these never change).
-
-    @cached_property
-    def p_vector(self) -> np.ndarray:
-        """Each item's p: (items,)."""
-        return np.array(self.item_p, dtype=np.float64)
-
-    @cached_property
-    def logit_vector(self) -> np.ndarray:
-        return np.array(self.item_logit, dtype=np.float64)
-
-    @cached_property
-    def certain(self) -> np.ndarray:
-        """Items whose p is 0 or 1: exact, whatever the trust."""
-        return (self.p_vector <= 0.0) | (self.p_vector >= 1.0)
 
     @cached_property
     def after_vector(self) -> np.ndarray:
@@ -106,14 +112,14 @@ class Plan:
         return out
 
     @cached_property
-    def effect_slots(self) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray], ...]:
+    def effect_slots(self) -> tuple[tuple[np.ndarray, tuple[Value, ...], np.ndarray], ...]:
         """Multipliers by slot: slot j holds each item's j-th multiplier in its file order, as
-        (constraint index, factor, item has a j-th multiplier), so products keep that order."""
+        (constraint index, factor of each item, item has a j-th multiplier), so products keep that order."""
         slots = []
         for j in range(max((len(e) for e in self.effects), default=0)):
             has = np.array([len(e) > j for e in self.effects])
             con = np.array([e[j][0] if len(e) > j else 0 for e in self.effects], dtype=np.int64)
-            factor = np.array([e[j][1] if len(e) > j else 1.0 for e in self.effects])
+            factor = tuple(e[j][1] if len(e) > j else 1.0 for e in self.effects)
             slots.append((con, factor, has))
         return tuple(slots)
 
@@ -139,8 +145,9 @@ def milestones(s: Scenario) -> list[float]:
     return default_milestones(s)
 
 
-def compile_plan(s: Scenario, seed: int | None = None) -> Plan:
-    """Turn a validated scenario into a :class:`Plan` (names become indices)."""
+def compile_plan(s: Scenario, seed: int | None = None, census: float | None = None) -> Plan:
+    """Turn a validated scenario into a :class:`Plan` (names become indices, uncertain judgements
+    become paths into ``judgements``)."""
     items = tuple(s.items)
     constraints = tuple(s.constraints)
     events = tuple(s.events)
@@ -149,43 +156,74 @@ def compile_plan(s: Scenario, seed: int | None = None) -> Plan:
     p = tuple(it.probability() for it in s.items.values())
     imposed = {c for e in s.events.values() for c in e.impose}
     first = s.rounds.first if isinstance(s.rounds.first, Distribution) else s.day(s.rounds.first)
+    judgements: dict[str, Uncertain] = {}
 
-    def review(name: str) -> tuple[float, float, float] | None:
+    def value(path: str, v: float | Uncertain) -> Value:
+        if is_uncertain(v):
+            judgements[path] = v  # type: ignore[assignment]
+            return path
+        return mean_of(v)
+
+    def terms(name: str) -> tuple[Value, ...]:
+        it = s.items[name]
+        if it.p is not None:
+            return (value(f"items.{name}.p", it.p),)
+        return tuple(value(f"items.{name}.accept.{party}", a) for party, a in (it.accept or {}).items())
+
+    def review(name: str) -> tuple[float, float, Value] | None:
         lift = s.constraints[name].lift
         if lift is None or lift.reviews is None or lift.p is None:
             return None
-        return (s.day(lift.reviews.first), float(lift.reviews.every), float(lift.p))
+        return (s.day(lift.reviews.first), float(lift.reviews.every), value(f"constraints.{name}.lift.p", lift.p))
 
     def lift_field(name: str, attr: str) -> object:
         lift = s.constraints[name].lift
         return None if lift is None else getattr(lift, attr)
 
+    def rate(path: str, v: float | Uncertain | None) -> Value | None:
+        if v is None or (not is_uncertain(v) and mean_of(v) == 0):
+            return None
+        return value(path, v)
+
+    cancel = value("rounds.cancel", s.rounds.cancel)
+    weight = value("trust.weight", s.trust.weight)
+    on_agreement = value("trust.on_agreement", s.trust.on_agreement)
+    item_terms = tuple(terms(name) for name in items)
+    effects = tuple(
+        tuple((cx[c], value(f"items.{name}.constraints.{c}", v)) for c, v in it.constraints.items() if v != "block")
+        for name, it in s.items.items()
+    )
+    gain = tuple(
+        on_agreement if it.trust_gain is None else value(f"items.{name}.trust_gain", it.trust_gain)
+        for name, it in s.items.items()
+    )
+    reviews = tuple(review(c) for c in constraints)
+    hazard = tuple(rate(f"constraints.{c}.lift.rate", lift_field(c, "rate")) for c in constraints)  # type: ignore[arg-type]
+    event_rate = tuple(rate(f"events.{e}.rate", s.events[e].rate) for e in events)
+    event_trust = tuple(value(f"events.{e}.trust", s.events[e].trust) for e in events)
+    event_breakdown = tuple(value(f"events.{e}.breakdown", s.events[e].breakdown) for e in events)
     return Plan(
         seed=s.simulation.seed if seed is None else seed,
         horizon=s.horizon,
         first=first,
         interval=s.rounds.interval,
-        cancel=s.rounds.cancel,
+        cancel=cancel,
         capacity=s.rounds.capacity or len(items),
         items=items,
         item_p=p,
         item_logit=tuple(logit(x) for x in p),
+        item_terms=item_terms,
         requires=tuple(tuple(ix[r] for r in it.requires) for it in s.items.values()),
         blocks=tuple(tuple(cx[c] for c, v in it.constraints.items() if v == "block") for it in s.items.values()),
-        effects=tuple(
-            tuple((cx[c], float(v)) for c, v in it.constraints.items() if v != "block") for it in s.items.values()
-        ),
+        effects=effects,
         after_rounds=tuple(it.after_rounds for it in s.items.values()),
         order=tuple(sorted(range(len(items)), key=lambda i: (s.items[items[i]].priority, i))),
-        gain=tuple(s.trust.on_agreement if it.trust_gain is None else it.trust_gain for it in s.items.values()),
+        gain=gain,
         agreed0=tuple(it.status == "agreed" for it in s.items.values()),
         constraints=constraints,
         active0=tuple(c.active for c in s.constraints.values()),
-        review=tuple(review(c) for c in constraints),
-        hazard_mean=tuple(
-            None if lift_field(c, "rate") is None else PER_YEAR / float(lift_field(c, "rate"))  # type: ignore[arg-type]
-            for c in constraints
-        ),
+        review=reviews,
+        hazard_rate=hazard,
         lift_on=tuple(
             None if lift_field(c, "on") is None else s.day(lift_field(c, "on"))  # type: ignore[arg-type]
             for c in constraints
@@ -196,14 +234,21 @@ def compile_plan(s: Scenario, seed: int | None = None) -> Plan:
         ),
         imposable=tuple(c in imposed for c in constraints),
         trust0=s.trust.initial,
-        weight=s.trust.weight,
+        weight=weight,
         trust_min=s.trust.min,
         trust_max=s.trust.max,
         events=events,
-        event_gap=tuple(PER_YEAR / e.rate if e.rate else None for e in s.events.values()),
+        event_rate=event_rate,
         event_dates=tuple(tuple(sorted(s.day(d) for d in (e.dates or []))) for e in s.events.values()),
-        event_trust=tuple(e.trust for e in s.events.values()),
+        event_trust=event_trust,
         event_suspend=tuple(e.suspend for e in s.events.values()),
-        event_breakdown=tuple(e.breakdown for e in s.events.values()),
+        event_breakdown=event_breakdown,
         event_impose=tuple(tuple(cx[c] for c in e.impose) for e in s.events.values()),
+        judgements=tuple(judgements.items()),
+        census=census,
     )
+
+
+def judgement_paths(s: Scenario) -> list[str]:
+    """The paths of a scenario's uncertain judgements, in the order runs record them."""
+    return [path for path, _ in compile_plan(s).judgements]

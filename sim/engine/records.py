@@ -27,13 +27,16 @@ class Records:
     breakdown_day: np.ndarray  # (n,) float64
     trust: np.ndarray  # (n,) float64, at the horizon
     event_count: np.ndarray  # (n, events) int32
+    parameters: np.ndarray  # (n, judgements) float64: each uncertain judgement's draw (Plan.judgements order)
 
     @property
     def n(self) -> int:
         return int(self.rounds_held.shape[0])
 
     @classmethod
-    def empty(cls, n: int, n_items: int, n_constraints: int, n_events: int, start: int = 0) -> Records:
+    def empty(
+        cls, n: int, n_items: int, n_constraints: int, n_events: int, start: int = 0, n_parameters: int = 0
+    ) -> Records:
         return cls(
             start=start,
             item_agreed=np.zeros((n, n_items), bool),
@@ -51,6 +54,7 @@ class Records:
             breakdown_day=np.full(n, np.nan),
             trust=np.zeros(n),
             event_count=np.zeros((n, n_events), np.int32),
+            parameters=np.zeros((n, n_parameters)),
         )
 
     @classmethod

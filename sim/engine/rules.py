@@ -10,10 +10,22 @@ every result file, whichever engine wrote it. What the two clocks decide on thei
 from __future__ import annotations
 
 import math
+from typing import Protocol
 
 import numpy as np
 
 from sim.engine.plan import Plan
+
+
+class Judged(Protocol):
+    """The judgements of some rows: what :func:`agreement_probability` reads."""
+
+    p: np.ndarray
+    logit: np.ndarray
+    certain: np.ndarray
+    weight: np.ndarray
+    factors: list[np.ndarray]
+
 
 PRIO_EVENT = 1_000
 """At equal times: events first (in file order: ``PRIO_EVENT + e``)..."""
@@ -36,29 +48,30 @@ def add_trust(trust: np.ndarray, delta: float, low: float, high: float) -> np.nd
     return clip(trust + delta, low, high)
 
 
-def multiplier(plan: Plan, active: np.ndarray) -> np.ndarray:
+def multiplier(plan: Plan, active: np.ndarray, factors: list[np.ndarray]) -> np.ndarray:
     """The product of the multipliers of each item's active constraints: (n, items) from
-    ``active`` (n, constraints). Factors multiply in the order the item lists them."""
+    ``active`` (n, constraints) and each slot's ``factors`` (n, items). Factors multiply in the order
+    the item lists them."""
     mult = np.ones((active.shape[0], len(plan.items)))
     if not len(plan.constraints):
         return mult
-    for con, factor, has in plan.effect_slots:
+    for (con, _, has), factor in zip(plan.effect_slots, factors, strict=True):
         mult = mult * np.where(has & active[:, con], factor, 1.0)
     return mult
 
 
-def agreement_probability(plan: Plan, trust: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """``p_eff = expit(logit(p) + weight * trust) * multipliers``, clipped to [0, 1]: (n, items).
+def agreement_probability(plan: Plan, p: Judged, trust: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """``p_eff = expit(logit(p) + weight * trust) * multipliers``, clipped to [0, 1]: (n, items),
+    with each row's own judgements ``p`` (:class:`sim.engine.params.Params` of the same rows).
 
     p = 0 and p = 1 stay exact whatever the trust; with no trust shift p is used unchanged
     (no round trip through the logit).
     """
-    shift = (plan.weight * trust)[:, None]
-    p = plan.p_vector
-    z = plan.logit_vector + shift
+    shift = (p.weight * trust)[:, None]
+    z = p.logit + shift
     expit = 1.0 / (1.0 + np.exp(-np.maximum(z, EXP_FLOOR)))
-    base = np.where(plan.certain | (shift == 0.0), p, np.where(z > EXP_FLOOR, expit, 0.0))
-    return clip(base * multiplier(plan, active), 0.0, 1.0)
+    base = np.where(p.certain | (shift == 0.0), p.p, np.where(z > EXP_FLOOR, expit, 0.0))
+    return clip(base * multiplier(plan, active, p.factors), 0.0, 1.0)
 
 
 def eligible(plan: Plan, agreed: np.ndarray, active: np.ndarray) -> np.ndarray:

@@ -40,6 +40,7 @@ class State:
         k, m, e = len(plan.items), len(plan.constraints), len(plan.events)
         self.plan = plan
         self.draws = draws
+        self.params = draws.params
         self.trace = trace
         self.agreed = np.tile(np.array(plan.agreed0, bool), (n, 1)).reshape(n, k)
         self.day = np.where(self.agreed, 0.0, np.nan)
@@ -87,6 +88,9 @@ class State:
             breakdown_day=self.breakdown_day,
             trust=self.trust,
             event_count=self.event_count.astype(np.int32),
+            parameters=np.stack([self.params.drawn[path] for path, _ in self.plan.judgements], axis=1)
+            if self.plan.judgements
+            else np.zeros((self.draws.n, 0)),
         )
 
     # ---------------------------------------------------------------- the clock's hook
@@ -114,7 +118,7 @@ class State:
                 self._say(float(t[0]), "round", f"scheduled round not held: talks suspended until day {until:.0f}")
             rows, t, k = rows[held], t[held], k[held]
         if d.cancel is not None and rows.size:
-            off = rules.cancelled(d.cancel[rows, k], plan.cancel)
+            off = rules.cancelled(d.cancel[rows, k], self.params.cancel[rows])
             if off.any():
                 self.cancelled[rows[off]] += 1
                 if self.trace is not None:
@@ -130,7 +134,8 @@ class State:
         ready = on & rules.prepared(plan, seen)
         self.on_agenda[rows] = seen + on
         trust = self.trust[rows]  # every item in the round sees the trust at its start
-        p = rules.agreement_probability(plan, trust, active) if ready.any() or self.trace is not None else None
+        judged = self.params.take(rows)
+        p = rules.agreement_probability(plan, judged, trust, active) if ready.any() or self.trace is not None else None
         if self.trace is not None:
             assert p is not None
             self._say_round(float(t[0]), on[0], seen[0], p[0])
@@ -146,7 +151,8 @@ class State:
         for x in plan.order:  # each agreement adds its trust gain, in agenda order
             if now[:, x].any():
                 before = trust
-                trust = np.where(now[:, x], rules.add_trust(trust, plan.gain[x], plan.trust_min, plan.trust_max), trust)
+                gain = self.params.gain[rows, x]
+                trust = np.where(now[:, x], rules.add_trust(trust, gain, plan.trust_min, plan.trust_max), trust)
                 if self.trace is not None:
                     name = plan.items[x]
                     self._say(float(t[0]), "agreed", f"{name} agreed; trust {before[0]:+.2f} -> {trust[0]:+.2f}", name)
@@ -177,7 +183,7 @@ class State:
     def review(self, c: int, rows: Rows, t: np.ndarray, j: np.ndarray) -> None:
         """Review j of constraint c on day t: an active constraint lifts with the review's chance."""
         active = self.active[rows, c]
-        lifted = active & rules.happens(self.draws.review[c][rows, j], self.plan.review[c][2])  # type: ignore[index]
+        lifted = active & rules.happens(self.draws.review[c][rows, j], self.params.review_p[c][rows])  # type: ignore[index]
         if lifted.any():
             self.lift(c, rows[lifted], t[lifted], f"at review {int(j[0]) + 1}" if self.trace is not None else "")
         elif self.trace is not None and active[0]:
@@ -217,7 +223,7 @@ class State:
         if not initial and self.trace is not None:
             name = plan.constraints[c]
             self._say(float(t[0]), "imposed", f"{name} imposed", name)
-        if plan.hazard_mean[c] is not None:
+        if plan.hazard_rate[c] is not None:
             self.start_hazard(c, rows, t)
         needed = plan.when_agreed[c]
         if needed is not None:
@@ -233,8 +239,8 @@ class State:
         occurrence = self.event_count[rows, e]
         self.event_count[rows, e] += 1
         before = self.trust[rows]
-        if plan.event_trust[e]:
-            self.trust[rows] = rules.add_trust(before, plan.event_trust[e], plan.trust_min, plan.trust_max)
+        if plan.event_trust[e] != 0.0:  # a judgement (text) or a number other than 0
+            self.trust[rows] = rules.add_trust(before, self.params.event_trust[e][rows], plan.trust_min, plan.trust_max)
         tracing = self.trace is not None
         if tracing:
             name = plan.events[e]
@@ -247,7 +253,7 @@ class State:
                 self._say(float(t[0]), "suspended", f"talks suspended for {days[0]:.0f} days", plan.events[e])
         breakdown = d.breakdown[e]
         if breakdown is not None:
-            now = ~self.broken[rows] & rules.happens(breakdown[rows, occurrence], plan.event_breakdown[e])
+            now = ~self.broken[rows] & rules.happens(breakdown[rows, occurrence], self.params.event_breakdown[e][rows])
             self.broken[rows[now]] = True
             self.breakdown_day[rows[now]] = t[now]
             if tracing and now[0]:

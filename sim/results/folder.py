@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from sim.engine.plan import judgement_paths
 from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
@@ -206,8 +207,24 @@ def replications_table(s: Scenario, rec: Records) -> Any:
     return pa.table(cols)
 
 
+def parameters_table(s: Scenario, rec: Records) -> Any:
+    """One row per replication: the draw of each uncertain judgement, a column per path."""
+    import pyarrow as pa
+
+    cols: dict[str, Any] = {"replication": column(np.arange(rec.start, rec.start + rec.n, dtype=np.int64))}
+    for j, path in enumerate(judgement_paths(s)):
+        cols[path] = column(rec.parameters[:, j])
+    return pa.table(cols)
+
+
 TABLES = {"items": items_table, "constraints": constraints_table, "replications": replications_table}
-"""The three Parquet files of a result folder, and how each is built from records."""
+"""The three Parquet files of every result folder, and how each is built from records; a scenario
+with uncertain judgements adds ``parameters.parquet`` (:func:`parameters_table`)."""
+
+
+def tables_of(s: Scenario) -> dict[str, Any]:
+    """The Parquet files of a run of ``s``."""
+    return {**TABLES, "parameters": parameters_table} if judgement_paths(s) else dict(TABLES)
 
 
 GROUP = 50_000
@@ -247,8 +264,8 @@ class ParquetSink:
 
         if rec is None:
             k, m, e = len(self.scenario.items), len(self.scenario.constraints), len(self.scenario.events)
-            rec = Records.empty(0, k, m, e)
-        for name, make in TABLES.items():
+            rec = Records.empty(0, k, m, e, n_parameters=len(judgement_paths(self.scenario)))
+        for name, make in tables_of(self.scenario).items():
             table = make(self.scenario, rec)
             if name not in self.writers:
                 self.writers[name] = pq.ParquetWriter(self.folder / f"{name}.parquet", table.schema, compression="zstd")
@@ -312,7 +329,7 @@ class FolderRecords:
         )
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or (name not in FIELDS and name != "event_count"):
+        if name.startswith("_") or (name not in FIELDS and name not in ("event_count", "parameters")):
             raise AttributeError(name)
         if name not in self._cache:
             self._cache[name] = self._read(name)
@@ -320,6 +337,12 @@ class FolderRecords:
 
     def _read(self, name: str) -> np.ndarray:
         n, s = self.n, self._scenario
+        if name == "parameters":
+            paths = judgement_paths(s)
+            if not paths or not (self._folder / "parameters.parquet").is_file():
+                return np.zeros((n, len(paths)))
+            table = read_parquet(self._folder / "parameters.parquet", paths)
+            return np.stack([table.column(c).to_numpy() for c in paths], axis=1)
         if name == "event_count":
             names = [f"events.{e}" for e in s.events]
             if not names:

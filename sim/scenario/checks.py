@@ -12,11 +12,13 @@ import math
 from collections.abc import Iterator
 from typing import Any
 
+import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, UserError, did_you_mean
 from sim.scenario.distributions import Distribution
 from sim.scenario.documents import Document, PathKey, format_path
+from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, Uncertain
 from sim.scenario.models import DAY_TAG, DIST_TAG, Scenario, field_names, model_at
 
 MAX_ROUNDS = 10_000
@@ -27,7 +29,14 @@ MAX_WORK = 1e9
 """Most agreement draws (replications x items x rounds, over all sweep points) without --allow-large:
 about ten million replications of the bundled scenario, twenty minutes on two cores."""
 
-_TAGS = {DIST_TAG, DAY_TAG, "[key]", "function-after[_check(), function-before[_plain_number(), Distribution]]"}
+_TAGS = {
+    DIST_TAG,
+    DAY_TAG,
+    JUDGEMENT_TAG,
+    NUMBER_TAG,
+    "[key]",
+    "function-after[_check(), function-before[_plain_number(), Distribution]]",
+}
 
 
 def _describe(value: Any) -> str:
@@ -264,14 +273,18 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
     for ename, e in s.events.items():
         for i, d in enumerate(e.dates or []):
             yield from before_start(("events", ename, "dates", i), d)
-        if e.rate is not None and e.rate * horizon / 365 > MAX_ROUNDS:
+        rate = e.rate
+        if isinstance(rate, Uncertain):  # judged by its 99.9% quantile: the draws a run will meet
+            rate = float(rate.ppf(np.array([0.999]))[0])
+        if rate is not None and rate * horizon / 365 > MAX_ROUNDS:
+            what = "its 99.9% quantile gives" if isinstance(e.rate, Uncertain) else "gives"
             yield doc.problem(
                 ("events", ename, "rate"),
-                f"gives about {e.rate * horizon / 365:,.0f} events in the horizon; at most {MAX_ROUNDS:,}",
+                f"{what} about {rate * horizon / 365:,.0f} events in the horizon; at most {MAX_ROUNDS:,}",
             )
     for name, item in s.items.items():
         for party, value in (item.accept or {}).items():
-            if not math.isfinite(value):
+            if not isinstance(value, Uncertain) and not math.isfinite(value):
                 yield doc.problem(("items", name, "accept", party), "must be finite")
         if item.status == "agreed":
             for i, other in enumerate(item.requires):

@@ -15,9 +15,9 @@ import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Tag, model_validator
 
-from sim.scenario.numbers import Number
+from sim.scenario.numbers import NonNegative, Number, Positive, Probability
 
 Kind = Literal["fixed", "uniform", "triangular", "normal", "lognormal", "exponential", "gamma", "beta"]
 
@@ -159,46 +159,48 @@ class Uncertain(BaseModel):
         return f"{self.dist}(" + ", ".join(f"{k}={v:g}" for k, v in shown.items()) + ")"
 
 
-def _as_uncertain(value: Any) -> Any:
-    return Uncertain.model_validate(value) if isinstance(value, dict) else value
+JUDGEMENT_TAG = "@judgement"
+NUMBER_TAG = "@number"
 
 
-def _within(low: float, high: float, what: str) -> Any:
-    """An AfterValidator: a number in [low, high], or a distribution whose draws all are."""
+def _kind(value: Any) -> str:
+    return JUDGEMENT_TAG if isinstance(value, dict | Uncertain) else NUMBER_TAG
+
+
+def _support_within(low: float, high: float, what: str, open_low: bool = False) -> Any:
+    """An AfterValidator: a distribution's draws must all be valid values of the field."""
 
     def check(value: Any) -> Any:
         if isinstance(value, Uncertain):
             lo, hi = value.support()
-            if lo < low or hi > high:
-                name = value.dist if value.dist != "uniform" else "this uniform"
-                raise ValueError(f"a {name} distribution can draw outside {what}; keep its draws within it")
-            return value
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValueError(f"must be a number or a distribution, not {value!r}")
-        if not low <= value <= high:
-            raise ValueError(f"must be within {what}, not {value:g}")
-        return float(value)
+            if lo < low or hi > high or (open_low and lo <= low):
+                name = value.dist if value.dist not in ("uniform", "triangular") else f"this {value.dist}"
+                raise ValueError(f"{name} can draw outside {what}: keep every draw within it")
+        return value
 
     return check
 
 
-def _number_or_dist(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, int | float | dict | Uncertain):
-        shown = f"the text '{value[:40]}'" if isinstance(value, str) else repr(value)
-        raise ValueError(f"must be a number or a distribution such as {{dist: beta, a: 2, b: 5}}, not {shown}")
-    return _as_uncertain(value)
+def judgement(number: Any, low: float, high: float, what: str, open_low: bool = False) -> Any:
+    """A field type: ``number`` (a number type, with its own checks and messages), or a distribution
+    drawn once per replication whose draws all lie within [low, high] (``what`` says so in words)."""
+    return Annotated[
+        Annotated[Uncertain, Tag(JUDGEMENT_TAG)] | Annotated[number, Tag(NUMBER_TAG)],
+        Discriminator(_kind),
+        AfterValidator(_support_within(low, high, what, open_low)),
+    ]
 
 
-def judgement(low: float, high: float, what: str) -> Any:
-    """A field type: a number within [low, high], or a distribution drawn once per replication."""
-    return Annotated[float | Uncertain, BeforeValidator(_number_or_dist), AfterValidator(_within(low, high, what))]
-
-
-UncertainProbability = judgement(0.0, 1.0, "[0, 1]")
-UncertainNonNegative = judgement(0.0, math.inf, "[0, infinity)")
-UncertainNumber = judgement(-math.inf, math.inf, "the real numbers")
+UncertainProbability = judgement(Probability, 0.0, 1.0, "[0, 1]")
+UncertainNonNegative = judgement(NonNegative, 0.0, math.inf, "[0, infinity)")
+UncertainPositive = judgement(Positive, 0.0, math.inf, "[0, infinity)")  # a draw of 0: never
+UncertainNumber = judgement(Number, -math.inf, math.inf, "the real numbers")
 
 
 def mean_of(value: float | Uncertain) -> float:
     """A judgement's expected value (the number itself when it is one)."""
     return value.expected() if isinstance(value, Uncertain) else float(value)
+
+
+def is_uncertain(value: object) -> bool:
+    return isinstance(value, Uncertain) and value.dist != "fixed"

@@ -23,7 +23,15 @@ from pydantic import (
 )
 
 from sim.scenario.distributions import Distribution
-from sim.scenario.numbers import Count, NonNegative, Number, Positive, Probability, Whole
+from sim.scenario.judgements import (
+    Uncertain,
+    UncertainNonNegative,
+    UncertainNumber,
+    UncertainPositive,
+    UncertainProbability,
+    mean_of,
+)
+from sim.scenario.numbers import Count, Number, Positive, Whole
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -77,10 +85,15 @@ def _block_or_multiplier(value: Any) -> Any:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return float(value)
-    raise ValueError(f"must be 'block' or a multiplier (a number, 0 or more), not {value!r}")
+    if isinstance(value, dict | Uncertain):
+        judged = Uncertain.model_validate(value) if isinstance(value, dict) else value
+        if judged.support()[0] < 0:
+            raise ValueError(f"{judged.dist} can draw a negative multiplier: keep every draw at 0 or more")
+        return judged
+    raise ValueError(f"must be 'block' or a multiplier (a number, 0 or more, or a distribution), not {value!r}")
 
 
-Effect = Annotated[Literal["block"] | float, BeforeValidator(_block_or_multiplier)]
+Effect = Annotated[Literal["block"] | float | Uncertain, BeforeValidator(_block_or_multiplier)]
 
 
 class Model(BaseModel):
@@ -125,19 +138,19 @@ class Rounds(Model):
     """Day, date or distribution of the first round."""
     interval: Distribution
     """Days between scheduled rounds."""
-    cancel: Probability = 0.0
+    cancel: UncertainProbability = 0.0
     capacity: Annotated[Whole, Field(ge=1)] | None = None
 
 
 class Item(Model):
     title: str | None = None
-    p: Probability | None = None
-    accept: dict[Slug, Probability] | None = None
+    p: UncertainProbability | None = None
+    accept: dict[Slug, UncertainProbability] | None = None
     requires: list[Slug] = []
     constraints: dict[Slug, Effect] = {}
     after_rounds: Count = 0
     priority: Number = 0.0
-    trust_gain: Number | None = None
+    trust_gain: UncertainNumber | None = None
     status: Literal["open", "agreed"] = "open"
 
     @model_validator(mode="after")
@@ -151,12 +164,12 @@ class Item(Model):
         return self
 
     def probability(self) -> float:
-        """``p``, or the product of the parties' acceptance."""
+        """``p``, or the product of the parties' acceptance (for judgements, their means)."""
         if self.p is not None:
-            return self.p
+            return mean_of(self.p)
         out = 1.0
         for value in (self.accept or {}).values():
-            out *= value
+            out *= mean_of(value)
         return out
 
 
@@ -167,8 +180,8 @@ class Reviews(Model):
 
 class Lift(Model):
     reviews: Reviews | None = None
-    p: Probability | None = None
-    rate: Positive | None = None
+    p: UncertainProbability | None = None
+    rate: UncertainPositive | None = None
     on: DayOrDate | None = None
     when_agreed: list[Slug] | None = None
 
@@ -191,8 +204,8 @@ class Constraint(Model):
 
 class Trust(Model):
     initial: Number = 0.0
-    weight: Number = 1.0
-    on_agreement: Number = 0.0
+    weight: UncertainNumber = 1.0
+    on_agreement: UncertainNumber = 0.0
     min: Number = -2.0
     max: Number = 2.0
 
@@ -207,12 +220,12 @@ class Trust(Model):
 
 class Event(Model):
     title: str | None = None
-    rate: NonNegative | None = None
+    rate: UncertainNonNegative | None = None
     """Expected occurrences per 365 days (a Poisson process)."""
     dates: list[DayOrDate] | None = None
-    trust: Number = 0.0
+    trust: UncertainNumber = 0.0
     suspend: Distribution | None = None
-    breakdown: Probability = 0.0
+    breakdown: UncertainProbability = 0.0
     impose: list[Slug] = []
 
     @model_validator(mode="after")

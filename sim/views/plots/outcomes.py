@@ -8,6 +8,7 @@ from matplotlib.ticker import PercentFormatter
 
 from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
+from sim.scenario.judgements import mean_of
 from sim.views.plots.style import color, date_axis, step_curve, styled, subplots, title
 from sim.views.plots.timeline import _caption, label
 
@@ -66,7 +67,7 @@ def rounds_and_breakdowns(results: RunResults) -> Figure:
     left.set_xticks(ks if top <= 20 else ks[:: max(1, top // 10)])
     left.set_title(f"Rounds held (mean {held.mean() if rec.n else 0:.1f})", fontsize=11, loc="left")
     start, horizon = s.calendar.start, s.horizon
-    can_break = any(e.breakdown > 0 for e in s.events.values())
+    can_break = any(mean_of(e.breakdown) > 0 for e in s.events.values())
     curve = step_curve(right, start, rec.breakdown_day, horizon, color(1))
     pb = rec.breakdown.mean() if rec.n else 0.0
     right.set_title(f"Talks broken off for good (by horizon: {pb:.1%})", fontsize=11, loc="left")
