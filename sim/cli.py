@@ -370,7 +370,7 @@ class _Bar:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim import api
-    from sim.views.text import summary_table
+    from sim.views.text import judgements_table, summary_table
 
     api.phase("import")
     if args.max_replications and not args.precision:
@@ -405,6 +405,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         rec, precision = done.results.records, done.precision
         say(summary_table(done.results.summary_data))
         say()
+        drivers = judgements_table(done.results.summary_data)
+        if drivers:
+            say(drivers)
+            say()
         if precision is not None and precision.reached:
             say(f"precision: +/-{precision.target:g} reached; widest side {precision.worst_half_width:.4f}")
         used = done.workers
@@ -542,14 +546,23 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def _list_paths(args: argparse.Namespace) -> int:
     """``sweep FILE --list-paths``: every number of the scenario a sweep can set, with its value."""
+    from sim.engine.plan import compile_plan
     from sim.scenario.load import load_scenario
     from sim.scenario.paths import number_at, numeric_paths, scenario_data
 
-    data = scenario_data(load_scenario(args.file, max_bytes=_max_bytes(args)))
+    s = load_scenario(args.file, max_bytes=_max_bytes(args))
+    data = scenario_data(s)
+    judged = dict(compile_plan(s).judgements)
     paths = [p for p in numeric_paths(data) if not p.startswith("simulation.") and p != "schema"]
-    width = max(len(p) for p in paths)
-    for path in paths:
-        say(f"{path.ljust(width)}  {number_at(data, path):g}")
+    rows = sorted([*paths, *judged], key=lambda p: [*p.split("."), ""])  # a judgement just before its parameters
+    width = max(len(p) for p in rows)
+    for path in rows:
+        shown = (
+            f"{judged[path].describe()} (a number set here replaces it)"
+            if path in judged
+            else f"{number_at(data, path):g}"
+        )
+        say(f"{path.ljust(width)}  {shown}")
     return 0
 
 

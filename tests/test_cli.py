@@ -16,6 +16,7 @@ from tests.helpers import ROOT, SCENARIOS
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
 FILES = {
+    "parameters.parquet",  # the bundled scenario has uncertain judgements
     "scenario.yaml",
     "manifest.json",
     "items.parquet",

@@ -127,7 +127,7 @@ def test_compare_command_writes_the_folder(tmp_path: Path, capsys: pytest.Captur
     assert main(["compare", *runs, "--labels", "base,eased", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     assert "constraints.aviation.lift.on: (absent) -> 2025-09-18" in printed
-    assert "constraints.aviation.lift.p: 0.1 -> (absent)" in printed
+    assert "constraints.aviation.lift.p.mean: 0.1 -> (absent)" in printed
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.columns) == [
         "run",

@@ -205,6 +205,7 @@ def test_summary_json_is_exactly_this() -> None:
             {"agreed": ["a", "b"], **prop(1)},
         ],
         "events": [{"event": "e", "mean_count": 1.0}],
+        "judgements": [],
         "trust": {
             "mean": 0.0778,
             "quantiles": {"0.1": -0.14, "0.25": -0.05, "0.5": 0.1, "0.75": 0.2167, "0.9": 0.2867},
@@ -229,3 +230,18 @@ def test_summary_csv_is_exactly_this() -> None:
         f"a,a,0.666667,{round(low, 6)},{round(high, 6)},2025-03-02,60.0,2025-02-05,0.333333,0.333333\n"
         f"b,b,0.333333,{round(low1, 6)},{round(high1, 6)},,,2025-01-06,0.333333,0.333333\n"
     )
+
+
+def test_judgements_say_which_items_they_drive() -> None:
+    """Per uncertain judgement: its draws' quantiles, and P(agreed) in each quarter of its draws."""
+    from sim.engine.plan import compile_plan
+    from sim.engine.simulate import simulate
+
+    s = make(items={"a": {"p": {"dist": "uniform", "low": 0.0, "high": 0.4}}, "b": {"p": 0.3}})
+    sm = summarize(s, simulate(compile_plan(s), 0, 4000))
+    (row,) = sm["judgements"]
+    assert row["path"] == "items.a.p" and row["distribution"] == "uniform(low=0, high=0.4)"
+    assert row["quantiles"]["0.5"] == pytest.approx(0.2, abs=0.02)
+    a, b = row["items"]["a"], row["items"]["b"]
+    assert a["p_by_quarter"] == sorted(a["p_by_quarter"]) and a["spread"] > 0.3  # higher p, more agreement
+    assert abs(b["spread"]) < 0.06  # item b does not depend on a's p (common random numbers: exact)

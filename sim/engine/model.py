@@ -1,4 +1,4 @@
-"""The SimPy model of one replication (DESIGN.md, Semantics): the reference clock.
+"""The SimPy model of one replication (the README, "What one replication does"): the reference clock.
 
 Each source of change is a SimPy process (the rounds, each event kind, each constraint's
 reviews, its fixed lifting date, its hazard lifts) that only waits for its next time and calls a

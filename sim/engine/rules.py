@@ -1,4 +1,4 @@
-"""The rule book: every decision of DESIGN.md's Semantics, stated once, on arrays.
+"""The rule book: every decision of the model (the README, "What one replication does"), stated once, on arrays.
 
 Each function takes the state of ``n`` replications as arrays (one row each) and returns the
 decision for every row. :class:`sim.engine.state.State` applies them; both clocks (the SimPy

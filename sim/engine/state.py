@@ -1,4 +1,4 @@
-"""The state of ``n`` replications, and the steps that change it (DESIGN.md, Semantics 2-8).
+"""The state of ``n`` replications, and the steps that change it (the README, "What one replication does", 2-8).
 
 One class for both engines. The batch engine (:mod:`sim.engine.batch`) holds thousands of rows
 and calls a step for the rows whose timeline has reached it; the SimPy model

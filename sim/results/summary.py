@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.engine.plan import milestones
+from sim.engine.plan import compile_plan, milestones
 from sim.engine.records import Records
 from sim.engine.rules import IN_FORCE_POINTS
 from sim.results.files import csv_text
@@ -58,6 +58,34 @@ def in_force(rec: Records, c: int) -> list[int]:
     (``sim.engine.rules.in_force_days``): counts, so that shares and intervals follow."""
     bits = rec.constraint_in_force[:, c]
     return [int(((bits >> np.uint64(g)) & np.uint64(1)).sum()) for g in range(IN_FORCE_POINTS)]
+
+
+def judgements(s: Scenario, rec: Records) -> list[dict[str, Any]]:
+    """Each uncertain judgement: its distribution, the spread of its draws, and what it does to each
+    item: P(agreed by horizon) among the replications in each quarter of its draws (lowest first),
+    and the difference between the highest and the lowest quarter."""
+    out = []
+    n = rec.n
+    for j, (path, judged) in enumerate(compile_plan(s).judgements):
+        draws = rec.parameters[:, j]
+        quarter = np.zeros(n, np.int64)
+        if n:
+            quarter[np.argsort(draws, kind="stable")] = np.arange(n) * 4 // n
+        items = {}
+        for x, name in enumerate(s.items):
+            p = [_r(float(rec.item_agreed[quarter == q, x].mean())) if (quarter == q).any() else None for q in range(4)]
+            spread = None if p[0] is None or p[3] is None else _r(p[3] - p[0])
+            items[name] = {"p_by_quarter": p, "spread": spread}
+        out.append(
+            {
+                "path": path,
+                "distribution": judged.describe(),
+                "mean": _r(float(draws.mean()) if n else None),
+                "quantiles": {str(q): _r(float(np.quantile(draws, q))) for q in (0.1, 0.5, 0.9)} if n else {},
+                "items": items,
+            }
+        )
+    return out
 
 
 def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
@@ -125,6 +153,7 @@ def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
             {"event": name, "mean_count": _r(float(rec.event_count[:, e].mean()) if n else None, 4)}
             for e, name in enumerate(s.events)
         ],
+        "judgements": judgements(s, rec),
         "trust": {
             "mean": _r(float(rec.trust.mean()) if n else None, 4),
             "quantiles": {str(q): _r(float(np.quantile(rec.trust, q)), 4) for q in QUANTILES} if n else {},

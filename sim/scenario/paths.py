@@ -12,6 +12,7 @@ import typing
 from typing import Any
 
 from sim.scenario.documents import to_plain
+from sim.scenario.judgements import PARAMETERS, Uncertain
 from sim.scenario.models import Scenario, field_names, model_at
 
 
@@ -36,7 +37,8 @@ def numeric_paths(data: Any, prefix: str = "") -> list[str]:
 
 
 def settable(data: dict[str, Any], path: str) -> bool:
-    """A number there now, or an unset field of a model that exists (``rounds.capacity``)."""
+    """A number there now, a judgement given as a distribution (a number set there replaces it), or
+    an unset field of a model that exists (``rounds.capacity``)."""
     parts = path.split(".")
     node: Any = data
     for part in parts[:-1]:
@@ -47,7 +49,10 @@ def settable(data: dict[str, Any], path: str) -> bool:
         return False
     leaf = parts[-1]
     if leaf in node:
-        return isinstance(node[leaf], int | float) and not isinstance(node[leaf], bool)
+        value = node[leaf]
+        if isinstance(value, dict) and "dist" in value:  # a judgement drawn per replication: a number replaces it
+            return True
+        return isinstance(value, int | float) and not isinstance(value, bool)
     model = model_at(tuple(parts[:-1]))
     return model is not None and leaf in field_names(model)
 
@@ -85,10 +90,15 @@ def is_integer_path(path: str, base: dict[str, float]) -> bool:
 
 
 def number_at(data: dict[str, Any], path: str) -> float | None:
-    """The number at ``path`` in ``data``, or None if there is none."""
+    """The number at ``path`` in ``data`` (a judgement's mean where it is a distribution), or None."""
     node: Any = data
     for part in path.split("."):
         node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and node.get("dist") in PARAMETERS:
+        try:
+            return Uncertain.model_validate(node).expected()
+        except ValueError:
+            return None
     return node if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 

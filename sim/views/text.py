@@ -74,6 +74,29 @@ def sweep_table(sw: SweepResults, most: int = 20) -> str:
     return "\n".join(lines)
 
 
+def judgements_table(summary: dict[str, Any]) -> str:
+    """Which judgements drive each item: P(agreed) in the highest quarter of a judgement's draws
+    minus in the lowest quarter, per item ('' when the scenario has no uncertain judgement)."""
+    rows = summary.get("judgements") or []
+    if not rows:
+        return ""
+    items = [it["item"] for it in summary["items"]]
+    body = [
+        (
+            row["path"],
+            row["distribution"],
+            *("" if row["items"][x]["spread"] is None else f"{row['items'][x]['spread']:+.3f}" for x in items),
+        )
+        for row in rows
+    ]
+    noise = 2 * math.sqrt(2 / max(summary["replications"], 1))  # two SE of a difference of quarters, at worst
+    head = (
+        "which judgements drive each item: P(agreed) in the top quarter of the draws minus the bottom quarter\n"
+        f"(differences within about +/-{noise:.2f} can be chance at {summary['replications']:,} replications)"
+    )
+    return "\n".join([head, "", *text_table(("judgement", "drawn from", *items), body, right=range(2, 99))])
+
+
 def comparison_table(c: Comparison) -> str:
     """Each item's P per run and its difference against the first run."""
     first = c.runs[0].label
