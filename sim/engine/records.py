@@ -28,6 +28,9 @@ class Records:
     trust: np.ndarray  # (n,) float64, at the horizon
     event_count: np.ndarray  # (n, events) int32
     parameters: np.ndarray  # (n, judgements) float64: each uncertain judgement's draw (Plan.judgements order)
+    replication: np.ndarray  # (n,) int64: each row's replication number (start .. start + n - 1 unless selected)
+    held_by_census: np.ndarray  # (n,) int32: rounds held on or before Plan.census (0 without one)
+    cancelled_by_census: np.ndarray  # (n,) int32: rounds cancelled on or before Plan.census
 
     @property
     def n(self) -> int:
@@ -55,6 +58,9 @@ class Records:
             trust=np.zeros(n),
             event_count=np.zeros((n, n_events), np.int32),
             parameters=np.zeros((n, n_parameters)),
+            replication=np.arange(start, start + n, dtype=np.int64),
+            held_by_census=np.zeros(n, np.int32),
+            cancelled_by_census=np.zeros(n, np.int32),
         )
 
     @classmethod
@@ -65,18 +71,21 @@ class Records:
         return cls(start=parts[0].start, **out)
 
     def take(self, n: int) -> Records:
-        """The first ``n`` replications."""
-        return Records(
-            start=self.start,
-            **{f.name: getattr(self, f.name)[:n] for f in fields(self) if f.name != "start"},
-        )
+        """The first ``n`` rows."""
+        return self._rows(slice(None, n))
 
     def drop(self, n: int) -> Records:
-        """All but the first ``n`` replications."""
-        return Records(
-            start=self.start + n,
-            **{f.name: getattr(self, f.name)[n:] for f in fields(self) if f.name != "start"},
-        )
+        """All but the first ``n`` rows."""
+        return self._rows(slice(n, None))
+
+    def select(self, keep: np.ndarray) -> Records:
+        """The rows where ``keep`` (bool, n) is true, under their own replication numbers."""
+        return self._rows(keep)
+
+    def _rows(self, which: slice | np.ndarray) -> Records:
+        out = {f.name: getattr(self, f.name)[which] for f in fields(self) if f.name != "start"}
+        ids = out["replication"]
+        return Records(start=int(ids[0]) if ids.size else self.start + self.n, **out)
 
     def equals(self, other: Records) -> bool:
         return all(np.array_equal(getattr(self, f.name), getattr(other, f.name), equal_nan=True) for f in fields(self))

@@ -58,6 +58,9 @@ class State:
         self.breakdown_day = np.full(n, np.nan)
         self.held = np.zeros(n, np.int32)
         self.cancelled = np.zeros(n, np.int32)
+        self.census = -np.inf if plan.census is None else plan.census
+        self.held_by_census = np.zeros(n, np.int32)
+        self.cancelled_by_census = np.zeros(n, np.int32)
         self.suspended = np.zeros(n, np.int32)
         self.event_count = np.zeros((n, e), np.int64)
 
@@ -91,6 +94,9 @@ class State:
             parameters=np.stack([self.params.drawn[path] for path, _ in self.plan.judgements], axis=1)
             if self.plan.judgements
             else np.zeros((self.draws.n, 0)),
+            replication=np.arange(self.draws.start, self.draws.start + self.draws.n, dtype=np.int64),
+            held_by_census=self.held_by_census,
+            cancelled_by_census=self.cancelled_by_census,
         )
 
     # ---------------------------------------------------------------- the clock's hook
@@ -121,12 +127,14 @@ class State:
             off = rules.cancelled(d.cancel[rows, k], self.params.cancel[rows])
             if off.any():
                 self.cancelled[rows[off]] += 1
+                self.cancelled_by_census[rows[off & (t <= self.census)]] += 1
                 if self.trace is not None:
                     self._say(float(t[0]), "round", "scheduled round cancelled")
                 rows, t, k = rows[~off], t[~off], k[~off]
         if rows.size == 0:
             return
         self.held[rows] += 1
+        self.held_by_census[rows[t <= self.census]] += 1
         agreed = self.agreed[rows]
         active = self.active[rows]
         on = rules.agenda(plan, agreed, active)

@@ -155,7 +155,7 @@ def items_table(s: Scenario, rec: Records) -> Any:
     """replication, item, agreed, day, round: one row per replication and item."""
     import pyarrow as pa
 
-    reps = np.arange(rec.start, rec.start + rec.n, dtype=np.int64)
+    reps = rec.replication
     rep_col, item_col = _long(tuple(s.items), reps)
     agreed = rec.item_agreed.ravel()
     return pa.table(
@@ -173,7 +173,7 @@ def constraints_table(s: Scenario, rec: Records) -> Any:
     """replication, constraint, lifted, day (of the first lift), lifts, active_at_horizon."""
     import pyarrow as pa
 
-    reps = np.arange(rec.start, rec.start + rec.n, dtype=np.int64)
+    reps = rec.replication
     rep_c, con_col = _long(tuple(s.constraints), reps)
     lifted = rec.constraint_lifted.ravel()
     return pa.table(
@@ -194,7 +194,7 @@ def replications_table(s: Scenario, rec: Records) -> Any:
     import pyarrow as pa
 
     cols: dict[str, Any] = {
-        "replication": column(np.arange(rec.start, rec.start + rec.n, dtype=np.int64)),
+        "replication": column(rec.replication),
         "rounds_held": column(rec.rounds_held),
         "rounds_cancelled": column(rec.rounds_cancelled),
         "rounds_suspended": column(rec.rounds_suspended),
@@ -211,7 +211,7 @@ def parameters_table(s: Scenario, rec: Records) -> Any:
     """One row per replication: the draw of each uncertain judgement, a column per path."""
     import pyarrow as pa
 
-    cols: dict[str, Any] = {"replication": column(np.arange(rec.start, rec.start + rec.n, dtype=np.int64))}
+    cols: dict[str, Any] = {"replication": column(rec.replication)}
     for j, path in enumerate(judgement_paths(s)):
         cols[path] = column(rec.parameters[:, j])
     return pa.table(cols)
@@ -295,7 +295,10 @@ FIELDS: dict[str, tuple[str, str, Any, Any, str]] = {
     "breakdown": ("replications", "breakdown", None, bool, "replication"),
     "breakdown_day": ("replications", "breakdown_day", float("nan"), float, "replication"),
     "trust": ("replications", "trust", None, float, "replication"),
+    "replication": ("replications", "replication", None, np.int64, "replication"),
 }
+UNWRITTEN = ("held_by_census", "cancelled_by_census")
+"""Fields a run folder does not keep (read back as zeros): the counts ``--given`` conditions on."""
 """Where each field of the records is kept in a run folder."""
 
 
@@ -329,7 +332,7 @@ class FolderRecords:
         )
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or (name not in FIELDS and name not in ("event_count", "parameters")):
+        if name.startswith("_") or (name not in FIELDS and name not in ("event_count", "parameters", *UNWRITTEN)):
             raise AttributeError(name)
         if name not in self._cache:
             self._cache[name] = self._read(name)
@@ -337,6 +340,8 @@ class FolderRecords:
 
     def _read(self, name: str) -> np.ndarray:
         n, s = self.n, self._scenario
+        if name in UNWRITTEN:
+            return np.zeros(n, np.int32)
         if name == "parameters":
             paths = judgement_paths(s)
             if not paths or not (self._folder / "parameters.parquet").is_file():
