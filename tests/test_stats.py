@@ -121,6 +121,7 @@ def test_cumulative_with_everything_agreed_and_an_agreement_on_day_zero() -> Non
     assert curve.days.tolist() == [0.0, 3.0, 10.0]
     assert curve.p.tolist() == [0.25, 0.75, 1.0]
     assert curve.high[-1] == 1.0
+    assert curve.low[-1] == pytest.approx(wilson(4, 4)[0])  # not 0: the band hugs a certain outcome
     late = cumulative(np.array([11.0, 1.0]), 10.0)  # a day past the horizon is not drawn
     assert late.days.tolist() == [0.0, 1.0, 10.0] and late.p.tolist() == [0.0, 0.5, 0.5]
 

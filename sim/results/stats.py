@@ -61,7 +61,8 @@ class Curve:
 
 def cumulative(days: np.ndarray, horizon: float) -> Curve:
     """P(event by day t) from event days (NaN where it did not happen by the horizon), with the
-    pointwise 95% log-log band of the Kaplan-Meier estimate (undefined ends taken as 0 and 1)."""
+    pointwise 95% log-log band of the Kaplan-Meier estimate (undefined ends taken as 0 and 1; once
+    every replication has had the event, the Wilson interval of n out of n)."""
     days = np.asarray(days, dtype=float)
     hit = np.sort(days[~np.isnan(days)])
     n_all = days.size
@@ -85,6 +86,8 @@ def cumulative(days: np.ndarray, horizon: float) -> Curve:
     with np.errstate(invalid="ignore", over="ignore"):
         low = np.nan_to_num(np.clip(1 - np.exp(-np.exp(centre - z_se)), 0, 1), nan=0.0)
         high = np.nan_to_num(np.clip(1 - np.exp(-np.exp(centre + z_se)), 0, 1), nan=1.0)
+    done = sf <= 0  # every replication has had the event: the log-log band is undefined there
+    low[done], high[done] = wilson(n_all, n_all)[0], 1.0
     p = 1 - sf if censored else np.cumsum(d) / n_all
     keep = q <= horizon
     q, p, low, high = q[keep], p[keep], low[keep], high[keep]
