@@ -28,8 +28,9 @@ from sim.results import compare as comparing
 from sim.results import score as scoring
 from sim.results import sweepfolder
 from sim.results.atomic import check_target, staged_folder, write_text
-from sim.results.files import stamped_folder
+from sim.results.files import sha256_file, stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
+from sim.results.observed import history, load_observed
 from sim.runs import montecarlo
 from sim.runs.executors import Executor, default_jobs, make_executor
 from sim.runs.sweep import SweepSpec
@@ -233,6 +234,7 @@ class RunOutcome:
     precision: montecarlo.Precision | None
     simulate_seconds: float
     workers: int
+    given: montecarlo.Given | None = None
 
 
 def run_to_folder(
@@ -256,16 +258,26 @@ def run_to_folder(
     argv: list[str] | None = None,
     progress: Callable[[int], None] | None = None,
     status: Callable[[str], None] | None = None,
+    given: str | None = None,
 ) -> RunOutcome:
     """``negsim run``: simulate, stream the records to a new folder, add the summary, manifest,
-    figures and report, and rename the folder into place."""
+    figures and report, and rename the folder into place. With ``given`` (an observed file), only
+    the replications whose history up to its ``as_of`` agrees with it are kept."""
     s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES)
     phase("validate")
+    obs = None
+    if given is not None:
+        obs = load_observed(given, s)  # against the scenario as written, before any null model
+        if obs.as_of >= s.date(s.horizon):
+            raise UserError(f"{given}: as_of {obs.as_of.isoformat()} is at or after the horizon: nothing to forecast")
     if null:
         s = null_scenario(s)
     s = with_run_settings(s, replications, seed)
+    known = None
+    if obs is not None:
+        known = history(obs, s)
     ceiling = ceiling or montecarlo.MAX_PRECISION_REPLICATIONS
-    largest = max(s.simulation.replications, ceiling) if precision else s.simulation.replications
+    largest = max(s.simulation.replications, ceiling) if precision or known else s.simulation.replications
     check_run_size(s, largest, allow_large=allow_large)
     target = Path(out) if out else default_folder(s)
     check_target(target, force, "run")  # before simulating, so that a mistake costs nothing
@@ -276,15 +288,29 @@ def run_to_folder(
         staged_folder(target, force=force, kind="run") as tmp,
     ):
         sink = ParquetSink(s, tmp)  # the records go to disk batch by batch, as they come
-        rec, reached = montecarlo.run(
-            compile_plan(s),
-            s.simulation.replications,
-            pool,
-            precision=precision,
-            ceiling=ceiling,
-            progress=progress,
-            sink=sink.write,
-        )
+        conditioned = None
+        if known is None:
+            rec, reached = montecarlo.run(
+                compile_plan(s),
+                s.simulation.replications,
+                pool,
+                precision=precision,
+                ceiling=ceiling,
+                progress=progress,
+                sink=sink.write,
+            )
+        else:
+            rec, conditioned, reached = montecarlo.run_given(
+                compile_plan(s, census=known.as_of),
+                s.simulation.replications,
+                known,
+                pool,
+                precision=precision,
+                ceiling=ceiling,
+                progress=progress,
+                sink=sink.write,
+            )
+            check_kept(conditioned, known, given or "", s)
         sink.close()
         wall = time.perf_counter() - t0
         phase("simulate")
@@ -310,6 +336,8 @@ def run_to_folder(
             argv=argv,
             precision=info,
         )
+        if conditioned is not None and known is not None:
+            results.manifest["given"] = given_manifest(conditioned, known, given or "", s)
         if status:
             status("writing the summary and manifest")
         write_run(results, tmp, parquet=False)
@@ -319,7 +347,43 @@ def run_to_folder(
                 status("drawing the figures and the report")
             draw_run(results, tmp, svg=svg, jobs=jobs or default_jobs())
     results.folder = target
-    return RunOutcome(results, target, reached, wall, workers)
+    return RunOutcome(results, target, reached, wall, workers, conditioned)
+
+
+def check_kept(conditioned: montecarlo.Given, known: Any, observed: str, s: Scenario) -> None:
+    """Refuse a conditioned forecast of fewer than MIN_KEPT replications: that is noise, and the
+    message says which conditions the scenario rarely meets."""
+    if conditioned.kept >= montecarlo.MIN_KEPT:
+        return
+    worst = sorted(conditioned.conditions, key=lambda c: c[1])[:3]
+    tried = conditioned.tried
+    lines = [f"  {name}: met by {met / tried:.2%} of replications" for name, met in worst]
+    if known.held is not None:
+        spread = ", ".join(f"{k} in {c / tried:.0%}" for k, c in conditioned.held.items() if c / tried >= 0.005)
+        lines.append(f"  rounds held by as_of in the scenario: {spread}")
+    raise UserError(
+        f"{observed}: the history as of {s.date(known.as_of).isoformat()} is too unlikely under {s.name}: "
+        f"{conditioned.kept} of {tried:,} replications agree with it (at least {montecarlo.MIN_KEPT} are "
+        "needed for a forecast). Revisit the scenario: it gives little chance to what happened. "
+        "The conditions met least often:\n" + "\n".join(lines)
+    )
+
+
+def given_manifest(conditioned: montecarlo.Given, known: Any, observed: str, s: Scenario) -> dict[str, Any]:
+    """What ``--given`` kept, for manifest.json."""
+    tried = conditioned.tried
+    return {
+        "observed_file": str(observed),
+        "observed_sha256": sha256_file(Path(observed)),
+        "as_of": s.date(known.as_of).isoformat(),
+        "as_of_day": known.as_of,
+        "tried": tried,
+        "agreeing": conditioned.kept,
+        "kept": min(conditioned.kept, conditioned.wanted),
+        "acceptance": round(conditioned.acceptance, 6),
+        "conditions": [{"condition": name, "met": round(met / tried, 6)} for name, met in conditioned.conditions],
+        "rounds_held_by_as_of": {str(k): c for k, c in conditioned.held.items()},
+    }
 
 
 def draw_run(results: RunResults, folder: Path, svg: bool | None = None, jobs: int = 2) -> list[Path]:

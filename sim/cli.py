@@ -141,7 +141,14 @@ def parser() -> argparse.ArgumentParser:
         type=_replications,
         metavar="N",
         default=None,
-        help="ceiling for --precision (default: 1,000,000)",
+        help="ceiling on replications tried, for --precision and --given (default: 1,000,000)",
+    )
+    r.add_argument(
+        "--given",
+        metavar="OBSERVED",
+        help="keep only the replications whose history up to the observed file's as_of agrees with it "
+        "(items agreed or not, constraints lifted or not, breakdown, rounds held): a forecast given what "
+        "happened; -n counts the kept replications",
     )
     r.add_argument("--executor", choices=["local", "dask"], default="local", help="local processes (default) or Dask")
     r.add_argument(
@@ -370,11 +377,11 @@ class _Bar:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim import api
-    from sim.views.text import judgements_table, summary_table
+    from sim.views.text import judgements_table, prior_posterior_table, summary_table
 
     api.phase("import")
-    if args.max_replications and not args.precision:
-        raise UserError("--max-replications is the ceiling of --precision; give --precision E too")
+    if args.max_replications and not (args.precision or args.given):
+        raise UserError("--max-replications is the ceiling of --precision and --given; give one of them too")
     bar = _Bar(args.replications or 0)
     try:
         done = api.run_to_folder(
@@ -397,10 +404,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             argv=[PROG, *sys.argv[1:]] if sys.argv else None,
             progress=bar,
             status=_Status(),
+            given=args.given,
         )
     finally:
         bar.close()
         _Status.clear()
+    given = done.results.manifest.get("given")
     if not args.quiet:
         rec, precision = done.results.records, done.precision
         say(summary_table(done.results.summary_data))
@@ -412,8 +421,23 @@ def cmd_run(args: argparse.Namespace) -> int:
         if precision is not None and precision.reached:
             say(f"precision: +/-{precision.target:g} reached; widest side {precision.worst_half_width:.4f}")
         used = done.workers
+        if given and prior_posterior_table(done.results.summary_data):
+            say(prior_posterior_table(done.results.summary_data))
+            say()
+        if given:
+            say(
+                f"given the history as of {given['as_of']}: kept {given['kept']:,} of {given['tried']:,} replications "
+                f"tried (acceptance {given['acceptance']:.1%})"
+            )
         say(f"{rec.n:,} replications in {done.simulate_seconds:.1f} s on {used} job{'s' if used > 1 else ''}")
     say(f"wrote {done.folder}")
+    if given and given["kept"] < (done.given.wanted if done.given else 0):  # said even with --quiet
+        say(
+            f"{PROG}: only {given['kept']:,} of the {done.given.wanted if done.given else 0:,} replications asked for "
+            f"agree with {args.given} after {given['tried']:,} tried (acceptance {given['acceptance']:.2%}); "
+            "raise --max-replications, or revisit the scenario",
+            file=sys.stderr,
+        )
     if done.precision is not None and not done.precision.reached:  # said even with --quiet
         p = done.precision
         say(

@@ -65,7 +65,7 @@ def test_a_run_with_dollars_everywhere_writes_its_figures(tmp_path: Path) -> Non
     path = tmp_path / "s.yaml"
     path.write_text((SCENARIOS / "istanbul-2025.yaml").read_text().replace("title: ", "title: $5 $ ", 1))
     assert main(["run", str(path), "-n", "200", "--jobs", "1", "--out", str(tmp_path / "o"), "--quiet"]) == 0
-    assert len(list((tmp_path / "o" / "plots").glob("*.png"))) == 6
+    assert len(list((tmp_path / "o" / "plots").glob("*.png"))) == 7  # six, and the judgements
 
 
 def test_control_characters_never_reach_the_terminal_raw(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -289,7 +289,7 @@ def test_flags_that_would_be_ignored_are_refused(tmp_path: Path, capsys: pytest.
     out = _run(tmp_path)
     for argv, message in (
         (["sweep", ISTANBUL, "--set", "trust.weight=0,1", "--samples", "5"], "needs --design lhs"),
-        (["run", ISTANBUL, "--max-replications", "5000"], "give --precision E too"),
+        (["run", ISTANBUL, "--max-replications", "5000"], "give one of them too"),
         (["plot", str(out), "--metric", "median_day"], "--metric is for sweep folders"),
     ):
         assert main([*argv, "--out", str(tmp_path / "x")] if argv[0] != "plot" else argv) == 2

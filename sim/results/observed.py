@@ -8,27 +8,73 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from sim.engine.history import History
 from sim.errors import UserError, did_you_mean
 from sim.scenario.documents import Document
 from sim.scenario.load import load_model
 from sim.scenario.models import Date, Scenario, Slug
 
 
+class Rounds(BaseModel):
+    """The rounds of talks up to ``as_of``: the days they were held, and (where known) the days
+    scheduled rounds were called off (``null``: not known, so not used)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    held: list[Date]
+    cancelled: list[Date] | None = None
+
+
+class OnRecord(BaseModel):
+    """A forecast on record at the time (an expert quoted in the press, a prediction market):
+    ``p`` that ``item`` would be agreed by ``by``, said on ``made`` by ``source``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Annotated[str, Field(min_length=1, max_length=300)]
+    made: Date
+    item: Slug
+    by: Date
+    p: Annotated[float, Field(ge=0.0, le=1.0)]
+
+
 class Observed(BaseModel):
-    """What happened: the date each item was agreed (``null``: not agreed by ``as_of``)."""
+    """What happened up to ``as_of``: the date each item was agreed (``null``: not agreed by
+    ``as_of``), constraints first lifted, a breakdown, and the rounds held."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     as_of: Date
-    checkpoints: Annotated[list[Date], Field(min_length=1)]
+    checkpoints: list[Date] = []
     items: Annotated[dict[Slug, Date | None], Field(min_length=1)]
     constraints: dict[Slug, Date | None] = {}
     breakdown: Date | None = None
+    rounds: Rounds | None = None
+    forecasts: list[OnRecord] = []
+    sources: list[Annotated[str, Field(max_length=500)]] = []
+
+
+def history(obs: Observed, s: Scenario) -> History:
+    """The conditions ``negsim run --given`` keeps replications by (see :mod:`sim.engine.history`)."""
+    as_of = s.day(obs.as_of)
+    rounds = obs.rounds
+    return History(
+        as_of=as_of,
+        items=tuple((x, name, obs.items[name] is not None) for x, name in enumerate(s.items) if name in obs.items),
+        constraints=tuple(
+            (c, name, obs.constraints[name] is not None)
+            for c, name in enumerate(s.constraints)
+            if name in obs.constraints
+        ),
+        breakdown=obs.breakdown is not None,
+        held=None if rounds is None else len(rounds.held),
+        cancelled=None if rounds is None or rounds.cancelled is None else len(rounds.cancelled),
+    )
 
 
 def load_observed(path: str | os.PathLike[str], s: Scenario) -> Observed:
     """Read an observed file and check it against the scenario; every problem located."""
-    obs, doc = load_model(path, Observed, "observed file", "'as_of', 'checkpoints' and 'items'")
+    obs, doc = load_model(path, Observed, "observed file", "'as_of' and 'items'")
     problems = list(_observed_problems(doc, obs, s))
     if problems:
         raise UserError(f"{path}: invalid observed file", problems)
@@ -61,3 +107,17 @@ def _observed_problems(doc: Document, obs: Observed, s: Scenario) -> Any:
             yield doc.problem(("constraints", name), f"unknown constraint '{name}'{did_you_mean(name, s.constraints)}")
         yield from check_date(("constraints", name), d, "it cannot have been observed")
     yield from check_date(("breakdown",), obs.breakdown, "it cannot have been observed")
+    if obs.rounds is not None:
+        for kind in ("held", "cancelled"):
+            days = getattr(obs.rounds, kind) or []
+            for i, d in enumerate(days):
+                yield from check_date(("rounds", kind, i), d, "it cannot have been observed")
+                if d in days[:i]:
+                    yield doc.problem(("rounds", kind, i), f"{d.isoformat()} is listed twice")
+    for i, f in enumerate(obs.forecasts):
+        if f.item not in s.items:
+            yield doc.problem(("forecasts", i, "item"), f"unknown item '{f.item}'{did_you_mean(f.item, s.items)}")
+        if f.by < f.made:
+            yield doc.problem(("forecasts", i, "by"), f"{f.by.isoformat()} is before the forecast was made")
+        if f.made > obs.as_of:
+            yield doc.problem(("forecasts", i, "made"), f"{f.made.isoformat()} is after as_of: not yet on record")

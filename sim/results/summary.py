@@ -60,8 +60,13 @@ def in_force(rec: Records, c: int) -> list[int]:
     return [int(((bits >> np.uint64(g)) & np.uint64(1)).sum()) for g in range(IN_FORCE_POINTS)]
 
 
+JUDGEMENT_QUANTILES = (0.1, 0.5, 0.9)
+
+
 def judgements(s: Scenario, rec: Records) -> list[dict[str, Any]]:
-    """Each uncertain judgement: its distribution, the spread of its draws, and what it does to each
+    """Each uncertain judgement: its distribution (``prior``: mean and quantiles of the distribution
+    as written), the mean and quantiles of the replications' draws (in a ``--given`` run, of the kept
+    replications: the posterior), and what it does to each
     item: P(agreed by horizon) among the replications in each quarter of its draws (lowest first),
     and the difference between the highest and the lowest quarter."""
     out = []
@@ -76,12 +81,17 @@ def judgements(s: Scenario, rec: Records) -> list[dict[str, Any]]:
             p = [_r(float(rec.item_agreed[quarter == q, x].mean())) if (quarter == q).any() else None for q in range(4)]
             spread = None if p[0] is None or p[3] is None else _r(p[3] - p[0])
             items[name] = {"p_by_quarter": p, "spread": spread}
+        prior = judged.ppf(np.array(JUDGEMENT_QUANTILES))
         out.append(
             {
                 "path": path,
                 "distribution": judged.describe(),
+                "prior": {
+                    "mean": _r(judged.expected()),
+                    "quantiles": {str(q): _r(float(v)) for q, v in zip(JUDGEMENT_QUANTILES, prior, strict=True)},
+                },
                 "mean": _r(float(draws.mean()) if n else None),
-                "quantiles": {str(q): _r(float(np.quantile(draws, q))) for q in (0.1, 0.5, 0.9)} if n else {},
+                "quantiles": {str(q): _r(float(np.quantile(draws, q))) for q in JUDGEMENT_QUANTILES} if n else {},
                 "items": items,
             }
         )

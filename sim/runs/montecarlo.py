@@ -11,6 +11,9 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
+from sim.engine.history import History
 from sim.engine.plan import Plan
 from sim.engine.records import Records
 from sim.results.stats import Z95, wilson
@@ -123,3 +126,98 @@ def run(
         parts.append(replications(executor, plan, total, goal, progress, sink))
         total = goal
         rec = Records.concat(parts)
+
+
+# ---------------------------------------------------------------------- --given
+
+
+MIN_KEPT = 100
+"""Fewer kept replications than this is noise, not a forecast: ``--given`` refuses to write it."""
+
+
+@dataclass(frozen=True)
+class Given:
+    """How ``--given`` went: replications tried and kept, and each condition's own pass rate."""
+
+    tried: int
+    kept: int  # agreeing replications among those tried (the run keeps the first ``wanted``)
+    wanted: int
+    conditions: list[tuple[str, int]]  # (condition, replications tried that met it)
+    held: dict[int, int]  # rounds held by as_of -> replications tried (the scenario's own spread)
+
+    @property
+    def acceptance(self) -> float:
+        return self.kept / self.tried if self.tried else 0.0
+
+
+def run_given(
+    plan: Plan,
+    n: int,
+    history: History,
+    executor: Executor | None = None,
+    *,
+    jobs: int | None = None,
+    precision: float | None = None,
+    ceiling: int = MAX_PRECISION_REPLICATIONS,
+    progress: Progress | None = None,
+    sink: Sink | None = None,
+) -> tuple[Records, Given, Precision | None]:
+    """The first ``n`` replications (in replication order) whose history up to ``history.as_of``
+    agrees with ``history``, trying batches until there are ``n`` of them or ``ceiling``
+    replications have been tried; with ``precision``, more until every item's interval among the
+    kept is narrow enough. ``plan.census`` must be ``history.as_of`` (it counts the rounds).
+
+    The batches tried depend only on the records so far, so the kept replications are the same
+    bytes for any executor; ``sink`` sees them, in order, at the end.
+    """
+    if plan.census != history.as_of:
+        raise ValueError("the plan's census day must be the history's as_of")
+    if executor is None:
+        with LocalProcesses(jobs or default_jobs()) as local:
+            return run_given(
+                plan, n, history, local, precision=precision, ceiling=ceiling, progress=progress, sink=sink
+            )
+    kept: list[Records] = []
+    met: dict[str, int] = {}
+    held: dict[int, int] = {}
+    tried = count = 0
+    wanted = n
+    reached = None
+    while True:
+        if count >= wanted:
+            rec = Records.concat(kept).take(wanted)
+            if precision is None:
+                break
+            width = half_width(rec)
+            if width <= precision or tried >= ceiling:
+                reached = Precision(precision, ceiling, bool(width <= precision), width)
+                break
+            wanted = max(needed(rec, precision), wanted + MIN_BATCH)
+            continue
+        if tried >= ceiling:
+            break
+        if tried == 0:
+            goal = min(ceiling, wanted)  # first, as many as asked for (all of them, for an empty history)
+        else:  # then as many as the acceptance so far says are needed, and a tenth more
+            rate = count / tried if count else 1.0 / tried
+            goal = tried + math.ceil((wanted - count) / rate * 1.1)
+            goal = min(ceiling, max(tried + MIN_BATCH, math.ceil(goal / MIN_BATCH) * MIN_BATCH))
+        batch = replications(executor, plan, tried, goal, progress)
+        for name, rows in history.conditions(batch):
+            met[name] = met.get(name, 0) + int(rows.sum())
+        for k, c in zip(*np.unique(batch.held_by_census, return_counts=True), strict=True):
+            held[int(k)] = held.get(int(k), 0) + int(c)
+        part = batch.select(history.agrees(batch))
+        kept.append(part)
+        count += part.n
+        tried = goal
+    rec = Records.concat(kept).take(wanted) if kept else None
+    given = Given(tried, count, wanted, list(met.items()), dict(sorted(held.items())))
+    if rec is None:
+        raise ValueError("no replication was tried")
+    if precision is not None and reached is None:
+        reached = Precision(precision, ceiling, False, half_width(rec) if rec.n else 1.0)
+    if sink is not None:
+        for a in range(0, rec.n, BATCH):
+            sink(rec.drop(a).take(BATCH))
+    return rec, given, reached

@@ -97,6 +97,24 @@ def judgements_table(summary: dict[str, Any]) -> str:
     return "\n".join([head, "", *text_table(("judgement", "drawn from", *items), body, right=range(2, 99))])
 
 
+def _spread(q: dict[str, Any], mean: Any) -> str:
+    return f"{mean:.3g}  ({q['0.1']:.3g} - {q['0.9']:.3g})" if q and mean is not None else ""
+
+
+def prior_posterior_table(summary: dict[str, Any]) -> str:
+    """Each uncertain judgement before and after the history of a ``--given`` run: the mean and
+    the 10%-90% range of the distribution as written, and of the kept replications' draws."""
+    rows = summary.get("judgements") or []
+    if not rows:
+        return ""
+    body = [
+        (row["path"], _spread(row["prior"]["quantiles"], row["prior"]["mean"]), _spread(row["quantiles"], row["mean"]))
+        for row in rows
+    ]
+    head = "what the history says of each judgement: mean (10% - 90%) before and after it"
+    return "\n".join([head, "", *text_table(("judgement", "prior", "given the history"), body)])
+
+
 def comparison_table(c: Comparison) -> str:
     """Each item's P per run and its difference against the first run."""
     first = c.runs[0].label

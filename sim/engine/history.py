@@ -1,0 +1,66 @@
+"""What is known of a negotiation up to a day, and which replications agree with it (``--given``).
+
+A :class:`History` is a list of conditions on a replication's record up to day ``as_of``: each item
+agreed by then or not, each constraint first lifted by then or not, the talks broken off by then
+or not, and how many rounds were held (and cancelled) by then. Keeping exactly the replications
+that meet every condition is Bayesian conditioning by rejection: the kept replications' futures
+are the forecast given the history, and their judgement draws are the posterior.
+
+An event's day counts as "by ``as_of``" when it is on or before ``as_of`` (the day itself
+included), as in :attr:`sim.engine.plan.Plan.census`, which counts the rounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine.records import Records
+
+
+def by(days: np.ndarray, limit: float) -> np.ndarray:
+    """Whether each day (NaN: never) is on or before ``limit``."""
+    return np.nan_to_num(days, nan=np.inf) <= limit
+
+
+@dataclass(frozen=True)
+class History:
+    """Conditions on a replication up to day ``as_of``; ``None`` leaves an aspect unconditioned."""
+
+    as_of: float
+    items: tuple[tuple[int, str, bool], ...] = ()  # (item index, name, agreed by as_of)
+    constraints: tuple[tuple[int, str, bool], ...] = ()  # (constraint index, name, first lifted by as_of)
+    breakdown: bool | None = None  # talks broken off by as_of
+    held: int | None = None  # rounds held by as_of
+    cancelled: int | None = None  # rounds cancelled by as_of
+
+    def conditions(self, rec: Records) -> list[tuple[str, np.ndarray]]:
+        """Each condition, named, with the rows that meet it."""
+        out = []
+        for x, name, agreed in self.items:
+            out.append((f"{name} {'agreed' if agreed else 'not agreed'}", by(rec.item_day[:, x], self.as_of) == agreed))
+        for c, name, lifted in self.constraints:
+            seen = by(rec.constraint_day[:, c], self.as_of)
+            out.append((f"{name} {'lifted' if lifted else 'not lifted'}", seen == lifted))
+        if self.breakdown is not None:
+            broken = by(rec.breakdown_day, self.as_of)
+            out.append(("talks broken off" if self.breakdown else "talks not broken off", broken == self.breakdown))
+        if self.held is not None:
+            out.append((f"{self.held} rounds held", rec.held_by_census == self.held))
+        if self.cancelled is not None:
+            out.append((f"{self.cancelled} rounds cancelled", rec.cancelled_by_census == self.cancelled))
+        return out
+
+    def agrees(self, rec: Records) -> np.ndarray:
+        """The rows that meet every condition."""
+        keep = np.ones(rec.n, bool)
+        for _, met in self.conditions(rec):
+            keep &= met
+        return keep
+
+    @property
+    def empty(self) -> bool:
+        """No condition at all: every replication agrees."""
+        unset = (self.breakdown, self.held, self.cancelled)
+        return not (self.items or self.constraints) and all(v is None for v in unset)

@@ -1,0 +1,208 @@
+"""``negsim run --given``: conditioning on what happened, against closed forms; and what it writes."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import special
+
+from sim.cli import main
+from sim.engine.history import History
+from sim.engine.plan import compile_plan
+from sim.engine.simulate import simulate
+from sim.errors import UserError
+from sim.results.observed import history, load_observed
+from sim.runs.executors import InProcess, LocalProcesses
+from sim.runs.montecarlo import MIN_KEPT, run_given
+from tests.helpers import SCENARIOS, assert_close, assert_proportion, make
+
+CUBA = SCENARIOS / "cuba-2015.yaml"
+
+
+def lone_item(a: float, b: float, rounds: int) -> object:
+    """One item, p ~ Beta(a, b), a round every 10 days from day 0, ``rounds`` rounds up to the horizon."""
+    return make(
+        calendar={"horizon": 10 * (rounds - 1)},
+        rounds={"first": 0, "interval": 10},
+        items={"x": {"p": {"dist": "beta", "a": a, "b": b}}},
+        trust={"weight": 0.0},
+    )
+
+
+def betaratio(a: float, b: float, c: float) -> float:
+    """B(a, c) / B(a, b)."""
+    return math.exp(special.betaln(a, c) - special.betaln(a, b))
+
+
+@pytest.mark.parametrize(("m", "k"), [(2, 3), (5, 2)])
+def test_no_agreement_in_m_rounds_gives_the_beta_geometric_posterior(m: int, k: int) -> None:
+    """Given no agreement in the first m rounds: P(agreed within the next k) = 1 - B(a, b+m+k) / B(a, b+m),
+    and the kept draws of p have the posterior mean a / (a + b + m)."""
+    a, b, n = 2.0, 3.0, 20_000
+    s = lone_item(a, b, m + k)
+    known = History(as_of=10.0 * (m - 1), items=((0, "x", False),), held=m)
+    with InProcess() as pool:
+        rec, given, _ = run_given(compile_plan(s, census=known.as_of), n, known, pool)
+    assert rec.n == n
+    assert not (rec.item_day[:, 0] <= known.as_of).any()  # the history holds in every kept replication
+    exact = 1 - betaratio(a, b + m, b + m + k)
+    assert_proportion(rec.item_agreed[:, 0], n, exact, f"m={m}, k={k}")
+    post = a / (a + b + m)
+    var = post * (1 - post) / (a + b + m + 1)
+    assert_close(float(rec.parameters[:, 0].mean()), post, math.sqrt(var / n), "posterior mean of p")
+    # the share of replications kept is P(no agreement in m rounds) = B(a, b+m) / B(a, b)
+    assert_proportion(given.kept, given.tried, betaratio(a, b, b + m), "acceptance")
+
+
+def test_a_constraint_not_lifted_by_as_of_has_a_closed_form_posterior() -> None:
+    """Reviews every 30 days with q ~ Beta(a, b): given r reviews without a lift, q ~ Beta(a, b + r), and
+    P(lifted at one of the next j reviews) = 1 - B(a, b+r+j) / B(a, b+r)."""
+    a, b, r, j, n = 1.5, 2.5, 3, 2, 20_000
+    s = make(
+        calendar={"horizon": 30 * (r + j)},
+        items={"x": {"p": 0.0}},
+        constraints={
+            "c": {
+                "active": True,
+                "lift": {"reviews": {"first": 30, "every": 30}, "p": {"dist": "beta", "a": a, "b": b}},
+            }
+        },
+    )
+    known = History(as_of=30.0 * r, constraints=((0, "c", False),))
+    with InProcess() as pool:
+        rec, _, _ = run_given(compile_plan(s, census=known.as_of), n, known, pool)
+    exact = 1 - betaratio(a, b + r, b + r + j)
+    assert_proportion(rec.constraint_lifted[:, 0], n, exact, "lifted after as_of")
+    post = a / (a + b + r)
+    var = post * (1 - post) / (a + b + r + 1)
+    assert_close(float(rec.parameters[:, 0].mean()), post, math.sqrt(var / n), "posterior mean of q")
+
+
+def test_kept_replications_are_the_unconditioned_runs_rows_under_their_own_numbers() -> None:
+    """The first n agreeing replications, in replication order, byte for byte as in an unconditioned run;
+    the same whatever the executor."""
+    s = lone_item(2.0, 3.0, 6)
+    known = History(as_of=20.0, items=((0, "x", False),), held=3)
+    plan = compile_plan(s, census=known.as_of)
+    with InProcess() as one:
+        rec, given, _ = run_given(plan, 1500, known, one)
+    with LocalProcesses(2) as two:
+        again, _, _ = run_given(plan, 1500, known, two)
+    assert rec.equals(again)
+    everything = simulate(plan, 0, given.tried)
+    keep = known.agrees(everything)
+    assert given.kept == int(keep.sum())
+    assert rec.equals(everything.select(keep).take(1500))
+    assert rec.replication.tolist() == np.flatnonzero(keep)[:1500].tolist()
+
+
+def test_rounds_held_by_as_of_are_counted_the_same_by_both_clocks() -> None:
+    s = make(
+        rounds={"first": 3, "interval": {"dist": "uniform", "low": 5, "high": 20}, "cancel": 0.3},
+        items={"x": {"p": 0.1}},
+    )
+    plan = compile_plan(s, census=40.0)
+    batch, model = simulate(plan, 0, 200), simulate(plan, 0, 200, engine="simpy")
+    assert batch.equals(model)
+    assert batch.held_by_census.max() > batch.held_by_census.min()  # the count varies, and it is compared
+    assert (batch.held_by_census <= batch.rounds_held).all() and (batch.cancelled_by_census > 0).any()
+
+
+def write_observed(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "observed.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_an_empty_history_changes_nothing(tmp_path: Path) -> None:
+    """As of the start, nothing agreed and nothing lifted: every replication is kept, the same bytes."""
+    obs = write_observed(
+        tmp_path,
+        "as_of: 2015-01-21\nitems: {banking: null, embassies: null}\nconstraints: {sst_list: null}\n",
+    )
+    plain, given = tmp_path / "plain", tmp_path / "given"
+    common = [str(CUBA), "-n", "1200", "--jobs", "1", "--no-plots", "--quiet"]
+    assert main(["run", *common, "--out", str(plain)]) == 0
+    assert main(["run", *common, "--out", str(given), "--given", str(obs)]) == 0
+    for name in ("items.parquet", "constraints.parquet", "replications.parquet", "parameters.parquet", "summary.json"):
+        assert (plain / name).read_bytes() == (given / name).read_bytes(), name
+    made = json.loads((given / "manifest.json").read_text())["given"]
+    assert made["tried"] == made["kept"] == 1200 and made["acceptance"] == 1.0
+
+
+MID = """as_of: 2015-06-30
+items: {banking: 2015-05-21, embassies: null, aviation_arrangement: null, scheduled_flights: null}
+constraints: {sst_list: 2015-05-29, embargo: null}
+rounds:
+  held: [2015-01-22, 2015-02-27, 2015-03-16, 2015-05-21]
+"""
+
+
+def test_given_run_writes_the_conditioned_forecast_with_prior_and_posterior(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    obs = write_observed(tmp_path, MID)
+    out = tmp_path / "run"
+    assert main(["run", str(CUBA), "-n", "1000", "--jobs", "1", "--out", str(out), "--given", str(obs)]) == 0
+    said = capsys.readouterr().out
+    assert "given the history as of 2015-06-30: kept 1,000 of" in said
+    assert "prior" in said and "given the history" in said
+    made = json.loads((out / "manifest.json").read_text())["given"]
+    assert made["kept"] == 1000 and made["tried"] > 1000 and 0 < made["acceptance"] < 1
+    assert {c["condition"] for c in made["conditions"]} >= {"banking agreed", "4 rounds held", "sst_list lifted"}
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["replications"] == 1000 and summary["items"][0]["p"] == 1.0  # banking was agreed by as_of
+    judged = {j["path"]: j for j in summary["judgements"]}
+    assert judged["items.embassies.p"]["prior"]["mean"] == 0.3
+    assert judged["items.embassies.p"]["mean"] < 0.3  # months without relations are evidence that p is low
+    assert (out / "plots" / "judgements.png").is_file()
+    report = (out / "report.html").read_text()
+    assert "Given the history to 2015-06-30" in report and "given the history: mean" in report
+
+
+def test_a_history_the_scenario_cannot_produce_is_refused_plainly(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    obs = write_observed(tmp_path, "as_of: 2015-02-15\nitems: {scheduled_flights: 2015-02-01}\n")
+    out = tmp_path / "run"
+    code = main(["run", str(CUBA), "-n", "500", "--jobs", "1", "--out", str(out), "--given", str(obs),
+                 "--max-replications", "5000"])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists()
+    assert "too unlikely" in err and "0 of 5,000 replications" in err and "scheduled_flights agreed" in err
+    assert f"at least {MIN_KEPT}" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("as_of: 2015-06-30\nitems: {banking: null}\nrounds: {held: [2015-07-02]}\n", "rounds.held[0]"),
+        ("as_of: 2015-06-30\nitems: {banking: null}\nrounds: {held: [2015-02-01, 2015-02-01]}\n", "listed twice"),
+        ("as_of: 2015-06-30\nitems: {banking: null}\nrounds: {held: [], lost: []}\n", "lost"),
+        ("as_of: 2017-06-30\nitems: {banking: null}\n", "after the horizon"),
+    ],
+)
+def test_bad_observed_files_for_given_are_refused_with_their_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], text: str, message: str
+) -> None:
+    obs = write_observed(tmp_path, text)
+    assert main(["run", str(CUBA), "-n", "500", "--out", str(tmp_path / "r"), "--given", str(obs)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_history_reads_the_observed_file() -> None:
+    from sim.scenario.load import load_scenario
+
+    s = load_scenario(CUBA)
+    obs = load_observed(SCENARIOS / "observed" / "cuba-2015-mid.yaml", s)
+    known = history(obs, s)
+    assert known.as_of == s.day(obs.as_of)
+    assert (0, "banking", True) in known.items and (1, "embassies", False) in known.items
+    assert known.held == len(obs.rounds.held) if obs.rounds else known.held is None
+    with pytest.raises(UserError):
+        load_observed(SCENARIOS / "cuba-2015.yaml", s)
