@@ -34,6 +34,7 @@ PLOTS = [
     "rounds_breakdowns",
     "joint_outcomes",
     "constraints_lifted",
+    "judgements",  # the bundled scenario has uncertain judgements
 ]
 
 

@@ -184,7 +184,7 @@ def test_reports_are_self_contained(tmp_path: Path) -> None:
     )
     html = (run / "report.html").read_text()
     images = _embedded_images(html)
-    assert len(images) == len(list((run / "plots").glob("*.png"))) == 6
+    assert len(images) == len(list((run / "plots").glob("*.png"))) == 7
     assert all(img[:8] == b"\x89PNG\r\n\x1a\n" for img in images)
     assert not re.search(r'(src|href)="(http|//)', html)  # nothing fetched from a network
     assert "scenario.yaml" in html and "manifest.json" in html and "banking" in html
@@ -236,7 +236,7 @@ def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
         [browser, *flags, "--dump-dom", (run / "report.html").as_uri()], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0
-    assert done.stdout.count("<img") == 6 and "Chance of agreement" in done.stdout
+    assert done.stdout.count("<img") == 7 and "Chance of agreement" in done.stdout
     shot = tmp_path / "shot.png"
     subprocess.run(
         [browser, *flags, f"--screenshot={shot}", "--window-size=1200,3000", (run / "report.html").as_uri()],

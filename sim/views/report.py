@@ -87,6 +87,9 @@ def run_body(res: RunResults, plots: Path | None = None) -> str:
     ]
     if s.description:
         parts.append(f"<p>{esc(s.description)}</p>")
+    given = (res.manifest or {}).get("given")
+    if isinstance(given, dict) and "as_of" in given:
+        parts.append(given_section(given))
     parts.append("<h2>Chance of agreement</h2>")
     marks = [m["date"] for m in sm["items"][0]["by_milestone"]] if sm["items"] else []
     rows = []
@@ -125,6 +128,8 @@ def run_body(res: RunResults, plots: Path | None = None) -> str:
                 ],
             )
         )
+    if sm.get("judgements"):
+        parts.append(judgements_section(sm, conditioned=isinstance(given, dict)))
     parts.append("<h2>Most frequent outcomes</h2>")
     parts.append(
         table(
@@ -147,6 +152,48 @@ def run_body(res: RunResults, plots: Path | None = None) -> str:
             + "</details>"
         )
     return "".join(parts)
+
+
+def given_section(given: dict[str, Any]) -> str:
+    """What a ``--given`` run kept, and how often the scenario met each condition."""
+    rows = [[c["condition"], pct(c["met"])] for c in given.get("conditions", [])]
+    return (
+        f"<h2>Given the history to {esc(given['as_of'])}</h2>"
+        f"<p>A forecast given what happened: of {given['tried']:,} replications tried, the "
+        f"{given['kept']:,} kept agree with the history in {esc(given.get('observed_file', ''))} up to "
+        f"{esc(given['as_of'])} (acceptance {pct(given['acceptance'], 2)}). Their futures are the forecast, and "
+        "their judgement draws the posterior. How often the scenario met each condition on its own:</p>"
+        + table(["condition, by as_of", "share of replications tried"], rows)
+    )
+
+
+def judgements_section(sm: dict[str, Any], conditioned: bool) -> str:
+    """Each uncertain judgement: as written, as drawn (the posterior in a ``--given`` run), and
+    the spread of each item's P(agreed by horizon) between the top and bottom quarter of its draws."""
+    items = [it["item"] for it in sm["items"]]
+
+    def spread(q: dict[str, Any], mean: Any) -> str:
+        return f"{mean:.3g} ({q['0.1']:.3g} – {q['0.9']:.3g})" if q and mean is not None else ""
+
+    rows = []
+    for row in sm["judgements"]:
+        moved = [row["items"][x]["spread"] for x in items]
+        rows.append(
+            [
+                row["path"],
+                row["distribution"],
+                spread(row["prior"]["quantiles"], row["prior"]["mean"]),
+                spread(row["quantiles"], row["mean"]),
+                *["" if m is None else f"{m:+.2f}" for m in moved],
+            ]
+        )
+    drawn = "given the history: mean (10% – 90%)" if conditioned else "drawn: mean (10% – 90%)"
+    return (
+        "<h2>Uncertain judgements</h2><p>Each judgement written as a distribution is drawn once per replication. "
+        "The item columns give P(agreed by horizon) in the top quarter of its draws minus the bottom quarter: "
+        "the judgements with the largest differences are the ones that matter.</p>"
+        + table(["judgement", "distribution", "prior: mean (10% – 90%)", drawn, *items], rows)
+    )
 
 
 def run_report(res: RunResults, folder: Path) -> str:

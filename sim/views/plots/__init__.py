@@ -9,7 +9,9 @@ from pathlib import Path
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 
+from sim.engine.plan import judgement_paths
 from sim.results.folder import RunResults
+from sim.views.plots.judgements import judgements
 from sim.views.plots.outcomes import agreed_by_horizon, joint_outcomes, rounds_and_breakdowns
 from sim.views.plots.style import save
 from sim.views.plots.timeline import agreement_curves, agreement_dates, constraints_lifted
@@ -21,8 +23,12 @@ FIGURES: dict[str, Callable[[RunResults], Figure]] = {
     "rounds_breakdowns": rounds_and_breakdowns,
     "joint_outcomes": joint_outcomes,
     "constraints_lifted": constraints_lifted,
+    "judgements": judgements,
 }
-"""File stem -> figure function, in the order of the issue: (a) to (f)."""
+"""File stem -> figure function, in the order of the issue: (a) to (f), then the judgements."""
+
+WHEN: dict[str, Callable[[RunResults], bool]] = {"judgements": lambda r: bool(judgement_paths(r.scenario))}
+"""Figures drawn only for some runs (the judgements, when the scenario has uncertain ones)."""
 
 COST = {
     "agreement_dates": 0.41,
@@ -31,6 +37,7 @@ COST = {
     "joint_outcomes": 0.17,
     "constraints_lifted": 0.14,
     "agreed_by_horizon": 0.13,
+    "judgements": 0.2,
 }
 """Seconds each figure takes to render and save for the bundled scenario: drawn longest first, so
 two processes finish together."""
@@ -53,7 +60,8 @@ def draw_all(results: RunResults, folder: Path, svg: bool | None = None, jobs: i
     a copy; the files are the same bytes however many draw them.
     """
     global _DRAWING
-    names = sorted(FIGURES, key=lambda name: COST.get(name, 0.0), reverse=True)  # the longest first
+    names = [name for name in FIGURES if WHEN.get(name, lambda r: True)(results)]
+    names.sort(key=lambda name: COST.get(name, 0.0), reverse=True)  # the longest first
     _DRAWING = (results, folder, svg)
     try:
         if jobs > 1 and "fork" in mp.get_all_start_methods():
@@ -75,5 +83,6 @@ __all__ = [
     "constraints_lifted",
     "draw_all",
     "joint_outcomes",
+    "judgements",
     "rounds_and_breakdowns",
 ]

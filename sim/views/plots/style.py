@@ -133,3 +133,39 @@ def step_curve(ax: Any, start: dt.date, days: np.ndarray, horizon: float, colour
     ax.step(xs, curve.p, where="post", color=colour, lw=line.pop("lw", 2.2), **line)
     ax.fill_between(xs, curve.low, curve.high, step="post", color=colour, alpha=0.18, lw=0)
     return curve
+
+
+def given_of(results: Any) -> dict[str, Any] | None:
+    """The ``--given`` section of a run's manifest (None for an unconditioned run)."""
+    given = (results.manifest or {}).get("given")
+    return given if isinstance(given, dict) and isinstance(given.get("as_of_day"), (int, float)) else None
+
+
+def mark_as_of(ax: Any, start: dt.date, given: dict[str, Any] | None, text: bool = True) -> None:
+    """Shade the history a ``--given`` run was conditioned on, up to its as_of, and label the line."""
+    if given is None:
+        return
+    lo, at = to_dates(start, [0.0, float(given["as_of_day"])])
+    ax.axvspan(lo - 1e3, at, color="0.85", alpha=0.45, lw=0, zorder=0)
+    ax.axvline(at, color="0.25", lw=1.2, ls="--", zorder=1)
+    if text:
+        ax.text(
+            at,
+            0.99,
+            f" as of {given['as_of']}",
+            transform=ax.get_xaxis_transform(),
+            ha="left",
+            va="top",
+            fontsize=9,
+            color="0.2",
+        )
+
+
+def given_caption(given: dict[str, Any] | None, shaded: bool = True) -> str:
+    """The sentence a conditioned run's captions add: what the forecast is given."""
+    if given is None:
+        return ""
+    return (
+        f" Given the history to {given['as_of']}{' (shaded)' if shaded else ''}: the {given['kept']:,} "
+        f"replications kept of {given['tried']:,} tried agree with what happened by then; after it, the forecast."
+    )

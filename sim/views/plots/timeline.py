@@ -13,7 +13,18 @@ from sim.engine.plan import milestones
 from sim.engine.rules import in_force_days
 from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
-from sim.views.plots.style import color, date_axis, step_curve, styled, subplots, title, to_dates
+from sim.views.plots.style import (
+    color,
+    date_axis,
+    given_caption,
+    given_of,
+    mark_as_of,
+    step_curve,
+    styled,
+    subplots,
+    title,
+    to_dates,
+)
 
 
 def label(text: str, width: int = 32) -> str:
@@ -22,7 +33,14 @@ def label(text: str, width: int = 32) -> str:
 
 def _caption(results: RunResults, what: str) -> str:
     s = results.scenario
-    return f"{results.records.n:,} replications, seed {s.simulation.seed}. {what}"
+    return f"{results.records.n:,} replications, seed {s.simulation.seed}. {what}{given_caption(given_of(results))}"
+
+
+def _forecast(results: RunResults, what: str) -> str:
+    """A figure's title, saying "given the history" for a ``--given`` run."""
+    s, given = results.scenario, given_of(results)
+    name = s.title or s.name
+    return f"{name}: {what}" + (f", given the history to {given['as_of']}" if given else "")
 
 
 @styled
@@ -43,6 +61,7 @@ def agreement_curves(results: RunResults) -> Figure:
         )
     for m in milestones(s):
         ax.axvline(to_dates(start, m), color="0.5", lw=0.8, ls=":", zorder=0)
+    mark_as_of(ax, start, given_of(results))
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_ylabel("probability agreed by date")
@@ -51,7 +70,7 @@ def agreement_curves(results: RunResults) -> Figure:
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="item (P by horizon)")
     title(
         fig,
-        f"{s.title or s.name}: when is each item agreed?",
+        _forecast(results, "when is each item agreed?"),
         _caption(
             results, "Lines: share of replications agreed by each date; shaded: 95% pointwise band; dotted: milestones."
         ),
@@ -116,6 +135,7 @@ def agreement_dates(results: RunResults) -> Figure:
         ax.set_title(label(s.items[name].title or name, 60), fontsize=10.5, loc="left")
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         top = max(top, float(high.max()) if high.size else 0.0)
+        mark_as_of(ax, start, given_of(results), text=x == 0)
         date_axis(ax, start, horizon)
     for x in range(k, nrows * ncols):
         axes[x // ncols][x % ncols].set_visible(False)
@@ -127,7 +147,7 @@ def agreement_dates(results: RunResults) -> Figure:
         row[0].set_ylabel(f"share agreeing\nin the {unit}")
     title(
         fig,
-        f"{s.title or s.name}: when agreement comes",
+        _forecast(results, "when agreement comes"),
         _caption(results, f"Bars: share of all replications agreeing in each {unit}; whiskers: 95% Wilson intervals."),
     )
     return fig
@@ -161,6 +181,7 @@ def constraints_lifted(results: RunResults) -> Figure:
                     ax.axvline(to_dates(start, first + j * every), color=color(c), lw=0.8, ls=":", alpha=0.8)
                 j += 1
     if s.constraints:
+        mark_as_of(ax, start, given_of(results))
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         ax.set_ylabel("probability in force")
@@ -169,7 +190,7 @@ def constraints_lifted(results: RunResults) -> Figure:
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="constraint")
     title(
         fig,
-        f"{s.title or s.name}: constraints in force over time",
+        _forecast(results, "constraints in force over time"),
         _caption(
             results,
             "Lines: share of replications in which the constraint is in force on each date (read on 64 "
