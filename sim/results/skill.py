@@ -1,0 +1,203 @@
+"""Forecast scores that do not depend on checkpoints, the baselines beside them, and their intervals.
+
+For each item the forecast is a whole distribution of its agreement day: the replications' days
+(NaN: not agreed by the horizon). It is scored over every day of the scored window ``[lo, hi]``
+(from the forecast's origin to the observed file's ``as_of``):
+
+* the **window Brier score**: the Brier score of P(agreed by day t) integrated over the window and
+  divided by its length, ``(1 / (hi - lo)) ∫ (F(t) - 1{agreed by t})^2 dt``. It is the CRPS of the
+  agreement day censored to the window (threshold-weighted CRPS with the chaining function
+  ``clip(x, lo, hi)``), computed by ``scoringrules.twcrps_ensemble``; 0 is perfect, and a forecast
+  that is wrong with certainty on every day scores 1;
+* the **censored log score**: minus the log of the probability the forecast gave to the calendar
+  month in which the item was agreed, or to "not agreed by ``as_of``" (probabilities floored at
+  :data:`FLOOR`, so one confident miss costs at most ln(1/FLOOR)).
+
+Skill against a baseline is ``1 - score / baseline score`` over the same items. Every score and
+skill has a 95% interval from resampling items (pooled: cases, then items within each case).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+FLOOR = 0.001
+"""Probabilities are kept within [FLOOR, 1 - FLOOR] for log scores."""
+RESAMPLES = 2000
+"""Bootstrap resamples for every interval (seeded: the same intervals every time)."""
+METRICS = ("window_brier", "log_score")
+
+
+def window_brier(days: np.ndarray, agreed: float | None, lo: float, hi: float) -> float:
+    """The Brier score of P(agreed by t) averaged over t in [lo, hi] (see the module)."""
+    import scoringrules
+
+    if hi <= lo:
+        raise ValueError("the scored window is empty")
+    beyond = hi + 1.0  # "not by hi": the chaining function puts it at hi, as for any day after it
+    members = np.nan_to_num(np.asarray(days, dtype=float), nan=beyond)
+    obs = beyond if agreed is None else float(agreed)
+    return float(scoringrules.twcrps_ensemble(obs, members, a=lo, b=hi)) / (hi - lo)
+
+
+def month_edges(start: dt.date, lo: float, hi: float) -> np.ndarray:
+    """Days of the first of each calendar month inside (lo, hi], with lo first and just after hi
+    last: the bins ``[edge, next edge)`` of the censored log score (a day d is on the date
+    ``start + floor(d)``; the last bin ends with ``hi`` itself)."""
+    edges = [lo]
+    first = start + dt.timedelta(days=math.floor(lo))
+    y, m = first.year, first.month
+    while True:
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+        d = float((dt.date(y, m, 1) - start).days)
+        if d > hi:
+            break
+        if d > lo:
+            edges.append(d)
+    edges.append(float(np.nextafter(hi, np.inf)))  # "by as_of" includes as_of
+    return np.array(edges)
+
+
+def month_log_score(days: np.ndarray, agreed: float | None, edges: np.ndarray, floor: float = FLOOR) -> float:
+    """Minus the log of the probability given to the month of agreement, or to "not agreed by the
+    window's end" (everything at or after the last edge, and never)."""
+    days = np.asarray(days, dtype=float)
+    n = days.size
+    lo, stop = edges[0], edges[-1]
+    if agreed is None:
+        p = float(np.sum(np.nan_to_num(days, nan=np.inf) >= stop)) / n if n else 0.0
+    else:
+        b = int(np.searchsorted(edges, agreed, side="right")) - 1
+        if not 0 <= b < len(edges) - 1 or agreed < lo:
+            raise ValueError("the agreement day is outside the scored window")
+        p = float(np.sum((days >= edges[b]) & (days < edges[b + 1]))) / n if n else 0.0
+    return -math.log(min(max(p, floor), 1 - floor))
+
+
+def monthly_cells(days: np.ndarray, agreed: float | None, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """P(agreed by the end of each month of the window) and whether it had been: the cells of a
+    reliability diagram."""
+    d = np.nan_to_num(np.asarray(days, dtype=float), nan=np.inf)
+    p = np.array([float(np.mean(d < e)) if d.size else 0.0 for e in edges[1:]])
+    o = np.array([agreed is not None and agreed < e for e in edges[1:]], dtype=float)
+    return p, o
+
+
+@dataclass
+class ItemScore:
+    """One item of one case: when it was agreed (day, or None) and each forecaster's scores."""
+
+    case: str
+    item: str
+    agreed: float | None
+    scores: dict[str, dict[str, float]] = field(default_factory=dict)  # forecaster -> metric -> score
+
+
+def score_item(
+    case: str,
+    item: str,
+    forecasts: dict[str, np.ndarray],
+    agreed: float | None,
+    lo: float,
+    hi: float,
+    edges: np.ndarray,
+) -> ItemScore:
+    """Every forecaster's scores for one item: ``forecasts`` maps a name to agreement days."""
+    out = ItemScore(case, item, agreed)
+    for name, days in forecasts.items():
+        out.scores[name] = {
+            "window_brier": window_brier(days, agreed, lo, hi),
+            "log_score": month_log_score(days, agreed, edges),
+        }
+    return out
+
+
+def mean_scores(items: list[ItemScore]) -> dict[str, dict[str, float]]:
+    """Each forecaster's mean of each metric over the items (forecasters every item has)."""
+    names = [n for n in items[0].scores if all(n in it.scores for it in items)] if items else []
+    return {n: {m: float(np.mean([it.scores[n][m] for it in items])) for m in METRICS} for n in names}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A figure and its 95% bootstrap interval."""
+
+    value: float
+    low: float
+    high: float
+
+    @property
+    def spans_zero(self) -> bool | None:
+        """Whether 0 lies in the interval (None when the figure is undefined)."""
+        if math.isnan(self.low) or math.isnan(self.high):
+            return None
+        return self.low <= 0.0 <= self.high
+
+    def as_dict(self, digits: int = 4) -> dict[str, float | bool | None]:
+        """Plain data; an undefined figure (a baseline that scores 0 leaves skill undefined) is None."""
+
+        def r(x: float) -> float | None:
+            return None if math.isnan(x) else round(x, digits)
+
+        return {"value": r(self.value), "low": r(self.low), "high": r(self.high), "spans_zero": self.spans_zero}
+
+
+def _resample(cases: list[list[ItemScore]], rng: np.random.Generator) -> list[ItemScore]:
+    """Cases with replacement (when more than one), then items with replacement within each."""
+    picked = [cases[i] for i in rng.integers(0, len(cases), len(cases))] if len(cases) > 1 else cases
+    return [c[i] for c in picked for i in rng.integers(0, len(c), len(c))]
+
+
+def skill(items: list[ItemScore], name: str, baseline: str, metric: str) -> float:
+    """1 - mean score / mean baseline score over ``items`` (NaN when the baseline scores 0)."""
+    a = float(np.mean([it.scores[name][metric] for it in items]))
+    b = float(np.mean([it.scores[baseline][metric] for it in items]))
+    return 1.0 - a / b if b > 0 else math.nan
+
+
+def intervals(
+    cases: list[list[ItemScore]], name: str, baselines: list[str], resamples: int = RESAMPLES, seed: int = 0
+) -> dict[str, dict[str, dict[str, Interval]]]:
+    """Mean scores of ``name`` and of each baseline, and skill against each, with 95% percentile
+    intervals from ``resamples`` bootstrap resamples (cases, then items; seeded)."""
+    cases = [c for c in cases if c]
+    every = [it for c in cases for it in c]
+    rng = np.random.default_rng(seed)
+    draws = [_resample(cases, rng) for _ in range(resamples)]
+
+    def interval(stat) -> Interval:  # type: ignore[no-untyped-def]
+        values = np.array([stat(d) for d in draws], dtype=float)
+        values = values[~np.isnan(values)]
+        low, high = np.quantile(values, [0.025, 0.975]) if values.size else (math.nan, math.nan)
+        return Interval(float(stat(every)), float(low), float(high))
+
+    out: dict[str, dict[str, dict[str, Interval]]] = {"score": {}, "skill": {}}
+    for who in [name, *baselines]:
+        out["score"][who] = {
+            m: interval(lambda d, who=who, m=m: float(np.mean([it.scores[who][m] for it in d]))) for m in METRICS
+        }
+    for b in baselines:
+        out["skill"][b] = {m: interval(lambda d, b=b, m=m: skill(d, name, b, m)) for m in METRICS}
+    return out
+
+
+def rounds_score(counts: np.ndarray, observed: int) -> dict[str, float]:
+    """The forecast number of rounds held by ``as_of`` against the observed number: the ranked
+    probability score (sum over k of (P(count <= k) - 1{observed <= k})^2; 0 is perfect), the
+    probability of exactly the observed number, and the forecast's median and 80% range."""
+    counts = np.asarray(counts, dtype=np.int64)
+    top = int(max(counts.max(initial=0), observed)) + 1
+    cdf = np.cumsum(np.bincount(counts, minlength=top)[:top]) / max(counts.size, 1)
+    step = (np.arange(top) >= observed).astype(float)
+    return {
+        "observed": observed,
+        "rps": float(np.sum((cdf - step) ** 2)),
+        "p_observed": float(np.mean(counts == observed)) if counts.size else 0.0,
+        "median": float(np.quantile(counts, 0.5, method="inverted_cdf")) if counts.size else math.nan,
+        "low": float(np.quantile(counts, 0.1, method="inverted_cdf")) if counts.size else math.nan,
+        "high": float(np.quantile(counts, 0.9, method="inverted_cdf")) if counts.size else math.nan,
+    }

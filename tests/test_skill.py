@@ -1,0 +1,116 @@
+"""Checkpoint-free scores against hand-computed values; baselines, intervals and the rounds score."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from sim.results.skill import (
+    FLOOR,
+    ItemScore,
+    intervals,
+    month_edges,
+    month_log_score,
+    monthly_cells,
+    rounds_score,
+    skill,
+    window_brier,
+)
+
+DAYS = np.array([10.0, 30.0, np.nan, np.nan])  # F(t) = 0, then 1/4 from day 10, 1/2 from day 30
+
+
+def test_window_brier_by_hand() -> None:
+    """(1 / (hi - lo)) * integral of (F(t) - 1{agreed by t})^2 over the window, worked by hand."""
+    # agreed on day 20: 0 on [0,10); 1/16 on [10,20); (3/4)^2 on [20,30); (1/2)^2 on [30,40)
+    assert window_brier(DAYS, 20.0, 0.0, 40.0) == pytest.approx((10 / 16 + 10 * 9 / 16 + 10 / 4) / 40)
+    # not agreed by day 40: 1/16 on [10,30); 1/4 on [30,40)
+    assert window_brier(DAYS, None, 0.0, 40.0) == pytest.approx((20 / 16 + 10 / 4) / 40)
+    # a window from day 15 (a forecast's origin): only [15, 40) counts, divided by 25
+    assert window_brier(DAYS, 20.0, 15.0, 40.0) == pytest.approx((5 / 16 + 10 * 9 / 16 + 10 / 4) / 25)
+    # agreement after the window's end is "not agreed by as_of"
+    assert window_brier(DAYS, None, 0.0, 40.0) == window_brier(DAYS, 45.0, 0.0, 40.0)
+    # certain and right scores 0; certain and wrong on every day scores 1
+    assert window_brier(np.array([0.0]), 0.0, 0.0, 40.0) == 0.0
+    assert window_brier(np.array([np.nan]), 0.0, 0.0, 40.0) == pytest.approx(1.0)
+    with pytest.raises(ValueError):
+        window_brier(DAYS, None, 10.0, 10.0)
+
+
+def test_month_edges_are_the_firsts_of_months_inside_the_window() -> None:
+    start = dt.date(2025, 1, 15)  # day 17 is 1 February, day 45 is 1 March
+    edges = month_edges(start, 0.0, 50.0)
+    assert edges[:-1].tolist() == [0.0, 17.0, 45.0] and edges[-1] == np.nextafter(50.0, np.inf)
+    assert month_edges(start, 17.0, 50.0)[:-1].tolist() == [17.0, 45.0]  # an origin on a first opens its month
+
+
+def test_censored_log_score_by_hand() -> None:
+    edges = month_edges(dt.date(2025, 1, 1), 0.0, 58.0)  # January [0, 31), February [31, 58]
+    days = np.array([10.0, 30.0, 40.0, np.nan])
+    assert month_log_score(days, 35.0, edges) == pytest.approx(-math.log(1 / 4))  # February: day 40
+    assert month_log_score(days, 5.0, edges) == pytest.approx(-math.log(2 / 4))  # January: days 10, 30
+    assert month_log_score(days, None, edges) == pytest.approx(-math.log(1 / 4))  # never
+    assert month_log_score(np.array([58.5]), None, edges) == pytest.approx(-math.log(1 - FLOOR))  # after as_of
+    assert month_log_score(days, 58.0, edges) == pytest.approx(-math.log(1 / 4))  # as_of itself is inside
+    assert month_log_score(np.array([np.nan]), 5.0, edges) == pytest.approx(-math.log(FLOOR))  # floored
+    with pytest.raises(ValueError):
+        month_log_score(days, 70.0, edges)
+
+
+def test_monthly_cells_are_p_by_each_months_end() -> None:
+    edges = month_edges(dt.date(2025, 1, 1), 0.0, 58.0)
+    p, o = monthly_cells(np.array([10.0, 30.0, 40.0, np.nan]), 35.0, edges)
+    assert p.tolist() == [0.5, 0.75] and o.tolist() == [0.0, 1.0]
+
+
+def test_rounds_score_by_hand() -> None:
+    """RPS = sum over k of (P(count <= k) - 1{observed <= k})^2."""
+    out = rounds_score(np.array([2, 3, 3, 4]), 3)
+    assert out["rps"] == pytest.approx(0.25**2 + 0.25**2)
+    assert out["p_observed"] == 0.5 and out["median"] == 3 and out["low"] == 2 and out["high"] == 4
+    assert rounds_score(np.array([3, 3]), 3)["rps"] == 0.0
+    assert rounds_score(np.array([0, 0]), 2)["rps"] == pytest.approx(2.0)  # off by two rounds, certain
+
+
+def scores(a: list[float], b: list[float]) -> list[ItemScore]:
+    return [
+        ItemScore(
+            "case",
+            f"i{k}",
+            None,
+            {"scenario": {"window_brier": x, "log_score": x}, "null": {"window_brier": y, "log_score": y}},
+        )
+        for k, (x, y) in enumerate(zip(a, b, strict=True))
+    ]
+
+
+def test_skill_and_its_intervals() -> None:
+    items = scores([0.1, 0.2, 0.3], [0.2, 0.4, 0.6])
+    assert skill(items, "scenario", "null", "window_brier") == pytest.approx(0.5)
+    out = intervals([items], "scenario", ["null"], resamples=400)
+    sk = out["skill"]["null"]["window_brier"]
+    assert sk.value == pytest.approx(0.5) and sk.low == pytest.approx(0.5) and sk.high == pytest.approx(0.5)
+    assert sk.spans_zero is False  # half the baseline's score in every resample
+    mean = out["score"]["scenario"]["window_brier"]
+    assert mean.value == pytest.approx(0.2) and 0.1 <= mean.low <= mean.value <= mean.high <= 0.3
+    # a forecaster that is sometimes better and sometimes worse: the interval spans zero
+    mixed = intervals([scores([0.1, 0.5, 0.2, 0.4], [0.3, 0.3, 0.3, 0.3])], "scenario", ["null"], resamples=400)
+    assert mixed["skill"]["null"]["window_brier"].spans_zero
+    # seeded: the same intervals every time
+    again = intervals([scores([0.1, 0.5, 0.2, 0.4], [0.3, 0.3, 0.3, 0.3])], "scenario", ["null"], resamples=400)
+    assert again["skill"]["null"]["window_brier"] == mixed["skill"]["null"]["window_brier"]
+    # against a baseline that scores 0, skill is undefined, not infinite
+    perfect = intervals([scores([0.1], [0.0])], "scenario", ["null"], resamples=50)["skill"]["null"]["window_brier"]
+    assert math.isnan(perfect.value) and perfect.as_dict()["value"] is None and perfect.spans_zero is None
+
+
+def test_pooled_intervals_resample_cases_then_items() -> None:
+    """With two cases, a resample can hold one case twice: the pooled mean then moves to that case's."""
+    good, bad = scores([0.1, 0.1], [0.2, 0.2]), scores([0.4, 0.4], [0.2, 0.2])
+    out = intervals([good, bad], "scenario", ["null"], resamples=400)
+    mean = out["score"]["scenario"]["window_brier"]
+    assert mean.value == pytest.approx(0.25)
+    assert mean.low == pytest.approx(0.1) and mean.high == pytest.approx(0.4)  # both cases twice turn up
