@@ -19,6 +19,15 @@ from sim.scenario.models import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
+BUNDLED = sorted(SCENARIOS.glob("*.yaml")) + sorted(SCENARIOS.glob("backtests/*/scenario.yaml"))
+"""Every bundled scenario: the Istanbul files and each backtest case's scenario."""
+
+
+def stem(path: Path) -> str:
+    """A bundled scenario's name: its file's stem, or its backtest case's folder."""
+    return path.parent.name if path.name == "scenario.yaml" else path.stem
+
+
 Z = 4.5
 """Tolerance in standard errors for statistical checks: a false alarm once in ~150,000 checks."""
 

@@ -10,7 +10,7 @@ from sim.errors import UserError
 from sim.results.folder import scenario_yaml
 from sim.scenario.documents import load_document
 from sim.scenario.load import load_scenario
-from tests.helpers import SCENARIOS
+from tests.helpers import BUNDLED, stem
 
 GOOD = """\
 schema: 1
@@ -180,7 +180,7 @@ def test_json_is_accepted_with_line_numbers(tmp_path: Path) -> None:
         load_scenario(path)
 
 
-@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize("path", BUNDLED, ids=stem)
 def test_bundled_scenarios_are_valid_and_round_trip(path: Path, tmp_path: Path) -> None:
     s = load_scenario(path)
     again = write(tmp_path, scenario_yaml(s), "as-run.yaml")

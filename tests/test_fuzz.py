@@ -23,10 +23,10 @@ from sim.results.summary import summarize
 from sim.scenario.checks import check_document
 from sim.scenario.documents import Document, parse_yaml
 from sim.views.text import format_trace
-from tests.helpers import SCENARIOS, examples
+from tests.helpers import BUNDLED, examples, stem
 
 EXAMPLES = examples(int(os.environ.get("NEGSIM_FUZZ_EXAMPLES", "300")))
-TEXTS = {p.name: p.read_text(encoding="utf-8") for p in sorted(SCENARIOS.glob("*.yaml"))}
+TEXTS = {stem(p): p.read_text(encoding="utf-8") for p in BUNDLED}
 DOCS = {name: parse_yaml(text, name).data for name, text in TEXTS.items()}
 
 JUNK = st.one_of(

@@ -21,7 +21,7 @@ from sim.engine.simulate import simulate
 from sim.engine.trace import trace
 from sim.scenario.load import load_scenario
 from sim.views.text import format_trace
-from tests.helpers import SCENARIOS
+from tests.helpers import BUNDLED, stem
 
 GOLDEN = Path(__file__).parent / "golden"
 N = 500
@@ -52,9 +52,9 @@ def observe(path: Path) -> dict[str, object]:
     }
 
 
-@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.yaml")), ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", BUNDLED, ids=stem)
 def test_golden_run(path: Path) -> None:
-    golden = GOLDEN / f"{path.stem}.json"
+    golden = GOLDEN / f"{stem(path)}.json"
     seen = observe(path)
     if os.environ.get("NEGSIM_REGENERATE_GOLDEN"):
         golden.write_text(json.dumps(seen, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
