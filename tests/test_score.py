@@ -16,8 +16,8 @@ from sim.results.score import FLOOR, brier, log_score
 from sim.scenario.null import null_scenario
 from tests.helpers import SCENARIOS, assert_proportion, make
 
-CUBA = str(SCENARIOS / "cuba-2015.yaml")
-CUBA_OBSERVED = str(SCENARIOS / "observed" / "cuba-2015.yaml")
+CUBA = str(SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml")
+CUBA_OBSERVED = str(SCENARIOS / "backtests" / "cuba-2015" / "observed.yaml")
 
 
 def test_brier_and_log_scores_by_hand() -> None:
@@ -54,26 +54,44 @@ def test_null_model_is_a_constant_chance_per_scheduled_round() -> None:
             assert_proportion(rec.item_day[:, x] <= 10 * (k - 1), n, 1 - (1 - p) ** k, f"item {x} by round {k}")
 
 
-def test_cuba_backtest_scores_and_beats_the_null_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cuba_backtest_scores_beside_every_baseline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run = tmp_path / "cuba"
     assert main(["run", CUBA, "-n", "4000", "--jobs", "1", "--out", str(run), "--quiet", "--no-plots"]) == 0
     out = tmp_path / "score"
     assert main(["score", str(run), "--observed", CUBA_OBSERVED, "--out", str(out)]) == 0
     printed = capsys.readouterr().out
-    assert "Brier score" in printed and "null model" in printed
+    assert "window Brier" in printed and "against the null model" in printed and "base rate" in printed
     score = json.loads((out / "score.json").read_text())
-    for key in ("brier", "log_score", "null_brier", "skill"):
-        assert key in score
-    run_score = score["runs"][0]
-    assert len(run_score["items"]) == 4 and len(run_score["items"]["banking"]) == 6
-    first = run_score["items"]["banking"][0]
-    assert set(first) == {"checkpoint", "p", "null_p", "observed"} and first["observed"] == 0
-    # The headline numbers follow from the per-checkpoint forecasts.
-    rows = [r for item in run_score["items"].values() for r in item]
-    p, o = np.array([r["p"] for r in rows]), np.array([r["observed"] for r in rows])
-    assert score["brier"] == pytest.approx(brier(p, o), abs=1e-5)
-    assert score["skill"] == pytest.approx(1 - score["brier"] / score["null_brier"], abs=1e-5)
+    entry = score["runs"][0]
+    assert entry["window"] == {"from": "2015-01-21", "to": "2017-01-21", "days": 731.0}
+    assert [it["item"] for it in entry["items"]] == [
+        "banking",
+        "embassies",
+        "aviation_arrangement",
+        "scheduled_flights",
+    ]
+    assert set(entry["score"]) == {"scenario", "null", "status_quo", "base_rate"}
+    # The headline figures follow from the per-item scores, and the skill from the headline figures.
+    for who in entry["score"]:
+        for metric in ("window_brier", "log_score"):
+            mean = np.mean([it[who][metric] for it in entry["items"]])
+            assert entry["score"][who][metric]["value"] == pytest.approx(mean, abs=1e-4)
+    wb = entry["score"]["scenario"]["window_brier"]["value"]
+    assert entry["skill"]["null"]["window_brier"]["value"] == pytest.approx(
+        1 - wb / entry["score"]["null"]["window_brier"]["value"], abs=2e-3
+    )
+    sk = entry["skill"]["null"]["window_brier"]
+    assert sk["low"] <= sk["value"] <= sk["high"] and sk["spans_zero"] == (sk["low"] <= 0 <= sk["high"])
+    # the status quo gave nothing a chance: every agreed item costs the log floor
+    assert all(it["status_quo"]["log_score"] == pytest.approx(-math.log(FLOOR)) for it in entry["items"])
+    # the checkpoint view is kept, secondary, on the file's checkpoints (quarter ends when none are given)
+    marks = [c["checkpoint"] for c in entry["checkpoints"]["items"]["banking"]]
+    assert marks[:2] == ["2015-03-31", "2015-06-30"] and marks[-2:] == ["2016-12-31", "2017-01-21"] and len(marks) == 9
     assert (out / "plots" / "reliability.png").stat().st_size > 20_000
+    assert (out / "plots" / "timeline-cuba-2015.png").is_file() and (out / "report.html").is_file()
+    assert "spans zero" in (out / "report.html").read_text() or not any(
+        v["spans_zero"] for per in entry["skill"].values() for v in per.values()
+    )
     assert (out / "forecasts.csv").read_text().splitlines()[0] == "run,kind,name,checkpoint,p,null_p,observed"
 
 
@@ -96,8 +114,10 @@ def test_several_runs_are_pooled(tmp_path: Path) -> None:
     out = tmp_path / "pooled"
     assert main(["score", *runs, "--observed", CUBA_OBSERVED, "--out", str(out)]) == 0
     score = json.loads((out / "score.json").read_text())
-    assert len(score["runs"]) == 2 and score["forecasts"] == 48
-    assert score["brier"] == pytest.approx((score["runs"][0]["brier"] + score["runs"][1]["brier"]) / 2, abs=1e-5)
+    assert len(score["runs"]) == 2 and score["pooled"]["cases"] == 2 and score["pooled"]["items"] == 8
+    pooled = score["pooled"]["score"]["scenario"]["window_brier"]["value"]
+    each = [r["score"]["scenario"]["window_brier"]["value"] for r in score["runs"]]
+    assert pooled == pytest.approx(sum(each) / 2, abs=1e-4)  # the same four items in each: a plain mean
 
 
 GOOD = Path(CUBA_OBSERVED).read_text()
@@ -107,20 +127,23 @@ GOOD = Path(CUBA_OBSERVED).read_text()
     ("change", "expected"),
     [
         (
-            ("  banking: 2015-05-21", "  bankng: 2015-05-21"),
-            ":6: items.bankng: unknown item 'bankng' (did you mean 'banking'?)",
+            ("  banking: 2015-05-19", "  bankng: 2015-05-19"),
+            ":4: items.bankng: unknown item 'bankng' (did you mean 'banking'?)",
         ),
         (
             ("  embassies: 2015-07-20", "  embassies: 2014-07-20"),
-            ":7: items.embassies: 2014-07-20 is before the scenario's start",
+            ":5: items.embassies: 2014-07-20 is before the scenario's start",
         ),
-        (("checkpoints: [2015-03-31,", "checkpoints: [2014-03-31,"), ":4: checkpoints[0]: 2014-03-31 is before"),
-        (("as_of: 2016-12-31", "as_of: 2016-06-30"), "is after as_of"),
-        (("2016-12-31]", "2017-06-30]"), "after the run's horizon"),
+        (
+            ("as_of: 2017-01-21", "as_of: 2017-01-21\ncheckpoints: [2014-03-31]"),
+            ":3: checkpoints[0]: 2014-03-31 is before",
+        ),
+        (("as_of: 2017-01-21", "as_of: 2016-06-30"), "is after as_of"),
+        (("as_of: 2017-01-21", "as_of: 2017-01-21\ncheckpoints: [2017-06-30]"), "after the run's horizon"),
         (("  sst_list: 2015-05-29", "  sst: 2015-05-29"), "unknown constraint 'sst'"),
-        (("as_of: 2016-12-31", "as_of: soon"), ":3: as_of: must be a date"),
+        (("as_of: 2017-01-21", "as_of: soon"), ":2: as_of: must be a date"),
         (("breakdown: null", "breakdown: null\nweather: fine"), "unknown field 'weather'"),
-        (("  banking: 2015-05-21", "  banking: [2015-05-21]"), "items.banking"),
+        (("  banking: 2015-05-19", "  banking: [2015-05-19]"), "items.banking"),
     ],
 )
 def test_bad_observed_files(

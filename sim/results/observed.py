@@ -38,6 +38,16 @@ class OnRecord(BaseModel):
     p: Annotated[float, Field(ge=0.0, le=1.0)]
 
 
+class BaseRate(BaseModel):
+    """The base-rate baseline: a constant chance per scheduled round for every item, from a row of
+    a reference-class table (``row`` names it)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    per_round: Annotated[float, Field(gt=0.0, lt=1.0)]
+    row: Annotated[str, Field(min_length=1, max_length=300)]
+
+
 class Observed(BaseModel):
     """What happened up to ``as_of``: the date each item was agreed (``null``: not agreed by
     ``as_of``), constraints first lifted, a breakdown, and the rounds held."""
@@ -51,6 +61,7 @@ class Observed(BaseModel):
     breakdown: Date | None = None
     rounds: Rounds | None = None
     forecasts: list[OnRecord] = []
+    base_rate: BaseRate | None = None
     sources: list[Annotated[str, Field(max_length=500)]] = []
 
 

@@ -1,12 +1,13 @@
-"""Forecast scoring: a run's probabilities against what really happened, and against a null model.
+"""Forecast scoring: a run's forecast against what happened, beside baselines, with intervals.
 
-For each item and checkpoint the forecast is P(agreed by that date, inclusive) from the run's
-replications; the outcome is whether the item had been agreed by then. Scores are means over all
-items and checkpoints (lower is better): the Brier score, and the log score (the negative log of
-the probability given to what happened, with probabilities kept within [FLOOR, 1 - FLOOR] so
-that one confident miss costs at most ln(1/FLOOR)). The null model (:func:`sim.scenario.null.null_scenario`) gives
-each item its own constant chance in every scheduled round, with no constraints, trust or events;
-skill = 1 - Brier / null Brier.
+The headline scores do not depend on checkpoints (:mod:`sim.results.skill`): each item's whole
+distribution of agreement dates is scored over every day from the forecast's origin to the
+observed file's ``as_of`` (the window Brier score, and the censored monthly log score), beside
+the null model (:func:`sim.scenario.null.null_scenario`), the status quo (nothing further agreed),
+a base rate from a reference class (when the observed file states one) and forecasts on record
+(on the cells they cover), with 95% bootstrap intervals. The rounds held by ``as_of`` are scored
+when the observed file lists them. The secondary view is the old one: P(agreed by each
+checkpoint, inclusive) against whether it had happened, by the Brier and log scores.
 """
 
 from __future__ import annotations
@@ -28,12 +29,9 @@ from sim.results.atomic import staged_folder, write_text
 from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.folder import load
 from sim.results.observed import Observed, load_observed
+from sim.results.skill import FLOOR, RESAMPLES, ItemScore, intervals, month_edges, rounds_score, score_item
 from sim.scenario.models import Scenario
-from sim.scenario.null import null_scenario
-
-FLOOR = 0.001
-"""Probabilities are kept within [FLOOR, 1 - FLOOR] for the log score."""
-
+from sim.scenario.null import base_rate_scenario, null_scenario
 
 # ---------------------------------------------------------------------- scores
 
@@ -154,22 +152,253 @@ def forecasts_csv(labelled: list[tuple[str, Forecast]]) -> str:
     )
 
 
-def null_records(s: Scenario, n: int) -> Records:
-    """The null model's replications (same seed and count as the run)."""
-    return simulate(compile_plan(null_scenario(s)), 0, n)
+NULL_REPLICATIONS = 50_000
+"""At most this many replications for each simulated baseline (the run's own count if smaller)."""
+
+
+def null_records(s: Scenario, n: int, census: float | None = None) -> Records:
+    """The null model's replications (same seed as the run; at most NULL_REPLICATIONS)."""
+    return simulate(compile_plan(null_scenario(s), census=census), 0, min(n, NULL_REPLICATIONS))
+
+
+def default_checkpoints(s: Scenario, until: dt.date) -> list[dt.date]:
+    """The ends of the calendar quarters from the start to ``until`` (and ``until`` itself): the
+    secondary, checkpoint view of an observed file that names no checkpoints."""
+    out = []
+    y, q = s.calendar.start.year, (s.calendar.start.month - 1) // 3
+    while True:
+        q += 1
+        y, q = (y + 1, 0) if q == 4 else (y, q)
+        end = dt.date(y, 3 * q + 1, 1) - dt.timedelta(days=1) if q else dt.date(y - 1, 12, 31)
+        if end > until:
+            break
+        if end > s.calendar.start:
+            out.append(end)
+    if not out or out[-1] != until:
+        out.append(until)
+    return out
+
+
+def rounds_held_by(s: Scenario, rec: Records, day: float, limit: int = 200_000) -> np.ndarray | None:
+    """The rounds each replication of ``rec`` held by ``day``, re-simulated from the run's scenario
+    and seed (replications are reproducible; a folder does not keep the count). None when the
+    re-simulation does not reproduce the folder's agreements (another version made it) or the
+    replication numbers run past ``limit``."""
+    ids = rec.replication
+    if ids.size == 0 or int(ids.max()) >= limit:
+        return None
+    again = simulate(compile_plan(s, census=day), 0, int(ids.max()) + 1)
+    mask = np.zeros(again.n, bool)
+    mask[ids] = True
+    again = again.select(mask)
+    if not np.array_equal(again.item_day, rec.item_day, equal_nan=True):
+        return None
+    return again.held_by_census
+
+
+@dataclass
+class Case:
+    """One forecast scored against what happened: a run (or a backtest case) and its observed file."""
+
+    label: str
+    run: str
+    observed_file: str
+    scenario: Scenario
+    observed: Observed
+    origin: float  # the day the forecast was made: 0, or a --given run's as_of
+    end: float  # the last day scored: as_of (or the horizon, if earlier)
+    forecasters: dict[str, dict[str, np.ndarray]]  # forecaster -> item -> agreement days
+    items: list[ItemScore]
+    rows: list[Forecast]  # the checkpoint view
+    checkpoint_scores: dict[str, Any]
+    rounds: dict[str, Any] | None
+    on_record: list[dict[str, Any]]
+
+    @property
+    def edges(self) -> np.ndarray:
+        return month_edges(self.scenario.calendar.start, self.origin, self.end)
+
+
+BASELINES = ("null", "status_quo", "base_rate")
+"""The baselines beside every forecast (base_rate only where the observed file states one)."""
+
+
+def score_case(
+    label: str,
+    s: Scenario,
+    rec: Records,
+    obs: Observed,
+    *,
+    run: str = "",
+    observed_file: str = "",
+    origin: float = 0.0,
+    rounds: np.ndarray | None = None,
+) -> Case:
+    """Score one forecast (the replications ``rec`` of ``s``, made on day ``origin``) against
+    ``obs`` over the window from ``origin`` to ``as_of``, beside every baseline."""
+    end = min(s.day(obs.as_of), s.horizon)
+    if end <= origin:
+        raise UserError(f"{observed_file or label}: as_of is not after the forecast's origin: nothing to score")
+    null = null_records(s, rec.n, census=end)
+    sims = {"null": null}
+    if obs.base_rate is not None:
+        sims["base_rate"] = simulate(
+            compile_plan(base_rate_scenario(s, obs.base_rate.per_round), census=end), 0, min(rec.n, NULL_REPLICATIONS)
+        )
+    forecasters: dict[str, dict[str, np.ndarray]] = {"scenario": {}, **{k: {} for k in sims}, "status_quo": {}}
+    edges = month_edges(s.calendar.start, origin, end)
+    items = []
+    for x, name in enumerate(s.items):
+        if name not in obs.items or s.items[name].status == "agreed":
+            continue
+        when = obs.items[name]
+        agreed = None if when is None or s.day(when) > end else s.day(when)
+        if agreed is not None and agreed <= origin:
+            continue  # known when the forecast was made: nothing to forecast
+        days = {"scenario": rec.item_day[:, x]}
+        for k, r in sims.items():  # baselines, given (item by item) that the item was open at the origin
+            d = r.item_day[:, x]
+            days[k] = d[~(d <= origin)] if origin > 0 else d
+        days["status_quo"] = np.full(1, np.nan)  # nothing further is agreed
+        for k, d in days.items():
+            forecasters[k][name] = d
+        items.append(score_item(label, name, days, agreed, origin, end, edges))
+    checkpoints = sorted(obs.checkpoints) or default_checkpoints(s, s.date(end))
+    rows = forecasts(s, rec, obs.model_copy(update={"checkpoints": checkpoints}), null)
+    held = None
+    if obs.rounds is not None:
+        counts = rounds if rounds is not None else rounds_held_by(s, rec, end)
+        if counts is not None:
+            observed = sum(1 for d in obs.rounds.held if s.day(d) <= end)
+            held = {"scenario": rounds_score(counts, observed), "null": rounds_score(null.held_by_census, observed)}
+    on_record = []
+    for f in obs.forecasts:
+        by = s.day(f.by)
+        if f.item not in s.items or by > end:
+            continue  # not yet resolved by as_of
+        x = list(s.items).index(f.item)
+        when = obs.items.get(f.item)
+        happened = int(when is not None and s.day(when) <= by)
+        on_record.append(
+            {
+                "source": f.source,
+                "made": f.made.isoformat(),
+                "item": f.item,
+                "by": f.by.isoformat(),
+                "observed": happened,
+                "record": f.p,
+                "scenario": by_date(rec.item_day[:, x], s, f.by),
+                "null": by_date(null.item_day[:, x], s, f.by),
+            }
+        )
+    return Case(
+        label, run, observed_file, s, obs, origin, end, forecasters, items, rows, summarize(rows), held, on_record
+    )
+
+
+def on_record_scores(cases: list[Case]) -> dict[str, Any] | None:
+    """Brier scores on the cells that forecasts on record cover: theirs, the scenario's, the null's."""
+    cells = [c for case in cases for c in case.on_record]
+    if not cells:
+        return None
+    o = np.array([c["observed"] for c in cells], dtype=float)
+    return {
+        "cells": len(cells),
+        **{f"{k}_brier": round(brier(np.array([c[k] for c in cells]), o), 6) for k in ("record", "scenario", "null")},
+    }
 
 
 @dataclass
 class Scored:
-    """Runs scored against what happened: per run its label, forecasts and scores; pooled scores."""
+    """Runs scored against what happened: each case, and the pooled figures."""
 
-    runs: list[tuple[str, list[Forecast], dict[str, Any]]]
+    cases: list[Case]
     data: dict[str, Any]
     """Everything ``score.json`` holds."""
 
     @property
     def labelled(self) -> list[tuple[str, Forecast]]:
-        return [(label, r) for label, rows, _ in self.runs for r in rows]
+        return [(case.label, r) for case in self.cases for r in case.rows]
+
+    @property
+    def runs(self) -> list[tuple[str, list[Forecast], dict[str, Any]]]:
+        return [(case.label, case.rows, case.checkpoint_scores) for case in self.cases]
+
+
+def _figures(block: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """``score`` and ``skill`` sections: forecaster -> metric -> value, low, high, spans_zero."""
+    return {
+        section: {who: {m: v.as_dict() for m, v in per.items()} for who, per in part.items()}
+        for section, part in block.items()
+    }
+
+
+def case_data(case: Case) -> dict[str, Any]:
+    """A case's entry in score.json."""
+    s = case.scenario
+    baselines = [b for b in BASELINES if all(b in it.scores for it in case.items)]
+    entry: dict[str, Any] = {
+        "run": case.run,
+        "observed": case.observed_file,
+        "scenario": s.name,
+        "as_of": case.observed.as_of.isoformat(),
+        "window": {
+            "from": s.date(case.origin).isoformat(),
+            "to": s.date(case.end).isoformat(),
+            "days": case.end - case.origin,
+        },
+        "items": [
+            {
+                "item": it.item,
+                "agreed": None if it.agreed is None else s.date(it.agreed).isoformat(),
+                **{who: {m: round(v, 6) for m, v in sc.items()} for who, sc in it.scores.items()},
+            }
+            for it in case.items
+        ],
+    }
+    if case.items:
+        entry.update(_figures(intervals([case.items], "scenario", baselines)))
+    if case.rounds is not None:
+        entry["rounds"] = {k: {m: round(v, 6) for m, v in r.items()} for k, r in case.rounds.items()}
+    if case.on_record:
+        entry["on_record"] = [
+            {k: round(v, 6) if isinstance(v, float) else v for k, v in c.items()} for c in case.on_record
+        ]
+    entry["checkpoints"] = {**case.checkpoint_scores, **per_item(case.rows)}
+    return entry
+
+
+def pooled_data(cases: list[Case]) -> dict[str, Any]:
+    """Pooled over cases (items weigh alike; intervals resample cases, then items)."""
+    scored = [case.items for case in cases if case.items]
+    baselines = [b for b in BASELINES if all(b in it.scores for items in scored for it in items)]
+    out: dict[str, Any] = {"cases": len(scored), "items": sum(len(c) for c in scored)}
+    if scored:
+        out.update(_figures(intervals(scored, "scenario", baselines)))
+    record = on_record_scores(cases)
+    if record:
+        out["on_record"] = record
+    rounds = [case.rounds for case in cases if case.rounds is not None]
+    if rounds:
+        out["rounds"] = {
+            k: {"rps": round(float(np.mean([r[k]["rps"] for r in rounds])), 6)} for k in ("scenario", "null")
+        }
+    out["checkpoints"] = summarize([r for case in cases for r in case.rows])
+    return out
+
+
+METHOD = {
+    "window_brier": "Brier score of P(agreed by day t) averaged over every day of the window (the CRPS of "
+    "the agreement day censored to the window, divided by its length); 0 is perfect, lower is better",
+    "log_score": f"minus the log of the probability given to the month of agreement or to 'not agreed by "
+    f"as_of' (floor {FLOOR}); lower is better",
+    "skill": "1 - score / baseline score over the same items",
+    "intervals": f"95% percentile bootstrap, {RESAMPLES} resamples of items (pooled: of cases, then items)",
+    "baselines": "null: each item its own constant chance per scheduled round, nothing else; status_quo: "
+    "nothing further is agreed; base_rate: one constant chance per round for every item, from a reference "
+    "class row stated in the observed file",
+    "rounds": "ranked probability score of the number of rounds held by as_of (0 is perfect)",
+}
 
 
 def score(runs: list[str], observed: list[str]) -> Scored:
@@ -177,28 +406,21 @@ def score(runs: list[str], observed: list[str]) -> Scored:
     if len(observed) not in (1, len(runs)):
         raise UserError(f"--observed: give one file, or one per run ({len(runs)}), not {len(observed)}")
     pairs = list(zip(runs, observed if len(observed) == len(runs) else observed * len(runs), strict=True))
-    data: dict[str, Any] = {"runs": []}
-    scored = []
+    cases = []
     for run, obs_file in pairs:
         res = load(run)
         obs = load_observed(obs_file, res.scenario)
-        rows = forecasts(res.scenario, res.records, obs, null_records(res.scenario, res.records.n))
-        scores = summarize(rows)
-        label = res.scenario.name
-        scored.append((label, rows, scores))
-        data["runs"].append(
-            {
-                "run": str(run),
-                "observed": str(obs_file),
-                "scenario": label,
-                "as_of": obs.as_of.isoformat(),
-                "replications": res.records.n,
-                **scores,
-                **per_item(rows),
-            }
+        given = res.manifest.get("given") if isinstance(res.manifest, dict) else None
+        origin = float(given["as_of_day"]) if isinstance(given, dict) and "as_of_day" in given else 0.0
+        case = score_case(
+            res.scenario.name, res.scenario, res.records, obs, run=str(run), observed_file=str(obs_file), origin=origin
         )
-    data.update(summarize([r for _, rows, _ in scored for r in rows]))
-    return Scored(scored, data)
+        cases.append(case)
+    return Scored(cases, scored_data(cases))
+
+
+def scored_data(cases: list[Case]) -> dict[str, Any]:
+    return {"method": METHOD, "runs": [case_data(c) for c in cases], "pooled": pooled_data(cases)}
 
 
 def default_folder(runs: list[str]) -> Path:

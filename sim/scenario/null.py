@@ -24,3 +24,14 @@ def null_scenario(s: Scenario) -> Scenario:
     data["events"] = {}
     data["trust"] = {"initial": 0.0, "weight": 0.0, "on_agreement": 0.0}
     return Scenario.model_validate(data)
+
+
+def base_rate_scenario(s: Scenario, per_round: float) -> Scenario:
+    """The base-rate forecast: the null model with one constant chance per scheduled round for
+    every item, taken from a reference class (not from the scenario's own judgements)."""
+    data = scenario_data(null_scenario(s))
+    data["name"] = f"{s.name}-base-rate"[:64]
+    data["title"] = f"Base rate ({per_round:g} a round) for: {s.title or s.name}"
+    for item in data["items"].values():
+        item["p"] = per_round
+    return Scenario.model_validate(data)

@@ -314,3 +314,108 @@ def comparison_body(c: Comparison, plots: Path | None = None) -> str:
 
 def comparison_report(c: Comparison, folder: Path) -> str:
     return page("Comparison of runs", comparison_body(c, folder / "plots"))
+
+
+# ---------------------------------------------------------------------- scores and backtests
+
+WHO = {"scenario": "scenario", "null": "null model", "status_quo": "status quo", "base_rate": "base rate"}
+METRIC = {"window_brier": "window Brier", "log_score": "log score"}
+
+
+def _iv(v: dict[str, Any], signed: bool = False) -> str:
+    if v["value"] is None:
+        return "undefined (the baseline scores 0)"
+    if v["low"] is None:
+        return f"{v['value']:+.2f}" if signed else f"{v['value']:.3f}"
+    f = "{:+.2f}" if signed else "{:.3f}"
+    return f"{f.format(v['value'])} ({f.format(v['low'])} to {f.format(v['high'])})"
+
+
+def skill_table(entry: dict[str, Any]) -> str:
+    """Mean scores of the scenario and each baseline, and the scenario's skill against each, with
+    95% intervals; an interval that spans zero says so."""
+    scores, skills = entry.get("score", {}), entry.get("skill", {})
+    rows = []
+    for who, per in scores.items():
+        skill = skills.get(who, {})
+        row = [WHO.get(who, who), *(_iv(per[m]) for m in METRIC)]
+        for m in METRIC:
+            if who == "scenario" or m not in skill:
+                row.append("")
+            else:
+                row.append(_iv(skill[m], signed=True) + (" — spans zero" if skill[m]["spans_zero"] else ""))
+        rows.append(row)
+    header = ["forecaster", "window Brier (95%)", "log score (95%)", "skill, window Brier", "skill, log score"]
+    return table(header, rows)
+
+
+def case_section(entry: dict[str, Any], plots: list[Path]) -> str:
+    """One scored forecast: items, skill with intervals, rounds, forecasts on record, its figures."""
+    w = entry["window"]
+    who = [k for k in WHO if entry["items"] and k in entry["items"][0]]
+    rows = [
+        [it["item"], it["agreed"] or "not by as_of"]
+        + [f"{it[k]['window_brier']:.3f}" for k in who]
+        + [f"{it[k]['log_score']:.2f}" for k in who]
+        for it in entry["items"]
+    ]
+    parts = [
+        f"<h2>{esc(entry['scenario'])}</h2><p class=note>Scored from {esc(w['from'])} to {esc(w['to'])} "
+        f"({w['days']:g} days); observed file {esc(entry['observed'])}.</p>",
+        skill_table(entry),
+        table(
+            ["item", "agreed", *(f"window Brier, {WHO[k]}" for k in who), *(f"log score, {WHO[k]}" for k in who)], rows
+        ),
+    ]
+    if "rounds" in entry:
+        r, q = entry["rounds"]["scenario"], entry["rounds"]["null"]
+        parts.append(
+            f"<p>Rounds held by as_of: {r['observed']:g} observed; the scenario gave median {r['median']:g} "
+            f"(80%: {r['low']:g} to {r['high']:g}) and P(exactly {r['observed']:g}) = {pct(r['p_observed'])}; "
+            f"ranked probability score {r['rps']:.2f} (null model {q['rps']:.2f}).</p>"
+        )
+    if entry.get("on_record"):
+        parts.append(
+            "<p>Forecasts on record, on the cells they cover:</p>"
+            + table(
+                ["source", "made", "item", "by", "on record", "scenario", "null model", "happened"],
+                [
+                    [
+                        c["source"],
+                        c["made"],
+                        c["item"],
+                        c["by"],
+                        f"{c['record']:.2f}",
+                        f"{c['scenario']:.2f}",
+                        f"{c['null']:.2f}",
+                        "yes" if c["observed"] else "no",
+                    ]
+                    for c in entry["on_record"]
+                ],
+            )
+        )
+    parts += [image(p, p.stem.replace("_", " ")) for p in plots]
+    return "".join(parts)
+
+
+def score_body(data: dict[str, Any], plots: Path | None, title_text: str = "Forecasts against what happened") -> str:
+    """A score (or backtest) folder's report: pooled figures first, then every case."""
+    parts = [
+        f"<h1>{esc(title_text)}</h1>",
+        "<p class=note>" + "; ".join(f"<b>{esc(k)}</b>: {esc(v)}" for k, v in data.get("method", {}).items()) + "</p>",
+    ]
+    pooled = data.get("pooled", {})
+    if len(data.get("runs", [])) > 1 and pooled.get("score"):
+        parts.append(f"<h2>Pooled over {pooled['cases']} cases and {pooled['items']} items</h2>" + skill_table(pooled))
+        record = pooled.get("on_record")
+        if record:
+            parts.append(
+                f"<p>On the {record['cells']} cells forecasts on record cover: Brier {record['record_brier']:.3f} on "
+                f"record, {record['scenario_brier']:.3f} the scenario, {record['null_brier']:.3f} the null model.</p>"
+            )
+    figs = sorted(plots.glob("*.png")) if plots is not None and plots.is_dir() else []
+    parts += [image(p, p.stem.replace("_", " ")) for p in figs if not p.stem.startswith("timeline-")]
+    for entry in data.get("runs", []):
+        mine = [p for p in figs if p.stem == f"timeline-{entry['scenario']}"]
+        parts.append(case_section(entry, mine))
+    return "".join(parts)

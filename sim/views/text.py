@@ -149,8 +149,97 @@ def diff_text(c: Comparison) -> str:
     return "\n".join(lines)
 
 
+NAMES = {"scenario": "scenario", "null": "null model", "status_quo": "status quo", "base_rate": "base rate"}
+METRIC_NAMES = {"window_brier": "window Brier", "log_score": "log score"}
+
+
+def _interval(v: dict[str, Any], signed: bool = False) -> str:
+    if v["value"] is None:
+        return "undefined (the baseline scores 0)"
+    if v["low"] is None:
+        return f"{v['value']:+.2f}" if signed else f"{v['value']:.3f}"
+    f = "{:+.2f}" if signed else "{:.3f}"
+    text = f"{f.format(v['value'])} ({f.format(v['low'])} to {f.format(v['high'])})"
+    return text + (", spans zero" if signed and v.get("spans_zero") else "")
+
+
+def skill_lines(entry: dict[str, Any]) -> list[str]:
+    """Each baseline's score and the scenario's skill against it, with 95% intervals."""
+    lines = []
+    scores, skill = entry.get("score", {}), entry.get("skill", {})
+    if "scenario" in scores:
+        lines.append(
+            "scenario: " + ";  ".join(f"{METRIC_NAMES[m]} {_interval(v)}" for m, v in scores["scenario"].items())
+        )
+    for b, per in skill.items():
+        theirs = ", ".join(f"{METRIC_NAMES[m]} {scores[b][m]['value']:.3f}" for m in per)
+        ours = ";  ".join(f"{METRIC_NAMES[m]} {_interval(v, signed=True)}" for m, v in per.items())
+        lines.append(f"against the {NAMES.get(b, b)} ({theirs}): skill {ours}")
+    return lines
+
+
+def score_text(entry: dict[str, Any]) -> str:
+    """One scored forecast: each item's window Brier and log score beside every baseline, the
+    means and skills with 95% intervals, the rounds, forecasts on record, and the checkpoint view."""
+    w = entry["window"]
+    who = [k for k in NAMES if entry["items"] and k in entry["items"][0]]
+    body = [
+        (
+            it["item"],
+            it["agreed"] or "not by as_of",
+            *(f"{it[k]['window_brier']:.3f}" for k in who),
+            *(f"{it[k]['log_score']:.2f}" for k in who),
+        )
+        for it in entry["items"]
+    ]
+    header = ("item", "agreed", *(f"WB {NAMES[k]}" for k in who), *(f"log {NAMES[k]}" for k in who))
+    lines = [
+        f"{entry['scenario']}: the forecast against what happened from {w['from']} to {w['to']} ({w['days']:g} days)",
+        "WB: window Brier score (the Brier score of P(agreed by day t) averaged over every day); log: minus the",
+        "log of the probability given to the month of agreement or to 'not agreed by as_of'; lower is better",
+        "",
+        *text_table(header, body, right=range(2, 99)),
+        "",
+        *skill_lines(entry),
+    ]
+    if "rounds" in entry:
+        r, q = entry["rounds"]["scenario"], entry["rounds"]["null"]
+        lines.append(
+            f"rounds held by as_of: {r['observed']:g} observed; the scenario gave median {r['median']:g} "
+            f"(80%: {r['low']:g} to {r['high']:g}), P(exactly {r['observed']:g}) {r['p_observed']:.2f}; "
+            f"ranked probability score {r['rps']:.2f} (null model {q['rps']:.2f})"
+        )
+    for c in entry.get("on_record", []):
+        lines.append(
+            f"on record: {c['source']} ({c['made']}): P({c['item']} by {c['by']}) = {c['record']:.2f}; "
+            f"the scenario {c['scenario']:.2f}, the null {c['null']:.2f}; "
+            + ("it happened" if c["observed"] else "it did not happen")
+        )
+    cp = entry.get("checkpoints", {})
+    if "brier" in cp:
+        lines.append("checkpoints (secondary view): " + score_line(cp)[0])
+    return "\n".join(lines)
+
+
+def pooled_text(pooled: dict[str, Any]) -> str:
+    """Pooled over cases: scores and skills with intervals that resample cases, then items."""
+    lines = [f"pooled over {pooled['cases']} cases and {pooled['items']} items (intervals resample cases, then items):"]
+    lines += ["  " + line for line in skill_lines(pooled)]
+    record = pooled.get("on_record")
+    if record:
+        lines.append(
+            f"  on the {record['cells']} cells forecasts on record cover: Brier {record['record_brier']:.3f} "
+            f"on record, {record['scenario_brier']:.3f} the scenario, {record['null_brier']:.3f} the null model"
+        )
+    if "rounds" in pooled:
+        r = pooled["rounds"]
+        rps = f"{r['scenario']['rps']:.2f} (null {r['null']['rps']:.2f})"
+        lines.append(f"  rounds held by as_of: ranked probability score {rps}")
+    return "\n".join(lines)
+
+
 def score_line(scores: dict[str, Any]) -> list[str]:
-    """The scores of a run (or pooled) in one line, then the constraint and breakdown scores."""
+    """The checkpoint scores of a run (or pooled) in one line, then the constraint and breakdown scores."""
     lines = []
     if "brier" in scores:
         text = f"Brier score {scores['brier']:.4f}"
@@ -168,7 +257,7 @@ def score_line(scores: dict[str, Any]) -> list[str]:
 
 
 def score_table(label: str, rows: list[Forecast], scores: dict[str, Any]) -> str:
-    """The printed table for one run: each item's forecast at each checkpoint, then the scores."""
+    """The checkpoint view for one run: each item's forecast at each checkpoint, then the scores."""
     body = [
         (
             r.name,

@@ -1,4 +1,4 @@
-"""The reliability diagram of scored forecasts: does an event forecast at 30% happen 30% of the time?"""
+"""Figures of scored forecasts: a reliability diagram, and each case's forecasts against what happened."""
 
 from __future__ import annotations
 
@@ -6,12 +6,18 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
-from sim.results.score import Forecast
-from sim.results.stats import wilson
-from sim.views.plots.style import color, styled, subplots, title
+from sim.results.score import Case
+from sim.results.skill import monthly_cells
+from sim.results.stats import cumulative, wilson
+from sim.views.plots.style import color, date_axis, styled, subplots, title, to_dates
 
 EDGES = np.linspace(0.0, 1.0, 6)
 """Five bins of forecast probability: few forecasts make fine bins meaningless."""
+SHOWN = {
+    "scenario": ("scenario", color(0), "o"),
+    "null": ("null model", "0.45", "s"),
+    "base_rate": ("base rate", color(3), "^"),
+}
 
 
 def _binned(p: np.ndarray, o: np.ndarray) -> list[tuple[float, float, float, float, int]]:
@@ -28,22 +34,33 @@ def _binned(p: np.ndarray, o: np.ndarray) -> list[tuple[float, float, float, flo
     return out
 
 
+def cells(cases: list[Case], who: str) -> tuple[np.ndarray, np.ndarray]:
+    """P(agreed by the end of each month of the window) and the outcome, over every item of every case."""
+    ps, os = [np.zeros(0)], [np.zeros(0)]
+    for case in cases:
+        for it in case.items:
+            if who in case.forecasters and it.item in case.forecasters[who]:
+                p, o = monthly_cells(case.forecasters[who][it.item], it.agreed, case.edges)
+                ps.append(p)
+                os.append(o)
+    return np.concatenate(ps), np.concatenate(os)
+
+
 @styled
-def reliability(labelled: list[tuple[str, Forecast]]) -> Figure:
-    """Forecast probability against observed frequency, pooled over every item and checkpoint scored."""
-    rows = [r for _, r in labelled if r.kind == "item"]
-    fig, ax = subplots(width=7.5, height=6.2)
+def reliability(cases: list[Case]) -> Figure:
+    """Forecast P(agreed by the end of a month) against how often it had happened, pooled over every
+    month of every scored window, for the scenario and the simulated baselines."""
+    fig, ax = subplots(width=7.5, height=6.4)
     ax.plot([0, 1], [0, 1], color="0.6", lw=1, ls="--", label="perfectly calibrated")
-    o = np.array([r.observed for r in rows], dtype=float)
-    series = [("scenario", np.array([r.p for r in rows]), color(0), "o")]
-    if rows and all(r.null_p is not None for r in rows):
-        series.append(("null model", np.array([r.null_p for r in rows], dtype=float), "0.45", "s"))
-    for name, p, col, marker in series:
+    total = 0
+    for who, (name, col, marker) in SHOWN.items():
+        p, o = cells(cases, who)
         pts = _binned(p, o)
         if not pts:
             continue
+        total = max(total, p.size)
         x, y, lo, hi, n = (np.array(v) for v in zip(*pts, strict=True))
-        ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt=marker, color=col, ms=7, capsize=3, label=name)
+        ax.errorbar(x, y, yerr=[y - lo, hi - y], fmt=marker, color=col, ms=7, capsize=3, label=name, alpha=0.9)
         for xi, yi, ni in zip(x, y, n, strict=True):
             ax.annotate(f"{ni}", (xi, yi), xytext=(6, -10), textcoords="offset points", fontsize=8, color=col)
     ax.set_xlim(-0.02, 1.02)
@@ -51,14 +68,69 @@ def reliability(labelled: list[tuple[str, Forecast]]) -> Figure:
     ax.set_aspect("equal")
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_xlabel("forecast P(agreed by checkpoint), mean in each fifth")
-    ax.set_ylabel("share that had happened")
+    ax.set_xlabel("forecast P(agreed by the end of the month), mean in each fifth")
+    ax.set_ylabel("share agreed by then")
     ax.legend(loc="upper left")
-    runs = sorted({label for label, _ in labelled})
+    names = sorted({case.label for case in cases})
+    shown = ", ".join(names) if len(names) <= 4 else f"{len(names)} cases"
     title(
         fig,
         "Reliability of the forecasts",
-        f"{len(rows)} forecasts (items x checkpoints) from {', '.join(runs)}, pooled; whiskers: 95% Wilson "
-        "intervals; numbers: forecasts in each bin.",
+        f"{total} item-months from {shown}, pooled. Whiskers: 95% Wilson intervals, which treat the months of one "
+        "item as independent (they are not: read them as a lower bound on the uncertainty). Numbers: cells per bin.",
+    )
+    return fig
+
+
+@styled
+def timelines(case: Case) -> Figure:
+    """Each item's forecast P(agreed by date) over the scored window, beside the null model and the
+    base rate, with the day it was agreed marked."""
+    s = case.scenario
+    items = case.items
+    k = max(len(items), 1)
+    ncols = 1 if k == 1 else 2
+    nrows = -(-k // ncols)
+    fig, axes = subplots(nrows, ncols, width=10, height=max(3.4, 2.6 * nrows + 1.2), squeeze=False, sharex=True)
+    start = s.calendar.start
+    for j, it in enumerate(items):
+        ax = axes[j // ncols][j % ncols]
+        for who, (name, col, _) in SHOWN.items():
+            days = case.forecasters.get(who, {}).get(it.item)
+            if days is None:
+                continue
+            curve = cumulative(days, case.end)
+            xs = to_dates(start, curve.days)
+            style = {"scenario": "-", "null": "--", "base_rate": ":"}[who]
+            ax.step(xs, curve.p, where="post", color=col, lw=2.0 if who == "scenario" else 1.4, ls=style, label=name)
+            if who == "scenario":
+                ax.fill_between(xs, curve.low, curve.high, step="post", color=col, alpha=0.15, lw=0)
+        if it.agreed is not None:
+            ax.axvline(to_dates(start, it.agreed), color="black", lw=1.6)
+            ax.text(to_dates(start, it.agreed), 0.03, f" agreed {s.date(it.agreed).isoformat()}", fontsize=8.5)
+        else:
+            ax.text(0.02, 0.92, f"not agreed by {s.date(case.end).isoformat()}", transform=ax.transAxes, fontsize=8.5)
+        sc = it.scores.get("scenario", {})
+        ax.set_title(f"{it.item}  (window Brier {sc.get('window_brier', float('nan')):.3f})", fontsize=10, loc="left")
+        ax.set_ylim(0, 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        date_axis(ax, start, case.end)
+        if case.origin > 0:
+            ax.set_xlim(*to_dates(start, [case.origin - 5, case.end + 5]))
+        if j == 0:
+            ax.legend(loc="center left", fontsize=8.5)
+    for j in range(len(items), nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    if not items:
+        axes[0][0].set_visible(True)
+        axes[0][0].text(0.5, 0.5, "No item was open to forecast in this window.", ha="center", va="center")
+        axes[0][0].set_axis_off()
+    for row in axes:
+        row[0].set_ylabel("P(agreed by date)")
+    title(
+        fig,
+        f"{s.title or s.name}: the forecast against what happened",
+        f"{s.date(case.origin).isoformat()} to {s.date(case.end).isoformat()}. Lines: forecast P(agreed by each date) "
+        "(shaded: 95% band); dashed: null model; dotted: base rate; black: the day it was agreed.",
     )
     return fig
