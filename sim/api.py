@@ -28,7 +28,7 @@ from sim.results import compare as comparing
 from sim.results import score as scoring
 from sim.results import sweepfolder
 from sim.results.atomic import check_target, staged_folder, write_text
-from sim.results.files import sha256_file, stamped_folder
+from sim.results.files import json_text, manifest_of, sha256_file, stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
 from sim.results.observed import history, load_observed
 from sim.runs import montecarlo
@@ -490,10 +490,132 @@ def score(
     target = Path(out) if out else scoring.default_folder(runs)
 
     def extra(tmp: Path) -> None:
-        from sim.views.plots.score import reliability
-        from sim.views.plots.style import save
-
-        save(reliability(scored.labelled), tmp / "plots", "reliability", svg)
+        draw_scores(scored, tmp / "plots", svg)
+        write_text(tmp / "report.html", score_report(scored, tmp / "plots"))
 
     scoring.write(scored, target, force=force, extra=extra if plots else None)
     return scored, target
+
+
+def draw_scores(scored: scoring.Scored, plots: Path, svg: bool | None = None) -> None:
+    """A score folder's figures: a reliability diagram, and a timeline per case."""
+    from sim.views.plots.score import reliability, timelines
+    from sim.views.plots.style import save
+
+    save(reliability(scored.cases), plots, "reliability", svg)
+    for case in scored.cases:
+        save(timelines(case), plots, f"timeline-{case.scenario.name}", svg)
+
+
+def score_report(scored: scoring.Scored, plots: Path, title: str = "Forecasts against what happened") -> str:
+    from sim.views.report import page, score_body
+
+    return page(title, score_body(scored.data, plots, title))
+
+
+# ---------------------------------------------------------------------- backtests
+
+
+@dataclass
+class BacktestOutcome:
+    """A backtest library scored: the cases, the folder, and which runs were made afresh."""
+
+    scored: scoring.Scored
+    folder: Path
+    made: list[str]
+    reused: list[str]
+
+
+def backtest_cases(library: Path) -> list[Path]:
+    """The cases of a backtest library: its folders holding a scenario.yaml and an observed.yaml."""
+    if not library.is_dir():
+        raise UserError(f"{library}: no such folder")
+    cases = sorted(p for p in library.iterdir() if (p / "scenario.yaml").is_file() and (p / "observed.yaml").is_file())
+    if not cases:
+        raise UserError(f"{library}: no backtest case in it (a case is a folder with scenario.yaml and observed.yaml)")
+    return cases
+
+
+def _reusable(folder: Path, scenario_file: Path, n: int, seed: int) -> bool:
+    """Whether a cached run was made from this very scenario file, count and seed, by this negsim."""
+    from sim.results.files import read_manifest, versions
+
+    if not (folder / "items.parquet").is_file():
+        return False
+    try:
+        made = read_manifest(folder)
+    except UserError:
+        return False
+    return (
+        isinstance(made, dict)
+        and made.get("scenario_sha256") == sha256_file(scenario_file)
+        and made.get("replications") == n
+        and made.get("seed") == seed
+        and (made.get("versions") or {}).get("negsim") == versions().get("negsim")
+        and made.get("complete", True) is not False
+    )
+
+
+def backtest(
+    library: str | os.PathLike[str],
+    out: str | None = None,
+    *,
+    replications: int | None = None,
+    jobs: int | None = None,
+    plots: bool = True,
+    svg: bool | None = None,
+    status: Callable[[str], None] | None = None,
+) -> BacktestOutcome:
+    """``negsim backtest DIR``: run every case (reusing runs whose scenario, count, seed and negsim
+    are unchanged), score each against its observed file beside the baselines, pool them, and write
+    ``backtest.json``, the figures and ``report.html``."""
+    root = Path(library)
+    cases = backtest_cases(root)
+    target = Path(out) if out else Path("results") / "backtest"
+    if target.exists():
+        from sim.results.atomic import folder_kind
+
+        if target.is_symlink() or not target.is_dir():
+            raise UserError(f"{target}: not a folder negsim can write a backtest into")
+        if any(target.iterdir()) and folder_kind(target) != "backtest":
+            raise UserError(f"{target}: not empty and not a backtest folder; choose another --out")
+    target.mkdir(parents=True, exist_ok=True)
+    write_text(
+        target / "manifest.json", json_text(manifest_of("backtest", library=str(root), cases=[c.name for c in cases]))
+    )
+    scored_cases, made, reused = [], [], []
+    for case in cases:
+        s = with_run_settings(load_scenario(case / "scenario.yaml"), replications)
+        obs = load_observed(case / "observed.yaml", s)
+        run = target / "runs" / case.name
+        if _reusable(run, case / "scenario.yaml", s.simulation.replications, s.simulation.seed):
+            reused.append(case.name)
+        else:
+            if status:
+                status(f"running {case.name}")
+            run_to_folder(
+                str(case / "scenario.yaml"),
+                replications=replications,
+                out=str(run),
+                force=True,
+                jobs=jobs,
+                plots=False,
+            )
+            made.append(case.name)
+        res = load(run)
+        if status:
+            status(f"scoring {case.name}")
+        scored_cases.append(
+            scoring.score_case(
+                case.name, res.scenario, res.records, obs, run=str(run), observed_file=str(case / "observed.yaml")
+            )
+        )
+    scored = scoring.Scored(scored_cases, scoring.scored_data(scored_cases))
+    write_text(target / "backtest.json", json_text(scored.data))
+    if plots:
+        if status:
+            status("drawing the figures and the report")
+        with staged_folder(target / "plots", force=True) as tmp:
+            draw_scores(scored, tmp, svg)
+        write_text(target / "report.html", score_report(scored, target / "plots", f"Backtests: {root}"))
+    return BacktestOutcome(scored, target, made, reused)

@@ -238,7 +238,9 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--quiet", action="store_true")
     w.add_argument("--allow-large", action="store_true", help=large)
 
-    sc = sub.add_parser("score", help="score runs' forecasts against what happened, beside the null model")
+    sc = sub.add_parser(
+        "score", help="score runs' forecasts against what happened, beside baselines, with 95%% intervals"
+    )
     sc.add_argument("folders", nargs="*", metavar="RESULT_DIR")
     sc.add_argument(
         "--observed",
@@ -256,6 +258,24 @@ def parser() -> argparse.ArgumentParser:
         help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
     )
     sc.add_argument("--no-plots", action="store_true")
+
+    bt = sub.add_parser(
+        "backtest",
+        help="run and score every case of a backtest library (scenario.yaml + observed.yaml per folder), pooled",
+    )
+    bt.add_argument("library", metavar="DIR")
+    bt.add_argument("-n", "--replications", type=_replications, help="replications per case (default: each scenario's)")
+    bt.add_argument("--jobs", type=_jobs, help="worker processes (default: all cores)")
+    bt.add_argument(
+        "--out", metavar="DIR", type=_folder, help="backtest folder (default: results/backtest); runs are kept in it"
+    )
+    bt.add_argument("--no-plots", action="store_true", help="skip the figures and the report")
+    bt.add_argument(
+        "--svg",
+        action="store_true",
+        default=None,
+        help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
+    )
 
     sm = sub.add_parser("schema", help="print the JSON Schema of scenario, study or observed files (for editors)")
     sm.add_argument("kind", nargs="?", default="scenario", choices=["scenario", "study", "observed"])
@@ -592,7 +612,7 @@ def _list_paths(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from sim import api
-    from sim.views.text import score_line, score_table
+    from sim.views.text import pooled_text, score_text
 
     # `score --observed F DIR`: --observed takes every word after it; result folders are folders
     moved = [x for x in args.observed if Path(x.rpartition(":")[0] if ":" in x else x).is_dir()]
@@ -603,12 +623,38 @@ def cmd_score(args: argparse.Namespace) -> int:
     scored, out = api.score(
         args.folders, args.observed, args.out, force=args.force, plots=not args.no_plots, svg=args.svg
     )
-    texts = [score_table(label, rows, scores) for label, rows, scores in scored.runs]
-    if len(scored.runs) > 1:
-        texts += ["pooled over all runs: " + line for line in score_line(scored.data)[:1]]
+    texts = [score_text(entry) for entry in scored.data["runs"]]
+    if len(scored.cases) > 1:
+        texts.append(pooled_text(scored.data["pooled"]))
     say("\n\n".join(texts))
     say()
     say(f"wrote {out}")
+    return 0
+
+
+def cmd_backtest(args: argparse.Namespace) -> int:
+    from sim import api
+    from sim.views.text import pooled_text, score_text
+
+    try:
+        done = api.backtest(
+            args.library,
+            args.out,
+            replications=args.replications,
+            jobs=args.jobs,
+            plots=not args.no_plots,
+            svg=args.svg,
+            status=_Status(),
+        )
+    finally:
+        _Status.clear()
+    say("\n\n".join(score_text(entry) for entry in done.scored.data["runs"]))
+    say()
+    say(pooled_text(done.scored.data["pooled"]))
+    say()
+    if done.reused:
+        say(f"reused the runs of {', '.join(done.reused)} (scenario, count, seed and negsim unchanged)")
+    say(f"wrote {done.folder}")
     return 0
 
 
@@ -651,6 +697,7 @@ COMMANDS = {
     "sweep": cmd_sweep,
     "compare": cmd_compare,
     "score": cmd_score,
+    "backtest": cmd_backtest,
     "schema": cmd_schema,
 }
 

@@ -35,6 +35,7 @@ KINDS = {
     "sweep": "sweep.yaml",
     "comparison": "comparison.csv",
     "score": "score.json",
+    "backtest": "backtest.json",
 }
 """The kinds of folder negsim writes, each with the file that marks folders written before
 manifests said their kind."""

@@ -1,0 +1,119 @@
+"""Scoring beside baselines (score_case), forecasts on record, rounds, and ``negsim backtest``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.results.observed import BaseRate, Observed, OnRecord, Rounds
+from sim.results.score import rounds_held_by, score_case
+from sim.results.skill import FLOOR, month_edges, month_log_score, window_brier
+from sim.scenario.null import base_rate_scenario
+from tests.helpers import SCENARIOS, make, records, run
+
+LIBRARY = SCENARIOS / "backtests"
+
+
+def test_score_case_sets_every_baseline_beside_the_forecast() -> None:
+    s = make(calendar={"start": "2025-01-01", "horizon": 100}, items={"a": {"p": 0.5}, "b": {"p": 0.2}})
+    rec = records([[10, None], [31, 5], [None, None]])
+    obs = Observed(
+        as_of=dt.date(2025, 3, 1),  # day 59
+        items={"a": dt.date(2025, 1, 11), "b": None},
+        base_rate=BaseRate(per_round=0.1, row="R0"),
+        forecasts=[
+            OnRecord(source="an expert", made=dt.date(2025, 1, 2), item="a", by=dt.date(2025, 2, 1), p=0.8),
+            OnRecord(source="a market", made=dt.date(2025, 1, 2), item="b", by=dt.date(2025, 6, 1), p=0.3),
+        ],
+    )
+    case = score_case("t", s, rec, obs)
+    assert case.end == 59.0 and case.origin == 0.0
+    a, b = case.items
+    assert (a.item, a.agreed, b.item, b.agreed) == ("a", 10.0, "b", None)
+    edges = month_edges(s.calendar.start, 0.0, 59.0)
+    assert a.scores["scenario"]["window_brier"] == pytest.approx(window_brier(rec.item_day[:, 0], 10.0, 0.0, 59.0))
+    assert a.scores["scenario"]["log_score"] == pytest.approx(month_log_score(rec.item_day[:, 0], 10.0, edges))
+    # the status quo: nothing more is agreed
+    assert a.scores["status_quo"]["window_brier"] == pytest.approx((59 - 10) / 59)
+    assert a.scores["status_quo"]["log_score"] == pytest.approx(-math.log(FLOOR))
+    assert b.scores["status_quo"] == {"window_brier": 0.0, "log_score": pytest.approx(-math.log(1 - FLOOR))}
+    assert set(a.scores) == {"scenario", "null", "status_quo", "base_rate"}
+    # the base rate gives every item the row's chance in every scheduled round, and nothing else
+    rate = base_rate_scenario(s, 0.1)
+    assert [item.probability() for item in rate.items.values()] == [0.1, 0.1]
+    assert rate.constraints == {} and rate.events == {} and rate.rounds.cancel == 0
+    # forecasts on record: scored only where resolved by as_of (b's by-date is after it)
+    assert [c["item"] for c in case.on_record] == ["a"]
+    assert case.on_record[0]["observed"] == 1 and case.on_record[0]["scenario"] == pytest.approx(2 / 3)
+
+
+def test_a_forecast_made_later_is_scored_from_its_origin_and_known_items_are_left_out() -> None:
+    s = make(calendar={"start": "2025-01-01", "horizon": 100}, items={"a": {"p": 0.5}, "b": {"p": 0.2}})
+    rec = records([[10, 50], [20, None]])
+    obs = Observed(as_of=dt.date(2025, 3, 1), items={"a": dt.date(2025, 1, 11), "b": dt.date(2025, 2, 20)})
+    case = score_case("t", s, rec, obs, origin=30.0)
+    assert [it.item for it in case.items] == ["b"]  # a was agreed (day 10) before the origin
+    null_b = case.forecasters["null"]["b"]
+    assert not (null_b <= 30.0).any()  # the baselines too are given that b was open at the origin
+    with pytest.raises(Exception, match="not after the forecast's origin"):
+        score_case("t", s, rec, obs, origin=70.0)
+
+
+def test_rounds_held_by_as_of_are_re_simulated_and_scored() -> None:
+    s = make(rounds={"first": 0, "interval": {"dist": "uniform", "low": 5, "high": 15}}, items={"x": {"p": 0.1}})
+    rec = run(s, 300)
+    held = rounds_held_by(s, rec, 40.0)
+    assert held is not None and held.min() >= 3 and held.max() <= 9  # rounds on day 0 and every 5-15 days
+    other = run(make(rounds={"first": 0, "interval": 7}, items={"x": {"p": 0.1}}), 300)
+    assert rounds_held_by(s, other, 40.0) is None  # records the scenario does not reproduce
+    obs = Observed(
+        as_of=dt.date(2025, 2, 10), items={"x": None}, rounds=Rounds(held=[dt.date(2025, 1, d) for d in (1, 9, 20)])
+    )
+    case = score_case("t", s, rec, obs)
+    assert case.rounds is not None and case.rounds["scenario"]["observed"] == 3
+    assert case.rounds["null"]["rps"] >= 0 and 0 <= case.rounds["scenario"]["p_observed"] <= 1
+
+
+@pytest.mark.slow
+def test_backtest_runs_every_case_reuses_runs_and_pools(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    library = tmp_path / "library"
+    shutil.copytree(LIBRARY, library)
+    out = tmp_path / "bt"
+    args = ["backtest", str(library), "-n", "400", "--jobs", "1", "--out", str(out)]
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    cases = sorted(p.name for p in library.iterdir() if p.is_dir())
+    assert len(cases) >= 6
+    assert "pooled over" in printed and "against the base rate" in printed and "reused" not in printed
+    data = json.loads((out / "backtest.json").read_text())
+    assert [r["scenario"] for r in data["runs"]] == cases and data["pooled"]["cases"] == len(cases)
+    assert set(data["pooled"]["skill"]) == {"null", "status_quo", "base_rate"}
+    assert (out / "plots" / "reliability.png").is_file() and (out / "report.html").is_file()
+    assert all((out / "plots" / f"timeline-{c}.png").is_file() for c in cases)
+    made = {c: (out / "runs" / c / "items.parquet").stat().st_mtime_ns for c in cases}
+    # a second backtest reuses every run; a changed scenario is run again, alone
+    scenario = library / cases[0] / "scenario.yaml"
+    scenario.write_text(scenario.read_text() + "\n# touched\n")
+    assert main(args) == 0
+    printed = capsys.readouterr().out
+    assert f"reused the runs of {', '.join(cases[1:])}" in printed
+    assert (out / "runs" / cases[0] / "items.parquet").stat().st_mtime_ns != made[cases[0]]
+    assert all((out / "runs" / c / "items.parquet").stat().st_mtime_ns == made[c] for c in cases[1:])
+
+
+def test_backtest_refuses_an_empty_library_and_a_foreign_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["backtest", str(tmp_path)]) == 2
+    assert "no backtest case" in capsys.readouterr().err
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "notes.txt").write_text("keep me")
+    assert main(["backtest", str(LIBRARY), "--out", str(foreign)]) == 2
+    assert "not a backtest folder" in capsys.readouterr().err and (foreign / "notes.txt").read_text() == "keep me"
