@@ -33,7 +33,7 @@ def test_result_files_are_identical_for_any_number_of_jobs(tmp_path: Path, monke
         assert main(["run", ISTANBUL, "-n", "1300", "--jobs", str(jobs), "--out", str(out), "--quiet"]) == 0
         outs[jobs] = files(out)
         assert json.loads((out / "manifest.json").read_text())["jobs"] == jobs
-    assert len(outs[1]) == 6 + 6  # everything but manifest.json and report.html (they hold the time)
+    assert len(outs[1]) == 7 + 7  # data files and figures, but not manifest.json and report.html (they hold the time)
     assert outs[1] == outs[2] == outs[4]
 
 

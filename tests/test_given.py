@@ -18,9 +18,10 @@ from sim.errors import UserError
 from sim.results.observed import history, load_observed
 from sim.runs.executors import InProcess, LocalProcesses
 from sim.runs.montecarlo import MIN_KEPT, run_given
+from sim.scenario.load import load_scenario
 from tests.helpers import SCENARIOS, assert_close, assert_proportion, make
 
-CUBA = SCENARIOS / "cuba-2015.yaml"
+CUBA = SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml"
 
 
 def lone_item(a: float, b: float, rounds: int) -> object:
@@ -157,8 +158,9 @@ def test_given_run_writes_the_conditioned_forecast_with_prior_and_posterior(
     summary = json.loads((out / "summary.json").read_text())
     assert summary["replications"] == 1000 and summary["items"][0]["p"] == 1.0  # banking was agreed by as_of
     judged = {j["path"]: j for j in summary["judgements"]}
-    assert judged["items.embassies.p"]["prior"]["mean"] == 0.3
-    assert judged["items.embassies.p"]["mean"] < 0.3  # months without relations are evidence that p is low
+    prior = load_scenario(CUBA).items["embassies"].p.mean
+    assert judged["items.embassies.p"]["prior"]["mean"] == pytest.approx(prior)
+    assert judged["items.embassies.p"]["mean"] < prior  # months without relations are evidence that p is low
     assert (out / "plots" / "judgements.png").is_file()
     report = (out / "report.html").read_text()
     assert "Given the history to 2015-06-30" in report and "given the history: mean" in report
@@ -199,10 +201,10 @@ def test_history_reads_the_observed_file() -> None:
     from sim.scenario.load import load_scenario
 
     s = load_scenario(CUBA)
-    obs = load_observed(SCENARIOS / "observed" / "cuba-2015-mid.yaml", s)
+    obs = load_observed(SCENARIOS / "backtests" / "cuba-2015" / "observed-mid-2015.yaml", s)
     known = history(obs, s)
     assert known.as_of == s.day(obs.as_of)
     assert (0, "banking", True) in known.items and (1, "embassies", False) in known.items
     assert known.held == len(obs.rounds.held) if obs.rounds else known.held is None
     with pytest.raises(UserError):
-        load_observed(SCENARIOS / "cuba-2015.yaml", s)
+        load_observed(SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml", s)

@@ -23,6 +23,7 @@ COMPLETE = {
     "manifest.json",
     "items.parquet",
     "constraints.parquet",
+    "parameters.parquet",
     "replications.parquet",
     "summary.json",
     "summary.csv",
@@ -59,7 +60,7 @@ def test_kill_9_leaves_the_previous_state_or_a_complete_result(tmp_path: Path, d
         if now != before:
             assert {p.name for p in out.iterdir()} == COMPLETE
             assert load(out).records.n == 8000
-            assert len(list((out / "plots").glob("*.png"))) == 6
+            assert len(list((out / "plots").glob("*.png"))) == 7  # the six figures of every run and the judgements
     else:
         assert not existing, "the previous result was lost"
     visible = [p.name for p in tmp_path.iterdir() if not p.name.startswith(".")]
