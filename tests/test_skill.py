@@ -10,6 +10,7 @@ import pytest
 
 from sim.results.skill import (
     FLOOR,
+    PERFECT,
     ItemScore,
     intervals,
     month_edges,
@@ -92,8 +93,10 @@ def test_skill_and_its_intervals() -> None:
     assert skill(items, "scenario", "null", "window_brier") == pytest.approx(0.5)
     out = intervals([items], "scenario", ["null"], resamples=400)
     sk = out["skill"]["null"]["window_brier"]
-    assert sk.value == pytest.approx(0.5) and sk.low == pytest.approx(0.5) and sk.high == pytest.approx(0.5)
-    assert sk.spans_zero is False  # half the baseline's score in every resample
+    # the paired differences are 0.1, 0.2, 0.3 over a baseline mean of 0.4; each item alone three times
+    # is a resample of chance 1/27 > 2.5%, so the interval runs from 0.1 / 0.4 to 0.3 / 0.4
+    assert sk.value == pytest.approx(0.5) and sk.low == pytest.approx(0.25) and sk.high == pytest.approx(0.75)
+    assert sk.spans_zero is False  # better than the baseline in every resample
     mean = out["score"]["scenario"]["window_brier"]
     assert mean.value == pytest.approx(0.2) and 0.1 <= mean.low <= mean.value <= mean.high <= 0.3
     # a forecaster that is sometimes better and sometimes worse: the interval spans zero
@@ -105,6 +108,13 @@ def test_skill_and_its_intervals() -> None:
     # against a baseline that scores 0, skill is undefined, not infinite
     perfect = intervals([scores([0.1], [0.0])], "scenario", ["null"], resamples=50)["skill"]["null"]["window_brier"]
     assert math.isnan(perfect.value) and perfect.as_dict()["value"] is None and perfect.spans_zero is None
+    near = intervals([scores([0.1], [PERFECT * 0.99])], "scenario", ["null"], resamples=50)
+    assert near["skill"]["null"]["window_brier"].spans_zero is None  # practically perfect: undefined too
+    # a resample of only the item the baseline got right stays finite: -0.1 / 0.25 at worst
+    lucky = intervals([scores([0.1, 0.05], [0.0, 0.5])], "scenario", ["null"], resamples=400)
+    sk = lucky["skill"]["null"]["window_brier"]
+    assert sk.value == pytest.approx(0.7) and sk.low == pytest.approx(-0.4)
+    assert sk.high == 1.0  # 0.45 / 0.25 = 1.8, but no forecast beats a baseline by more than all of its score
 
 
 def test_pooled_intervals_resample_cases_then_items() -> None:

@@ -29,7 +29,7 @@ from sim.results.atomic import staged_folder, write_text
 from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.folder import load
 from sim.results.observed import Observed, load_observed
-from sim.results.skill import FLOOR, RESAMPLES, ItemScore, intervals, month_edges, rounds_score, score_item
+from sim.results.skill import FLOOR, PERFECT, RESAMPLES, ItemScore, intervals, month_edges, rounds_score, score_item
 from sim.scenario.models import Scenario
 from sim.scenario.null import base_rate_scenario, null_scenario
 
@@ -392,8 +392,11 @@ METHOD = {
     "the agreement day censored to the window, divided by its length); 0 is perfect, lower is better",
     "log_score": f"minus the log of the probability given to the month of agreement or to 'not agreed by "
     f"as_of' (floor {FLOOR}); lower is better",
-    "skill": "1 - score / baseline score over the same items",
-    "intervals": f"95% percentile bootstrap, {RESAMPLES} resamples of items (pooled: of cases, then items)",
+    "skill": f"1 - score / baseline score over the same items; undefined when the baseline's mean score is "
+    f"below {PERFECT} (practically perfect)",
+    "intervals": f"95% percentile bootstrap, {RESAMPLES} resamples of items (pooled: of cases, then items); "
+    "a skill's interval is that of the paired difference (baseline score - score) over the baseline's mean "
+    "score, so it spans zero exactly when the difference does",
     "baselines": "null: each item its own constant chance per scheduled round, nothing else; status_quo: "
     "nothing further is agreed; base_rate: one constant chance per round for every item, from a reference "
     "class row stated in the observed file",

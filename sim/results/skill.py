@@ -13,8 +13,14 @@ For each item the forecast is a whole distribution of its agreement day: the rep
   month in which the item was agreed, or to "not agreed by ``as_of``" (probabilities floored at
   :data:`FLOOR`, so one confident miss costs at most ln(1/FLOOR)).
 
-Skill against a baseline is ``1 - score / baseline score`` over the same items. Every score and
-skill has a 95% interval from resampling items (pooled: cases, then items within each case).
+Skill against a baseline is ``1 - score / baseline score`` over the same items. Every score has a
+95% interval from resampling items (pooled: cases, then items within each case). A skill's interval
+is the interval of the paired difference ``baseline score - score`` over the same resamples, divided
+by the baseline's mean score: it spans zero exactly when the difference does, and it stays finite
+when a resample happens to hold only items the baseline got right (the ratio of resampled means
+would explode there); its upper end is at most 1, as skill is. Skill is undefined against a
+baseline that is practically perfect (mean score below :data:`PERFECT`): nothing can beat it, and
+the ratio says nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +36,9 @@ FLOOR = 0.001
 RESAMPLES = 2000
 """Bootstrap resamples for every interval (seeded: the same intervals every time)."""
 METRICS = ("window_brier", "log_score")
+PERFECT = 0.01
+"""A baseline whose mean score is below this (a window Brier score of 0.01 or a log score of 0.01,
+about a probability of 0.99 on what happened) is practically perfect: skill against it is undefined."""
 
 
 def window_brier(days: np.ndarray, agreed: float | None, lo: float, hi: float) -> float:
@@ -138,7 +147,7 @@ class Interval:
         return self.low <= 0.0 <= self.high
 
     def as_dict(self, digits: int = 4) -> dict[str, float | bool | None]:
-        """Plain data; an undefined figure (a baseline that scores 0 leaves skill undefined) is None."""
+        """Plain data; an undefined figure (skill against a practically perfect baseline) is None."""
 
         def r(x: float) -> float | None:
             return None if math.isnan(x) else round(x, digits)
@@ -152,36 +161,47 @@ def _resample(cases: list[list[ItemScore]], rng: np.random.Generator) -> list[It
     return [c[i] for c in picked for i in rng.integers(0, len(c), len(c))]
 
 
+def _mean(items: list[ItemScore], who: str, metric: str) -> float:
+    return float(np.mean([it.scores[who][metric] for it in items]))
+
+
 def skill(items: list[ItemScore], name: str, baseline: str, metric: str) -> float:
-    """1 - mean score / mean baseline score over ``items`` (NaN when the baseline scores 0)."""
-    a = float(np.mean([it.scores[name][metric] for it in items]))
-    b = float(np.mean([it.scores[baseline][metric] for it in items]))
-    return 1.0 - a / b if b > 0 else math.nan
+    """1 - mean score / mean baseline score over ``items`` (NaN when the baseline is practically perfect)."""
+    b = _mean(items, baseline, metric)
+    return 1.0 - _mean(items, name, metric) / b if b >= PERFECT else math.nan
 
 
 def intervals(
     cases: list[list[ItemScore]], name: str, baselines: list[str], resamples: int = RESAMPLES, seed: int = 0
 ) -> dict[str, dict[str, dict[str, Interval]]]:
     """Mean scores of ``name`` and of each baseline, and skill against each, with 95% percentile
-    intervals from ``resamples`` bootstrap resamples (cases, then items; seeded)."""
+    intervals from ``resamples`` bootstrap resamples (cases, then items; seeded). A skill's interval
+    is the paired difference's, over the baseline's mean (the module's doc says why)."""
     cases = [c for c in cases if c]
     every = [it for c in cases for it in c]
     rng = np.random.default_rng(seed)
     draws = [_resample(cases, rng) for _ in range(resamples)]
 
-    def interval(stat) -> Interval:  # type: ignore[no-untyped-def]
+    def percentiles(stat) -> tuple[float, float]:  # type: ignore[no-untyped-def]
         values = np.array([stat(d) for d in draws], dtype=float)
-        values = values[~np.isnan(values)]
-        low, high = np.quantile(values, [0.025, 0.975]) if values.size else (math.nan, math.nan)
-        return Interval(float(stat(every)), float(low), float(high))
+        low, high = np.quantile(values, [0.025, 0.975])
+        return float(low), float(high)
 
     out: dict[str, dict[str, dict[str, Interval]]] = {"score": {}, "skill": {}}
     for who in [name, *baselines]:
-        out["score"][who] = {
-            m: interval(lambda d, who=who, m=m: float(np.mean([it.scores[who][m] for it in d]))) for m in METRICS
-        }
+        out["score"][who] = {}
+        for m in METRICS:
+            low, high = percentiles(lambda d, who=who, m=m: _mean(d, who, m))
+            out["score"][who][m] = Interval(_mean(every, who, m), low, high)
     for b in baselines:
-        out["skill"][b] = {m: interval(lambda d, b=b, m=m: skill(d, name, b, m)) for m in METRICS}
+        out["skill"][b] = {}
+        for m in METRICS:
+            value, base = skill(every, name, b, m), _mean(every, b, m)
+            if math.isnan(value):
+                out["skill"][b][m] = Interval(math.nan, math.nan, math.nan)
+                continue
+            low, high = percentiles(lambda d, b=b, m=m: _mean(d, b, m) - _mean(d, name, m))
+            out["skill"][b][m] = Interval(value, low / base, min(high / base, 1.0))  # skill is at most 1
     return out
 
 

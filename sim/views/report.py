@@ -324,7 +324,7 @@ METRIC = {"window_brier": "window Brier", "log_score": "log score"}
 
 def _iv(v: dict[str, Any], signed: bool = False) -> str:
     if v["value"] is None:
-        return "undefined (the baseline scores 0)"
+        return "undefined (the baseline is practically perfect)"
     if v["low"] is None:
         return f"{v['value']:+.2f}" if signed else f"{v['value']:.3f}"
     f = "{:+.2f}" if signed else "{:.3f}"
