@@ -30,7 +30,7 @@ from sim.results import sweepfolder
 from sim.results.atomic import check_target, staged_folder, write_text
 from sim.results.files import json_text, manifest_of, sha256_file, stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
-from sim.results.observed import history, load_observed
+from sim.results.observed import as_at, history, load_observed
 from sim.runs import montecarlo
 from sim.runs.executors import Executor, default_jobs, make_executor
 from sim.runs.sweep import SweepSpec
@@ -484,9 +484,22 @@ def score(
     force: bool = False,
     plots: bool = True,
     svg: bool | None = None,
+    origins: str | None = None,
+    replications: int | None = None,
+    jobs: int | None = None,
+    ceiling: int | None = None,
+    status: Callable[[str], None] | None = None,
 ) -> tuple[scoring.Scored, Path]:
-    """``negsim score``: runs' forecasts against what happened, into a score folder."""
-    scored = scoring.score(runs, observed)
+    """``negsim score``: runs' forecasts against what happened, into a score folder; with ``origins``
+    (one run, one observed file), forecasts made on each of those dates given the history by then."""
+    if origins is not None:
+        if len(runs) != 1 or len(observed) != 1:
+            raise UserError("--origins scores one run against one observed file")
+        scored = score_origins(
+            runs[0], observed[0], origins, replications=replications, jobs=jobs, ceiling=ceiling, status=status
+        )
+    else:
+        scored = scoring.score(runs, observed)
     target = Path(out) if out else scoring.default_folder(runs)
 
     def extra(tmp: Path) -> None:
@@ -498,13 +511,93 @@ def score(
 
 
 def draw_scores(scored: scoring.Scored, plots: Path, svg: bool | None = None) -> None:
-    """A score folder's figures: a reliability diagram, and a timeline per case."""
-    from sim.views.plots.score import reliability, timelines
+    """A score folder's figures: a reliability diagram, and a timeline per case (with ``--origins``,
+    the forecast's path over the origins and the timeline of the first)."""
+    from sim.views.plots.score import origins, reliability, timelines
     from sim.views.plots.style import save
 
     save(reliability(scored.cases), plots, "reliability", svg)
-    for case in scored.cases:
+    if "origins" in scored.data:
+        save(origins(scored.data["origins"]), plots, "origins", svg)
+        shown = scored.cases[:1]
+    else:
+        shown = scored.cases
+    for case in shown:
         save(timelines(case), plots, f"timeline-{case.scenario.name}", svg)
+
+
+ORIGIN_REPLICATIONS = 2000
+"""Replications kept per origin by default (``score --origins``), or the run's own count if fewer."""
+
+
+def score_origins(
+    run: str,
+    observed: str,
+    spec: str,
+    *,
+    replications: int | None = None,
+    jobs: int | None = None,
+    ceiling: int | None = None,
+    status: Callable[[str], None] | None = None,
+) -> scoring.Scored:
+    """Forecasts made on a series of dates, each given the history up to that date (as ``run
+    --given`` makes them, from the run's scenario and seed), scored against what followed."""
+    res = load(run)
+    if isinstance(res.manifest, dict) and res.manifest.get("given"):
+        raise UserError(
+            f"{run}: a --given run; --origins makes its own conditioned forecasts: give the unconditioned run"
+        )
+    s = res.scenario
+    obs = load_observed(observed, s)
+    dates = scoring.origin_dates(spec, s, obs)
+    if not dates:
+        raise UserError(f"--origins {spec}: no date between the start and as_of")
+    n = replications or min(s.simulation.replications, ORIGIN_REPLICATIONS)
+    ceiling = ceiling or montecarlo.MAX_PRECISION_REPLICATIONS
+    check_run_size(s, max(n, ceiling) * len(dates))
+    cases, rows = [], []
+    with make_executor("local", jobs, None, 60.0) as pool:
+        for when in dates:
+            if status:
+                status(f"forecasting as of {when.isoformat()}")
+            then = as_at(obs, when)
+            if all(then.items.get(name) is not None for name in s.items if name in obs.items):
+                rows.append(scoring.origin_entry(when, s, None, 0, 0, None))  # every scored item already agreed
+                continue
+            known = history(then, s)
+            rec, given, _ = montecarlo.run_given(compile_plan(s, census=known.as_of), n, known, pool, ceiling=ceiling)
+            if given.kept < montecarlo.MIN_KEPT:
+                rows.append(scoring.origin_entry(when, s, None, given.tried, given.kept, None))
+                continue
+            case = scoring.score_case(
+                f"{s.name} from {when.isoformat()}",
+                s,
+                rec,
+                obs,
+                run=str(run),
+                observed_file=str(observed),
+                origin=known.as_of,
+            )
+            rows.append(scoring.origin_entry(when, s, rec, given.tried, given.kept, case))
+            if case.items:
+                cases.append(case)
+    if not cases:
+        raise UserError(f"{observed}: no origin left an item open to forecast with enough replications kept")
+    data = scoring.scored_data(cases, pooled=False)  # one history: pooling the origins would count it again and again
+    data["origins"] = {
+        "run": str(run),
+        "observed": str(observed),
+        "title": s.title or s.name,
+        "start": s.calendar.start.isoformat(),
+        "horizon": s.date(s.horizon).isoformat(),
+        "as_of": obs.as_of.isoformat(),
+        "as_of_day": s.day(obs.as_of),
+        "replications": n,
+        "ceiling": ceiling,
+        "agreed": {name: None if obs.items.get(name) is None else obs.items[name].isoformat() for name in s.items},
+        "rows": rows,
+    }
+    return scoring.Scored(cases, data)
 
 
 def score_report(scored: scoring.Scored, plots: Path, title: str = "Forecasts against what happened") -> str:

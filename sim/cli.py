@@ -258,6 +258,23 @@ def parser() -> argparse.ArgumentParser:
         help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
     )
     sc.add_argument("--no-plots", action="store_true")
+    sc.add_argument(
+        "--origins",
+        metavar="WHEN",
+        help="forecasts made on each of these dates, each given the history by then, scored against what "
+        "followed: 'quarterly', 'monthly' (from the start, every quarter or month end before as_of) or "
+        "dates separated by commas (one run, one observed file)",
+    )
+    sc.add_argument(
+        "-n", "--replications", type=_replications, help="with --origins: replications kept per origin (default 2,000)"
+    )
+    sc.add_argument("--jobs", type=_jobs, help="with --origins: worker processes (default: all cores)")
+    sc.add_argument(
+        "--max-replications",
+        type=_replications,
+        metavar="N",
+        help="with --origins: ceiling on replications tried per origin (default: 1,000,000)",
+    )
 
     bt = sub.add_parser(
         "backtest",
@@ -612,7 +629,7 @@ def _list_paths(args: argparse.Namespace) -> int:
 
 def cmd_score(args: argparse.Namespace) -> int:
     from sim import api
-    from sim.views.text import pooled_text, score_text
+    from sim.views.text import origins_text, pooled_text, score_text
 
     # `score --observed F DIR`: --observed takes every word after it; result folders are folders
     moved = [x for x in args.observed if Path(x.rpartition(":")[0] if ":" in x else x).is_dir()]
@@ -620,12 +637,30 @@ def cmd_score(args: argparse.Namespace) -> int:
     args.observed = [x for x in args.observed if x not in moved]
     if not args.folders or not args.observed:
         raise UserError("score needs result folders and --observed files (negsim score RESULT_DIR --observed FILE)")
-    scored, out = api.score(
-        args.folders, args.observed, args.out, force=args.force, plots=not args.no_plots, svg=args.svg
-    )
-    texts = [score_text(entry) for entry in scored.data["runs"]]
-    if len(scored.cases) > 1:
-        texts.append(pooled_text(scored.data["pooled"]))
+    if args.origins is None and (args.replications or args.jobs or args.max_replications):
+        raise UserError("-n, --jobs and --max-replications of score go with --origins")
+    try:
+        scored, out = api.score(
+            args.folders,
+            args.observed,
+            args.out,
+            force=args.force,
+            plots=not args.no_plots,
+            svg=args.svg,
+            origins=args.origins,
+            replications=args.replications,
+            jobs=args.jobs,
+            ceiling=args.max_replications,
+            status=_Status(),
+        )
+    finally:
+        _Status.clear()
+    if "origins" in scored.data:
+        texts = [origins_text(scored.data["origins"])]
+    else:
+        texts = [score_text(entry) for entry in scored.data["runs"]]
+        if len(scored.cases) > 1:
+            texts.append(pooled_text(scored.data["pooled"]))
     say("\n\n".join(texts))
     say()
     say(f"wrote {out}")

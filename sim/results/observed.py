@@ -65,6 +65,33 @@ class Observed(BaseModel):
     sources: list[Annotated[str, Field(max_length=500)]] = []
 
 
+def as_at(obs: Observed, when: dt.date) -> Observed:
+    """What the observed file says was known on ``when`` (before its ``as_of``): items and constraints
+    dated after ``when`` were not yet agreed or lifted, and only rounds held (or called off) by then
+    count. The history a forecast made on ``when`` is conditioned on (``negsim score --origins``)."""
+
+    def by(d: dt.date | None) -> dt.date | None:
+        return d if d is not None and d <= when else None
+
+    rounds = obs.rounds
+    if rounds is not None:
+        rounds = Rounds(
+            held=[d for d in rounds.held if d <= when],
+            cancelled=None if rounds.cancelled is None else [d for d in rounds.cancelled if d <= when],
+        )
+    return obs.model_copy(
+        update={
+            "as_of": when,
+            "checkpoints": [d for d in obs.checkpoints if d <= when],
+            "items": {k: by(v) for k, v in obs.items.items()},
+            "constraints": {k: by(v) for k, v in obs.constraints.items()},
+            "breakdown": by(obs.breakdown),
+            "rounds": rounds,
+            "forecasts": [f for f in obs.forecasts if f.by <= when],
+        }
+    )
+
+
 def history(obs: Observed, s: Scenario) -> History:
     """The conditions ``negsim run --given`` keeps replications by (see :mod:`sim.engine.history`)."""
     as_of = s.day(obs.as_of)

@@ -30,6 +30,7 @@ from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.folder import load
 from sim.results.observed import Observed, load_observed
 from sim.results.skill import FLOOR, PERFECT, RESAMPLES, ItemScore, intervals, month_edges, rounds_score, score_item
+from sim.results.stats import wilson
 from sim.scenario.models import Scenario
 from sim.scenario.null import base_rate_scenario, null_scenario
 
@@ -404,6 +405,81 @@ METHOD = {
 }
 
 
+# ---------------------------------------------------------------------- forecasts over time (--origins)
+
+ORIGIN_SPECS = ("monthly", "quarterly")
+
+
+def _month_end(year: int, month: int) -> dt.date:
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+
+
+def origin_dates(spec: str, s: Scenario, obs: Observed) -> list[dt.date]:
+    """The dates forecasts are made on for ``score --origins``: the scenario's start and every month
+    or quarter end before ``as_of`` (and the horizon), or the dates listed (``2015-03-31,2015-06-30``)."""
+    start, end = s.calendar.start, min(obs.as_of, s.date(s.horizon))
+    if spec in ORIGIN_SPECS:
+        step = 1 if spec == "monthly" else 3
+        dates, month = [start], start.month
+        year = start.year
+        while True:
+            if month % step == 0:
+                d = _month_end(year, month)
+                if d >= end:
+                    break
+                if d > start:
+                    dates.append(d)
+            year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+        return dates
+    dates = []
+    for word in spec.split(","):
+        try:
+            d = dt.date.fromisoformat(word.strip())
+        except ValueError:
+            raise UserError(
+                f"--origins: {word.strip()!r} is not a date (YYYY-MM-DD); give dates separated by commas, "
+                "'monthly' or 'quarterly'"
+            ) from None
+        if not start <= d < end:
+            raise UserError(
+                f"--origins: {d.isoformat()} is outside the scored window: a forecast is made from the scenario's "
+                f"start ({start.isoformat()}) up to the day before as_of or the horizon ({end.isoformat()})"
+            )
+        dates.append(d)
+    return sorted(set(dates))
+
+
+def origin_entry(
+    when: dt.date, s: Scenario, rec: Records | None, tried: int, agreeing: int, case: Case | None
+) -> dict[str, Any]:
+    """One origin's row in score.json: replications tried and kept, each item's P(agreed by the
+    horizon) with a 95% Wilson interval, and the window scores (``rec`` None: the history was too
+    unlikely to keep enough replications)."""
+    entry: dict[str, Any] = {
+        "origin": when.isoformat(),
+        "day": s.day(when),
+        "tried": tried,
+        "kept": 0 if rec is None else rec.n,
+        "acceptance": round(agreeing / tried, 6) if tried else None,
+        "status": ("too unlikely" if tried else "nothing open")
+        if rec is None
+        else ("scored" if case is not None and case.items else "nothing open"),
+    }
+    if rec is not None:
+        items = {}
+        for x, name in enumerate(s.items):
+            k = int(rec.item_agreed[:, x].sum())
+            low, high = wilson(k, rec.n)
+            items[name] = {"p": round(k / rec.n, 6), "low": round(low, 6), "high": round(high, 6)}
+        entry["p_by_horizon"] = items
+    if case is not None and case.items:
+        data = _figures(intervals([case.items], "scenario", ["null", "status_quo"]))
+        entry["window_brier"] = {who: data["score"][who]["window_brier"]["value"] for who in data["score"]}
+        entry["skill_null"] = data["skill"]["null"]["window_brier"]
+        entry["items_scored"] = len(case.items)
+    return entry
+
+
 def score(runs: list[str], observed: list[str]) -> Scored:
     """Score each run against its observed file (pairs by order; one observed file serves all)."""
     if len(observed) not in (1, len(runs)):
@@ -422,8 +498,12 @@ def score(runs: list[str], observed: list[str]) -> Scored:
     return Scored(cases, scored_data(cases))
 
 
-def scored_data(cases: list[Case]) -> dict[str, Any]:
-    return {"method": METHOD, "runs": [case_data(c) for c in cases], "pooled": pooled_data(cases)}
+def scored_data(cases: list[Case], pooled: bool = True) -> dict[str, Any]:
+    """Everything score.json holds; ``pooled`` False for cases that are one history (``--origins``)."""
+    data = {"method": METHOD, "runs": [case_data(c) for c in cases]}
+    if pooled:
+        data["pooled"] = pooled_data(cases)
+    return data
 
 
 def default_folder(runs: list[str]) -> Path:

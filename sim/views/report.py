@@ -413,9 +413,46 @@ def score_body(data: dict[str, Any], plots: Path | None, title_text: str = "Fore
                 f"<p>On the {record['cells']} cells forecasts on record cover: Brier {record['record_brier']:.3f} on "
                 f"record, {record['scenario_brier']:.3f} the scenario, {record['null_brier']:.3f} the null model.</p>"
             )
+    if "origins" in data:
+        parts.append(origins_section(data["origins"]))
     figs = sorted(plots.glob("*.png")) if plots is not None and plots.is_dir() else []
     parts += [image(p, p.stem.replace("_", " ")) for p in figs if not p.stem.startswith("timeline-")]
+    shown: set[Path] = set()
     for entry in data.get("runs", []):
-        mine = [p for p in figs if p.stem == f"timeline-{entry['scenario']}"]
+        mine = [p for p in figs if p.stem == f"timeline-{entry['scenario']}" and p not in shown]
+        shown.update(mine)  # origins share a scenario: its timeline (the first origin's) is shown once
         parts.append(case_section(entry, mine))
     return "".join(parts)
+
+
+def origins_section(block: dict[str, Any]) -> str:
+    """``score --origins``: the forecast made on each origin, given the history by then."""
+    items = list(block["agreed"])
+    rows = []
+    for r in block["rows"]:
+        p = r.get("p_by_horizon")
+        wb = r.get("window_brier")
+        sk = r.get("skill_null")
+        rows.append(
+            [
+                r["origin"],
+                f"{r['kept']:,} of {r['tried']:,}" if p else r["status"],
+                *[pct(p[name]["p"]) if p else "" for name in items],
+                f"{wb['scenario']:.3f}" if wb else "",
+                f"{wb['null']:.3f}" if wb else "",
+                ""
+                if not sk
+                else _iv(sk, signed=True)
+                if r["items_scored"] > 1 or sk["value"] is None
+                else f"{sk['value']:+.2f} (one item: no interval)",
+            ]
+        )
+    happened = "; ".join(f"{name}: {d or 'not by ' + block['as_of']}" for name, d in block["agreed"].items())
+    return (
+        f"<h2>Forecasts over time: made on each origin, given the history by then</h2>"
+        f"<p>P(agreed by the horizon, {esc(block['horizon'])}) as forecast on each date from the replications "
+        f"whose history to that date agrees with what happened ({block['replications']:,} kept per origin), and "
+        f"the window Brier score from that date to {esc(block['as_of'])}, beside the null model given the same "
+        f"history. What happened: {esc(happened)}.</p>"
+        + table(("origin", "kept", *items, "window Brier", "null model", "skill against the null model (95%)"), rows)
+    )

@@ -238,6 +238,46 @@ def pooled_text(pooled: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def origins_text(block: dict[str, Any]) -> str:
+    """``score --origins``: per origin, replications kept, each item's P(agreed by the horizon), and
+    the window Brier score from that origin to as_of beside the null model, with skill."""
+    items = list(block["agreed"])
+    rows = []
+    for r in block["rows"]:
+        p = r.get("p_by_horizon")
+        cells = [f"{p[name]['p']:.2f}" if p else "-" for name in items]
+        if p:
+            kept = f"{r['kept']:,} of {r['tried']:,}"
+        else:
+            kept = f"too unlikely ({r['tried']:,} tried)" if r["status"] == "too unlikely" else "-"
+        wb = r.get("window_brier")
+        if wb:
+            sk = r["skill_null"]
+            if sk["value"] is None:
+                skill = "undefined"
+            elif r["items_scored"] < 2:
+                skill = f"{sk['value']:+.2f} (one item)"  # resampling one item gives no interval
+            else:
+                skill = f"{sk['value']:+.2f} ({sk['low']:+.2f} to {sk['high']:+.2f})"
+            scores = [f"{wb['scenario']:.3f}", f"{wb['null']:.3f}", skill]
+        else:
+            scores = ["-", "-", "nothing open" if r["status"] == "nothing open" else "-"]
+        rows.append([r["origin"], kept, *cells, *scores])
+    header = ("origin", "kept", *items, "WB scenario", "WB null", "skill vs null")
+    agreed = ", ".join(f"{name} {d}" if d else f"{name} not by {block['as_of']}" for name, d in block["agreed"].items())
+    return "\n".join(
+        [
+            f"forecasts made on each origin, given the history by then: P(agreed by the horizon, "
+            f"{block['horizon']}) and the window Brier score from the origin to {block['as_of']} (WB; lower "
+            "is better), with skill against the null model given the same history",
+            "",
+            *text_table(header, rows, right=range(1, len(header))),
+            "",
+            f"what happened: {agreed}",
+        ]
+    )
+
+
 def score_line(scores: dict[str, Any]) -> list[str]:
     """The checkpoint scores of a run (or pooled) in one line, then the constraint and breakdown scores."""
     lines = []

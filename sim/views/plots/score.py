@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
@@ -132,5 +135,62 @@ def timelines(case: Case) -> Figure:
         f"{s.title or s.name}: the forecast against what happened",
         f"{s.date(case.origin).isoformat()} to {s.date(case.end).isoformat()}. Lines: forecast P(agreed by each date) "
         "(shaded: 95% band); dashed: null model; dotted: base rate; black: the day it was agreed.",
+    )
+    return fig
+
+
+@styled
+def origins(block: dict[str, Any]) -> Figure:
+    """How each item's forecast P(agreed by the horizon) moved as the history came in: one point per
+    origin (the forecast made that day, given what had happened by then), with its 95% interval, and
+    the day the item was agreed."""
+    start = dt.date.fromisoformat(block["start"])
+    rows = block["rows"]
+    items = list(block["agreed"])
+    k = max(len(items), 1)
+    ncols = 1 if k == 1 else 2
+    nrows = -(-k // ncols)
+    fig, axes = subplots(nrows, ncols, width=10, height=max(3.4, 2.6 * nrows + 1.2), squeeze=False, sharex=True)
+    shown = [r for r in rows if "p_by_horizon" in r]
+    days = np.array([r["day"] for r in shown], dtype=float)
+    last = max([r["day"] for r in rows] + [block["as_of_day"]])
+    for j, name in enumerate(items):
+        ax = axes[j // ncols][j % ncols]
+        p = np.array([r["p_by_horizon"][name]["p"] for r in shown])
+        low = np.array([r["p_by_horizon"][name]["low"] for r in shown])
+        high = np.array([r["p_by_horizon"][name]["high"] for r in shown])
+        xs = to_dates(start, days)
+        ax.plot(xs, p, "-o", color=color(0), lw=1.8, ms=5, label="forecast made on that date")
+        ax.errorbar(xs, p, yerr=[p - low, high - p], fmt="none", ecolor=color(0), elinewidth=1.2, capsize=3)
+        for r in rows:
+            if r["status"] == "too unlikely":
+                ax.axvline(to_dates(start, r["day"]), color="0.6", ls=":", lw=1)
+        agreed = block["agreed"][name]
+        if agreed is not None:
+            when = (dt.date.fromisoformat(agreed) - start).days
+            ax.axvline(to_dates(start, when), color="black", lw=1.6)
+            ax.text(to_dates(start, when), 0.03, f" agreed {agreed}", fontsize=8.5)
+        else:
+            ax.text(0.02, 0.92, f"not agreed by {block['as_of']}", transform=ax.transAxes, fontsize=8.5)
+        ax.set_title(name, fontsize=10, loc="left")
+        ax.set_ylim(0, 1.02)
+        ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        date_axis(ax, start, last)
+        if j == 0:
+            ax.legend(loc="center left", fontsize=8.5)
+    for j in range(len(items), nrows * ncols):
+        axes[j // ncols][j % ncols].set_visible(False)
+    for row in axes:
+        row[0].set_ylabel(f"P(agreed by {block['horizon']})")
+    skipped = [r["origin"] for r in rows if r["status"] == "too unlikely"]
+    note = ""
+    if skipped:
+        note = f" Dotted: origins whose history the scenario almost never produces ({', '.join(skipped)})."
+    title(
+        fig,
+        f"{block['title']}: how the forecast moved as the history came in",
+        f"Each point is the forecast made on that date, given what had happened by then (replications kept "
+        f"by --given), of agreement by the horizon ({block['horizon']}); whiskers: 95% Wilson intervals; black: "
+        f"the day it was agreed.{note}",
     )
     return fig
