@@ -10,6 +10,7 @@ import pytest
 
 from sim.results.skill import (
     FLOOR,
+    METRICS,
     PERFECT,
     ItemScore,
     intervals,
@@ -17,6 +18,7 @@ from sim.results.skill import (
     month_log_score,
     monthly_cells,
     rounds_score,
+    score_item,
     skill,
     window_brier,
 )
@@ -124,3 +126,59 @@ def test_pooled_intervals_resample_cases_then_items() -> None:
     mean = out["score"]["scenario"]["window_brier"]
     assert mean.value == pytest.approx(0.25)
     assert mean.low == pytest.approx(0.1) and mean.high == pytest.approx(0.4)  # both cases twice turn up
+
+
+def test_month_boundaries_belong_to_the_month_they_open() -> None:
+    """A day on the first of a month is in that month, for the forecast and for the outcome alike."""
+    edges = month_edges(dt.date(2025, 1, 1), 0.0, 58.0)  # January [0, 31), February [31, 58]
+    on_first = np.array([31.0])
+    assert month_log_score(on_first, 31.0, edges) == pytest.approx(-math.log(1 - FLOOR))  # both in February
+    assert month_log_score(on_first, 5.0, edges) == pytest.approx(-math.log(FLOOR))  # none in January
+    assert month_log_score(np.array([0.0, 40.0]), 0.0, edges) == pytest.approx(-math.log(0.5))  # the window's day 0
+    assert month_log_score(np.array([]), 5.0, edges) == pytest.approx(-math.log(FLOOR))  # no forecast: floored
+    assert month_log_score(np.array([]), None, edges) == pytest.approx(-math.log(FLOOR))
+    p, o = monthly_cells(on_first, 31.0, edges)
+    assert p.tolist() == [0.0, 1.0] and o.tolist() == [0.0, 1.0]  # not by the end of January
+    p, _ = monthly_cells(np.array([]), None, edges)
+    assert p.tolist() == [0.0, 0.0]
+
+
+def test_month_edges_across_a_year_end_and_on_a_first() -> None:
+    edges = month_edges(dt.date(2024, 12, 15), 0.0, 80.0)  # 1 Jan is day 17, 1 Feb day 48, 1 Mar day 76
+    assert edges[:-1].tolist() == [0.0, 17.0, 48.0, 76.0]
+    on_first = month_edges(dt.date(2025, 1, 1), 0.0, 31.0)  # as_of is 1 February: its own one-day month
+    assert on_first.tolist() == [0.0, 31.0, np.nextafter(31.0, np.inf)]
+
+
+def test_rounds_score_beyond_the_forecast_and_with_no_forecast() -> None:
+    out = rounds_score(np.array([0, 1, 1, 2, 5]), 1)
+    # cdf 0.2, 0.6, 0.8, 0.8, 0.8, 1.0 against the step at 1
+    assert out["rps"] == pytest.approx(0.04 + 0.16 + 0.04 * 3)
+    assert out["p_observed"] == pytest.approx(0.4)
+    assert out["median"] == 1 and out["low"] == 0 and out["high"] == 5  # inverted CDF: counts that happened
+    assert rounds_score(np.array([0, 1]), 3)["rps"] == pytest.approx(0.25 + 1 + 1)  # more held than forecast
+    empty = rounds_score(np.array([], dtype=np.int64), 2)
+    assert empty["p_observed"] == 0.0 and math.isnan(empty["median"]) and math.isnan(empty["high"])
+
+
+def test_skill_at_the_perfect_threshold_and_after_an_undefined_baseline() -> None:
+    assert skill(scores([0.005], [PERFECT]), "scenario", "null", "window_brier") == pytest.approx(0.5)
+    items = [
+        ItemScore(
+            "case",
+            "i",
+            None,
+            {
+                "scenario": {m: 0.1 for m in METRICS},
+                "zero": {m: 0.0 for m in METRICS},
+                "null": {m: 0.2 for m in METRICS},
+            },
+        )
+    ]
+    out = intervals([items], "scenario", ["zero", "null"], resamples=20)
+    assert out["skill"]["zero"]["window_brier"].spans_zero is None  # undefined, and the next is still computed
+    assert out["skill"]["null"]["window_brier"].value == pytest.approx(0.5)
+    it = score_item(
+        "cuba", "banking", {"scenario": np.array([5.0])}, 5.0, 0.0, 58.0, month_edges(dt.date(2025, 1, 1), 0.0, 58.0)
+    )
+    assert (it.case, it.item, it.agreed) == ("cuba", "banking", 5.0)

@@ -125,12 +125,6 @@ def score_item(
     return out
 
 
-def mean_scores(items: list[ItemScore]) -> dict[str, dict[str, float]]:
-    """Each forecaster's mean of each metric over the items (forecasters every item has)."""
-    names = [n for n in items[0].scores if all(n in it.scores for it in items)] if items else []
-    return {n: {m: float(np.mean([it.scores[n][m] for it in items])) for m in METRICS} for n in names}
-
-
 @dataclass(frozen=True)
 class Interval:
     """A figure and its 95% bootstrap interval."""
