@@ -522,8 +522,8 @@ def draw_scores(scored: scoring.Scored, plots: Path, svg: bool | None = None) ->
         shown = scored.cases[:1]
     else:
         shown = scored.cases
-    for case in shown:
-        save(timelines(case), plots, f"timeline-{case.scenario.name}", svg)
+    for case, name in zip(shown, scoring.timeline_names(shown), strict=True):
+        save(timelines(case), plots, name, svg)
 
 
 ORIGIN_REPLICATIONS = 2000

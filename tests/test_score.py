@@ -120,6 +120,24 @@ def test_several_runs_are_pooled(tmp_path: Path) -> None:
     assert pooled == pytest.approx(sum(each) / 2, abs=1e-4)  # the same four items in each: a plain mean
 
 
+def test_a_point_of_a_sweep_scores_as_the_run_it_stands_for(tmp_path: Path) -> None:
+    """SWEEP_DIR:POINT is re-simulated from the point's scenario and the sweep's seed: point 0, at the
+    scenario's own value, scores exactly as a run of the scenario; point 1 differs."""
+    sweep, run = tmp_path / "sweep", tmp_path / "run"
+    common = ["-n", "400", "--jobs", "1", "--no-plots", "--quiet"]
+    assert main(["sweep", CUBA, "--set", "rounds.cancel=0.1,0.5", *common, "--out", str(sweep)]) == 0
+    assert main(["run", CUBA, *common, "--out", str(run)]) == 0
+    scores = {}
+    for name, spec in (("run", str(run)), ("p0", f"{sweep}:0"), ("p1", f"{sweep}:1")):
+        out = tmp_path / f"score-{name}"
+        assert main(["score", spec, "--observed", CUBA_OBSERVED, "--out", str(out), "--no-plots"]) == 0
+        scores[name] = json.loads((out / "score.json").read_text())["runs"][0]
+    assert scores["p0"]["items"] == scores["run"]["items"]
+    assert scores["p1"]["items"] != scores["run"]["items"]
+    assert scores["p1"]["run"] == f"{sweep}:1"
+    assert main(["score", f"{sweep}:7", "--observed", CUBA_OBSERVED, "--out", str(tmp_path / "x")]) == 2
+
+
 GOOD = Path(CUBA_OBSERVED).read_text()
 
 

@@ -54,13 +54,21 @@ class RunData:
         return names.index(item) if item in names else None
 
 
+def sweep_point_spec(spec: str) -> tuple[Path, int] | None:
+    """``SWEEP_DIR:POINT`` as a folder and a point number; None for anything else."""
+    if Path(spec).is_dir() or ":" not in spec:
+        return None
+    folder, _, point = spec.rpartition(":")
+    return (Path(folder), int(point)) if Path(folder).is_dir() and point.isdigit() else None
+
+
 def load_run(spec: str, label: str | None = None) -> RunData:
     """A run folder, or ``SWEEP_DIR:POINT`` for one point of a sweep."""
     path = Path(spec)
-    if not path.is_dir() and ":" in spec:
-        folder, _, point = spec.rpartition(":")
-        if Path(folder).is_dir() and point.isdigit():
-            return _load_point(Path(folder), int(point), label, spec)
+    pointed = sweep_point_spec(spec)
+    if pointed is not None:
+        s, agreed, day, text = sweep_point(*pointed, spec)
+        return RunData(label or f"{pointed[0].name}:{pointed[1]} ({text})", spec, s, agreed, day)
     if (path / "sweep.yaml").is_file():
         raise UserError(f"{spec}: a sweep folder; choose a point, such as {spec}:0")
     res = load(path)
@@ -68,7 +76,9 @@ def load_run(spec: str, label: str | None = None) -> RunData:
     return RunData(label or res.scenario.name, spec, res.scenario, rec.item_agreed, rec.item_day)
 
 
-def _load_point(folder: Path, point: int, label: str | None, spec: str) -> RunData:
+def sweep_point(folder: Path, point: int, spec: str) -> tuple[Scenario, np.ndarray, np.ndarray, str]:
+    """One point of a sweep: its scenario (the base with the point's values), each replication's
+    agreements and days as the sweep recorded them, and the point's values as text."""
     import pyarrow.compute as pc
 
     sw = load_sweep(folder)
@@ -91,7 +101,7 @@ def _load_point(folder: Path, point: int, label: str | None, spec: str) -> RunDa
     agreed = t.column("agreed").to_numpy().reshape(-1, k)
     day = t.column("day").fill_null(float("nan")).to_numpy().astype(float).reshape(-1, k)
     text = ", ".join(f"{p}={v:g}" for p, v in values.items())
-    return RunData(label or f"{folder.name}:{point} ({text})", spec, s, agreed, day)
+    return s, agreed, day, text
 
 
 # ---------------------------------------------------------------------- differences

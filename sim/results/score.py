@@ -26,6 +26,7 @@ from sim.engine.records import Records
 from sim.engine.simulate import simulate
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
+from sim.results.compare import sweep_point, sweep_point_spec
 from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.folder import load
 from sim.results.observed import Observed, load_observed
@@ -487,20 +488,46 @@ def score(runs: list[str], observed: list[str]) -> Scored:
     pairs = list(zip(runs, observed if len(observed) == len(runs) else observed * len(runs), strict=True))
     cases = []
     for run, obs_file in pairs:
-        res = load(run)
-        obs = load_observed(obs_file, res.scenario)
-        given = res.manifest.get("given") if isinstance(res.manifest, dict) else None
+        label, s, rec, manifest = forecast_of(run)
+        obs = load_observed(obs_file, s)
+        given = manifest.get("given") if isinstance(manifest, dict) else None
         origin = float(given["as_of_day"]) if isinstance(given, dict) and "as_of_day" in given else 0.0
-        case = score_case(
-            res.scenario.name, res.scenario, res.records, obs, run=str(run), observed_file=str(obs_file), origin=origin
-        )
+        case = score_case(label, s, rec, obs, run=str(run), observed_file=str(obs_file), origin=origin)
         cases.append(case)
     return Scored(cases, scored_data(cases))
+
+
+def forecast_of(spec: str) -> tuple[str, Scenario, Records, Any]:
+    """A forecast to score: a run folder, or ``SWEEP_DIR:POINT``. A sweep keeps only each point's
+    agreements, so the point is simulated again from its scenario and the sweep's seed (replication
+    *i* is the same wherever it runs) and checked against what the sweep recorded."""
+    pointed = sweep_point_spec(spec)
+    if pointed is None:
+        res = load(spec)
+        return res.scenario.name, res.scenario, res.records, res.manifest
+    s, agreed, day, _ = sweep_point(*pointed, spec)
+    rec = simulate(compile_plan(s), 0, agreed.shape[0])
+    if not (np.array_equal(rec.item_agreed, agreed) and np.array_equal(rec.item_day, day, equal_nan=True)):
+        raise UserError(f"{spec}: this negsim does not reproduce the sweep's records (made by another version?)")
+    return f"{s.name}:{pointed[1]}", s, rec, {}
+
+
+def timeline_names(cases: list[Case]) -> list[str]:
+    """Each case's timeline figure: ``timeline-<scenario>``, numbered when a scenario comes again
+    (two points of one sweep, or the origins of one run)."""
+    names, seen = [], {}
+    for case in cases:
+        base = f"timeline-{case.scenario.name}"
+        seen[base] = seen.get(base, 0) + 1
+        names.append(base if seen[base] == 1 else f"{base}-{seen[base]}")
+    return names
 
 
 def scored_data(cases: list[Case], pooled: bool = True) -> dict[str, Any]:
     """Everything score.json holds; ``pooled`` False for cases that are one history (``--origins``)."""
     data = {"method": METHOD, "runs": [case_data(c) for c in cases]}
+    for entry, stem in zip(data["runs"], timeline_names(cases), strict=True):
+        entry["timeline"] = stem
     if pooled:
         data["pooled"] = pooled_data(cases)
     return data

@@ -417,10 +417,8 @@ def score_body(data: dict[str, Any], plots: Path | None, title_text: str = "Fore
         parts.append(origins_section(data["origins"]))
     figs = sorted(plots.glob("*.png")) if plots is not None and plots.is_dir() else []
     parts += [image(p, p.stem.replace("_", " ")) for p in figs if not p.stem.startswith("timeline-")]
-    shown: set[Path] = set()
     for entry in data.get("runs", []):
-        mine = [p for p in figs if p.stem == f"timeline-{entry['scenario']}" and p not in shown]
-        shown.update(mine)  # origins share a scenario: its timeline (the first origin's) is shown once
+        mine = [p for p in figs if p.stem == entry.get("timeline")]  # (of the origins, only the first has one)
         parts.append(case_section(entry, mine))
     return "".join(parts)
 
