@@ -695,13 +695,16 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim import api
-    from sim.views.text import comparison_table, diff_text
+    from sim.views.text import comparison_table, diff_text, outcomes_table
 
     comparison, out = api.compare(
         args.folders, args.labels, args.out, force=args.force, plots=not args.no_plots, svg=args.svg
     )
     say(comparison_table(comparison))
     say()
+    if comparison.outcomes:
+        say(outcomes_table(comparison))
+        say()
     say(diff_text(comparison))
     say()
     say(f"wrote {out}")

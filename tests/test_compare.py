@@ -150,6 +150,11 @@ def test_compare_command_writes_the_folder(tmp_path: Path, capsys: pytest.Captur
     ]
     html = (out / "report.html").read_text()
     assert "What differs between the scenarios" in html and "What pairing buys" in html
+    assert "Milestones, median dates and P(breakdown)" in html
+    assert "milestones and median dates against 'base'" in printed and "P(breakdown): base " in printed
+    outcomes = pd.read_csv(out / "outcomes.csv", keep_default_na=False)
+    assert list(outcomes.columns) == ["run", "item", "measure", "value", "diff", "diff_low", "diff_high", "paired"]
+    assert set(outcomes.measure) >= {"P(agreed by 2025-06-10)", "median date", "P(breakdown)"}
     assert main(["compare", runs[0]]) == 2
     assert main(["compare", runs[0], runs[1], "--labels", "x"]) == 2
     assert main(["compare", runs[0], str(tmp_path / "missing")]) == 2
@@ -389,3 +394,35 @@ def test_labels_that_collide_are_told_apart(tmp_path: Path) -> None:
     assert [r.label for r in compare([a, b], ["x", "y"]).runs] == ["x", "y"]
     with pytest.raises(UserError, match="at least two"):
         compare([a])
+
+
+def test_outcome_rows_are_milestones_medians_and_breakdown() -> None:
+    """P(agreed by each milestone, inclusive) by date, the unconditional median date, P(breakdown), each
+    with its difference from the first run; a later start aligns by date; a sweep point has no breakdown."""
+    from sim.results.compare import RunData, outcome_rows
+
+    base = make(calendar={"start": "2025-01-01", "horizon": 100, "milestones": [10, 30]})
+    later = make(calendar={"start": "2025-01-11", "horizon": 100})  # day 0 is base's day 10
+    days = np.array([[10.0], [20.0], [30.0], [np.nan]])
+    first = RunData("base", "base", base, ~np.isnan(days), days, np.array([False, False, True, True]))
+    shifted = days - 10.0  # the same dates
+    other = RunData("later", "later", later, ~np.isnan(shifted), shifted, np.array([False, True, True, True]))
+    point = RunData("point", "p", base, ~np.isnan(days), days + 10.0)  # ten days later, no breakdown kept
+    rows = outcome_rows([first, other, point])  # type: ignore[list-item]
+    got = {(r["run"], r["measure"]): r for r in rows}
+    assert got["base", "P(agreed by 2025-01-11)"]["value"] == 0.25  # day 10 agreed on the milestone: counted
+    assert got["base", "P(agreed by 2025-01-31)"]["value"] == 0.75
+    assert (
+        got["later", "P(agreed by 2025-01-31)"]["value"] == 0.75
+        and got["later", "P(agreed by 2025-01-31)"]["diff"] == 0
+    )
+    assert got["point", "P(agreed by 2025-01-11)"]["value"] == 0.0
+    assert got["point", "P(agreed by 2025-01-31)"]["diff"] == pytest.approx(-0.25)
+    assert got["base", "median date"]["value"] == "2025-01-21"  # the 2nd of 4 replications: day 20
+    assert got["point", "median date"]["value"] == "2025-01-31" and got["point", "median date"]["diff"] == 10
+    assert got["later", "median date"]["diff"] == 0
+    d, lo, hi = paired(first.breakdown, other.breakdown)  # type: ignore[arg-type]
+    assert (got["later", "P(breakdown)"]["value"], got["later", "P(breakdown)"]["diff"]) == (0.75, d)
+    assert (got["later", "P(breakdown)"]["diff_low"], got["later", "P(breakdown)"]["diff_high"]) == (lo, hi)
+    assert ("point", "P(breakdown)") not in got
+    assert got["base", "P(breakdown)"]["diff"] == 0.0

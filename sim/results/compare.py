@@ -9,18 +9,20 @@ independent samples (Newcombe's hybrid score interval, built on Wilson intervals
 
 from __future__ import annotations
 
+import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from sim.engine.plan import milestones
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
 from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.folder import load
-from sim.results.stats import newcombe, paired, wilson
+from sim.results.stats import newcombe, paired, quantile_day, wilson
 from sim.results.sweepfolder import load_sweep
 from sim.scenario.checks import check_document
 from sim.scenario.documents import Document
@@ -40,6 +42,7 @@ class RunData:
     scenario: Scenario
     agreed: np.ndarray  # (n, items) bool
     day: np.ndarray  # (n, items) float, NaN when not agreed
+    breakdown: np.ndarray | None = None  # (n,) bool; None for a sweep point (a sweep does not keep it)
 
     @property
     def n(self) -> int:
@@ -73,7 +76,7 @@ def load_run(spec: str, label: str | None = None) -> RunData:
         raise UserError(f"{spec}: a sweep folder; choose a point, such as {spec}:0")
     res = load(path)
     rec = res.records
-    return RunData(label or res.scenario.name, spec, res.scenario, rec.item_agreed, rec.item_day)
+    return RunData(label or res.scenario.name, spec, res.scenario, rec.item_agreed, rec.item_day, rec.breakdown)
 
 
 def sweep_point(folder: Path, point: int, spec: str) -> tuple[Scenario, np.ndarray, np.ndarray, str]:
@@ -124,18 +127,79 @@ def comparison_rows(runs: list[RunData]) -> list[dict[str, Any]]:
             low, high = wilson(k, r.n)
             row: dict[str, Any] = {"run": r.label, "item": item, "p_agreed": k / r.n, "ci_low": low, "ci_high": high}
             c0 = first.column(item)
-            if r is first:
-                row.update(diff=0.0, diff_low=0.0, diff_high=0.0, paired=True)
-            elif c0 is None:
-                row.update(diff=math.nan, diff_low=math.nan, diff_high=math.nan, paired=is_paired)
-            elif is_paired:
-                d, lo, hi = paired(first.agreed[:, c0], r.agreed[:, c])
-                row.update(diff=d, diff_low=lo, diff_high=hi, paired=True)
-            else:
-                k0 = int(first.agreed[:, c0].sum())
-                lo, hi = newcombe(k0, first.n, k, r.n)
-                row.update(diff=k / r.n - k0 / first.n, diff_low=lo, diff_high=hi, paired=False)
+            row.update(difference(None if c0 is None else first.agreed[:, c0], r.agreed[:, c], r is first, is_paired))
             rows.append(row)
+    return rows
+
+
+def difference(a: np.ndarray | None, b: np.ndarray, same: bool, is_paired: bool) -> dict[str, Any]:
+    """The difference of the share of ``b`` from that of ``a`` (the first run's), with its 95% interval:
+    from the per-replication differences when paired, Newcombe's hybrid score interval when not."""
+    if same:
+        return {"diff": 0.0, "diff_low": 0.0, "diff_high": 0.0, "paired": True}
+    if a is None:
+        return {"diff": math.nan, "diff_low": math.nan, "diff_high": math.nan, "paired": is_paired}
+    if is_paired:
+        d, lo, hi = paired(a, b)
+        return {"diff": d, "diff_low": lo, "diff_high": hi, "paired": True}
+    k0, k = int(a.sum()), int(b.sum())
+    lo, hi = newcombe(k0, a.size, k, b.size)
+    return {"diff": k / b.size - k0 / a.size, "diff_low": lo, "diff_high": hi, "paired": False}
+
+
+def outcome_rows(runs: list[RunData]) -> list[dict[str, Any]]:
+    """Beyond P(agreed by horizon): each item's P(agreed by each of the first run's milestones, by
+    date) and its median date (unconditional: None when under half agree by the horizon), and
+    P(breakdown), per run, with differences against the first run (median dates: in days, no
+    interval). Runs on other calendars are aligned by date; a milestone outside a run's calendar is
+    left out for that run."""
+    first = runs[0]
+    marks = [first.scenario.date(m) for m in milestones(first.scenario)]
+    items = list(dict.fromkeys(x for r in runs for x in r.scenario.items))
+    rows: list[dict[str, Any]] = []
+
+    def by(r: RunData, c: int, when: dt.date) -> np.ndarray | None:
+        day = (when - r.scenario.calendar.start).days
+        return None if not 0 <= day <= r.scenario.horizon else np.nan_to_num(r.day[:, c], nan=np.inf) <= day
+
+    def median(r: RunData, c: int) -> dt.date | None:
+        q = quantile_day(r.day[:, c], 0.5)
+        return None if q is None else r.scenario.date(q)
+
+    for r in runs:
+        is_paired = r is first or (r.seed == first.seed and r.n == first.n)
+        for item in items:
+            c, c0 = r.column(item), first.column(item)
+            if c is None:
+                continue
+            for when in marks:
+                hits = by(r, c, when)
+                if hits is None:
+                    continue
+                base = None if c0 is None else by(first, c0, when)
+                rows.append(
+                    {"run": r.label, "item": item, "measure": f"P(agreed by {when.isoformat()})", "value": hits.mean()}
+                    | difference(base, hits, r is first, is_paired)
+                )
+            mine, theirs = median(r, c), None if c0 is None else median(first, c0)
+            gap = (mine - theirs).days if mine is not None and theirs is not None else math.nan
+            rows.append(
+                {
+                    "run": r.label,
+                    "item": item,
+                    "measure": "median date",
+                    "value": "after the horizon" if mine is None else mine.isoformat(),
+                    "diff": gap,
+                    "diff_low": math.nan,
+                    "diff_high": math.nan,
+                    "paired": is_paired,
+                }
+            )
+        if r.breakdown is not None:
+            rows.append(
+                {"run": r.label, "item": "", "measure": "P(breakdown)", "value": float(r.breakdown.mean())}
+                | difference(first.breakdown, r.breakdown, r is first, is_paired)
+            )
     return rows
 
 
@@ -184,12 +248,28 @@ def comparison_csv(rows: list[dict[str, Any]]) -> str:
     return csv_text(COLUMNS, ([cell(row[c]) for c in COLUMNS] for row in rows))
 
 
+OUTCOME_COLUMNS = ["run", "item", "measure", "value", "diff", "diff_low", "diff_high", "paired"]
+
+
+def outcomes_csv(rows: list[dict[str, Any]]) -> str:
+    """outcomes.csv: a blank where a figure does not exist (no interval for median dates)."""
+
+    def cell(v: Any) -> Any:
+        if isinstance(v, float):
+            return "" if math.isnan(v) else f"{v:.6f}"
+        return v
+
+    return csv_text(OUTCOME_COLUMNS, ([cell(row[c]) for c in OUTCOME_COLUMNS] for row in rows))
+
+
 @dataclass
 class Comparison:
     """Runs compared: the rows of comparison.csv, and the scenario differences."""
 
     runs: list[RunData]
     rows: list[dict[str, Any]]
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    """Milestones, median dates and P(breakdown) (outcomes.csv)."""
 
     @property
     def diffs(self) -> dict[str, list[tuple[str, str, str]]]:
@@ -211,7 +291,7 @@ def compare(specs: list[str], labels: list[str] | None = None) -> Comparison:
     if len({r.label for r in runs}) < len(runs):
         for i, r in enumerate(runs):
             r.label = f"{i + 1}: {r.label}"
-    return Comparison(runs, comparison_rows(runs))
+    return Comparison(runs, comparison_rows(runs), outcome_rows(runs))
 
 
 def write(comparison: Comparison, folder: Path, *, force: bool = False, extra: Any = None) -> Path:
@@ -219,6 +299,7 @@ def write(comparison: Comparison, folder: Path, *, force: bool = False, extra: A
     figures and the report before the folder is renamed into place."""
     with staged_folder(folder, force=force, kind="comparison") as tmp:
         write_text(tmp / "comparison.csv", comparison_csv(comparison.rows))
+        write_text(tmp / "outcomes.csv", outcomes_csv(comparison.outcomes))
         runs = [{"label": r.label, "source": r.source, "replications": r.n, "seed": r.seed} for r in comparison.runs]
         write_text(tmp / "manifest.json", json_text(manifest_of("comparison", runs=runs)))
         diffs = [[label, *change] for label, changes in comparison.diffs.items() for change in changes]

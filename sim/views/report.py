@@ -296,6 +296,28 @@ def comparison_body(c: Comparison, plots: Path | None = None) -> str:
             ],
         ),
     ]
+    if c.outcomes:
+        parts.append("<h2>Milestones, median dates and P(breakdown)</h2>")
+        parts.append(
+            table(
+                ["item", "run", "measure", "value", "difference", "95% interval"],
+                [
+                    [
+                        row["item"],
+                        row["run"],
+                        row["measure"],
+                        row["value"] if isinstance(row["value"], str) else pct(row["value"]),
+                        ""
+                        if row["run"] == first.label or math.isnan(row["diff"])
+                        else (f"{row['diff']:+.0f} days" if row["measure"] == "median date" else f"{row['diff']:+.1%}"),
+                        ""
+                        if row["run"] == first.label or math.isnan(row["diff_low"])
+                        else f"{row['diff_low']:+.1%} to {row['diff_high']:+.1%}",
+                    ]
+                    for row in c.outcomes
+                ],
+            )
+        )
     narrow = narrowing(c)
     if narrow:
         parts.append(

@@ -140,6 +140,46 @@ def comparison_table(c: Comparison) -> str:
     return "\n".join([f"differences against '{first}', with 95% intervals", "", *text_table(header, body)])
 
 
+def outcomes_table(c: Comparison) -> str:
+    """Each item's P(agreed by each milestone) and median date per run, and P(breakdown), with the
+    difference from the first run (intervals in outcomes.csv)."""
+    if not c.outcomes:
+        return ""
+    first = c.runs[0].label
+    measures = list(dict.fromkeys(r["measure"] for r in c.outcomes if r["item"]))
+    body: list[tuple[str, ...]] = []
+    named = ""
+    for item in dict.fromkeys(r["item"] for r in c.outcomes if r["item"]):
+        for run in dict.fromkeys(r["run"] for r in c.outcomes):
+            mine = {r["measure"]: r for r in c.outcomes if r["item"] == item and r["run"] == run}
+            if not mine:
+                continue
+            cells = []
+            for m in measures:
+                r = mine.get(m)
+                if r is None:
+                    cells.append("-")
+                elif m == "median date":
+                    gap = "" if run == first or math.isnan(r["diff"]) else f" ({r['diff']:+.0f} d)"
+                    cells.append(f"{r['value']}{gap}")
+                else:
+                    gap = "" if run == first or math.isnan(r["diff"]) else f" ({r['diff']:+.2f})"
+                    cells.append(f"{r['value']:.2f}{gap}")
+            body.append(("" if body and named == item else item, run, *cells))
+            named = item
+    header = ("item", "run", *[m.replace("P(agreed by ", "by ").rstrip(")") for m in measures])
+    lines = [f"milestones and median dates against '{first}' (differences in brackets; intervals in outcomes.csv)", ""]
+    lines += text_table(header, body, right=range(2, 2 + len(measures)))
+    crash = [r for r in c.outcomes if r["measure"] == "P(breakdown)"]
+    if crash:
+        parts = []
+        for r in crash:
+            gap = "" if r["run"] == first else f" ({r['diff']:+.3f}, {r['diff_low']:+.3f} to {r['diff_high']:+.3f})"
+            parts.append(f"{r['run']} {r['value']:.3f}{gap}")
+        lines += ["", "P(breakdown): " + ";  ".join(parts)]
+    return "\n".join(lines)
+
+
 def diff_text(c: Comparison) -> str:
     """What differs between each run's scenario and the first one's, field by field."""
     lines = []
