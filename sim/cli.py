@@ -360,14 +360,13 @@ def _file_kind(data: object) -> str:
 
 def _check_other(name: str, kind: str, max_bytes: int) -> str:
     """Check a study or observed file on its own (its names are checked against a scenario when used)."""
-    from sim.results.observed import Observed
+    from sim.results.observed import load_observed_alone
     from sim.runs.sweep import load_sweep_file
-    from sim.scenario.load import load_model
 
     if kind == "study":
         study, _ = load_sweep_file(name, max_bytes)
         return f"a sweep file: {len(study.parameters)} parameters, design {study.design}"
-    observed, _ = load_model(name, Observed, "observed file", "'as_of', 'checkpoints' and 'items'", max_bytes=max_bytes)
+    observed = load_observed_alone(name, max_bytes)
     return f"an observed file as of {observed.as_of.isoformat()}: {len(observed.items)} items"
 
 

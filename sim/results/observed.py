@@ -13,6 +13,7 @@ from sim.errors import UserError, did_you_mean
 from sim.scenario.documents import Document
 from sim.scenario.load import load_model
 from sim.scenario.models import Date, Scenario, Slug
+from sim.scenario.numbers import Probability
 
 
 class Rounds(BaseModel):
@@ -35,7 +36,7 @@ class OnRecord(BaseModel):
     made: Date
     item: Slug
     by: Date
-    p: Annotated[float, Field(ge=0.0, le=1.0)]
+    p: Probability
 
 
 class BaseRate(BaseModel):
@@ -44,7 +45,7 @@ class BaseRate(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    per_round: Annotated[float, Field(gt=0.0, lt=1.0)]
+    per_round: Annotated[Probability, Field(gt=0.0, lt=1.0)]
     row: Annotated[str, Field(min_length=1, max_length=300)]
 
 
@@ -119,43 +120,74 @@ def load_observed(path: str | os.PathLike[str], s: Scenario) -> Observed:
     return obs
 
 
-def _observed_problems(doc: Document, obs: Observed, s: Scenario) -> Any:
-    start, end = s.calendar.start, s.date(s.horizon)
+def load_observed_alone(path: str | os.PathLike[str], max_bytes: int | None = None) -> Observed:
+    """Read an observed file on its own (``negsim validate``): everything that can be checked without
+    a scenario (dates after ``as_of``, dates listed twice, forecasts made after their date)."""
+    kw = {} if max_bytes is None else {"max_bytes": max_bytes}
+    obs, doc = load_model(path, Observed, "observed file", "'as_of' and 'items'", **kw)
+    problems = list(_self_problems(doc, obs))
+    if problems:
+        raise UserError(f"{path}: invalid observed file", problems)
+    return obs
 
-    def check_date(path: tuple[Any, ...], d: dt.date | None, what: str) -> Any:
-        if d is None:
-            return
-        if d < start:
-            yield doc.problem(path, f"{d.isoformat()} is before the scenario's start ({start.isoformat()})")
-        elif d > obs.as_of:
+
+def _self_problems(doc: Document, obs: Observed) -> Any:
+    """What an observed file says against itself: nothing is observed after ``as_of``, no date is
+    listed twice, and a forecast on record is made before its date and by ``as_of``."""
+
+    def after(path: tuple[Any, ...], d: dt.date | None, what: str) -> Any:
+        if d is not None and d > obs.as_of:
             yield doc.problem(path, f"{d.isoformat()} is after as_of ({obs.as_of.isoformat()}): {what}")
 
-    if obs.as_of < start:
-        yield doc.problem(("as_of",), f"{obs.as_of.isoformat()} is before the scenario's start ({start.isoformat()})")
     for i, c in enumerate(obs.checkpoints):
-        yield from check_date(("checkpoints", i), c, "not yet observed")
-        if c > end:
-            yield doc.problem(("checkpoints", i), f"{c.isoformat()} is after the run's horizon ({end.isoformat()})")
-    for name, d in obs.items.items():
-        if name not in s.items:
-            yield doc.problem(("items", name), f"unknown item '{name}'{did_you_mean(name, s.items)}")
-        yield from check_date(("items", name), d, "it cannot have been observed")
-    for name, d in obs.constraints.items():
-        if name not in s.constraints:
-            yield doc.problem(("constraints", name), f"unknown constraint '{name}'{did_you_mean(name, s.constraints)}")
-        yield from check_date(("constraints", name), d, "it cannot have been observed")
-    yield from check_date(("breakdown",), obs.breakdown, "it cannot have been observed")
+        yield from after(("checkpoints", i), c, "not yet observed")
+        if c in obs.checkpoints[:i]:
+            yield doc.problem(("checkpoints", i), f"{c.isoformat()} is listed twice")
+    for section in ("items", "constraints"):
+        for name, d in getattr(obs, section).items():
+            yield from after((section, name), d, "it cannot have been observed")
+    yield from after(("breakdown",), obs.breakdown, "it cannot have been observed")
     if obs.rounds is not None:
         for kind in ("held", "cancelled"):
             days = getattr(obs.rounds, kind) or []
             for i, d in enumerate(days):
-                yield from check_date(("rounds", kind, i), d, "it cannot have been observed")
+                yield from after(("rounds", kind, i), d, "it cannot have been observed")
                 if d in days[:i]:
                     yield doc.problem(("rounds", kind, i), f"{d.isoformat()} is listed twice")
     for i, f in enumerate(obs.forecasts):
-        if f.item not in s.items:
-            yield doc.problem(("forecasts", i, "item"), f"unknown item '{f.item}'{did_you_mean(f.item, s.items)}")
         if f.by < f.made:
             yield doc.problem(("forecasts", i, "by"), f"{f.by.isoformat()} is before the forecast was made")
         if f.made > obs.as_of:
             yield doc.problem(("forecasts", i, "made"), f"{f.made.isoformat()} is after as_of: not yet on record")
+
+
+def _observed_problems(doc: Document, obs: Observed, s: Scenario) -> Any:
+    """The file against itself, then against the scenario: names it knows, nothing before its start,
+    checkpoints within its horizon."""
+    yield from _self_problems(doc, obs)
+    start, end = s.calendar.start, s.date(s.horizon)
+
+    def before(path: tuple[Any, ...], d: dt.date | None) -> Any:
+        if d is not None and d < start:
+            yield doc.problem(path, f"{d.isoformat()} is before the scenario's start ({start.isoformat()})")
+
+    if obs.as_of < start:
+        yield doc.problem(("as_of",), f"{obs.as_of.isoformat()} is before the scenario's start ({start.isoformat()})")
+    for i, c in enumerate(obs.checkpoints):
+        yield from before(("checkpoints", i), c)
+        if c > end:
+            yield doc.problem(("checkpoints", i), f"{c.isoformat()} is after the run's horizon ({end.isoformat()})")
+    for section, known in (("items", s.items), ("constraints", s.constraints)):
+        for name, d in getattr(obs, section).items():
+            if name not in known:
+                kind = section[:-1]
+                yield doc.problem((section, name), f"unknown {kind} '{name}'{did_you_mean(name, known)}")
+            yield from before((section, name), d)
+    yield from before(("breakdown",), obs.breakdown)
+    if obs.rounds is not None:
+        for kind in ("held", "cancelled"):
+            for i, d in enumerate(getattr(obs.rounds, kind) or []):
+                yield from before(("rounds", kind, i), d)
+    for i, f in enumerate(obs.forecasts):
+        if f.item not in s.items:
+            yield doc.problem(("forecasts", i, "item"), f"unknown item '{f.item}'{did_you_mean(f.item, s.items)}")
