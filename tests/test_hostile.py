@@ -5,6 +5,7 @@ the few valid oddities among them run."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -251,7 +252,11 @@ def place(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[st
 CASES = build(Path("/nonexistent"))  # only for the ids: the files are written under the fixture's folder
 
 
-@pytest.mark.parametrize("index", range(len(CASES)), ids=[c[0][:60] for c in CASES])
+@pytest.mark.parametrize(
+    "index",
+    range(len(CASES)),
+    ids=[f"{i:02d}-{re.sub('[^a-z0-9]+', '-', c[0].lower())[:50].strip('-')}" for i, c in enumerate(CASES)],
+)
 def test_hostile_input_is_refused_cleanly(
     index: int, place: tuple[Path, list], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
