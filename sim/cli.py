@@ -749,7 +749,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _show_warning(message: Warning | str, category: type[Warning], *_: object, **__: object) -> None:
-    """A warning is one line on stderr (a scenario's own already names its file, line and field)."""
+    """A warning is one line on stderr (a scenario's own already names its file, line and field);
+    matplotlib's warning for each missing glyph is replaced by one said before drawing."""
+    text = str(message)
+    if text.startswith("Glyph ") and "missing from font" in text:
+        return  # said once, before drawing (views.plots.style.say_missing_glyphs)
     say(message if issubclass(category, ScenarioWarning) else f"{PROG}: warning: {message}", file=sys.stderr)
 
 

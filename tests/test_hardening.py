@@ -356,3 +356,24 @@ def test_results_have_a_short_repr(tmp_path: Path) -> None:
 
     res = load_results(_run(tmp_path))
     assert repr(res).startswith("<negsim run istanbul-2025: 100 replications") and "\n" not in repr(res)
+
+
+@pytest.mark.filterwarnings("default::UserWarning")  # as the command line shows it, not an error
+def test_characters_no_font_has_are_said_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Latin, Cyrillic and Arabic titles render with DejaVu Sans; Chinese without a CJK font gets one
+    warning naming the characters and the font to install (not one per glyph and process)."""
+    from sim.views.plots import style
+
+    monkeypatch.setitem(style.RC, "font.family", ["DejaVu Sans"])  # as on a machine with no CJK font
+    assert style.missing_glyphs(["Istanbul – переговоры, محادثات, $200"]) == []
+    assert style.missing_glyphs(["中俄 talks", "中"]) == ["中", "俄"]
+    scenario = tmp_path / "cjk.yaml"
+    text = Path(ISTANBUL).read_text(encoding="utf-8")
+    scenario.write_text(re.sub(r"(?m)^title: .*$", 'title: "中俄谈判 – переговоры"', text, count=1), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "-n", "200", "--jobs", "2", "--out", str(out), "--quiet"]) == 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "4 characters" in err[0] and "fonts-noto-cjk" in err[0], err
+    assert len(list((out / "plots").glob("*.png"))) == len(FIGURES)

@@ -33,6 +33,62 @@ RC: Any = {
     "svg.fonttype": "none",
     "text.parse_math": False,  # a "$" in a title is a dollar sign, never mathtext
 }
+FALLBACK_FONTS = (
+    "Noto Sans CJK SC",
+    "Noto Sans CJK JP",
+    "Noto Sans CJK KR",
+    "Source Han Sans SC",
+    "WenQuanYi Zen Hei",
+    "Noto Sans Arabic",
+    "Noto Sans Hebrew",
+    "Noto Sans Devanagari",
+    "Arial Unicode MS",
+)
+"""Fonts tried, glyph by glyph, after DejaVu Sans (which has Latin, Greek, Cyrillic and Arabic but no
+Chinese, Japanese or Korean), when they are installed: titles in those scripts then render."""
+
+
+def _families() -> list[str]:
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    return ["DejaVu Sans", *[f for f in FALLBACK_FONTS if f in installed]]
+
+
+RC["font.family"] = _families()
+
+
+def missing_glyphs(texts: list[str]) -> list[str]:
+    """The characters of ``texts`` that no font of the figures has (they would show as boxes)."""
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    chars = {c for text in texts for c in text if ord(c) > 127 and not c.isspace()}
+    if not chars:
+        return []
+    maps = []
+    for family in RC["font.family"]:
+        path = font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+        maps.append(FT2Font(path).get_charmap())
+    return sorted(c for c in chars if not any(ord(c) in m for m in maps))
+
+
+def say_missing_glyphs(texts: list[str]) -> None:
+    """One warning for every character the figures cannot show, before drawing (matplotlib would
+    warn once per glyph and per drawing process)."""
+    import warnings
+
+    missing = missing_glyphs(texts)
+    if missing:
+        warnings.warn(
+            f"{len(missing)} characters in titles or names have no glyph in the installed fonts and show as "
+            f"boxes in the figures ({''.join(missing[:10])}); install a font that has them, such as Noto Sans "
+            "CJK (Debian and Ubuntu: fonts-noto-cjk)",
+            UserWarning,
+            stacklevel=2,
+        )
+
+
 COLORS = [
     "#1b6ca8",
     "#d1495b",
