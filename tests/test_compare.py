@@ -426,3 +426,64 @@ def test_outcome_rows_are_milestones_medians_and_breakdown() -> None:
     assert (got["later", "P(breakdown)"]["diff_low"], got["later", "P(breakdown)"]["diff_high"]) == (lo, hi)
     assert ("point", "P(breakdown)") not in got
     assert got["base", "P(breakdown)"]["diff"] == 0.0
+
+
+def test_diff_values_are_shown_short_and_plain() -> None:
+    from sim.results.compare import _show
+
+    assert _show(True) == "true" and _show(False) == "false"
+    assert _show("x" * 60) == "x" * 60  # sixty characters fit
+    assert _show("x" * 61) == "x" * 57 + "..."
+
+
+def test_sweep_point_specs(tmp_path: Path) -> None:
+    """SWEEP_DIR:POINT is a folder and a number; anything else is not a point (a colon in the folder's
+    own name is allowed: the point follows the last colon)."""
+    from sim.results.compare import sweep_point_spec
+
+    odd = tmp_path / "a:b"
+    odd.mkdir()
+    assert sweep_point_spec(f"{odd}:3") == (odd, 3)
+    assert sweep_point_spec(str(odd)) is None  # the folder itself
+    assert sweep_point_spec(f"{odd}:x") is None and sweep_point_spec(f"{tmp_path}/missing:3") is None
+    assert sweep_point_spec("plain") is None
+
+
+def test_milestones_outside_a_runs_calendar_are_left_out_and_pairing_is_kept() -> None:
+    from sim.results.compare import RunData, outcome_rows
+
+    base = make(calendar={"start": "2025-01-01", "horizon": 40, "milestones": [10, 30, 40]})
+    late = make(calendar={"start": "2025-01-20", "horizon": 15})  # sees 31 Jan only (day 11); 10 Feb is day 21
+    days = np.array([[10.0], [20.0], [np.nan], [np.nan]])
+    first = RunData("base", "base", base, ~np.isnan(days), days)
+    other = RunData("late", "late", late, ~np.isnan(days), days - 19.0)
+    got = {(r["run"], r["measure"]): r for r in outcome_rows([first, other])}  # type: ignore[list-item]
+    assert ("late", "P(agreed by 2025-01-11)") not in got  # before its start
+    assert ("late", "P(agreed by 2025-02-10)") not in got  # after its horizon
+    assert got["late", "P(agreed by 2025-01-31)"]["paired"] is True  # same seed and count
+    assert got["base", "P(agreed by 2025-02-10)"]["value"] == 0.5  # the horizon itself counts
+    assert got["base", "median date"]["value"] == "2025-01-21"
+    assert got["late", "median date"]["value"] == "2025-01-21" and got["late", "median date"]["diff"] == 0
+    never = RunData("never", "n", base, np.zeros((4, 1), bool), np.full((4, 1), np.nan))
+    rows = {(r["run"], r["measure"]): r for r in outcome_rows([first, never])}  # type: ignore[list-item]
+    assert rows["never", "median date"]["value"] == "after the horizon"
+    assert math.isnan(rows["never", "median date"]["diff"])
+
+
+def test_outcomes_csv_leaves_missing_figures_blank(tmp_path: Path) -> None:
+    from sim.results.compare import Comparison, RunData, comparison_rows, outcome_rows, write
+
+    base = make(calendar={"horizon": 20, "milestones": [10]})
+    days = np.array([[5.0], [np.nan]])
+    runs = [RunData(x, x, base, ~np.isnan(days), days, np.array([False, True])) for x in ("a", "b")]
+    write(Comparison(runs, comparison_rows(runs), outcome_rows(runs)), tmp_path / "c")  # type: ignore[arg-type]
+    lines = (tmp_path / "c" / "outcomes.csv").read_text().splitlines()
+    assert lines[0] == "run,item,measure,value,diff,diff_low,diff_high,paired"
+    assert "b,a,median date,2025-01-06,0,,,true" in lines
+    assert "a,,P(breakdown),0.500000,0.000000,0.000000,0.000000,true" in lines
+    with pytest.raises(UserError, match="a sweep folder; choose a point"):
+        from sim.results.compare import load_run
+
+        (tmp_path / "sw").mkdir()
+        (tmp_path / "sw" / "sweep.yaml").write_text("x: 1")
+        load_run(str(tmp_path / "sw"))
