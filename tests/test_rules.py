@@ -206,3 +206,19 @@ def test_the_horizon_itself_is_simulated() -> None:
 def test_ties_put_events_before_constraints_before_rounds() -> None:
     """Every event priority comes before every constraint priority, and both before the round."""
     assert rules.PRIO_EVENT + 999 < rules.PRIO_CONSTRAINT < rules.PRIO_CONSTRAINT + 999 < rules.PRIO_ROUND
+
+
+def test_a_logit_below_the_floor_gives_exactly_zero() -> None:
+    """logit(1e-300) - 20 is below EXP_FLOOR: the chance is 0, not an overflow and never 1."""
+    plan = plan_of(items={"a": {"p": 1e-300}}, trust={"weight": 10.0, "min": -2, "max": 2})
+    assert p_eff(plan, -2.0).tolist() == [0.0]
+    assert 0.0 < p_eff(plan, 2.0)[0] < 1e-290  # above the floor, the formula
+
+
+def test_in_force_bits_start_at_the_record_day_of_the_change() -> None:
+    """A change on a record day counts at its end (that day's bit is set); after the last record day,
+    no bit is."""
+    grid = rules.in_force_days(63.0)  # record days 0, 1, ..., 63
+    bits = rules.from_day(grid, np.array([5.0, 5.5, 63.0, 63.5, 0.0]))
+    full = 2**64 - 1
+    assert bits.tolist() == [full << 5 & full, full << 6 & full, 1 << 63, 0, full]

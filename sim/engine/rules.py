@@ -40,6 +40,7 @@ EXP_FLOOR = -700.0
 
 def clip(x: np.ndarray, low: float, high: float) -> np.ndarray:
     """``x`` kept within [low, high], elementwise."""
+    # Equivalent mutants (mutmut): `<=` for `<` and `>=` for `>` give the same value at the bounds.
     return np.where(x < low, low, np.where(x > high, high, x))
 
 
@@ -55,6 +56,8 @@ def multiplier(plan: Plan, active: np.ndarray, factors: list[np.ndarray]) -> np.
     mult = np.ones((active.shape[0], len(plan.items)))
     if not len(plan.constraints):
         return mult
+    # strict=True guards an invariant (one factor per effect slot, by construction in Params): dropping
+    # it is an equivalent mutant.
     for (con, _, has), factor in zip(plan.effect_slots, factors, strict=True):
         mult = mult * np.where(has & active[:, con], factor, 1.0)
     return mult
@@ -70,12 +73,14 @@ def agreement_probability(plan: Plan, p: Judged, trust: np.ndarray, active: np.n
     shift = (p.weight * trust)[:, None]
     z = p.logit + shift
     expit = 1.0 / (1.0 + np.exp(-np.maximum(z, EXP_FLOOR)))
+    # `>=` for `>` is an equivalent mutant: at z == EXP_FLOOR expit is about 1e-304, never drawn.
     base = np.where(p.certain | (shift == 0.0), p.p, np.where(z > EXP_FLOOR, expit, 0.0))
     return clip(base * multiplier(plan, active, p.factors), 0.0, 1.0)
 
 
 def eligible(plan: Plan, agreed: np.ndarray, active: np.ndarray) -> np.ndarray:
     """Items that could be worked on: not agreed, every ``requires`` agreed, blocked by no active constraint."""
+    # The int32 casts only make the counts integers; float counts compare to 0 alike (equivalent mutants).
     waiting = (~agreed).astype(np.int32) @ plan.requires_matrix.T
     blocked = active.astype(np.int32) @ plan.blocks_matrix.T
     return ~agreed & (waiting == 0) & (blocked == 0)
@@ -85,6 +90,8 @@ def agenda(plan: Plan, agreed: np.ndarray, active: np.ndarray) -> np.ndarray:
     """The items worked on in a held round (n, items): the eligible ones by (priority, file order),
     at most ``capacity``. A blocked item takes no place (Semantics 3)."""
     on = eligible(plan, agreed, active)
+    # `>` for `>=` is an equivalent mutant: with capacity equal to the item count the ranked path
+    # below keeps every eligible item too; this branch only skips the ranking.
     if plan.capacity >= len(plan.order):
         return on
     order = list(plan.order)
@@ -125,7 +132,7 @@ def suspended_until(current: np.ndarray, t: np.ndarray, days: np.ndarray) -> np.
 
 def first_review(first: float, every: float) -> int:
     """Index of the first review on or after day 0 (reviews before the start are history)."""
-    if first >= 0.0:
+    if first >= 0.0:  # `> 0.0` and `>= 1.0` are equivalent mutants: ceil(-first / every) is 0 there too
         return 0
     return math.ceil(-first / every)
 
@@ -158,6 +165,7 @@ def in_force_days(horizon: float) -> np.ndarray:
 
 def from_day(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
     """The bits of the record's days on or after day t (a change on a record day counts at its end)."""
-    first = np.searchsorted(grid, t, side="left").astype(np.uint64)
+    first = np.searchsorted(grid, t, side="left").astype(np.uint64)  # (side="left" is the default: mutating it away is equivalent)
     full = np.uint64(2**64 - 1)
+    # (np.minimum with 64 for 63 is an equivalent mutant: first is below 64 wherever it is used.)
     return np.where(first >= IN_FORCE_POINTS, np.uint64(0), full << np.minimum(first, np.uint64(63)))
