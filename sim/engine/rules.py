@@ -165,7 +165,8 @@ def in_force_days(horizon: float) -> np.ndarray:
 
 def from_day(grid: np.ndarray, t: np.ndarray) -> np.ndarray:
     """The bits of the record's days on or after day t (a change on a record day counts at its end)."""
-    first = np.searchsorted(grid, t, side="left").astype(np.uint64)  # (side="left" is the default: mutating it away is equivalent)
+    # side="left" is numpy's default: a mutant that drops it is equivalent.
+    first = np.searchsorted(grid, t, side="left").astype(np.uint64)
     full = np.uint64(2**64 - 1)
     # (np.minimum with 64 for 63 is an equivalent mutant: first is below 64 wherever it is used.)
     return np.where(first >= IN_FORCE_POINTS, np.uint64(0), full << np.minimum(first, np.uint64(63)))
