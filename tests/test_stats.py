@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from scipy import stats as sps
 
-from sim.results.stats import Z95, cumulative, quantile_day, wilson, wilson_array
+from sim.results.stats import Z95, cumulative, paired, quantile_day, wilson, wilson_array
 
 
 def test_z95_is_the_normal_975_quantile() -> None:
@@ -135,3 +137,26 @@ def test_on_grid_keeps_short_curves_and_thins_long_ones_from_first_to_last_day()
     assert grid.p.tolist() == [0.1, 0.6, 1.0, 1.0, 1.0]
     assert grid.low.tolist() == curve.low[[0, 5, 10, 10, 10]].tolist()
     assert grid.high.tolist() == curve.high[[0, 5, 10, 10, 10]].tolist()
+
+
+@pytest.mark.filterwarnings("ignore:The confidence interval is undefined")  # scipy's, at the last step
+def test_cumulative_band_without_censoring_is_scipys_too() -> None:
+    """Everything agreed within the horizon (the plain empirical branch): still scipy's log-log band."""
+    arr = np.array([1.0, 2.0, 2.0, 4.0, 6.0, 9.0])
+    curve = cumulative(arr, 12.0)
+    res = sps.ecdf(arr)
+    ci = res.cdf.confidence_interval(0.95, method="log-log")
+    inner = slice(1, -2)  # the steps before the last, where the band is defined
+    assert curve.low[inner].tolist() == pytest.approx(ci.low.probabilities[:-1].tolist())
+    assert curve.high[inner].tolist() == pytest.approx(ci.high.probabilities[:-1].tolist())
+
+
+def test_curves_and_quantiles_at_their_edges() -> None:
+    """No agreement draws from day 0; agreements only after the horizon leave a flat zero; the 0-quantile
+    is the first day; one replication's paired difference has an unbounded interval."""
+    assert cumulative(np.full(3, np.nan), 30.0).days.tolist() == [0.0, 30.0]
+    beyond = cumulative(np.array([11.0, 12.0]), 10.0)
+    assert beyond.days.tolist() == [0.0, 10.0] and beyond.p.tolist() == [0.0, 0.0]
+    assert quantile_day(np.array([4.0, 2.0, 9.0]), 0.0) == 2.0
+    d, lo, hi = paired(np.array([True]), np.array([False]))
+    assert (d, lo, hi) == (-1.0, -math.inf, math.inf)
