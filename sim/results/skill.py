@@ -31,6 +31,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+# Mutation testing (mutmut): the surviving mutants of this module are equivalent. The messages of
+# the ValueErrors guard invariants the callers never break; `dtype=float` casts arrays that are
+# float already; `hi + 2.0` for `hi + 1.0` is clipped to hi alike; `>` for `>=` against the last
+# month edge (a nextafter, which no day equals); and in month_edges, `start - ...` for `start + ...`
+# or `>=` for `>` only visits months the `d > lo` test skips.
+
 FLOOR = 0.001
 """Probabilities are kept within [FLOOR, 1 - FLOOR] for log scores."""
 RESAMPLES = 2000
