@@ -7,7 +7,11 @@ prints each command's wall time (best of ``--repeat``), the peak memory of its l
 ratio to the earlier release, and, for this checkout, where the time goes (``NEGSIM_PHASES=1``
 makes negsim print its phases on stderr).
 
-    python benchmarks/commands.py --base-python ../base/.venv/bin/python [--repeat 3]
+    python benchmarks/commands.py --base-python ../base/.venv/bin/python --base-scenarios ../base/scenarios [--repeat 3]
+
+The earlier release reads its own bundled scenario files (``--base-scenarios``) when this checkout's
+use what it cannot read (judgements given as distributions came later): each release runs the bundled
+scenario as its users get it.
 """
 
 from __future__ import annotations
@@ -25,8 +29,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIO = str(ROOT / "scenarios" / "istanbul-2025.yaml")
-VARIANTS = [str(ROOT / "scenarios" / f"istanbul-2025-{v}.yaml") for v in ("aviation-eased", "escalation", "relinked")]
+SCENARIOS = ROOT / "scenarios"
+
+
+def bundled(folder: Path) -> tuple[str, list[str]]:
+    """The bundled scenario and its three variants in ``folder``."""
+    variants = [str(folder / f"istanbul-2025-{v}.yaml") for v in ("aviation-eased", "escalation", "relinked")]
+    return str(folder / "istanbul-2025.yaml"), variants
+
+
 GRID = ["--set", "constraints.aviation.lift.p=0:0.5:10", "--set", "trust.weight=0:2:5"]
 
 _MEASURE = """
@@ -67,12 +78,14 @@ def main() -> None:
     ap.add_argument("--base-name", default="ed28c1f")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--million", action="store_true", help="also plot a folder of 1,000,000 replications")
+    ap.add_argument("--base-scenarios", type=Path, help="the earlier release's scenarios folder (default: this one's)")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp())
     if os.path.abspath(args.base_python) == os.path.abspath(sys.executable):
         raise SystemExit("--base-python is this python: give the python of the earlier release's environment")
     env = {**os.environ, "NEGSIM_PHASES": "1"}
     pythons = {"now": sys.executable, args.base_name: args.base_python}
+    files = {"now": bundled(SCENARIOS), args.base_name: bundled(args.base_scenarios or SCENARIOS)}
 
     def out(name: str, who: str) -> str:
         return str(tmp / who / name)
@@ -80,24 +93,28 @@ def main() -> None:
     def prepare(who: str) -> None:
         """Folders the plot and compare commands read (not timed)."""
         py = pythons[who]
-        for i, path in enumerate([SCENARIO, *VARIANTS]):  # in tmp: each python imports its own negsim
+        scenario, variants = files[who]
+        for i, path in enumerate([scenario, *variants]):  # in tmp: each python imports its own negsim
             subprocess.run(
                 [py, "-m", "sim", "run", path, "--out", out(f"r{i}", who), "--quiet"], check=True, env=env, cwd=tmp
             )
         if args.million:
             subprocess.run(
-                [py, "-m", "sim", "run", SCENARIO, "-n", "1000000", "--no-plots", "--quiet", "--out", out("m", who)],
+                [py, "-m", "sim", "run", scenario, "-n", "1000000", "--no-plots", "--quiet", "--out", out("m", who)],
                 check=True,
                 env=env,
                 cwd=tmp,
             )
 
     commands: list[tuple[str, Callable[[str], list[str]]]] = [
-        ("run", lambda w: ["run", SCENARIO, "--out", out("run", w), "--force"]),
-        ("run --no-plots", lambda w: ["run", SCENARIO, "--no-plots", "--out", out("np", w), "--force"]),
-        ("validate", lambda w: ["validate", SCENARIO]),
+        ("run", lambda w: ["run", files[w][0], "--out", out("run", w), "--force"]),
+        ("run --no-plots", lambda w: ["run", files[w][0], "--no-plots", "--out", out("np", w), "--force"]),
+        ("validate", lambda w: ["validate", files[w][0]]),
         ("plot", lambda w: ["plot", out("r0", w)]),
-        ("sweep (50 x 2,000)", lambda w: ["sweep", SCENARIO, *GRID, "-n", "2000", "--out", out("sw", w), "--force"]),
+        (
+            "sweep (50 x 2,000)",
+            lambda w: ["sweep", files[w][0], *GRID, "-n", "2000", "--out", out("sw", w), "--force"],
+        ),
         (
             "compare (4 runs)",
             lambda w: ["compare", *(out(f"r{i}", w) for i in range(4)), "--out", out("c", w), "--force"],
