@@ -172,6 +172,10 @@ def test_compare_points_of_a_sweep(tmp_path: Path) -> None:
     assert main(["sweep", str(scenario), "--set", "items.a.p=0.2,0.4", "--jobs", "1", "--out", str(sw), "--quiet"]) == 0
     c = compare([f"{sw}:0", f"{sw}:1"])
     assert c.runs[1].scenario.items["a"].p == 0.4
+    assert c.runs[1].label == "sw:1 (items.a.p=0.4)" and c.runs[1].agreed.shape == (3000, 1)
+    assert np.isnan(c.runs[1].day[~c.runs[1].agreed]).all() and not np.isnan(c.runs[1].day[c.runs[1].agreed]).any()
+    with pytest.raises(UserError, match=r"the sweep has points 0 to 1$"):
+        compare([f"{sw}:0", f"{sw}:2"])
     assert c.rows[1]["paired"] and c.rows[1]["diff"] > 0
     assert scenario_diff(c.runs[0].scenario, c.runs[1].scenario) == [("items.a.p", "0.2", "0.4")]
     assert main(["compare", f"{sw}:0", f"{sw}:7"]) == 2
@@ -379,7 +383,12 @@ def test_comparison_files_are_exactly_these(tmp_path: Path) -> None:
         "alt,items.c.requires,(absent),[]\nalt,items.c.constraints,(absent),{}\n"
         "alt,items.c.after_rounds,(absent),0\nalt,items.c.priority,(absent),0\nalt,items.c.status,(absent),open\n"
     )
-    assert json.loads((tmp_path / "c" / "manifest.json").read_text())["kind"] == "comparison"
+    made = json.loads((tmp_path / "c" / "manifest.json").read_text())
+    assert made["kind"] == "comparison"
+    assert made["runs"] == [
+        {"label": "base", "source": "base", "replications": 3, "seed": 12345},
+        {"label": "alt", "source": "alt", "replications": 3, "seed": 12345},
+    ]
 
 
 def test_labels_that_collide_are_told_apart(tmp_path: Path) -> None:
@@ -392,7 +401,9 @@ def test_labels_that_collide_are_told_apart(tmp_path: Path) -> None:
     comparison = compare([a, b])
     assert [r.label for r in comparison.runs] == ["same [same]", "same [copy]"]
     assert [r.label for r in compare([a, b], ["x", "y"]).runs] == ["x", "y"]
-    with pytest.raises(UserError, match="at least two"):
+    # the same folder twice: the folder's name does not tell them apart either, so they are numbered
+    assert [r.label for r in compare([a, a]).runs] == ["1: same [same]", "2: same [same]"]
+    with pytest.raises(UserError, match="compare needs at least two result folders"):
         compare([a])
 
 

@@ -160,3 +160,9 @@ def test_curves_and_quantiles_at_their_edges() -> None:
     assert quantile_day(np.array([4.0, 2.0, 9.0]), 0.0) == 2.0
     d, lo, hi = paired(np.array([True]), np.array([False]))
     assert (d, lo, hi) == (-1.0, -math.inf, math.inf)
+
+
+def test_two_replications_give_a_finite_paired_interval() -> None:
+    """With two replications the standard error exists: differences -1 and 0 give -0.5 +/- 1.96 * 0.5."""
+    d, lo, hi = paired(np.array([True, False]), np.array([False, False]))
+    assert d == -0.5 and (lo, hi) == pytest.approx((-0.5 - Z95 * 0.5, -0.5 + Z95 * 0.5))
