@@ -428,6 +428,7 @@ def test_outcome_rows_are_milestones_medians_and_breakdown() -> None:
         and got["later", "P(agreed by 2025-01-31)"]["diff"] == 0
     )
     assert got["point", "P(agreed by 2025-01-11)"]["value"] == 0.0
+    assert got["later", "P(agreed by 2025-01-11)"]["value"] == 0.25  # its own day 0 is on its calendar
     assert got["point", "P(agreed by 2025-01-31)"]["diff"] == pytest.approx(-0.25)
     assert got["base", "median date"]["value"] == "2025-01-21"  # the 2nd of 4 replications: day 20
     assert got["point", "median date"]["value"] == "2025-01-31" and got["point", "median date"]["diff"] == 10
@@ -479,6 +480,23 @@ def test_milestones_outside_a_runs_calendar_are_left_out_and_pairing_is_kept() -
     rows = {(r["run"], r["measure"]): r for r in outcome_rows([first, never])}  # type: ignore[list-item]
     assert rows["never", "median date"]["value"] == "after the horizon"
     assert math.isnan(rows["never", "median date"]["diff"])
+
+
+def test_an_item_the_first_run_lacks_has_no_difference() -> None:
+    from sim.results.compare import RunData, outcome_rows
+
+    one = make(calendar={"horizon": 20, "milestones": [10]}, items={"a": {"p": 0.5}})
+    two = make(calendar={"horizon": 20, "milestones": [10]}, items={"a": {"p": 0.5}, "b": {"p": 0.5}})
+    a = np.array([[5.0], [np.nan]])
+    ab = np.array([[5.0, 6.0], [np.nan, 7.0]])
+    runs = [RunData("one", "1", one, ~np.isnan(a), a), RunData("two", "2", two, ~np.isnan(ab), ab)]
+    got = {(r["run"], r["item"], r["measure"]): r for r in outcome_rows(runs)}  # type: ignore[arg-type]
+    assert got["two", "b", "P(agreed by 2025-01-11)"]["value"] == 1.0
+    assert math.isnan(got["two", "b", "P(agreed by 2025-01-11)"]["diff"])
+    assert got["two", "b", "median date"]["value"] == "2025-01-07" and math.isnan(
+        got["two", "b", "median date"]["diff"]
+    )
+    assert got["two", "a", "median date"]["value"] == "2025-01-06" and got["two", "a", "median date"]["diff"] == 0
 
 
 def test_outcomes_csv_leaves_missing_figures_blank(tmp_path: Path) -> None:
