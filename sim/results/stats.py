@@ -14,6 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+# Mutation testing (mutmut): the surviving mutants of this module are equivalent. They are dtype
+# casts of arrays that are float already; the n <= 0 guards of wilson_array, which wilson and every
+# caller have passed already; the k == n end of the Wilson interval, which the formula gives as
+# exactly 1.0 anyway; the censored branch of `cumulative`, where Kaplan-Meier equals the empirical
+# distribution (see there); the errstate, clip and nan_to_num guards on the log-log band, whose
+# undefined ends are overwritten by the `done` rows; and quantile_day's `k < 1` guard, which `<= 1`
+# or `< 2` leave at 1.
+
 Z95 = 1.959963984540054
 """The normal 97.5% quantile, as scipy.special.ndtri(0.975) gives it (a test checks)."""
 
