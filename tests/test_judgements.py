@@ -139,3 +139,24 @@ def test_agreement_within_k_rounds_is_beta_geometric(k: int) -> None:
     rec = simulate(compile_plan(s), 0, n)
     exact = 1 - math.exp(special.betaln(a, b + k) - special.betaln(a, b))
     assert_proportion(rec.item_agreed[:, 0], n, exact, f"k={k}")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"dist": "gamma", "shape": 0.1, "scale": 2.0},
+        {"dist": "gamma", "shape": 4.0, "scale": 0.25},
+        {"dist": "lognormal", "mu": 0.0, "sigma": 1.5},
+        {"dist": "exponential", "mean": 3.0},
+        {"dist": "normal", "mean": 1.0, "sd": 0.3},
+        {"dist": "uniform", "low": 0.5, "high": 2.0},
+    ],
+)
+def test_the_cheap_bound_is_above_the_quantile(spec: dict[str, float]) -> None:
+    """Validation bounds a rate's 99.9% quantile without scipy; the bound is never below the quantile."""
+    from sim.scenario.judgements import Uncertain
+
+    judged = Uncertain.model_validate(spec)
+    exact = float(judged.ppf(np.array([0.999]))[0])
+    assert judged.bound(0.999) >= exact
+    assert judged.bound(0.999) <= exact * 40 + 40  # and not absurdly loose

@@ -275,7 +275,9 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
             yield from before_start(("events", ename, "dates", i), d)
         rate = e.rate
         if isinstance(rate, Uncertain):  # judged by its 99.9% quantile: the draws a run will meet
-            rate = float(rate.ppf(np.array([0.999]))[0])
+            # (computed only when a cheap bound above it is too high: scipy.special takes a tenth of a second)
+            high = rate.bound(0.999) * horizon / 365 > MAX_ROUNDS
+            rate = float(rate.ppf(np.array([0.999]))[0]) if high else None
         if rate is not None and rate * horizon / 365 > MAX_ROUNDS:
             what = "its 99.9% quantile gives" if isinstance(e.rate, Uncertain) else "gives"
             yield doc.problem(

@@ -125,6 +125,24 @@ class Uncertain(BaseModel):
             case _:
                 return v["a"] / (v["a"] + v["b"])
 
+    def bound(self, q: float) -> float:
+        """A value at or above the ``q`` quantile, without scipy: the top of a bounded support, else
+        Cantelli's mean + sd * sqrt(q / (1 - q)), which holds for any distribution."""
+        hi = self.support()[1]
+        if math.isfinite(hi):
+            return hi
+        v = self.params()
+        match self.dist:
+            case "normal":
+                sd = v["sd"]
+            case "exponential":
+                sd = v["mean"]
+            case "lognormal":
+                sd = math.sqrt(math.expm1(v["sigma"] ** 2)) * self.expected()
+            case _:  # gamma
+                sd = math.sqrt(v["shape"]) * v["scale"]
+        return self.expected() + sd * math.sqrt(q / (1 - q))
+
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Inverse CDF at uniforms ``u`` in [0, 1)."""
         from scipy import special
