@@ -24,7 +24,7 @@ import numpy as np
 from sim.engine.plan import compile_plan
 from sim.engine.records import Records
 from sim.engine.simulate import simulate
-from sim.errors import UserError
+from sim.errors import UserError, did_you_mean
 from sim.results.atomic import staged_folder, write_text
 from sim.results.compare import sweep_point, sweep_point_spec
 from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
@@ -438,8 +438,8 @@ def origin_dates(spec: str, s: Scenario, obs: Observed) -> list[dt.date]:
             d = dt.date.fromisoformat(word.strip())
         except ValueError:
             raise UserError(
-                f"--origins: {word.strip()!r} is not a date (YYYY-MM-DD); give dates separated by commas, "
-                "'monthly' or 'quarterly'"
+                f"--origins: {word.strip()!r} is not a date (YYYY-MM-DD){did_you_mean(word.strip(), ORIGIN_SPECS)}; "
+                "give dates separated by commas, 'monthly' or 'quarterly'"
             ) from None
         if not start <= d < end:
             raise UserError(

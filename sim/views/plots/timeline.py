@@ -40,7 +40,10 @@ def _forecast(results: RunResults, what: str) -> str:
     """A figure's title, saying "given the history" for a ``--given`` run."""
     s, given = results.scenario, given_of(results)
     name = s.title or s.name
-    return f"{name}: {what}" + (f", given the history to {given['as_of']}" if given else "")
+    if not given:
+        return f"{name}: {what}"
+    ask = "?" if what.endswith("?") else ""  # the question mark closes the whole question
+    return f"{name}: {what.removesuffix('?')}, given the history to {given['as_of']}{ask}"
 
 
 @styled
