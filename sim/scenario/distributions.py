@@ -28,7 +28,7 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 """Which parameters each kind takes; every other one is an error."""
 
-_HALF_ULP = 2.0**-54  # moves u from [0, 1) into (0, 1) for the unbounded inverse CDFs
+HALF_ULP = 2.0**-54  # moves u from [0, 1) into (0, 1) for the unbounded inverse CDFs
 
 
 class Distribution(BaseModel):
@@ -162,11 +162,11 @@ def ppf(kind: str, v: dict[str, float], u: np.ndarray) -> np.ndarray:
         case "normal":
             assert special is not None
             lo = special.ndtr(-v["mean"] / v["sd"])
-            q = lo + (1 - lo) * (u + _HALF_ULP)
-            return np.maximum(v["mean"] + v["sd"] * special.ndtri(np.minimum(q, 1 - _HALF_ULP)), 0.0)
+            q = lo + (1 - lo) * (u + HALF_ULP)
+            return np.maximum(v["mean"] + v["sd"] * special.ndtri(np.minimum(q, 1 - HALF_ULP)), 0.0)
         case "lognormal":
             assert special is not None
-            return np.exp(v["mu"] + v["sigma"] * special.ndtri(u + _HALF_ULP))
+            return np.exp(v["mu"] + v["sigma"] * special.ndtri(u + HALF_ULP))
         case "exponential":
             return -v["mean"] * np.log1p(-u)
         case "gamma":

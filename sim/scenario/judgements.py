@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Tag, model_validator
 
+from sim.scenario.distributions import HALF_ULP, ppf
 from sim.scenario.numbers import NonNegative, Number, Positive, Probability
 
 Kind = Literal["fixed", "uniform", "triangular", "normal", "lognormal", "exponential", "gamma", "beta"]
@@ -34,7 +35,6 @@ PARAMETERS: dict[str, tuple[tuple[str, ...], ...]] = {
 """The parameters each kind takes (beta: either form)."""
 
 _FIELDS = ("value", "low", "mode", "high", "mean", "sd", "mu", "sigma", "shape", "scale", "a", "b", "concentration")
-_HALF_ULP = 2.0**-54
 
 
 class Uncertain(BaseModel):
@@ -144,32 +144,18 @@ class Uncertain(BaseModel):
         return self.expected() + sd * math.sqrt(q / (1 - q))
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
-        """Inverse CDF at uniforms ``u`` in [0, 1)."""
+        """Inverse CDF at uniforms ``u`` in [0, 1): the durations' inverse CDFs
+        (:func:`sim.scenario.distributions.ppf`), except that a judgement's normal is not truncated
+        at 0 (a trust weight may be negative), and the beta."""
+        v = self.params()
+        if self.dist not in ("normal", "beta"):
+            return ppf(self.dist, v, u)
         from scipy import special
 
         u = np.asarray(u, dtype=np.float64)
-        v = self.params()
-        match self.dist:
-            case "fixed":
-                return np.full_like(u, v["value"])
-            case "uniform":
-                return v["low"] + (v["high"] - v["low"]) * u
-            case "triangular":
-                a, c, b = v["low"], v["mode"], v["high"]
-                if b == a:
-                    return np.full_like(u, a)
-                f = (c - a) / (b - a)
-                return np.where(u < f, a + np.sqrt(u * (b - a) * (c - a)), b - np.sqrt((1 - u) * (b - a) * (b - c)))
-            case "normal":
-                return v["mean"] + v["sd"] * special.ndtri(u + _HALF_ULP)
-            case "lognormal":
-                return np.exp(v["mu"] + v["sigma"] * special.ndtri(u + _HALF_ULP))
-            case "exponential":
-                return -v["mean"] * np.log1p(-u)
-            case "gamma":
-                return v["scale"] * special.gammaincinv(v["shape"], u)
-            case _:
-                return special.betaincinv(v["a"], v["b"], u)
+        if self.dist == "normal":
+            return v["mean"] + v["sd"] * special.ndtri(u + HALF_ULP)
+        return special.betaincinv(v["a"], v["b"], u)
 
     def describe(self) -> str:
         """``beta(a=2, b=5)``, for tables."""
