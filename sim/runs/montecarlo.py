@@ -203,11 +203,13 @@ def run_given(
             goal = tried + math.ceil((wanted - count) / rate * 1.1)
             goal = min(ceiling, max(tried + MIN_BATCH, math.ceil(goal / MIN_BATCH) * MIN_BATCH))
         batch = replications(executor, plan, tried, goal, progress)
+        agree = np.ones(batch.n, bool)
         for name, rows in history.conditions(batch):
             met[name] = met.get(name, 0) + int(rows.sum())
+            agree &= rows
         for k, c in zip(*np.unique(batch.held_by_census, return_counts=True), strict=True):
             held[int(k)] = held.get(int(k), 0) + int(c)
-        part = batch.select(history.agrees(batch))
+        part = batch.select(agree)
         kept.append(part)
         count += part.n
         tried = goal
