@@ -555,19 +555,21 @@ def score_origins(
     n = replications or min(s.simulation.replications, ORIGIN_REPLICATIONS)
     ceiling = ceiling or montecarlo.MAX_PRECISION_REPLICATIONS
     check_run_size(s, max(n, ceiling) * len(dates))
-    cases, rows = [], []
+    cases: list[scoring.Case] = []
+    made: list[tuple[dt.date, Any, int, int, scoring.Case | None]] = []  # (origin, records, tried, agreeing, case)
+    baselines = scoring.baseline_records(s, obs, n)  # the same for every origin: each conditions them itself
     with make_executor("local", jobs, None, 60.0) as pool:
         for when in dates:
             if status:
                 status(f"forecasting as of {when.isoformat()}")
             then = as_at(obs, when)
             if all(then.items.get(name) is not None for name in s.items if name in obs.items):
-                rows.append(scoring.origin_entry(when, s, None, 0, 0, None))  # every scored item already agreed
+                made.append((when, None, 0, 0, None))  # every scored item already agreed
                 continue
             known = history(then, s)
             rec, given, _ = montecarlo.run_given(compile_plan(s, census=known.as_of), n, known, pool, ceiling=ceiling)
             if given.kept < montecarlo.MIN_KEPT:
-                rows.append(scoring.origin_entry(when, s, None, given.tried, given.kept, None))
+                made.append((when, None, given.tried, given.kept, None))
                 continue
             case = scoring.score_case(
                 f"{s.name} from {when.isoformat()}",
@@ -577,13 +579,19 @@ def score_origins(
                 run=str(run),
                 observed_file=str(observed),
                 origin=known.as_of,
+                baselines=baselines,
             )
-            rows.append(scoring.origin_entry(when, s, rec, given.tried, given.kept, case))
+            made.append((when, rec, given.tried, given.kept, case))
             if case.items:
                 cases.append(case)
     if not cases:
         raise UserError(f"{observed}: no origin left an item open to forecast with enough replications kept")
     data = scoring.scored_data(cases, pooled=False)  # one history: pooling the origins would count it again and again
+    entries = {id(case): entry for case, entry in zip(cases, data["runs"], strict=True)}
+    rows = [
+        scoring.origin_entry(when, s, rec, tried, agreeing, case, None if case is None else entries.get(id(case)))
+        for when, rec, tried, agreeing, case in made
+    ]
     data["origins"] = {
         "run": str(run),
         "observed": str(observed),

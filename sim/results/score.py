@@ -225,6 +225,18 @@ BASELINES = ("null", "status_quo", "base_rate")
 """The baselines beside every forecast (base_rate only where the observed file states one)."""
 
 
+def baseline_records(s: Scenario, obs: Observed, n: int) -> dict[str, Records]:
+    """The simulated baselines of a forecast of ``n`` replications scored against ``obs``: the null
+    model, and the base rate when the observed file states one (rounds counted by ``as_of``)."""
+    end = min(s.day(obs.as_of), s.horizon)
+    sims = {"null": null_records(s, n, census=end)}
+    if obs.base_rate is not None:
+        sims["base_rate"] = simulate(
+            compile_plan(base_rate_scenario(s, obs.base_rate.per_round), census=end), 0, min(n, NULL_REPLICATIONS)
+        )
+    return sims
+
+
 def score_case(
     label: str,
     s: Scenario,
@@ -235,18 +247,16 @@ def score_case(
     observed_file: str = "",
     origin: float = 0.0,
     rounds: np.ndarray | None = None,
+    baselines: dict[str, Records] | None = None,
 ) -> Case:
     """Score one forecast (the replications ``rec`` of ``s``, made on day ``origin``) against
-    ``obs`` over the window from ``origin`` to ``as_of``, beside every baseline."""
+    ``obs`` over the window from ``origin`` to ``as_of``, beside every baseline (``baselines``:
+    :func:`baseline_records` already made for ``rec.n`` replications)."""
     end = min(s.day(obs.as_of), s.horizon)
     if end <= origin:
         raise UserError(f"{observed_file or label}: as_of is not after the forecast's origin: nothing to score")
-    null = null_records(s, rec.n, census=end)
-    sims = {"null": null}
-    if obs.base_rate is not None:
-        sims["base_rate"] = simulate(
-            compile_plan(base_rate_scenario(s, obs.base_rate.per_round), census=end), 0, min(rec.n, NULL_REPLICATIONS)
-        )
+    sims = baselines if baselines is not None else baseline_records(s, obs, rec.n)
+    null = sims["null"]
     forecasters: dict[str, dict[str, np.ndarray]] = {"scenario": {}, **{k: {} for k in sims}, "status_quo": {}}
     edges = month_edges(s.calendar.start, origin, end)
     items = []
@@ -451,11 +461,17 @@ def origin_dates(spec: str, s: Scenario, obs: Observed) -> list[dt.date]:
 
 
 def origin_entry(
-    when: dt.date, s: Scenario, rec: Records | None, tried: int, agreeing: int, case: Case | None
+    when: dt.date,
+    s: Scenario,
+    rec: Records | None,
+    tried: int,
+    agreeing: int,
+    case: Case | None,
+    scored: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """One origin's row in score.json: replications tried and kept, each item's P(agreed by the
-    horizon) with a 95% Wilson interval, and the window scores (``rec`` None: the history was too
-    unlikely to keep enough replications)."""
+    horizon) with a 95% Wilson interval, and the window scores from ``scored``, the case's entry
+    (:func:`case_data`) (``rec`` None: the history was too unlikely to keep enough replications)."""
     entry: dict[str, Any] = {
         "origin": when.isoformat(),
         "day": s.day(when),
@@ -473,10 +489,10 @@ def origin_entry(
             low, high = wilson(k, rec.n)
             items[name] = {"p": round(k / rec.n, 6), "low": round(low, 6), "high": round(high, 6)}
         entry["p_by_horizon"] = items
-    if case is not None and case.items:
-        data = _figures(intervals([case.items], "scenario", ["null", "status_quo"]))
-        entry["window_brier"] = {who: data["score"][who]["window_brier"]["value"] for who in data["score"]}
-        entry["skill_null"] = data["skill"]["null"]["window_brier"]
+    if case is not None and case.items and scored is not None:
+        shown = ("scenario", "null", "status_quo")
+        entry["window_brier"] = {who: scored["score"][who]["window_brier"]["value"] for who in shown}
+        entry["skill_null"] = scored["skill"]["null"]["window_brier"]
         entry["items_scored"] = len(case.items)
     return entry
 
