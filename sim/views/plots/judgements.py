@@ -8,7 +8,7 @@ from matplotlib.figure import Figure
 
 from sim.engine.plan import compile_plan
 from sim.results.folder import RunResults
-from sim.views.plots.style import color, given_caption, given_of, styled, subplots, title
+from sim.views.plots.style import color, given_caption, given_of, panel_grid, styled, title
 
 GRID = 20_000
 """Evenly spaced quantiles that draw a distribution as written (its density, by histogram)."""
@@ -20,13 +20,10 @@ def judgements(results: RunResults) -> Figure:
     s, rec = results.scenario, results.records
     judged = compile_plan(s).judgements
     given = given_of(results)
-    k = max(len(judged), 1)
-    ncols = min(3, k)
-    nrows = -(-k // ncols)
-    fig, axes = subplots(nrows, ncols, width=10, height=max(3.4, 2.8 * nrows + 1.2), squeeze=False)
+    fig, axes = panel_grid(len(judged), min(3, max(len(judged), 1)), width=10, row_height=2.8)
     drives = {row["path"]: row for row in results.summary_data.get("judgements", [])}
     for j, (path, dist) in enumerate(judged):
-        ax = axes[j // ncols][j % ncols]
+        ax = axes.flat[j]
         prior = dist.ppf((np.arange(GRID) + 0.5) / GRID)
         draws = rec.parameters[:, j]
         low, high = float(min(prior.min(), draws.min() if draws.size else prior.min())), float(prior.max())
@@ -55,8 +52,6 @@ def judgements(results: RunResults) -> Figure:
         ax.set_title(heading, fontsize=10, loc="left")
         if j == 0:
             ax.legend(loc="upper right", fontsize=8.5)
-    for j in range(len(judged), nrows * ncols):
-        axes[j // ncols][j % ncols].set_visible(False)
     if not judged:
         axes[0][0].set_visible(True)
         axes[0][0].text(0.5, 0.5, "This scenario has no uncertain judgement.", ha="center", va="center")

@@ -12,7 +12,7 @@ from matplotlib.ticker import PercentFormatter
 from sim.results.score import Case
 from sim.results.skill import monthly_cells
 from sim.results.stats import cumulative, wilson
-from sim.views.plots.style import color, date_axis, styled, subplots, title, to_dates
+from sim.views.plots.style import color, date_axis, panel_grid, styled, subplots, title, to_dates
 
 EDGES = np.linspace(0.0, 1.0, 6)
 """Five bins of forecast probability: few forecasts make fine bins meaningless."""
@@ -91,13 +91,10 @@ def timelines(case: Case) -> Figure:
     base rate, with the day it was agreed marked."""
     s = case.scenario
     items = case.items
-    k = max(len(items), 1)
-    ncols = 1 if k == 1 else 2
-    nrows = -(-k // ncols)
-    fig, axes = subplots(nrows, ncols, width=10, height=max(3.4, 2.6 * nrows + 1.2), squeeze=False, sharex=True)
+    fig, axes = panel_grid(len(items), 1 if len(items) <= 1 else 2, width=10, row_height=2.6, sharex=True)
     start = s.calendar.start
     for j, it in enumerate(items):
-        ax = axes[j // ncols][j % ncols]
+        ax = axes.flat[j]
         for who, (name, col, _) in SHOWN.items():
             days = case.forecasters.get(who, {}).get(it.item)
             if days is None:
@@ -122,8 +119,6 @@ def timelines(case: Case) -> Figure:
             ax.set_xlim(*to_dates(start, [case.origin - 5, case.end + 5]))
         if j == 0:
             ax.legend(loc="center left", fontsize=8.5)
-    for j in range(len(items), nrows * ncols):
-        axes[j // ncols][j % ncols].set_visible(False)
     if not items:
         axes[0][0].set_visible(True)
         axes[0][0].text(0.5, 0.5, "No item was open to forecast in this window.", ha="center", va="center")
@@ -147,15 +142,12 @@ def origins(block: dict[str, Any]) -> Figure:
     start = dt.date.fromisoformat(block["start"])
     rows = block["rows"]
     items = list(block["agreed"])
-    k = max(len(items), 1)
-    ncols = 1 if k == 1 else 2
-    nrows = -(-k // ncols)
-    fig, axes = subplots(nrows, ncols, width=10, height=max(3.4, 2.6 * nrows + 1.2), squeeze=False, sharex=True)
+    fig, axes = panel_grid(len(items), 1 if len(items) <= 1 else 2, width=10, row_height=2.6, sharex=True)
     shown = [r for r in rows if "p_by_horizon" in r]
     days = np.array([r["day"] for r in shown], dtype=float)
     last = max([r["day"] for r in rows] + [block["as_of_day"]])
     for j, name in enumerate(items):
-        ax = axes[j // ncols][j % ncols]
+        ax = axes.flat[j]
         p = np.array([r["p_by_horizon"][name]["p"] for r in shown])
         low = np.array([r["p_by_horizon"][name]["low"] for r in shown])
         high = np.array([r["p_by_horizon"][name]["high"] for r in shown])
@@ -178,8 +170,6 @@ def origins(block: dict[str, Any]) -> Figure:
         date_axis(ax, start, last)
         if j == 0:
             ax.legend(loc="center left", fontsize=8.5)
-    for j in range(len(items), nrows * ncols):
-        axes[j // ncols][j % ncols].set_visible(False)
     for row in axes:
         row[0].set_ylabel(f"P(agreed by {block['horizon']})")
     skipped = [r["origin"] for r in rows if r["status"] == "too unlikely"]

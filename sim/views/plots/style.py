@@ -137,6 +137,20 @@ def subplots(nrows: int = 1, ncols: int = 1, width: float = 9.0, height: float =
     return fig, axes
 
 
+def panel_grid(k: int, ncols: int, width: float, row_height: float, **kw: Any) -> tuple[Figure, Any]:
+    """Room for ``k`` panels (at least one) in rows of ``ncols``: the figure and its axes (2-D; the
+    j-th panel is ``axes.flat[j]``). Empty slots are hidden, and with a shared x axis the panel above
+    an empty slot shows the x labels the hidden one would have carried."""
+    k = max(k, 1)
+    nrows = -(-k // ncols)
+    fig, axes = subplots(nrows, ncols, width=width, height=max(3.4, row_height * nrows + 1.2), squeeze=False, **kw)
+    for j in range(k, nrows * ncols):
+        axes.flat[j].set_visible(False)
+        if j >= ncols and kw.get("sharex"):
+            axes.flat[j - ncols].tick_params(labelbottom=True)
+    return fig, axes
+
+
 def to_dates(start: dt.date, days: np.ndarray | list[float] | float) -> np.ndarray:
     """Days from ``start`` as matplotlib date numbers."""
     return mdates.date2num(dt.datetime.combine(start, dt.time())) + np.asarray(days, dtype=float)
