@@ -9,7 +9,7 @@ from typing import Any
 from sim.engine.records import Records
 from sim.engine.state import Trace
 from sim.results.compare import Comparison
-from sim.results.score import FLOOR, Forecast
+from sim.results.score import FLOOR
 from sim.results.sweepfolder import SweepResults
 from sim.scenario.models import Scenario
 
@@ -257,7 +257,7 @@ def score_text(entry: dict[str, Any]) -> str:
         )
     cp = entry.get("checkpoints", {})
     if "brier" in cp:
-        lines.append("checkpoints (secondary view): " + score_line(cp)[0])
+        lines.append("checkpoints (secondary view): " + checkpoint_line(cp))
     return "\n".join(lines)
 
 
@@ -318,40 +318,16 @@ def origins_text(block: dict[str, Any]) -> str:
     )
 
 
-def score_line(scores: dict[str, Any]) -> list[str]:
-    """The checkpoint scores of a run (or pooled) in one line, then the constraint and breakdown scores."""
-    lines = []
-    if "brier" in scores:
-        text = f"Brier score {scores['brier']:.4f}"
-        if "null_brier" in scores:
-            text += f" (null model {scores['null_brier']:.4f}"
-            text += f"; skill {scores['skill']:+.2f})" if scores.get("skill") is not None else ")"
-        text += f";  log score {scores['log_score']:.4f}"
-        if "null_log_score" in scores:
-            text += f" (null model {scores['null_log_score']:.4f})"
-        lines.append(text + f"  [lower is better; log floor {FLOOR}]")
-    for kind in ("constraint", "breakdown"):
-        if f"{kind}_brier" in scores:
-            lines.append(f"{kind} forecasts: Brier score {scores[f'{kind}_brier']:.4f}")
-    return lines
-
-
-def score_table(label: str, rows: list[Forecast], scores: dict[str, Any]) -> str:
-    """The checkpoint view for one run: each item's forecast at each checkpoint, then the scores."""
-    body = [
-        (
-            r.name,
-            r.checkpoint.isoformat(),
-            f"{r.p:.3f}",
-            "" if r.null_p is None else f"{r.null_p:.3f}",
-            "yes" if r.observed else "no",
-        )
-        for r in rows
-        if r.kind == "item"
-    ]
-    header = ("item", "checkpoint", "forecast", "null model", "happened")
-    lines = [f"{label}: forecasts P(agreed by checkpoint) against what happened", "", *text_table(header, body), ""]
-    return "\n".join(lines + score_line(scores))
+def checkpoint_line(scores: dict[str, Any]) -> str:
+    """The checkpoint scores of a run in one line (the secondary view)."""
+    text = f"Brier score {scores['brier']:.4f}"
+    if "null_brier" in scores:
+        text += f" (null model {scores['null_brier']:.4f}"
+        text += f"; skill {scores['skill']:+.2f})" if scores.get("skill") is not None else ")"
+    text += f";  log score {scores['log_score']:.4f}"
+    if "null_log_score" in scores:
+        text += f" (null model {scores['null_log_score']:.4f})"
+    return text + f"  [lower is better; log floor {FLOOR}]"
 
 
 def format_trace(s: Scenario, replication: int, lines: Trace, rec: Records) -> str:
