@@ -332,10 +332,6 @@ class Scored:
     def labelled(self) -> list[tuple[str, Forecast]]:
         return [(case.label, r) for case in self.cases for r in case.rows]
 
-    @property
-    def runs(self) -> list[tuple[str, list[Forecast], dict[str, Any]]]:
-        return [(case.label, case.rows, case.checkpoint_scores) for case in self.cases]
-
 
 def _figures(block: dict[str, dict[str, dict[str, Any]]]) -> dict[str, Any]:
     """``score`` and ``skill`` sections: forecaster -> metric -> value, low, high, spans_zero."""
