@@ -20,6 +20,7 @@ import yaml
 from sim.results.compare import Comparison, unpaired_interval
 from sim.results.folder import RunResults, scenario_yaml
 from sim.results.sweepfolder import SweepResults
+from sim.views.text import METRIC_NAMES, NAMES, interval_text
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
@@ -340,18 +341,6 @@ def comparison_report(c: Comparison, folder: Path) -> str:
 
 # ---------------------------------------------------------------------- scores and backtests
 
-WHO = {"scenario": "scenario", "null": "null model", "status_quo": "status quo", "base_rate": "base rate"}
-METRIC = {"window_brier": "window Brier", "log_score": "log score"}
-
-
-def _iv(v: dict[str, Any], signed: bool = False) -> str:
-    if v["value"] is None:
-        return "undefined (the baseline is practically perfect)"
-    if v["low"] is None:
-        return f"{v['value']:+.2f}" if signed else f"{v['value']:.3f}"
-    f = "{:+.2f}" if signed else "{:.3f}"
-    return f"{f.format(v['value'])} ({f.format(v['low'])} to {f.format(v['high'])})"
-
 
 def skill_table(entry: dict[str, Any]) -> str:
     """Mean scores of the scenario and each baseline, and the scenario's skill against each, with
@@ -360,12 +349,12 @@ def skill_table(entry: dict[str, Any]) -> str:
     rows = []
     for who, per in scores.items():
         skill = skills.get(who, {})
-        row = [WHO.get(who, who), *(_iv(per[m]) for m in METRIC)]
-        for m in METRIC:
+        row = [NAMES.get(who, who), *(interval_text(per[m]) for m in METRIC_NAMES)]
+        for m in METRIC_NAMES:
             if who == "scenario" or m not in skill:
                 row.append("")
             else:
-                row.append(_iv(skill[m], signed=True) + (" — spans zero" if skill[m]["spans_zero"] else ""))
+                row.append(interval_text(skill[m], signed=True) + (" — spans zero" if skill[m]["spans_zero"] else ""))
         rows.append(row)
     header = ["forecaster", "window Brier (95%)", "log score (95%)", "skill, window Brier", "skill, log score"]
     return table(header, rows)
@@ -374,7 +363,7 @@ def skill_table(entry: dict[str, Any]) -> str:
 def case_section(entry: dict[str, Any], plots: list[Path]) -> str:
     """One scored forecast: items, skill with intervals, rounds, forecasts on record, its figures."""
     w = entry["window"]
-    who = [k for k in WHO if entry["items"] and k in entry["items"][0]]
+    who = [k for k in NAMES if entry["items"] and k in entry["items"][0]]
     rows = [
         [it["item"], it["agreed"] or "not by as_of"]
         + [f"{it[k]['window_brier']:.3f}" for k in who]
@@ -386,7 +375,8 @@ def case_section(entry: dict[str, Any], plots: list[Path]) -> str:
         f"({w['days']:g} days); observed file {esc(entry['observed'])}.</p>",
         skill_table(entry),
         table(
-            ["item", "agreed", *(f"window Brier, {WHO[k]}" for k in who), *(f"log score, {WHO[k]}" for k in who)], rows
+            ["item", "agreed", *(f"window Brier, {NAMES[k]}" for k in who), *(f"log score, {NAMES[k]}" for k in who)],
+            rows,
         ),
     ]
     if "rounds" in entry:
@@ -462,7 +452,7 @@ def origins_section(block: dict[str, Any]) -> str:
                 f"{wb['null']:.3f}" if wb else "",
                 ""
                 if not sk
-                else _iv(sk, signed=True)
+                else interval_text(sk, signed=True)
                 if r["items_scored"] > 1 or sk["value"] is None
                 else f"{sk['value']:+.2f} (one item: no interval)",
             ]

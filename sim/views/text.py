@@ -193,14 +193,19 @@ NAMES = {"scenario": "scenario", "null": "null model", "status_quo": "status quo
 METRIC_NAMES = {"window_brier": "window Brier", "log_score": "log score"}
 
 
-def _interval(v: dict[str, Any], signed: bool = False) -> str:
+def interval_text(v: dict[str, Any], signed: bool = False) -> str:
+    """A score (``0.123 (0.100 to 0.150)``) or, ``signed``, a skill (``+0.25 (-0.10 to +0.60)``)."""
     if v["value"] is None:
         return "undefined (the baseline is practically perfect)"
     if v["low"] is None:
         return f"{v['value']:+.2f}" if signed else f"{v['value']:.3f}"
     f = "{:+.2f}" if signed else "{:.3f}"
-    text = f"{f.format(v['value'])} ({f.format(v['low'])} to {f.format(v['high'])})"
-    return text + (", spans zero" if signed and v.get("spans_zero") else "")
+    return f"{f.format(v['value'])} ({f.format(v['low'])} to {f.format(v['high'])})"
+
+
+def _interval(v: dict[str, Any], signed: bool = False) -> str:
+    """As :func:`interval_text`, saying when a skill's interval spans zero."""
+    return interval_text(v, signed) + (", spans zero" if signed and v.get("spans_zero") else "")
 
 
 def skill_lines(entry: dict[str, Any]) -> list[str]:
