@@ -137,14 +137,14 @@ def test_streams_are_synchronised_across_scenario_changes() -> None:
 @given(s=small_scenarios(), rep=st.integers(0, 10_000))
 def test_a_blocked_item_is_never_agreed_while_its_constraint_is_active(s: Scenario, rep: int) -> None:
     plan = compile_plan(s)
-    active = dict(zip(plan.constraints, plan.active0, strict=True))
+    active = {c.name: c.active0 for c in plan.constraints}
     agreed: set[str] = {n for n, it in s.items.items() if it.status == "agreed"}
     for _day, kind, subject, _ in trace_of(s, rep):
         if kind == "lifted":
             active[subject] = False
         elif kind == "imposed":
             active[subject] = True
-        elif kind == "agreed":
+        elif kind in ("agreed", "enacted", "outside"):
             item = s.items[subject]
             blockers = [c for c, v in item.constraints.items() if v == "block" and active[c]]
             assert not blockers, f"{subject} agreed while {blockers} active"

@@ -203,9 +203,45 @@ def test_the_horizon_itself_is_simulated() -> None:
     assert rules.within(np.array([99.0, 100.0, 100.000001]), 100.0).tolist() == [True, True, False]
 
 
-def test_ties_put_events_before_constraints_before_rounds() -> None:
-    """Every event priority comes before every constraint priority, and both before the round."""
-    assert rules.PRIO_EVENT + 999 < rules.PRIO_CONSTRAINT < rules.PRIO_CONSTRAINT + 999 < rules.PRIO_ROUND
+def test_ties_put_events_before_pauses_before_constraints_before_decisions_before_rounds() -> None:
+    """Whatever the indices and sequences, keys order by class first (Semantics 7): an event with a
+    huge index still comes before any constraint change, and so on to the round."""
+    big = rules.LIMITS[1] - 1
+    keys = [
+        rules.key(rules.EVENT, big, 0, 5),
+        rules.key(rules.PROCESS, 0, rules.RESUME),
+        rules.key(rules.CONSTRAINT, big, rules.HAZARD, 9),
+        rules.key(rules.DECISION, big, rules.OUTSIDE),
+        rules.key(rules.ROUND, 0, 0, 0),
+    ]
+    assert sorted(keys) == keys
+    assert sorted(reversed(keys)) == keys
+
+
+def test_packed_keys_sort_as_their_tuples() -> None:
+    """The batch clock's packed keys sort exactly as the SimPy model's tuples, and unpack to them."""
+    rng = np.random.default_rng(3)
+    tuples = [
+        (int(c), int(i), int(k), int(q))
+        for c, i, k, q in zip(
+            rng.integers(0, 5, 300),
+            rng.integers(0, rules.LIMITS[1], 300),
+            rng.integers(0, 3, 300),
+            rng.integers(0, rules.LIMITS[3], 300),
+            strict=True,
+        )
+    ]
+    codes = np.array([int(rules.pack(*t)) for t in tuples])
+    assert [tuples[i] for i in np.argsort(codes, kind="stable")] == sorted(tuples)
+    back = rules.unpack(codes)
+    assert [tuple(int(f[i]) for f in back) for i in range(len(tuples))] == tuples
+
+
+@pytest.mark.parametrize("field", [(5, 0, 0, 0), (0, -1, 0, 0), (0, 2**24, 0, 0), (0, 0, 16, 0), (0, 0, 0, 2**31)])
+def test_a_key_that_does_not_fit_is_refused(field: tuple[int, int, int, int]) -> None:
+    """An index, kind or sequence too large for its bits is refused, never wrapped into another class."""
+    with pytest.raises(ValueError, match="out of range"):
+        rules.pack(*field)
 
 
 def test_a_logit_below_the_floor_gives_exactly_zero() -> None:

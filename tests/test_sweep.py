@@ -182,7 +182,7 @@ def test_a_failing_point_is_recorded_and_the_rest_go_on(
     real = ex.simulate_task
 
     def flaky(plan, start, stop):  # type: ignore[no-untyped-def]
-        if plan.item_p[0] == 0.2:
+        if plan.items[0].p == 0.2:
             raise MemoryError("out of memory at this point")
         return real(plan, start, stop)
 

@@ -1,14 +1,16 @@
 """The batch clock: thousands of replications in lockstep, the SimPy model's fast twin.
 
-Everything that happens in a replication is known in advance except its consequences: the round
-schedule, event arrivals, review dates, fixed lifting dates, and even the hazard lifts (each
-starts at an activation, and activations come from events). So each replication's timeline is
-built and sorted up front, by (day, priority, creation order) exactly as the SimPy model's event
-queue orders them; then the batch walks the timelines step by step together, calling, for the
-rows whose step is a round, an event, a review or a lift, the same :class:`~sim.engine.state.State`
-step the SimPy model calls for its one row. Only the clock is this module's own; every decision
-is in :mod:`sim.engine.rules`. ``tests/test_engine.py`` checks that the records are
-byte-identical to the SimPy model's.
+Most of what happens in a replication is known in advance except its consequences: the round
+schedule, event arrivals, review dates, fixed lifting dates, and even the hazard lifts of
+constraints (each starts at an activation, and activations come from events). So each
+replication's timeline of those steps is built and sorted up front, by (day, tie key), the order
+of the SimPy model's event queue. What follows from consequences (an enactment falling due, a
+hazard outside rounds, the talks pausing and resuming) the state keeps in its timer arrays; at each
+step the batch takes, for every replication, the earlier of its next timeline step and its
+earliest timer, by (day, tie key), and calls for those rows the same
+:class:`~sim.engine.state.State` step the SimPy model calls for its one row. Only the clock is this
+module's own, and its schedule is written apart from the SimPy model's; every decision is in
+:mod:`sim.engine.rules`. ``tests/test_engine.py`` checks that the records are byte-identical.
 """
 
 from __future__ import annotations
@@ -19,25 +21,37 @@ from sim.engine import rules
 from sim.engine.draws import Draws, review_span
 from sim.engine.plan import Plan
 from sim.engine.records import Records
-from sim.engine.rules import PRIO_CONSTRAINT, PRIO_EVENT, PRIO_ROUND
+from sim.engine.rules import (
+    CONSTRAINT,
+    DECISION,
+    ENACT,
+    EVENT,
+    HAZARD,
+    ON,
+    OUTSIDE,
+    PAUSE,
+    PROCESS,
+    RESUME,
+    REVIEW,
+    ROUND,
+    pack,
+    unpack,
+)
 from sim.engine.state import State
-
-NONE, ROUND, EVENT, REVIEW, ON, HAZARD = range(6)
-"""Kinds of timeline steps."""
 
 
 class _Timeline:
-    """Each replication's steps: (day, priority, kind, index, extra), kept in creation order."""
+    """Each replication's known steps: columns of days, each column with its packed tie key."""
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self.parts: list[tuple[int, int, np.ndarray, np.ndarray]] = []  # (priority, creation, day, code)
+        self.parts: list[tuple[np.ndarray, np.ndarray]] = []  # (day (n, width), code (width,))
 
-    def add(self, day: np.ndarray, prio: int, kind: int, index: int, extra: np.ndarray | int = 0) -> None:
+    def add(self, day: np.ndarray, cls: int, index: int, kind: int = 0, seq: np.ndarray | int = 0) -> None:
         day = np.asarray(day, dtype=np.float64)
         if day.ndim == 1:
             day = np.broadcast_to(day[None, :], (self.n, day.size))
-        if day.ndim == 2 and day.shape[1]:
+        if day.shape[1]:
             used = np.isfinite(day).any(axis=0)  # columns no replication uses are dropped
             if not used.all():
                 keep = np.flatnonzero(used)
@@ -45,24 +59,22 @@ class _Timeline:
         width = day.shape[1]
         if width == 0:
             return
-        code = np.int64((kind << 48) | (index << 24)) | np.asarray(extra, dtype=np.int64)
-        if code.ndim:
-            code = code[:width]
-        self.parts.append((prio, len(self.parts), day, np.broadcast_to(code, (self.n, width))))
+        code = np.broadcast_to(
+            pack(cls, index, kind, np.asarray(seq, np.int64)), (width,) if np.ndim(seq) == 0 else np.shape(seq)
+        )
+        self.parts.append((day, np.ascontiguousarray(code[:width])))
 
-    def sorted(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Steps ordered by (day, priority, creation order): columns laid out by (priority, creation),
+    def sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """Steps ordered by (day, tie key, creation order): columns laid out by (key, creation),
         then a stable sort by day. Unused steps (infinite days) come last."""
         if not self.parts:
-            empty = np.zeros((self.n, 0))
-            return empty, empty.astype(np.int64), empty.astype(np.int64), empty.astype(np.int64)
-        parts = sorted(self.parts, key=lambda p: (p[0], p[1]))
-        day = np.concatenate([p[2] for p in parts], axis=1)
-        code = np.concatenate([p[3] for p in parts], axis=1)
+            return np.zeros((self.n, 0)), np.zeros((self.n, 0), np.int64)
+        day = np.concatenate([p[0] for p in self.parts], axis=1)
+        code = np.concatenate([p[1] for p in self.parts])
+        by_key = np.argsort(code, kind="stable")
+        day, code = day[:, by_key], code[by_key]
         order = np.argsort(day, axis=1, kind="stable")
-        day = np.take_along_axis(day, order, 1)
-        code = np.take_along_axis(code, order, 1)
-        return day, code >> 48, (code >> 24) & 0xFFFFFF, code & 0xFFFFFF
+        return np.take_along_axis(day, order, 1), code[order]
 
 
 def _upto(times: np.ndarray, horizon: float) -> np.ndarray:
@@ -70,43 +82,41 @@ def _upto(times: np.ndarray, horizon: float) -> np.ndarray:
     return np.where(rules.within(times, horizon), times, np.inf)
 
 
-def timeline(plan: Plan, d: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Every replication's steps, sorted: (day, kind, index, extra) matrices, one row each.
+def timeline(plan: Plan, d: Draws) -> tuple[np.ndarray, np.ndarray]:
+    """Every replication's known steps, sorted: (day, packed tie key) matrices, one row each.
 
-    Creation order mirrors the SimPy model's processes: constraints, events, rounds; hazard lifts
-    come last, one per activation (the start, then each imposing event, in timeline order).
-    """
+    Hazard lifts of constraints come one per activation (the start, then each imposing event, in
+    timeline order)."""
     n, h = d.n, plan.horizon
     line = _Timeline(n)
-    for c in range(len(plan.constraints)):
+    for c, con in enumerate(plan.constraints):
         span = review_span(plan, c)
         if span is not None:
-            first, every, _ = plan.review[c]  # type: ignore[misc]
+            assert con.review is not None
             j = np.arange(span[0], span[1] + 1)
-            line.add(rules.review_day(first, every, j), PRIO_CONSTRAINT + c, REVIEW, c, j)
-        on = plan.lift_on[c]
-        if on is not None and rules.within(on, h) and (plan.active0[c] or plan.imposable[c]):
-            line.add(np.array([on]), PRIO_CONSTRAINT + c, ON, c)
-    for e in range(len(plan.events)):
+            line.add(rules.review_day(con.review.first, con.review.every, j), CONSTRAINT, c, REVIEW, j)
+        on = con.on
+        if on is not None and rules.within(on, h) and (con.active0 or con.imposable):
+            line.add(np.array([on]), CONSTRAINT, c, ON)
+    for e, ev in enumerate(plan.events):
         times = d.arrival_times[e]
         if times is not None:
-            line.add(_upto(times, h), PRIO_EVENT + e, EVENT, e)
-        line.add(np.array([t for t in plan.event_dates[e] if rules.within(t, h)]), PRIO_EVENT + e, EVENT, e)
-    line.add(_upto(d.round_times, h), PRIO_ROUND, ROUND, 0, np.arange(d.round_times.shape[1]))
-    for c in range(len(plan.constraints)):
+            line.add(_upto(times, h), EVENT, e)
+        line.add(np.array([t for t in ev.dates if rules.within(t, h)]), EVENT, e)
+    line.add(_upto(d.round_times, h), ROUND, 0, 0, np.arange(d.round_times.shape[1]))
+    for c, con in enumerate(plan.constraints):
         mean = d.params.hazard_mean[c]
         if mean is None:
             continue
         imposers = _Timeline(n)
-        for e in range(len(plan.events)):
-            if c in plan.event_impose[e]:
+        for e, ev in enumerate(plan.events):
+            if c in ev.impose:
                 times = d.arrival_times[e]
                 if times is not None:
-                    imposers.add(_upto(times, h), PRIO_EVENT + e, EVENT, e)
-                dates = [t for t in plan.event_dates[e] if rules.within(t, h)]
-                imposers.add(np.array(dates), PRIO_EVENT + e, EVENT, e)
+                    imposers.add(_upto(times, h), EVENT, e)
+                imposers.add(np.array([t for t in ev.dates if rules.within(t, h)]), EVENT, e)
         starts = imposers.sorted()[0]
-        if plan.active0[c]:
+        if con.active0:
             starts = np.concatenate([np.zeros((n, 1)), starts], axis=1)
         unit = d.hazard[c]
         assert unit is not None
@@ -115,39 +125,89 @@ def timeline(plan: Plan, d: Draws) -> tuple[np.ndarray, np.ndarray, np.ndarray, 
         starts = starts[:, :width]
         lift = rules.hazard_day(starts, mean[:, None], unit[:, :width])
         lift = np.where(np.isfinite(starts), _upto(lift, h), np.inf)
-        line.add(lift, PRIO_CONSTRAINT + c, HAZARD, c, np.arange(1, width + 1))  # generation after activation m
+        line.add(lift, CONSTRAINT, c, HAZARD, np.arange(1, width + 1))  # generation after activation m
     return line.sorted()
+
+
+def _timers(plan: Plan, state: State) -> tuple[list[tuple[np.ndarray, int | None]], np.ndarray]:
+    """The state's timer arrays the clock reads, in tie-key order: (array, item column or None),
+    and their packed keys."""
+    columns: list[tuple[np.ndarray, int | None]] = []
+    codes = []
+    if plan.pausing:
+        columns += [(state.pause_at, None), (state.resume_at, None)]
+        codes += [pack(PROCESS, 0, PAUSE, 0), pack(PROCESS, 0, RESUME, 0)]
+    for x in sorted(set(plan.enacted) | set(plan.outside)):
+        if x in plan.enacted:
+            columns.append((state.enact_at, x))
+            codes.append(pack(DECISION, x, ENACT, 0))
+        if x in plan.outside:
+            columns.append((state.outside_at, x))
+            codes.append(pack(DECISION, x, OUTSIDE, 0))
+    return columns, np.array(codes, dtype=np.int64)
 
 
 def simulate_batch(plan: Plan, start: int, stop: int) -> Records:
     """Replications ``start..stop-1``, all at once; the same records as the SimPy model."""
     d = Draws(plan, start, stop)
     state = State(plan, d)
-    day, kind, index, extra = timeline(plan, d)
+    day, code = timeline(plan, d)
     state.begin()
-    steps = int((np.isfinite(day)).sum(axis=1).max(initial=0))
-    for step in range(steps):
-        col_kind, col_day, col_index, col_extra = kind[:, step], day[:, step], index[:, step], extra[:, step]
-        live = np.isfinite(col_day)
+    n, width = d.n, day.shape[1]
+    everyone = np.arange(n)
+    columns, timer_codes = _timers(plan, state)
+    pos = np.zeros(n, np.int64)
+    steps = int(np.isfinite(day).sum(axis=1).max(initial=0))
+    while True:
+        if not columns and int(pos.max(initial=0)) >= steps:
+            break
+        at = np.minimum(pos, max(width - 1, 0))
+        ts = np.where(pos < width, day[everyone, at], np.inf) if width else np.full(n, np.inf)
+        cs = code[everyone, at] if width else np.zeros(n, np.int64)
+        if columns:
+            times = np.stack([a if x is None else a[:, x] for a, x in columns], axis=1)
+            times = np.where(rules.within(times, plan.horizon), times, np.inf)
+            j = np.argmin(times, axis=1)  # the first of equal times: the smallest key
+            td, cd = times[everyone, j], timer_codes[j]
+            known = (ts < td) | ((ts == td) & (cs < cd))
+            t, c = np.where(known, ts, td), np.where(known, cs, cd)
+            live = np.isfinite(t)
+            pos += live & known
+        else:
+            t, c = ts, cs
+            live = np.isfinite(t)
+            pos += live
         if not live.any():
             break
-        for what in (EVENT, REVIEW, ON, HAZARD, ROUND):
-            rows = np.flatnonzero(live & (col_kind == what))
-            if rows.size == 0:
-                continue
-            t = col_day[rows]
-            if what == ROUND:
-                state.round(rows, t, col_extra[rows])
-                continue
-            which = col_index[rows]
-            for i in np.unique(which).tolist():
-                sel = which == i
-                if what == EVENT:
-                    state.occur(i, rows[sel], t[sel])
-                elif what == REVIEW:
-                    state.review(i, rows[sel], t[sel], col_extra[rows][sel])
-                elif what == ON:
-                    state.lift_on(i, rows[sel], t[sel])
-                else:
-                    state.hazard(i, rows[sel], t[sel], col_extra[rows][sel])
+        rows = np.flatnonzero(live)
+        _dispatch(state, rows, t[rows], c[rows])
     return state.records()
+
+
+def _dispatch(state: State, rows: np.ndarray, t: np.ndarray, code: np.ndarray) -> None:
+    """Each row's step, grouped by what it is (rows are independent, so their order is free)."""
+    cls, index, kind, seq = unpack(code)
+    for group in np.unique(code >> 31).tolist():  # (class, index, kind)
+        sel = (code >> 31) == group
+        r, when, sq = rows[sel], t[sel], seq[sel]
+        cl, i, kd = int(cls[sel][0]), int(index[sel][0]), int(kind[sel][0])
+        if cl == ROUND:
+            state.round(r, when, sq)
+        elif cl == EVENT:
+            state.occur(i, r, when)
+        elif cl == CONSTRAINT:
+            if kd == REVIEW:
+                state.review(i, r, when, sq)
+            elif kd == ON:
+                state.lift_on(i, r, when)
+            else:
+                state.hazard(i, r, when, sq)
+        elif cl == PROCESS:
+            if kd == PAUSE:
+                state.stall(r, when)
+            else:
+                state.resume(r, when)
+        elif kd == ENACT:
+            state.enact(i, r, when)
+        else:
+            state.outside(i, r, when)

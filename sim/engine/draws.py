@@ -30,10 +30,11 @@ def unit_exponential(u: np.ndarray) -> np.ndarray:
 
 def review_span(plan: Plan, c: int) -> tuple[int, int] | None:
     """Indices (first, last) of constraint c's reviews within the horizon, if it can be reviewed."""
-    review = plan.review[c]
-    if review is None or not (plan.active0[c] or plan.imposable[c]):
+    con = plan.constraints[c]
+    review = con.review
+    if review is None or not (con.active0 or con.imposable):
         return None
-    first, every, _ = review
+    first, every = review.first, review.every
     h = plan.horizon
     j0 = rules.first_review(first, every)
     j1 = math.floor((h - first) / every) if h >= first else -1
@@ -55,27 +56,28 @@ class Draws:
         self._uniforms: dict[str, list[np.ndarray]] = {}
         self._items: np.ndarray | None = None
         self.params = params = Params(plan, start, stop)
+        rounds = plan.rounds
         self.first: np.ndarray | None = None
-        if isinstance(plan.first, Distribution):
-            self.first = self.matrix("first", "rounds/first", 1, plan.first.ppf)[:, 0]
-        first = self.first[:, None] if self.first is not None else np.full((n, 1), float(plan.first))  # type: ignore[arg-type]
+        if isinstance(rounds.first, Distribution):
+            self.first = self.matrix("first", "rounds/first", 1, rounds.first.ppf)[:, 0]
+        first = self.first[:, None] if self.first is not None else np.full((n, 1), float(rounds.first))  # type: ignore[arg-type]
         # Scheduled rounds: first, first + i0, first + i0 + i1, ... until every replication is past the horizon.
-        width = CHUNK * max(1, math.ceil((h / max(plan.interval.expected(), 1e-9) + 2) / CHUNK))
+        width = CHUNK * max(1, math.ceil((h / max(rounds.interval.expected(), 1e-9) + 2) / CHUNK))
         while True:
-            self.interval = self.matrix("interval", "rounds/interval", width, plan.interval.ppf)
+            self.interval = self.matrix("interval", "rounds/interval", width, rounds.interval.ppf)
             self.round_times = np.cumsum(np.concatenate([first, self.interval[:, :-1]], axis=1), axis=1)
             if n == 0 or not (self.round_times[:, -1] <= h).any():
                 break
             width += CHUNK
         self.round_count = (self.round_times <= h).sum(axis=1)
-        rounds = int(self.round_count.max(initial=0))
-        self.cancel = self.matrix("cancel", "rounds/cancel", rounds) if needs_draws(plan.cancel) else None
-        self.item = [self.matrix(f"item{x}", f"item/{name}", rounds) for x, name in enumerate(plan.items)]
+        count = int(self.round_count.max(initial=0))
+        self.cancel = self.matrix("cancel", "rounds/cancel", count) if needs_draws(rounds.cancel) else None
+        self.item = [self.matrix(f"item{x}", f"item/{name}", count) for x, name in enumerate(plan.item_names)]
         self.arrival: list[np.ndarray | None] = []
         self.arrival_times: list[np.ndarray | None] = []
         occurrences = []
-        for e, name in enumerate(plan.events):
-            dates = sum(1 for t in plan.event_dates[e] if t <= h)
+        for e, name in enumerate(plan.event_names):
+            dates = sum(1 for t in plan.events[e].dates if t <= h)
             gaps = params.event_gap[e]
             if gaps is None:
                 self.arrival.append(None)
@@ -94,33 +96,46 @@ class Draws:
             self.arrival_times.append(times)
             occurrences.append((times <= h).sum(axis=1) + dates)
         self.occurrences = occurrences
+        most = [int(occ.max(initial=0)) for occ in occurrences]
         self.suspend = [
-            None if d is None else self.matrix(f"suspend{e}", f"event/{name}/suspend", int(occ.max(initial=0)), d.ppf)
-            for e, (name, d, occ) in enumerate(zip(plan.events, plan.event_suspend, occurrences, strict=True))
+            None
+            if ev.suspend is None
+            else self.matrix(f"suspend{e}", f"event/{ev.name}/suspend", most[e], ev.suspend.ppf)
+            for e, ev in enumerate(plan.events)
         ]
         self.breakdown = [
             None
-            if not needs_draws(plan.event_breakdown[e])
-            else self.matrix(f"breakdown{e}", f"event/{name}/breakdown", int(occurrences[e].max(initial=0)))
-            for e, name in enumerate(plan.events)
+            if not needs_draws(ev.breakdown)
+            else self.matrix(f"breakdown{e}", f"event/{ev.name}/breakdown", most[e])
+            for e, ev in enumerate(plan.events)
+        ]
+        self.pause = [
+            None if not needs_draws(ev.pause) else self.matrix(f"pause{e}", f"event/{ev.name}/pause", most[e])
+            for e, ev in enumerate(plan.events)
         ]
         self.review: list[np.ndarray | None] = []
         self.hazard: list[np.ndarray | None] = []
-        for c, name in enumerate(plan.constraints):
+        for c, con in enumerate(plan.constraints):
             span = review_span(plan, c)
             self.review.append(
                 None
-                if plan.review[c] is None
-                else self.matrix(f"review{c}", f"constraint/{name}/review", span[1] + 1 if span else 0)
+                if con.review is None
+                else self.matrix(f"review{c}", f"constraint/{con.name}/review", span[1] + 1 if span else 0)
             )
-            if plan.hazard_rate[c] is None:
+            if con.rate is None:
                 self.hazard.append(None)
                 continue
-            starts = int(plan.active0[c]) + sum(
-                occurrences[e] for e in range(len(plan.events)) if c in plan.event_impose[e]
-            )
-            most = int(np.max(starts, initial=0)) if isinstance(starts, np.ndarray) else starts
-            self.hazard.append(self.matrix(f"hazard{c}", f"constraint/{name}/hazard", most, unit_exponential))
+            starts = int(con.active0) + sum(occurrences[e] for e, ev in enumerate(plan.events) if c in ev.impose)
+            top = int(np.max(starts, initial=0)) if isinstance(starts, np.ndarray) else starts
+            self.hazard.append(self.matrix(f"hazard{c}", f"constraint/{con.name}/hazard", top, unit_exponential))
+        self.outside = [
+            None
+            if item.hazard is None
+            else self.matrix(f"outside{x}", f"item/{item.name}/outside", 1, unit_exponential)[:, 0]
+            for x, item in enumerate(plan.items)
+        ]
+        """Each item's budget of unit-exponential hazard outside the rounds (it is agreed when the
+        hazard it has been exposed to reaches it)."""
 
     def matrix(self, key: str, name: str, width: int, transform: Transform | None = None) -> np.ndarray:
         """At least ``width`` draws (whole chunks, at least one) of a stream for every replication."""
@@ -130,6 +145,12 @@ class Draws:
         parts.extend(chunks(self.plan.seed, name, self.start, stop, c) for c in range(len(parts), count))
         u = parts[0] if count == 1 else np.concatenate(parts[:count], axis=1)
         return u if transform is None else transform(u)
+
+    def uniform(self, key: str, name: str, rows: np.ndarray, j: np.ndarray) -> np.ndarray:
+        """Uniform ``j`` (per row) of a stream, drawn as far as the largest ``j`` needs: for the draws
+        whose number follows from what happened (enactments, pauses and resumptions)."""
+        width = int(j.max(initial=0)) + 1
+        return self.matrix(key, name, width)[rows, j]
 
     def row(self, i: int) -> Draws:
         """Replication ``start + i`` alone: a one-row view of every matrix (for the SimPy model)."""

@@ -3,8 +3,9 @@
 An uncertain judgement at ``path`` takes the first uniform of the keyed stream ``param/<path>`` of
 each replication through its inverse CDF, so replication *i* draws the same value wherever it runs,
 a larger mean moves every replication's draw the same way, and plain numbers need no stream at all
-(a scenario without judgements gives the same bytes as before they existed). The rule book reads
-judgements from here, row by row, never from the plan.
+(a scenario without judgements gives the same bytes as before they existed). The regime, when a
+scenario has one, is drawn the same way from the stream ``regime``. The rule book reads judgements
+from here, row by row, never from the plan.
 """
 
 from __future__ import annotations
@@ -26,6 +27,15 @@ class Rows:
     certain: np.ndarray
     weight: np.ndarray
     factors: list[np.ndarray]
+    shift: np.ndarray
+    """The regime's log odds ratio of each row (0 without a regime)."""
+
+
+def logits(p: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)) elementwise, with p = 0 and p = 1 mapped to -inf and +inf."""
+    inner = (p > 0) & (p < 1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(inner, np.log(p / (1 - p)), np.where(p <= 0, -np.inf, np.inf))
 
 
 class Params:
@@ -42,38 +52,67 @@ class Params:
         def value(v: Value) -> np.ndarray:
             return self.drawn[v] if has_judgement(v) else np.full(n, float(v))  # type: ignore[index, arg-type]
 
-        k = len(plan.items)
-        self.cancel = value(plan.cancel)
+        items = plan.items
+        k = len(items)
+        self.cancel = value(plan.rounds.cancel)
         self.weight = value(plan.weight)
-        self.gain = np.stack([value(g) for g in plan.gain], axis=1) if k else np.zeros((n, 0))
-        if all(not has_judgement(v) for terms in plan.item_terms for v in terms):
-            self.p = np.tile(np.array(plan.item_p, dtype=np.float64), (n, 1))  # the plan's own numbers, bit for bit
-            self.logit = np.tile(np.array(plan.item_logit, dtype=np.float64), (n, 1))
+        self.gain = np.stack([value(x.gain) for x in items], axis=1) if k else np.zeros((n, 0))
+        if all(not has_judgement(v) for x in items for v in x.terms):
+            self.p = np.tile(
+                np.array([x.p for x in items], dtype=np.float64), (n, 1)
+            )  # the plan's own numbers, bit for bit
+            self.logit = np.tile(np.array([x.logit for x in items], dtype=np.float64), (n, 1))
         else:
             self.p = np.empty((n, k))
-            for x, terms in enumerate(plan.item_terms):
+            for x, item in enumerate(items):
                 out = np.ones(n)
-                for term in terms:
+                for term in item.terms:
                     out = out * value(term)
                 self.p[:, x] = out
-            inner = (self.p > 0) & (self.p < 1)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                self.logit = np.where(inner, np.log(self.p / (1 - self.p)), np.where(self.p <= 0, -np.inf, np.inf))
-            for x, terms in enumerate(plan.item_terms):  # a fixed p keeps the plan's logit exactly
-                if not any(has_judgement(v) for v in terms):
-                    self.logit[:, x] = plan.item_logit[x]
+            self.logit = logits(self.p)
+            for x, item in enumerate(items):  # a fixed p keeps the plan's logit exactly
+                if not any(has_judgement(v) for v in item.terms):
+                    self.logit[:, x] = item.logit
         self.certain = (self.p <= 0.0) | (self.p >= 1.0)
         self.factors = [np.stack([value(f) for f in factor], axis=1) for _, factor, _ in plan.effect_slots]
-        self.review_p = [None if r is None else value(r[2]) for r in plan.review]
-        self.hazard_mean = [None if r is None else _mean_wait(value(r)) for r in plan.hazard_rate]
-        self.event_gap = [None if r is None else _mean_wait(value(r)) for r in plan.event_rate]
-        self.event_trust = [value(v) for v in plan.event_trust]
-        self.event_breakdown = [value(v) for v in plan.event_breakdown]
+        self.review_p = [None if c.review is None else value(c.review.p) for c in plan.constraints]
+        self.hazard_mean = [None if c.rate is None else mean_wait(value(c.rate)) for c in plan.constraints]
+        self.event_gap = [None if e.rate is None else mean_wait(value(e.rate)) for e in plan.events]
+        self.event_trust = [value(e.trust) for e in plan.events]
+        self.event_breakdown = [value(e.breakdown) for e in plan.events]
+        self.event_pause = [value(e.pause) for e in plan.events]
+        self.enact_p = [None if x.enact is None else value(x.enact.p) for x in items]
+        self.outside_rate = [None if x.hazard is None else value(x.hazard) / PER_YEAR for x in items]
+        """Each item's hazard outside rounds, per day (None: none)."""
+        self.stall_rate = None if plan.rounds.stall is None else value(plan.rounds.stall) / PER_YEAR
+        self.resume_rate = None if plan.rounds.resume is None else value(plan.rounds.resume) / PER_YEAR
+        self.regime = np.zeros(n, np.int8)
+        self.shift = np.zeros(n)
+        self.hazard_scale = np.ones(n)
+        self.stall_scale = np.ones(n)
+        regime = plan.regime
+        if regime is not None:
+            u = chunks(plan.seed, "regime", start, stop, 0)[:, 0]
+            bound = np.zeros(n)
+            for share in regime.shares:  # the first state whose cumulative share passes u; the last takes the rest
+                bound = bound + value(share)
+                self.regime += (u >= bound).astype(np.int8)
+            pick = self.regime.astype(np.int64)
+            odds = np.stack([value(v) for v in regime.odds], axis=1)[np.arange(n), pick]
+            with np.errstate(divide="ignore"):
+                self.shift = np.log(odds)
+            self.hazard_scale = np.stack([value(v) for v in regime.hazard], axis=1)[np.arange(n), pick]
+            self.stall_scale = np.stack([value(v) for v in regime.stall], axis=1)[np.arange(n), pick]
 
     def take(self, rows: np.ndarray) -> Rows:
         """What the agreement rule reads, for some rows."""
         return Rows(
-            self.p[rows], self.logit[rows], self.certain[rows], self.weight[rows], [f[rows] for f in self.factors]
+            self.p[rows],
+            self.logit[rows],
+            self.certain[rows],
+            self.weight[rows],
+            [f[rows] for f in self.factors],
+            self.shift[rows],
         )
 
     def row(self, i: int) -> Params:
@@ -92,7 +131,7 @@ class Params:
         return out
 
 
-def _mean_wait(rate: np.ndarray) -> np.ndarray:
+def mean_wait(rate: np.ndarray) -> np.ndarray:
     """Days between events of ``rate`` per 365 days (infinite for a rate of 0)."""
     with np.errstate(divide="ignore"):
         return np.where(rate > 0, PER_YEAR / rate, np.inf)

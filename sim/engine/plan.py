@@ -1,4 +1,10 @@
-"""A validated scenario compiled to indices and plain numbers for the replication loop."""
+"""A validated scenario compiled to indices and plain numbers for the replication loop.
+
+One small plan per item, constraint and event (:class:`ItemPlan`, :class:`ConstraintPlan`,
+:class:`EventPlan`), one for the rounds and one for the regime: a new field of the format is a
+new field of one of them, compiled in one place. The :class:`Plan` holds them, with the arrays the
+rule book reads built once from them.
+"""
 
 from __future__ import annotations
 
@@ -36,92 +42,192 @@ def has_judgement(value: object) -> bool:
 
 
 @dataclass(frozen=True)
+class Enactment:
+    """An item's enactment once decided: with chance ``p``, ``lag`` days after the decision."""
+
+    p: Value
+    lag: Distribution
+    after: tuple[int, ...]
+    """The items whose agreement, all of them, decides it (empty: only a package decides it)."""
+
+
+@dataclass(frozen=True)
+class ItemPlan:
+    name: str
+    p: float
+    """The item's p (the mean of its judgement where it is uncertain), for what needs one number."""
+    logit: float
+    terms: tuple[Value, ...]
+    """The factors of the item's p: p itself, or each party's acceptance."""
+    requires: tuple[int, ...]
+    blocks: tuple[int, ...]
+    effects: tuple[tuple[int, Value], ...]
+    """(constraint, multiplier) in the order the item lists them."""
+    after_rounds: int
+    priority: float
+    gain: Value
+    agreed0: bool
+    enact: Enactment | None = None
+    hazard: Value | None = None
+    """Agreements per 365 days outside the rounds while eligible (None: none)."""
+    decides: tuple[int, ...] = ()
+    """Items this item's agreement decides."""
+
+
+@dataclass(frozen=True)
+class Review:
+    first: float
+    every: float
+    p: Value
+
+
+@dataclass(frozen=True)
+class ConstraintPlan:
+    name: str
+    active0: bool
+    review: Review | None
+    rate: Value | None
+    """Lifts per 365 days once active: the mean wait is 365 / rate."""
+    on: float | None
+    when_agreed: tuple[int, ...] | None
+    imposable: bool
+
+
+@dataclass(frozen=True)
+class EventPlan:
+    name: str
+    rate: Value | None
+    """Occurrences per 365 days (None: on its dates only)."""
+    dates: tuple[float, ...]
+    trust: Value
+    suspend: Distribution | None
+    breakdown: Value
+    impose: tuple[int, ...]
+    pause: Value = 0.0
+    decides: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RoundsPlan:
+    first: float | Distribution
+    interval: Distribution
+    cancel: Value
+    capacity: int
+    stall: Value | None = None
+    """Pauses per 365 days while the talks are going (None: none)."""
+    resume: Value | None = None
+    """Resumptions per 365 days while paused (None: a pause lasts)."""
+
+
+@dataclass(frozen=True)
+class RegimePlan:
+    """The case-level regime: its states, each with a share (the last takes the rest) and effects."""
+
+    names: tuple[str, ...]
+    shares: tuple[Value, ...]
+    """The shares of every state but the last."""
+    odds: tuple[Value, ...]
+    hazard: tuple[Value, ...]
+    stall: tuple[Value, ...]
+
+
+@dataclass(frozen=True)
 class Plan:
     """Everything one replication needs, by index, in file order."""
 
     seed: int
     horizon: float
-    first: float | Distribution
-    interval: Distribution
-    cancel: Value
-    capacity: int
-
-    items: tuple[str, ...]
-    item_p: tuple[float, ...]
-    """Each item's p (the mean of its judgement where it is uncertain), for what needs one number."""
-    item_logit: tuple[float, ...]
-    item_terms: tuple[tuple[Value, ...], ...]
-    """The factors of each item's p: p itself, or each party's acceptance."""
-    requires: tuple[tuple[int, ...], ...]
-    blocks: tuple[tuple[int, ...], ...]
-    effects: tuple[tuple[tuple[int, Value], ...], ...]
-    after_rounds: tuple[int, ...]
-    order: tuple[int, ...]
-    gain: tuple[Value, ...]
-    agreed0: tuple[bool, ...]
-
-    constraints: tuple[str, ...]
-    active0: tuple[bool, ...]
-    review: tuple[tuple[float, float, Value] | None, ...]
-    hazard_rate: tuple[Value | None, ...]
-    """Lifts per 365 days once active: the mean wait is 365 / rate."""
-    lift_on: tuple[float | None, ...]
-    when_agreed: tuple[tuple[int, ...] | None, ...]
-    imposable: tuple[bool, ...]
-
+    rounds: RoundsPlan
+    items: tuple[ItemPlan, ...]
+    constraints: tuple[ConstraintPlan, ...]
+    events: tuple[EventPlan, ...]
     trust0: float
     weight: Value
     trust_min: float
     trust_max: float
-
-    events: tuple[str, ...]
-    event_rate: tuple[Value | None, ...]
-    """Occurrences per 365 days (None: on its dates only)."""
-    event_dates: tuple[tuple[float, ...], ...]
-    event_trust: tuple[Value, ...]
-    event_suspend: tuple[Distribution | None, ...]
-    event_breakdown: tuple[Value, ...]
-    event_impose: tuple[tuple[int, ...], ...]
-
+    regime: RegimePlan | None = None
     judgements: tuple[tuple[str, Uncertain], ...] = ()
     """The uncertain judgements, by path (``items.flights.p``): each drawn once per replication from
     the keyed stream ``param/<path>``. A :data:`Value` that is text names one of them."""
     census: float | None = None
-    """A day on which each replication's rounds held so far are counted (``--given``'s ``as_of``)."""
+    """A day on which each replication's history so far is counted (``--given``'s ``as_of``)."""
 
-    # Arrays for the rule book, built once per plan (plans are frozen; these never change).
+    # Names and arrays for the rule book, built once per plan (plans are frozen; these never change).
+
+    @cached_property
+    def item_names(self) -> tuple[str, ...]:
+        return tuple(x.name for x in self.items)
+
+    @cached_property
+    def constraint_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.constraints)
+
+    @cached_property
+    def event_names(self) -> tuple[str, ...]:
+        return tuple(e.name for e in self.events)
+
+    @cached_property
+    def order(self) -> tuple[int, ...]:
+        """Items by (priority, file order): the agenda's order."""
+        return tuple(sorted(range(len(self.items)), key=lambda i: (self.items[i].priority, i)))
+
+    @cached_property
+    def capacity(self) -> int:
+        return self.rounds.capacity
 
     @cached_property
     def after_vector(self) -> np.ndarray:
-        return np.array(self.after_rounds, dtype=np.int64)
+        return np.array([x.after_rounds for x in self.items], dtype=np.int64)
 
     @cached_property
     def requires_matrix(self) -> np.ndarray:
         """(items, items) 0/1: row x marks the items x requires."""
         out = np.zeros((len(self.items), len(self.items)), np.int32)
-        for x, needed in enumerate(self.requires):
-            out[x, list(needed)] = 1
+        for x, item in enumerate(self.items):
+            out[x, list(item.requires)] = 1
         return out
 
     @cached_property
     def blocks_matrix(self) -> np.ndarray:
         """(items, constraints) 0/1: row x marks the constraints that block x."""
         out = np.zeros((len(self.items), len(self.constraints)), np.int32)
-        for x, blocking in enumerate(self.blocks):
-            out[x, list(blocking)] = 1
+        for x, item in enumerate(self.items):
+            out[x, list(item.blocks)] = 1
         return out
 
     @cached_property
     def effect_slots(self) -> tuple[tuple[np.ndarray, tuple[Value, ...], np.ndarray], ...]:
         """Multipliers by slot: slot j holds each item's j-th multiplier in its file order, as
         (constraint index, factor of each item, item has a j-th multiplier), so products keep that order."""
+        effects = [x.effects for x in self.items]
         slots = []
-        for j in range(max((len(e) for e in self.effects), default=0)):
-            has = np.array([len(e) > j for e in self.effects])
-            con = np.array([e[j][0] if len(e) > j else 0 for e in self.effects], dtype=np.int64)
-            factor = tuple(e[j][1] if len(e) > j else 1.0 for e in self.effects)
+        for j in range(max((len(e) for e in effects), default=0)):
+            has = np.array([len(e) > j for e in effects])
+            con = np.array([e[j][0] if len(e) > j else 0 for e in effects], dtype=np.int64)
+            factor = tuple(e[j][1] if len(e) > j else 1.0 for e in effects)
             slots.append((con, factor, has))
         return tuple(slots)
+
+    @cached_property
+    def enacted(self) -> tuple[int, ...]:
+        """The items that can be enacted after a decision."""
+        return tuple(x for x, item in enumerate(self.items) if item.enact is not None)
+
+    @cached_property
+    def outside(self) -> tuple[int, ...]:
+        """The items with a hazard outside the rounds."""
+        return tuple(x for x, item in enumerate(self.items) if item.hazard is not None)
+
+    @cached_property
+    def pausing(self) -> bool:
+        """Whether the talks can pause (a stall hazard, or an event that pauses them)."""
+        return self.rounds.stall is not None or any(has_judgement(e.pause) or e.pause > 0 for e in self.events)  # type: ignore[operator]
+
+    @cached_property
+    def dynamic(self) -> bool:
+        """Whether anything happens at times that follow from what happened (enactments, hazards
+        outside rounds, pauses): the batch clock then keeps timers beside its timelines."""
+        return bool(self.enacted or self.outside or self.pausing)
 
 
 def default_milestones(s: Scenario) -> list[float]:
@@ -145,106 +251,167 @@ def milestones(s: Scenario) -> list[float]:
     return default_milestones(s)
 
 
-def compile_plan(s: Scenario, seed: int | None = None, census: float | None = None) -> Plan:
-    """Turn a validated scenario into a :class:`Plan` (names become indices, uncertain judgements
-    become paths into ``judgements``)."""
-    items = tuple(s.items)
-    constraints = tuple(s.constraints)
-    events = tuple(s.events)
-    ix = {n: i for i, n in enumerate(items)}
-    cx = {n: i for i, n in enumerate(constraints)}
-    p = tuple(it.probability() for it in s.items.values())
-    imposed = {c for e in s.events.values() for c in e.impose}
-    first = s.rounds.first if isinstance(s.rounds.first, Distribution) else s.day(s.rounds.first)
-    judgements: dict[str, Uncertain] = {}
+class _Compiler:
+    """Turns judgements into :data:`Value` s (numbers, or paths of uncertain judgements it records,
+    in the order they are met: the order of ``parameters.parquet``'s columns)."""
 
-    def value(path: str, v: float | Uncertain) -> Value:
+    def __init__(self, s: Scenario) -> None:
+        self.s = s
+        self.judgements: dict[str, Uncertain] = {}
+        self.ix = {n: i for i, n in enumerate(s.items)}
+        self.cx = {n: i for i, n in enumerate(s.constraints)}
+
+    def value(self, path: str, v: float | Uncertain) -> Value:
         if is_uncertain(v):
-            judgements[path] = v  # type: ignore[assignment]
+            self.judgements[path] = v  # type: ignore[assignment]
             return path
         return mean_of(v)
 
-    def terms(name: str) -> tuple[Value, ...]:
-        it = s.items[name]
-        if it.p is not None:
-            return (value(f"items.{name}.p", it.p),)
-        return tuple(value(f"items.{name}.accept.{party}", a) for party, a in (it.accept or {}).items())
-
-    def review(name: str) -> tuple[float, float, Value] | None:
-        lift = s.constraints[name].lift
-        if lift is None or lift.reviews is None or lift.p is None:
-            return None
-        return (s.day(lift.reviews.first), float(lift.reviews.every), value(f"constraints.{name}.lift.p", lift.p))
-
-    def lift_field(name: str, attr: str) -> object:
-        lift = s.constraints[name].lift
-        return None if lift is None else getattr(lift, attr)
-
-    def rate(path: str, v: float | Uncertain | None) -> Value | None:
+    def rate(self, path: str, v: float | Uncertain | None) -> Value | None:
+        """A rate, or None where it is a plain 0 (nothing to draw)."""
         if v is None or (not is_uncertain(v) and mean_of(v) == 0):
             return None
-        return value(path, v)
+        return self.value(path, v)
 
-    cancel = value("rounds.cancel", s.rounds.cancel)
-    weight = value("trust.weight", s.trust.weight)
-    on_agreement = value("trust.on_agreement", s.trust.on_agreement)
-    item_terms = tuple(terms(name) for name in items)
-    effects = tuple(
-        tuple((cx[c], value(f"items.{name}.constraints.{c}", v)) for c, v in it.constraints.items() if v != "block")
-        for name, it in s.items.items()
+    def terms(self, name: str) -> tuple[Value, ...]:
+        it = self.s.items[name]
+        if it.p is not None:
+            return (self.value(f"items.{name}.p", it.p),)
+        return tuple(self.value(f"items.{name}.accept.{party}", a) for party, a in (it.accept or {}).items())
+
+    def effects(self, name: str) -> tuple[tuple[int, Value], ...]:
+        it = self.s.items[name]
+        return tuple(
+            (self.cx[c], self.value(f"items.{name}.constraints.{c}", v))  # type: ignore[arg-type]
+            for c, v in it.constraints.items()
+            if v != "block"
+        )
+
+    def review(self, name: str) -> Review | None:
+        lift = self.s.constraints[name].lift
+        if lift is None or lift.reviews is None or lift.p is None:
+            return None
+        p = self.value(f"constraints.{name}.lift.p", lift.p)
+        return Review(self.s.day(lift.reviews.first), float(lift.reviews.every), p)
+
+    def enactment(self, name: str) -> Enactment | None:
+        enact = self.s.items[name].enact
+        if enact is None:
+            return None
+        after = tuple(self.ix[a] for a in enact.after or [])
+        return Enactment(p=self.value(f"items.{name}.enact.p", enact.p), lag=enact.lag, after=after)
+
+    def regime(self) -> RegimePlan | None:
+        g = self.s.regime
+        if g is None:
+            return None
+        names = [n for n, st in g.states.items() if st.share is not None]
+        names += [n for n, st in g.states.items() if st.share is None]  # the rest comes last
+        at = "regime.states"
+        return RegimePlan(
+            names=tuple(names),
+            shares=tuple(self.value(f"{at}.{n}.share", g.states[n].share) for n in names[:-1]),  # type: ignore[arg-type]
+            odds=tuple(self.value(f"{at}.{n}.odds", g.states[n].odds) for n in names),
+            hazard=tuple(self.value(f"{at}.{n}.hazard", g.states[n].hazard) for n in names),
+            stall=tuple(self.value(f"{at}.{n}.stall", g.states[n].stall) for n in names),
+        )
+
+
+def compile_plan(s: Scenario, seed: int | None = None, census: float | None = None) -> Plan:
+    """Turn a validated scenario into a :class:`Plan` (names become indices, uncertain judgements
+    become paths into ``judgements``).
+
+    Judgements are met section by section in a fixed order (the rounds' chance of cancellation,
+    trust, the items' chances, multipliers and gains, the constraints, the events, then the fields
+    added since: enactments, hazards outside rounds, stalls, pauses, the regime), so a scenario
+    that uses none of the later fields records its judgements exactly as before they existed.
+    """
+    c = _Compiler(s)
+    names, cons, evs = tuple(s.items), tuple(s.constraints), tuple(s.events)
+    lift = {n: s.constraints[n].lift for n in cons}
+    cancel = c.value("rounds.cancel", s.rounds.cancel)
+    weight = c.value("trust.weight", s.trust.weight)
+    on_agreement = c.value("trust.on_agreement", s.trust.on_agreement)
+    terms = [c.terms(n) for n in names]
+    effects = [c.effects(n) for n in names]
+    gains = [
+        on_agreement if s.items[n].trust_gain is None else c.value(f"items.{n}.trust_gain", s.items[n].trust_gain)  # type: ignore[arg-type]
+        for n in names
+    ]
+    reviews = [c.review(n) for n in cons]
+    lift_rates = [None if lift[n] is None else c.rate(f"constraints.{n}.lift.rate", lift[n].rate) for n in cons]  # type: ignore[union-attr]
+    event_rates = [c.rate(f"events.{n}.rate", s.events[n].rate) for n in evs]
+    event_trust = [c.value(f"events.{n}.trust", s.events[n].trust) for n in evs]
+    event_breakdown = [c.value(f"events.{n}.breakdown", s.events[n].breakdown) for n in evs]
+    # The fields added since the judgements above were first recorded:
+    enactments = [c.enactment(n) for n in names]
+    hazards = [c.rate(f"items.{n}.hazard", s.items[n].hazard) for n in names]
+    stall = c.rate("rounds.stall", s.rounds.stall)
+    resume = c.rate("rounds.resume", s.rounds.resume)
+    pauses = [c.value(f"events.{n}.pause", s.events[n].pause or 0.0) for n in evs]
+    regime = c.regime()
+    imposed = {name for e in s.events.values() for name in e.impose}
+    items = tuple(
+        ItemPlan(
+            name=n,
+            p=it.probability(),
+            logit=logit(it.probability()),
+            terms=terms[x],
+            requires=tuple(c.ix[r] for r in it.requires),
+            blocks=tuple(c.cx[k] for k, v in it.constraints.items() if v == "block"),
+            effects=effects[x],
+            after_rounds=it.after_rounds,
+            priority=it.priority,
+            gain=gains[x],
+            agreed0=it.status == "agreed",
+            enact=enactments[x],
+            hazard=hazards[x],
+            decides=tuple(c.ix[d] for d in it.decides or []),
+        )
+        for x, (n, it) in enumerate(s.items.items())
     )
-    gain = tuple(
-        on_agreement if it.trust_gain is None else value(f"items.{name}.trust_gain", it.trust_gain)
-        for name, it in s.items.items()
+    constraints = tuple(
+        ConstraintPlan(
+            name=n,
+            active0=s.constraints[n].active,
+            review=reviews[j],
+            rate=lift_rates[j],
+            on=None if lift[n] is None or lift[n].on is None else s.day(lift[n].on),  # type: ignore[union-attr, arg-type]
+            when_agreed=(
+                None if lift[n] is None or not lift[n].when_agreed else tuple(c.ix[x] for x in lift[n].when_agreed)  # type: ignore[union-attr]
+            ),
+            imposable=n in imposed,
+        )
+        for j, n in enumerate(cons)
     )
-    reviews = tuple(review(c) for c in constraints)
-    hazard = tuple(rate(f"constraints.{c}.lift.rate", lift_field(c, "rate")) for c in constraints)  # type: ignore[arg-type]
-    event_rate = tuple(rate(f"events.{e}.rate", s.events[e].rate) for e in events)
-    event_trust = tuple(value(f"events.{e}.trust", s.events[e].trust) for e in events)
-    event_breakdown = tuple(value(f"events.{e}.breakdown", s.events[e].breakdown) for e in events)
+    events = tuple(
+        EventPlan(
+            name=n,
+            rate=event_rates[e],
+            dates=tuple(sorted(s.day(d) for d in (s.events[n].dates or []))),
+            trust=event_trust[e],
+            suspend=s.events[n].suspend,
+            breakdown=event_breakdown[e],
+            impose=tuple(c.cx[k] for k in s.events[n].impose),
+            pause=pauses[e],
+            decides=tuple(c.ix[d] for d in s.events[n].decides or []),
+        )
+        for e, n in enumerate(evs)
+    )
+    first = s.rounds.first if isinstance(s.rounds.first, Distribution) else s.day(s.rounds.first)
     return Plan(
         seed=s.simulation.seed if seed is None else seed,
         horizon=s.horizon,
-        first=first,
-        interval=s.rounds.interval,
-        cancel=cancel,
-        capacity=s.rounds.capacity or len(items),
+        rounds=RoundsPlan(first, s.rounds.interval, cancel, s.rounds.capacity or len(names), stall, resume),
         items=items,
-        item_p=p,
-        item_logit=tuple(logit(x) for x in p),
-        item_terms=item_terms,
-        requires=tuple(tuple(ix[r] for r in it.requires) for it in s.items.values()),
-        blocks=tuple(tuple(cx[c] for c, v in it.constraints.items() if v == "block") for it in s.items.values()),
-        effects=effects,
-        after_rounds=tuple(it.after_rounds for it in s.items.values()),
-        order=tuple(sorted(range(len(items)), key=lambda i: (s.items[items[i]].priority, i))),
-        gain=gain,
-        agreed0=tuple(it.status == "agreed" for it in s.items.values()),
         constraints=constraints,
-        active0=tuple(c.active for c in s.constraints.values()),
-        review=reviews,
-        hazard_rate=hazard,
-        lift_on=tuple(
-            None if lift_field(c, "on") is None else s.day(lift_field(c, "on"))  # type: ignore[arg-type]
-            for c in constraints
-        ),
-        when_agreed=tuple(
-            None if not lift_field(c, "when_agreed") else tuple(ix[x] for x in lift_field(c, "when_agreed"))  # type: ignore[attr-defined]
-            for c in constraints
-        ),
-        imposable=tuple(c in imposed for c in constraints),
+        events=events,
         trust0=s.trust.initial,
         weight=weight,
         trust_min=s.trust.min,
         trust_max=s.trust.max,
-        events=events,
-        event_rate=event_rate,
-        event_dates=tuple(tuple(sorted(s.day(d) for d in (e.dates or []))) for e in s.events.values()),
-        event_trust=event_trust,
-        event_suspend=tuple(e.suspend for e in s.events.values()),
-        event_breakdown=event_breakdown,
-        event_impose=tuple(tuple(cx[c] for c in e.impose) for e in s.events.values()),
-        judgements=tuple(judgements.items()),
+        regime=regime,
+        judgements=tuple(c.judgements.items()),
         census=census,
     )
 

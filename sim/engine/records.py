@@ -6,6 +6,11 @@ from dataclasses import dataclass, fields
 
 import numpy as np
 
+HOW = ("", "before", "round", "enacted", "outside")
+"""How an item was agreed (``Records.item_how``): not agreed, before the start, in a round, enacted
+after a decision, or by a step outside the rounds."""
+HOW_BEFORE, HOW_ROUND, HOW_ENACTED, HOW_OUTSIDE = 1, 2, 3, 4
+
 
 @dataclass
 class Records:
@@ -31,6 +36,16 @@ class Records:
     replication: np.ndarray  # (n,) int64: each row's replication number (start .. start + n - 1 unless selected)
     held_by_census: np.ndarray  # (n,) int32: rounds held on or before Plan.census (0 without one)
     cancelled_by_census: np.ndarray  # (n,) int32: rounds cancelled on or before Plan.census
+    item_how: np.ndarray  # (n, items) int8: an index of HOW (0 = not agreed)
+    regime: np.ndarray  # (n,) int8: the regime's state (Plan.regime.names order; 0 without a regime)
+    rounds_paused: np.ndarray  # (n,) int32: scheduled rounds not held because the talks were paused
+    pauses: np.ndarray  # (n,) int32: times the talks paused
+    paused: np.ndarray  # (n,) bool: paused at the horizon
+    paused_record: np.ndarray  # (n,) uint64: bit g: paused at the end of rules.in_force_days[g]
+    paused_at_census: np.ndarray  # (n,) bool: paused at the end of Plan.census
+    pauses_by_census: np.ndarray  # (n,) int32: pauses on or before Plan.census
+    constraint_active_at_census: np.ndarray  # (n, constraints) bool: in force at the end of Plan.census
+    constraint_imposed_by_census: np.ndarray  # (n, constraints) int32: impositions on or before Plan.census
 
     @property
     def n(self) -> int:
@@ -61,6 +76,16 @@ class Records:
             replication=np.arange(start, start + n, dtype=np.int64),
             held_by_census=np.zeros(n, np.int32),
             cancelled_by_census=np.zeros(n, np.int32),
+            item_how=np.zeros((n, n_items), np.int8),
+            regime=np.zeros(n, np.int8),
+            rounds_paused=np.zeros(n, np.int32),
+            pauses=np.zeros(n, np.int32),
+            paused=np.zeros(n, bool),
+            paused_record=np.zeros(n, np.uint64),
+            paused_at_census=np.zeros(n, bool),
+            pauses_by_census=np.zeros(n, np.int32),
+            constraint_active_at_census=np.zeros((n, n_constraints), bool),
+            constraint_imposed_by_census=np.zeros((n, n_constraints), np.int32),
         )
 
     @classmethod

@@ -20,19 +20,63 @@ from sim.engine.plan import Plan
 class Judged(Protocol):
     """The judgements of some rows: what :func:`agreement_probability` reads."""
 
-    p: np.ndarray
-    logit: np.ndarray
-    certain: np.ndarray
-    weight: np.ndarray
-    factors: list[np.ndarray]
+    @property
+    def p(self) -> np.ndarray: ...
+    @property
+    def logit(self) -> np.ndarray: ...
+    @property
+    def certain(self) -> np.ndarray: ...
+    @property
+    def weight(self) -> np.ndarray: ...
+    @property
+    def factors(self) -> list[np.ndarray]: ...
+    @property
+    def shift(self) -> np.ndarray: ...
 
 
-PRIO_EVENT = 1_000
-"""At equal times: events first (in file order: ``PRIO_EVENT + e``)..."""
-PRIO_CONSTRAINT = 2_000
-"""...then constraint changes (``PRIO_CONSTRAINT + c``)..."""
-PRIO_ROUND = 3_000
-"""...then the round (Semantics 7)."""
+# ---------------------------------------------------------------- the order at equal times
+
+EVENT, PROCESS, CONSTRAINT, DECISION, ROUND = range(5)
+"""Classes of steps, in their order at equal times (Semantics 7): events first, then the talks
+pausing or resuming, then constraint changes, then enactments and decisions outside rounds, then
+the round."""
+
+REVIEW, ON, HAZARD = range(3)
+"""A constraint's steps at equal times: its review, its fixed date, its hazard lift."""
+PAUSE, RESUME = range(2)
+ENACT, OUTSIDE = range(2)
+
+Key = tuple[int, int, int, int]
+"""The tie key of a step: (class, index, kind, sequence). Steps at the same time happen in the
+order of their keys; the index is an item, constraint or event in file order, the sequence a
+round's or a review's number, or a hazard's activation. Keys are compared as tuples, so no index
+can spill into another class."""
+
+
+def key(cls: int, index: int = 0, kind: int = 0, seq: int = 0) -> Key:
+    return (cls, index, kind, seq)
+
+
+LIMITS = (ROUND + 1, 1 << 24, 1 << 4, 1 << 31)
+"""Each field of a key packed into one int64 (for the batch clock's sorting) is below its limit:
+the class, an index (24 bits), a kind (4 bits), a sequence (31 bits)."""
+
+
+def pack(cls: int, index: int | np.ndarray, kind: int, seq: int | np.ndarray) -> np.ndarray:
+    """Keys packed into int64 so that integer order is tuple order; every field is checked to fit
+    its bits (an index of 2**24 or a sequence of 2**31 is refused, never wrapped)."""
+    index, seq = np.asarray(index, np.int64), np.asarray(seq, np.int64)
+    fields = ((cls, "class"), (index, "index"), (kind, "kind"), (seq, "sequence"))
+    for (value, what), limit in zip(fields, LIMITS, strict=True):
+        if np.any(np.asarray(value) < 0) or np.any(np.asarray(value) >= limit):
+            raise ValueError(f"a tie key's {what} is out of range")
+    return (((np.int64(cls) << 24 | index) << 4 | np.int64(kind)) << 31) | seq
+
+
+def unpack(code: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The (class, index, kind, sequence) fields of packed keys."""
+    return code >> 59, (code >> 35) & 0xFFFFFF, (code >> 31) & 0xF, code & 0x7FFFFFFF
+
 
 EXP_FLOOR = -700.0
 """Below this logit, ``expit`` is taken as exactly 0 (``exp(700)`` is near float64's limit)."""
@@ -64,13 +108,14 @@ def multiplier(plan: Plan, active: np.ndarray, factors: list[np.ndarray]) -> np.
 
 
 def agreement_probability(plan: Plan, p: Judged, trust: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """``p_eff = expit(logit(p) + weight * trust) * multipliers``, clipped to [0, 1]: (n, items),
-    with each row's own judgements ``p`` (:class:`sim.engine.params.Params` of the same rows).
+    """``p_eff = expit(logit(p) + weight * trust + log(odds)) * multipliers``, clipped to [0, 1]:
+    (n, items), with each row's own judgements ``p`` (:class:`sim.engine.params.Params` of the same
+    rows) and its regime's odds ratio (1 without a regime).
 
-    p = 0 and p = 1 stay exact whatever the trust; with no trust shift p is used unchanged
-    (no round trip through the logit).
+    p = 0 and p = 1 stay exact whatever the trust; with no shift p is used unchanged (no round
+    trip through the logit).
     """
-    shift = (p.weight * trust)[:, None]
+    shift = (p.weight * trust + p.shift)[:, None]
     z = p.logit + shift
     expit = 1.0 / (1.0 + np.exp(-np.maximum(z, EXP_FLOOR)))
     # `>=` for `>` is an equivalent mutant: at z == EXP_FLOOR expit is about 1e-304, never drawn.
@@ -100,6 +145,60 @@ def agenda(plan: Plan, agreed: np.ndarray, active: np.ndarray) -> np.ndarray:
     out = np.zeros_like(on)
     out[:, order] = ranked
     return out
+
+
+def lifted_by_agreement(plan: Plan, agreed: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Active constraints that lift because every item of their ``when_agreed`` is agreed: (n, constraints)."""
+    out = np.zeros_like(active)
+    for c, con in enumerate(plan.constraints):
+        if con.when_agreed is not None:
+            out[:, c] = active[:, c] & agreed[:, list(con.when_agreed)].all(axis=1)
+    return out
+
+
+def decided(plan: Plan, agreed: np.ndarray) -> np.ndarray:
+    """Items whose enactment is decided by agreement: every item of their ``enact.after`` agreed
+    (n, items; False for items without ``enact.after``)."""
+    out = np.zeros_like(agreed)
+    for x in plan.enacted:
+        after = plan.items[x].enact.after  # type: ignore[union-attr]
+        if after:
+            out[:, x] = agreed[:, list(after)].all(axis=1)
+    return out
+
+
+def chance(p: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """A chance moved by a log odds ratio: ``expit(logit(p) + shift)``; 0 and 1 stay exact, and
+    with no shift p is used unchanged (the regime's effect on an enactment's chance)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        z = np.log(p) - np.log1p(-p) + shift
+    moved = 1.0 / (1.0 + np.exp(-np.maximum(z, EXP_FLOOR)))
+    return np.where((p <= 0.0) | (p >= 1.0) | (shift == 0.0), p, np.where(z > EXP_FLOOR, moved, 0.0))
+
+
+def outside_rate(plan: Plan, rate: np.ndarray, scale: np.ndarray, factors: np.ndarray, open_: np.ndarray) -> np.ndarray:
+    """The hazard outside rounds (per day) of each item: its rate, scaled by the regime and by the
+    multipliers of its active constraints, while the item is eligible (``open_``), else 0."""
+    return np.where(open_, rate * scale[:, None] * factors, 0.0)
+
+
+def hazard_due(t: np.ndarray, left: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """When a hazard of ``rate`` per day from day t uses up the ``left`` of its unit-exponential
+    budget (infinite at a rate of 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(rate > 0, t + left / rate, np.inf)
+
+
+def hazard_spent(left: np.ndarray, rate: np.ndarray, since: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """The budget left at day t after a hazard of ``rate`` per day since day ``since``."""
+    return np.where(rate > 0, np.maximum(left - rate * (t - since), 0.0), left)
+
+
+def exp_wait(t: np.ndarray, unit: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """The day a constant hazard of ``rate`` per day from day t fires, on a unit-exponential draw
+    (infinite at a rate of 0): a stall, a resumption."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(rate > 0, t + unit / rate, np.inf)
 
 
 def prepared(plan: Plan, seen: np.ndarray) -> np.ndarray:
@@ -142,7 +241,7 @@ def review_day(first: float, every: float, j: np.ndarray | int) -> np.ndarray:
     return first + np.asarray(j) * every
 
 
-def hazard_day(t0: np.ndarray | float, mean: float, unit: np.ndarray | float) -> np.ndarray:
+def hazard_day(t0: np.ndarray | float, mean: np.ndarray | float, unit: np.ndarray | float) -> np.ndarray:
     """The day a hazard lifts a constraint activated on day t0: an exponential wait of ``mean``
     days (``unit`` is a unit-mean exponential draw)."""
     return np.asarray(t0 + mean * unit)

@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import yaml
 
-from sim.engine.plan import judgement_paths
-from sim.engine.records import Records
+from sim.engine.plan import compile_plan, judgement_paths
+from sim.engine.records import HOW, HOW_BEFORE, HOW_ROUND, Records
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
 from sim.results.files import (
@@ -40,7 +40,7 @@ from sim.results.files import (
 from sim.results.summary import summarize, summary_csv
 from sim.scenario.documents import to_plain
 from sim.scenario.load import load_scenario
-from sim.scenario.models import Scenario
+from sim.scenario.models import Scenario, agrees_outside_rounds, can_pause
 
 FORMAT = 1
 """Version of the result folder layout."""
@@ -152,21 +152,25 @@ def _long(names: tuple[str, ...], reps: np.ndarray) -> tuple[Any, Any]:
 
 
 def items_table(s: Scenario, rec: Records) -> Any:
-    """replication, item, agreed, day, round: one row per replication and item."""
+    """replication, item, agreed, day, round: one row per replication and item; and ``how`` (in a
+    round, enacted, outside the rounds, before the start) where the scenario can agree items other
+    than in rounds."""
     import pyarrow as pa
 
     reps = rec.replication
     rep_col, item_col = _long(tuple(s.items), reps)
     agreed = rec.item_agreed.ravel()
-    return pa.table(
-        {
-            "replication": rep_col,
-            "item": item_col,
-            "agreed": column(agreed),
-            "day": column(rec.item_day.ravel(), ~agreed),
-            "round": column(rec.item_round.ravel(), ~agreed),
-        }
-    )
+    cols = {
+        "replication": rep_col,
+        "item": item_col,
+        "agreed": column(agreed),
+        "day": column(rec.item_day.ravel(), ~agreed),
+        "round": column(rec.item_round.ravel(), ~agreed),
+    }
+    if agrees_outside_rounds(s):
+        codes = column(rec.item_how.ravel().astype(np.int32), ~agreed)
+        cols["how"] = pa.DictionaryArray.from_arrays(codes, strings(list(HOW)))
+    return pa.table(cols)
 
 
 def constraints_table(s: Scenario, rec: Records) -> Any:
@@ -204,6 +208,14 @@ def replications_table(s: Scenario, rec: Records) -> Any:
     }
     for e, name in enumerate(s.events):
         cols[f"events.{name}"] = column(rec.event_count[:, e])
+    if s.regime is not None:
+        names = list(compile_plan(s).regime.names)  # type: ignore[union-attr]
+        cols["regime"] = pa.DictionaryArray.from_arrays(column(rec.regime.astype(np.int32)), strings(names))
+    if can_pause(s):
+        cols["rounds_paused"] = column(rec.rounds_paused)
+        cols["pauses"] = column(rec.pauses)
+        cols["paused_at_horizon"] = column(rec.paused)
+        cols["paused_record"] = column(rec.paused_record)
     return pa.table(cols)
 
 
@@ -296,8 +308,19 @@ FIELDS: dict[str, tuple[str, str, Any, Any, str]] = {
     "breakdown_day": ("replications", "breakdown_day", float("nan"), float, "replication"),
     "trust": ("replications", "trust", None, float, "replication"),
     "replication": ("replications", "replication", None, np.int64, "replication"),
+    "rounds_paused": ("replications", "rounds_paused", None, np.int32, "replication"),
+    "pauses": ("replications", "pauses", None, np.int32, "replication"),
+    "paused": ("replications", "paused_at_horizon", None, bool, "replication"),
+    "paused_record": ("replications", "paused_record", None, np.uint64, "replication"),
 }
-UNWRITTEN = ("held_by_census", "cancelled_by_census")
+UNWRITTEN = (
+    "held_by_census",
+    "cancelled_by_census",
+    "paused_at_census",
+    "pauses_by_census",
+    "constraint_active_at_census",
+    "constraint_imposed_by_census",
+)
 """Fields a run folder does not keep (read back as zeros): the counts ``--given`` conditions on."""
 """Where each field of the records is kept in a run folder."""
 
@@ -332,7 +355,9 @@ class FolderRecords:
         )
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or (name not in FIELDS and name not in ("event_count", "parameters", *UNWRITTEN)):
+        if name.startswith("_") or (
+            name not in FIELDS and name not in ("event_count", "parameters", "item_how", "regime", *UNWRITTEN)
+        ):
             raise AttributeError(name)
         if name not in self._cache:
             self._cache[name] = self._read(name)
@@ -341,7 +366,15 @@ class FolderRecords:
     def _read(self, name: str) -> np.ndarray:
         n, s = self.n, self._scenario
         if name in UNWRITTEN:
-            return np.zeros(n, np.int32)
+            if name.startswith("constraint_"):
+                return np.zeros(
+                    (n, len(s.constraints)), bool if name.endswith("census") and "active" in name else np.int32
+                )
+            return np.zeros(n, bool if name == "paused_at_census" else np.int32)
+        if name == "item_how":
+            return self._how()
+        if name == "regime":
+            return self._regime()
         if name == "parameters":
             paths = judgement_paths(s)
             if not paths or not (self._folder / "parameters.parquet").is_file():
@@ -360,6 +393,33 @@ class FolderRecords:
             return np.zeros((n, width) if width or shape != "replication" else n, dtype)
         values = read_column(self._folder / f"{file}.parquet", col, fill, dtype)
         return values.reshape(n, width) if shape != "replication" else values
+
+    def _how(self) -> np.ndarray:
+        """How each item was agreed: its column where the folder has one, else implied by ``round``
+        (a scenario that can agree items only in rounds: 0 is before the start)."""
+        s = self._scenario
+        if "how" in read_parquet_schema(self._folder / "items.parquet"):
+            codes = read_parquet(self._folder / "items.parquet", ["how"]).column("how").combine_chunks()
+            names = codes.dictionary.to_pylist() if self.n else list(HOW)
+            if any(name not in HOW for name in names):
+                raise UserError(f"{self._folder / 'items.parquet'}: column 'how' holds values negsim does not write")
+            lookup = np.array([HOW.index(name) for name in names] or [0], np.int8)
+            index = codes.indices.fill_null(0).to_numpy(zero_copy_only=False)
+            return lookup[index].reshape(self.n, len(s.items)).astype(np.int8)
+        r = self.item_round
+        return np.where(r == 0, HOW_BEFORE, np.where(r > 0, HOW_ROUND, 0)).astype(np.int8)
+
+    def _regime(self) -> np.ndarray:
+        s = self._scenario
+        if s.regime is None or "regime" not in read_parquet_schema(self._folder / "replications.parquet"):
+            return np.zeros(self.n, np.int8)
+        codes = read_parquet(self._folder / "replications.parquet", ["regime"]).column("regime").combine_chunks()
+        names = list(compile_plan(s).regime.names)  # type: ignore[union-attr]
+        stored = codes.dictionary.to_pylist() if self.n else names
+        if any(name not in names for name in stored):
+            raise UserError(f"{self._folder / 'replications.parquet'}: column 'regime' names states the scenario lacks")
+        lookup = np.array([names.index(name) for name in stored] or [0], np.int8)
+        return lookup[codes.indices.to_numpy(zero_copy_only=False)].astype(np.int8)
 
     def materialize(self) -> Records:
         """Every field, as :class:`Records`."""

@@ -140,6 +140,20 @@ class Rounds(Model):
     """Days between scheduled rounds."""
     cancel: UncertainProbability = 0.0
     capacity: Annotated[Whole, Field(ge=1)] | None = None
+    stall: UncertainNonNegative | None = None
+    """Pauses of the talks per 365 days while they are going (a hazard); no rounds are held while paused."""
+    resume: UncertainNonNegative | None = None
+    """Resumptions per 365 days while the talks are paused (without it, a pause lasts to the horizon)."""
+
+
+class Enact(Model):
+    """How an item is enacted once it is decided: with chance ``p``, ``lag`` days after the decision,
+    between rounds. It is decided when every item in ``after`` is agreed, or when an item or event
+    that ``decides`` it happens."""
+
+    after: list[Slug] | None = None
+    p: UncertainProbability = 1.0
+    lag: Distribution
 
 
 class Item(Model):
@@ -152,6 +166,13 @@ class Item(Model):
     priority: Number = 0.0
     trust_gain: UncertainNumber | None = None
     status: Literal["open", "agreed"] = "open"
+    enact: Enact | None = None
+    """Enactment after a decision (the implementation of the items in ``enact.after``)."""
+    hazard: UncertainNonNegative | None = None
+    """Agreements per 365 days outside the rounds while the item is eligible (a step one side or a
+    third body can take alone)."""
+    decides: list[Slug] | None = None
+    """Items this item's agreement decides at once (a package): each is enacted on its own ``enact``."""
 
     @model_validator(mode="after")
     def _p_or_accept(self) -> Item:
@@ -227,12 +248,66 @@ class Event(Model):
     suspend: Distribution | None = None
     breakdown: UncertainProbability = 0.0
     impose: list[Slug] = []
+    pause: UncertainProbability | None = None
+    """The chance that an occurrence pauses the talks (until they resume), rather than ending them."""
+    decides: list[Slug] | None = None
+    """Items an occurrence decides at once (a leaders' statement): each is enacted on its own ``enact``."""
 
     @model_validator(mode="after")
     def _when(self) -> Event:
         if self.rate is None and self.dates is None:
             raise ValueError("give 'rate' (per 365 days) or 'dates'")
         return self
+
+
+class RegimeState(Model):
+    """One state of the case-level regime: its prior share, and how it scales every item's chances."""
+
+    title: str | None = None
+    share: UncertainProbability | None = None
+    """The prior share of replications in this state; the one state without a share takes the rest."""
+    odds: UncertainPositive = 1.0
+    """Multiplies the odds of every per-round chance and every enactment chance."""
+    hazard: UncertainNonNegative = 1.0
+    """Multiplies every item's hazard outside rounds."""
+    stall: UncertainNonNegative = 1.0
+    """Multiplies the stall hazard of the rounds."""
+
+
+class Regime(Model):
+    """A latent state of the whole case (have the leaders decided?), drawn once per replication and
+    shared by every item, so that items move together."""
+
+    title: str | None = None
+    states: Annotated[dict[Slug, RegimeState], Field(min_length=2)]
+
+    @model_validator(mode="after")
+    def _shares(self) -> Regime:
+        rest = [name for name, st in self.states.items() if st.share is None]
+        if len(rest) != 1:
+            raise ValueError(
+                "leave out the share of exactly one state (it takes the rest)"
+                if rest
+                else "leave out the share of one state: it takes the rest, so that the shares always sum to 1"
+            )
+        top = sum(_highest(st.share) for st in self.states.values() if st.share is not None)
+        if top > 1.0 + 1e-12:
+            raise ValueError(f"the shares can sum to more than 1 ({top:g}): keep them within 1")
+        return self
+
+
+def _highest(value: float | Uncertain) -> float:
+    return value.support()[1] if isinstance(value, Uncertain) else float(value)
+
+
+def can_pause(s: Scenario) -> bool:
+    """Whether the talks of a scenario can pause (a stall hazard, or an event that pauses them)."""
+    return s.rounds.stall is not None or any(e.pause is not None for e in s.events.values())
+
+
+def agrees_outside_rounds(s: Scenario) -> bool:
+    """Whether a scenario can agree items other than in a round (enactment, hazards outside rounds)."""
+    return any(it.enact is not None or it.hazard is not None for it in s.items.values())
 
 
 class Scenario(Model):
@@ -251,6 +326,7 @@ class Scenario(Model):
     constraints: dict[Slug, Constraint] = {}
     trust: Trust = Trust()
     events: dict[Slug, Event] = {}
+    regime: Regime | None = None
 
     def day(self, value: float | dt.date) -> float:
         """Days from ``calendar.start`` for a day or a date."""
