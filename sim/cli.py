@@ -318,7 +318,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario.checks import check_document, scenario_warnings
+    from sim.scenario.checks import check_document, scenario_advice, scenario_warnings
     from sim.scenario.documents import load_document
 
     bad = 0
@@ -340,7 +340,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
                 say(problem, file=sys.stderr)
         else:
             assert scenario is not None
-            for warning in scenario_warnings(doc, scenario):
+            for warning in scenario_warnings(doc, scenario) + scenario_advice(doc, scenario):
                 say(warning, file=sys.stderr)
             say(
                 f"{name}: ok ({len(scenario.items)} items, {len(scenario.constraints)} constraints, "

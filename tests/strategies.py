@@ -32,7 +32,23 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             item["trust_gain"] = draw(st.sampled_from([-1.0, 0.5, 3.0]))
         if i == 0 and draw(st.integers(0, 4)) == 0:
             item["status"] = "agreed"
+        if draw(st.integers(0, 3)) == 0:
+            item["hazard"] = draw(st.sampled_from([0.0, 2.0, 20.0, {"dist": "gamma", "shape": 2, "scale": 3}]))
+        if draw(st.integers(0, 2)) == 0:
+            after = draw(st.lists(st.integers(0, i - 1), max_size=2, unique=True)) if i else []
+            item["enact"] = {
+                "p": draw(st.sampled_from([0.5, 1.0, {"dist": "beta", "mean": 0.7, "concentration": 5}])),
+                "lag": draw(st.sampled_from([0, 5, {"dist": "uniform", "low": 0, "high": 30}])),
+            }
+            if after:
+                item["enact"]["after"] = [f"i{a}" for a in after]  # type: ignore[index]
         items[f"i{i}"] = item
+    enacted = [name for name, item in items.items() if "enact" in item]
+    for name, item in items.items():
+        if enacted and draw(st.integers(0, 3)) == 0:
+            picks = draw(st.lists(st.sampled_from(enacted), min_size=1, max_size=2, unique=True))
+            if name not in picks:
+                item["decides"] = picks
     constraints: dict[str, object] = {}
     for c in cons:
         lift: dict[str, object] = {}
@@ -62,8 +78,32 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         event["breakdown"] = draw(st.sampled_from([0.0, 0.1, 1.0]))
         if cons and draw(st.booleans()):
             event["impose"] = draw(st.lists(st.sampled_from(cons), min_size=1, max_size=2, unique=True))
+        if draw(st.integers(0, 2)) == 0:
+            event["pause"] = draw(st.sampled_from([0.0, 0.5, 1.0]))
+        if enacted and draw(st.integers(0, 2)) == 0:
+            event["decides"] = draw(st.lists(st.sampled_from(enacted), min_size=1, max_size=2, unique=True))
         events[f"e{e}"] = event
     first = draw(st.sampled_from([0, 12, {"dist": "triangular", "low": 0, "mode": 5, "high": 30}]))
+    extra: dict[str, object] = {}
+    if draw(st.integers(0, 2)) == 0:
+        extra["regime"] = {
+            "states": {
+                "yes": {
+                    "share": draw(st.sampled_from([0.3, {"dist": "beta", "mean": 0.5, "concentration": 4}])),
+                    "odds": draw(st.sampled_from([1.0, 4.0])),
+                    "hazard": draw(st.sampled_from([0.0, 3.0])),
+                    "stall": 0.5,
+                },
+                "no": {"odds": draw(st.sampled_from([0.25, 1.0]))},
+            }
+        }
+    talks: dict[str, object] = {}
+    if draw(st.integers(0, 2)) == 0:
+        talks["stall"] = draw(st.sampled_from([2.0, 12.0]))
+        if draw(st.booleans()):
+            talks["resume"] = draw(st.sampled_from([4.0, 20.0]))
+    elif any("pause" in ev for ev in events.values()) and draw(st.booleans()):  # type: ignore[operator]
+        talks["resume"] = 6.0
     return make(
         calendar={"horizon": draw(st.sampled_from([30, 90, 240]))},
         parties={"x": {}, "y": {}},
@@ -74,10 +114,12 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             ),
             "cancel": draw(st.sampled_from([0.0, 0.3])),
             "capacity": draw(st.integers(1, 4)),
+            **talks,
         },
         items=items,
         constraints=constraints,
         events=events,
+        **extra,
         trust={
             "initial": draw(st.sampled_from([0.0, 0.5])),
             "weight": draw(st.sampled_from([0.0, 1.0, 3.0])),
@@ -162,7 +204,12 @@ def coincidences(draw: st.DrawFn) -> Scenario:
         if effects:
             item["constraints"] = effects
         item["after_rounds"] = draw(st.integers(0, 1))
+        if draw(st.integers(0, 2)) == 0:  # enacted a whole number of intervals after its decision
+            item["enact"] = {"p": draw(st.sampled_from([0.6, 1.0])), "lag": interval * draw(st.integers(0, 2))}
+            if i:
+                item["enact"]["after"] = [f"i{draw(st.integers(0, i - 1))}"]  # type: ignore[index]
         items[f"i{i}"] = item
+    enacted = [name for name, item in items.items() if "enact" in item]
     constraints: dict[str, object] = {}
     for c in cons:
         lift: dict[str, object] = {}
@@ -186,7 +233,12 @@ def coincidences(draw: st.DrawFn) -> Scenario:
         event["breakdown"] = draw(st.sampled_from([0.0, 0.0, 0.3]))
         if cons and draw(st.booleans()):
             event["impose"] = [draw(st.sampled_from(cons))]
+        if draw(st.integers(0, 2)) == 0:
+            event["pause"] = draw(st.sampled_from([0.5, 1.0]))
+        if enacted and draw(st.booleans()):
+            event["decides"] = [draw(st.sampled_from(enacted))]
         events[f"e{e}"] = event
+    talks = {"resume": 365.0 / interval} if any("pause" in ev for ev in events.values()) else {}  # type: ignore[operator]
     return make(
         calendar={"horizon": horizon},
         rounds={
@@ -194,6 +246,7 @@ def coincidences(draw: st.DrawFn) -> Scenario:
             "interval": interval,
             "cancel": draw(st.sampled_from([0.0, 0.2])),
             "capacity": draw(st.integers(1, 3)),
+            **talks,
         },
         items=items,
         constraints=constraints,

@@ -185,3 +185,120 @@ def test_bundled_scenarios_are_valid_and_round_trip(path: Path, tmp_path: Path) 
     s = load_scenario(path)
     again = write(tmp_path, scenario_yaml(s), "as-run.yaml")
     assert load_scenario(again) == s
+
+
+# ---------------------------------------------------------------------- the rules outside rounds
+
+CASCADE = GOOD.replace(
+    "constraints:\n  aviation:",
+    """  decree:
+    p: 0.1
+    hazard: 2
+    enact: {after: [visas], p: 0.8, lag: {dist: uniform, low: 5, high: 40}}
+regime:
+  states:
+    decided: {share: 0.4, odds: 3}
+    undecided: {odds: 0.5}
+events:
+  summit: {rate: 1, decides: [decree], pause: 0.2}
+constraints:
+  aviation:""",
+)
+
+
+def test_a_good_file_with_every_rule_outside_rounds_loads(tmp_path: Path) -> None:
+    s = load_scenario(write(tmp_path, CASCADE))
+    assert s.items["decree"].enact is not None and s.regime is not None
+    assert load_scenario(write(tmp_path, scenario_yaml(s), "again.yaml")) == s
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "expected"),
+    [
+        (
+            "after: [visas]",
+            "after: [visa]",
+            32,
+            "items.decree.enact.after: unknown item 'visa' (did you mean 'visas'?)",
+        ),
+        ("after: [visas]", "after: [decree]", 32, "items.decree.enact.after: 'decree' cannot be enacted after its own"),
+        ("decides: [decree]", "decides: [flights]", 38, "events.summit.decides: 'flights' has no 'enact'"),
+        ("decides: [decree]", "decides: [decre]", 38, "events.summit.decides: unknown item 'decre'"),
+        ("hazard: 2", "hazard: -2", 31, "items.decree.hazard: must be >= 0"),
+        ("pause: 0.2", "pause: 1.5", 38, "events.summit.pause: must be <= 1"),
+        (
+            "lag: {dist: uniform, low: 5, high: 40}",
+            "lag: -3",
+            32,
+            "items.decree.enact.lag: value: days cannot be negative",
+        ),
+        ("p: 0.8, lag", "p: 2, lag", 32, "items.decree.enact.p: must be <= 1"),
+        (
+            "decided: {share: 0.4, odds: 3}",
+            "decided: {odds: 3}",
+            34,
+            "regime.states: leave out the share of exactly one",
+        ),
+        (
+            "undecided: {odds: 0.5}",
+            "undecided: {share: 0.7, odds: 0.5}",
+            34,
+            "regime.states: leave out the share of one",
+        ),
+        ("undecided: {odds: 0.5}", "undecided: {odds: 0}", 36, "regime.states.undecided.odds: must be > 0"),
+        ("share: 0.4", "share: {dist: uniform, low: 0.5, high: 1.2}", 35, "regime.states.decided.share:"),
+    ],
+)
+def test_bad_values_of_the_new_fields_are_one_located_line(
+    tmp_path: Path, old: str, new: str, line: int, expected: str
+) -> None:
+    """Each new field's mistakes: file, line, field path and what is wrong, nothing else."""
+    assert old in CASCADE
+    found = problems(tmp_path, CASCADE.replace(old, new, 1))
+    hits = [p for p in found if expected in p]
+    assert hits, found
+    assert hits[0].startswith(f"{tmp_path / 's.yaml'}:")
+
+
+def test_shares_that_can_pass_one_are_refused(tmp_path: Path) -> None:
+    text = CASCADE.replace("undecided: {odds: 0.5}", "third: {share: 0.7}\n    undecided: {odds: 0.5}")
+    assert any("the shares can sum to more than 1 (1.1)" in p for p in problems(tmp_path, text))
+
+
+def test_what_nothing_decides_and_a_resume_without_pauses_are_warned(tmp_path: Path) -> None:
+    text = CASCADE.replace("decides: [decree], pause: 0.2", "trust: 0.1").replace("after: [visas], ", "")
+    text = text.replace("  interval:", "  resume: 3\n  interval:")
+    with pytest.warns(UserWarning) as seen:
+        load_scenario(write(tmp_path, text))
+    said = [str(w.message) for w in seen]
+    assert any("items.decree.enact: warning: can never happen: nothing decides it" in m for m in said), said
+    assert any("rounds.resume: warning: the talks never pause" in m for m in said), said
+
+
+def test_validate_warns_of_a_requires_chain_slower_than_the_horizon(tmp_path: Path) -> None:
+    """Two links of p = 0.05 a round, rounds every 30 days: the chain's median is 30 days times the
+    median of two geometric waits (a negative binomial), past a horizon of a year; printed."""
+    import contextlib
+    import io
+    import warnings
+
+    from scipy import stats
+
+    from sim.cli import main
+
+    text = GOOD.replace("interval: {dist: triangular, low: 20, mode: 40, high: 80}", "interval: 30")
+    text = text.replace("accept: {ru: 0.7, us: 0.5}", "accept: {ru: 0.05, us: 1.0}").replace("p: 0.3", "p: 0.05")
+    path = write(tmp_path, text)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["validate", str(path)]) == 0
+    lines = [line for line in err.getvalue().splitlines() if "chain" in line]
+    assert len(lines) == 1 and lines[0].startswith(
+        f"{path}:16: items.flights.requires: warning: the chain visas -> flights"
+    )
+    median = 30 * (stats.nbinom(2, 0.05).median() + 2)
+    shown = float(lines[0].split("takes about ")[1].split(" days")[0].replace(",", ""))
+    assert abs(shown - median) <= 30, (shown, median)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_scenario(path)  # a run is not told: it is advice for editors, not an impossibility

@@ -19,7 +19,7 @@ from sim.errors import Problem, UserError, did_you_mean
 from sim.scenario.distributions import Distribution
 from sim.scenario.documents import Document, PathKey, format_path
 from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, Uncertain
-from sim.scenario.models import DAY_TAG, DIST_TAG, Scenario, field_names, model_at
+from sim.scenario.models import DAY_TAG, DIST_TAG, Scenario, can_pause, field_names, model_at
 
 MAX_ROUNDS = 10_000
 """Most scheduled rounds, event occurrences or reviews expected in one replication."""
@@ -175,6 +175,37 @@ def reference_problems(doc: Document) -> Iterator[Problem]:
                     _format(("items", name, "accept")),
                     f"agreement needs every party: give acceptance for {', '.join(repr(m) for m in missing)}",
                 )
+    for name, item in items.items():
+        item = _mapping(item)
+        enact = _mapping(item.get("enact"))
+        for i, other in enumerate(_names(enact.get("after"))):
+            if check_items and isinstance(other, str) and other not in items:
+                yield unknown(("items", name, "enact", "after", i), "item", other, items)
+            elif other == name:
+                yield Problem(
+                    doc.file,
+                    doc.line(("items", name, "enact", "after", i)),
+                    _format(("items", name, "enact", "after")),
+                    f"'{name}' cannot be enacted after its own agreement",
+                )
+    deciders = [(("items", n), _mapping(it).get("decides")) for n, it in items.items()]
+    deciders += [(("events", n), _mapping(ev).get("decides")) for n, ev in events.items()]
+    for where, decides in deciders:
+        for i, other in enumerate(_names(decides)):
+            path = (*where, "decides", i)
+            if not (check_items and isinstance(other, str)):
+                continue
+            if other not in items:
+                yield unknown(path, "item", other, items)
+            elif not isinstance(_mapping(items[other]).get("enact"), dict):
+                yield Problem(
+                    doc.file,
+                    doc.line(path),
+                    _format(path[:-1]),
+                    f"'{other}' has no 'enact': give it one (its chance and lag) to be decided as part of a package",
+                )
+            elif where == ("items", other):
+                yield Problem(doc.file, doc.line(path), _format(path[:-1]), f"'{other}' cannot decide itself")
     for cname, constraint in constraints.items():
         lift = _mapping(_mapping(constraint).get("lift"))
         for i, other in enumerate(_names(lift.get("when_agreed"))):
@@ -284,6 +315,15 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
                 ("events", ename, "rate"),
                 f"{what} about {rate * horizon / 365:,.0f} events in the horizon; at most {MAX_ROUNDS:,}",
             )
+    rates = s.rounds.stall, s.rounds.resume
+    if horizon > 0 and any(r is not None for r in rates):
+        top = sum(r.bound(0.999) if isinstance(r, Uncertain) else r for r in rates if r is not None)
+        if top * horizon / 365 > MAX_ROUNDS:
+            yield doc.problem(
+                ("rounds", "stall" if s.rounds.stall is not None else "resume"),
+                f"the stall and resume rates give up to about {top * horizon / 365:,.0f} pauses in the horizon; "
+                f"at most {MAX_ROUNDS:,}",
+            )
     for name, item in s.items.items():
         for party, value in (item.accept or {}).items():
             if not isinstance(value, Uncertain) and not math.isfinite(value):
@@ -317,6 +357,95 @@ def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:
         if c.lift is not None and c.lift.on is not None:
             later(("constraints", cname, "lift", "on"), c.lift.on, "the constraint is never lifted on it")
     out += _deadlocks(doc, s)
+    out += _undecided(doc, s)
+    if s.rounds.resume is not None and not can_pause(s):
+        out.append(doc.problem(("rounds", "resume"), "warning: the talks never pause (no 'stall', no event 'pause')"))
+    return out
+
+
+def _undecided(doc: Document, s: Scenario) -> list[Problem]:
+    """Items with ``enact`` that nothing can decide: no ``after`` items and in no package."""
+    named = {x for it in s.items.values() for x in it.decides or []}
+    named |= {x for e in s.events.values() for x in e.decides or []}
+    return [
+        doc.problem(
+            ("items", name, "enact"),
+            "warning: can never happen: nothing decides it (give 'after' items, or name it in an item's or "
+            "event's 'decides')",
+        )
+        for name, it in s.items.items()
+        if it.enact is not None and not it.enact.after and name not in named
+    ]
+
+
+CHAIN_DRAWS = 4000
+"""Draws of the Monte Carlo that estimates a requires chain's median time (a fixed seed: the same
+warning every time)."""
+
+
+def scenario_advice(doc: Document, s: Scenario) -> list[Problem]:
+    """What ``negsim validate`` adds to the warnings: what a valid scenario makes unlikely rather
+    than impossible (a chain of ``requires`` too slow for the horizon)."""
+    return _slow_chains(doc, s)
+
+
+def _slow_chains(doc: Document, s: Scenario) -> list[Problem]:
+    """Items at the end of a ``requires`` chain whose median time, implied by the rounds alone (the
+    mean interval, cancellations, preparation and each item's chance per round, or its enactment or
+    hazard where it has one; trust, constraints and events aside), is past the horizon: one warning
+    for the first link of each chain that passes it."""
+    horizon = s.horizon
+    if horizon <= 0 or not any(it.requires for it in s.items.values()):
+        return []
+    rng = np.random.default_rng(0)
+    cancel = s.rounds.cancel.expected() if isinstance(s.rounds.cancel, Uncertain) else float(s.rounds.cancel)
+    step = s.rounds.interval.expected() / max(1.0 - cancel, 1e-9)
+    first = s.rounds.first.expected() if isinstance(s.rounds.first, Distribution) else s.day(s.rounds.first)
+    done: dict[str, np.ndarray] = {}
+
+    def mean(v: Any) -> float:
+        return v.expected() if isinstance(v, Uncertain) else float(v)
+
+    def time(name: str, seen: tuple[str, ...] = ()) -> np.ndarray:
+        if name in done:
+            return done[name]
+        it = s.items[name]
+        if it.status == "agreed":
+            done[name] = np.zeros(CHAIN_DRAWS)
+            return done[name]
+        before = [time(r, (*seen, name)) for r in it.requires if r not in seen]
+        ready = np.maximum.reduce([np.full(CHAIN_DRAWS, first), *before])
+        p = it.probability()
+        rounds = it.after_rounds + (rng.geometric(p, CHAIN_DRAWS) if p > 0 else np.full(CHAIN_DRAWS, np.inf))
+        out = ready + rounds * step
+        if it.hazard is not None and mean(it.hazard) > 0:
+            out = np.minimum(out, ready + rng.exponential(365.0 / mean(it.hazard), CHAIN_DRAWS))
+        if it.enact is not None and it.enact.after:
+            decided = np.maximum.reduce([time(a, (*seen, name)) for a in it.enact.after if a not in seen] or [ready])
+            lag = it.enact.lag.ppf(rng.random(CHAIN_DRAWS))
+            out = np.where(rng.random(CHAIN_DRAWS) < mean(it.enact.p), np.minimum(out, decided + lag), out)
+        done[name] = out
+        return out
+
+    out = []
+    for name, it in s.items.items():
+        median = float(np.median(time(name)))
+        if not it.requires or median <= horizon:
+            continue
+        if any(s.items[r].requires and float(np.median(time(r))) > horizon for r in it.requires):
+            continue  # an earlier chain already passes the horizon: warned there
+        chain = [name]
+        while s.items[chain[-1]].requires:
+            chain.append(max(s.items[chain[-1]].requires, key=lambda r: float(np.median(time(r)))))
+        shown = f"{median:,.0f} days" if np.isfinite(median) else "for ever"
+        out.append(
+            doc.problem(
+                ("items", name, "requires"),
+                f"warning: the chain {' -> '.join(reversed(chain))} takes about {shown} at its median "
+                f"(from the rounds' pace and each item's chance; constraints and trust aside), past the horizon "
+                f"({horizon:,.0f} days)",
+            )
+        )
     return out
 
 

@@ -19,6 +19,7 @@ from pydantic import (
     StrictBool,
     StringConstraints,
     Tag,
+    field_validator,
     model_validator,
 )
 
@@ -281,19 +282,20 @@ class Regime(Model):
     title: str | None = None
     states: Annotated[dict[Slug, RegimeState], Field(min_length=2)]
 
-    @model_validator(mode="after")
-    def _shares(self) -> Regime:
-        rest = [name for name, st in self.states.items() if st.share is None]
+    @field_validator("states")
+    @classmethod
+    def _shares(cls, states: dict[str, RegimeState]) -> dict[str, RegimeState]:
+        rest = [name for name, st in states.items() if st.share is None]
         if len(rest) != 1:
             raise ValueError(
                 "leave out the share of exactly one state (it takes the rest)"
                 if rest
                 else "leave out the share of one state: it takes the rest, so that the shares always sum to 1"
             )
-        top = sum(_highest(st.share) for st in self.states.values() if st.share is not None)
+        top = sum(_highest(st.share) for st in states.values() if st.share is not None)
         if top > 1.0 + 1e-12:
             raise ValueError(f"the shares can sum to more than 1 ({top:g}): keep them within 1")
-        return self
+        return states
 
 
 def _highest(value: float | Uncertain) -> float:

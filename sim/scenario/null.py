@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.scenario.judgements import mean_of
 from sim.scenario.models import Scenario
 from sim.scenario.paths import scenario_data
 
@@ -10,20 +11,38 @@ def null_scenario(s: Scenario) -> Scenario:
     """Each item agreed with its own constant chance in each scheduled round; nothing else.
 
     Same calendar, seed, replications and round schedule; no cancellations, capacity,
-    requirements, preparation, constraints, trust or events. Items agreed before the start stay so.
+    requirements, preparation, constraints, trust or events, and none of the rules outside rounds
+    (enactment, hazards, pauses, the regime). Items agreed before the start stay so. With a
+    regime, each item's chance is its chance averaged over the regime's states (each state's odds
+    applied, weighted by its share), so that the null model keeps the scenario's own average pace.
     """
     data = scenario_data(s)
     data["name"] = f"{s.name}-null"[:64]
     data["title"] = f"Null model of: {s.title or s.name}"
     data["rounds"] = {"first": data["rounds"]["first"], "interval": data["rounds"]["interval"]}
     data["items"] = {
-        name: {"title": item.title or name, "p": item.probability(), "status": item.status}
+        name: {"title": item.title or name, "p": regime_average(s, item.probability()), "status": item.status}
         for name, item in s.items.items()
     }
     data["constraints"] = {}
     data["events"] = {}
     data["trust"] = {"initial": 0.0, "weight": 0.0, "on_agreement": 0.0}
+    data.pop("regime", None)
     return Scenario.model_validate(data)
+
+
+def regime_average(s: Scenario, p: float) -> float:
+    """A chance per round averaged over the scenario's regime: sum over states of share x
+    expit(logit(p) + log(odds)), with each judgement at its mean (p itself without a regime)."""
+    if s.regime is None or p <= 0.0 or p >= 1.0:
+        return p
+    shares = [None if st.share is None else mean_of(st.share) for st in s.regime.states.values()]
+    rest = 1.0 - sum(x for x in shares if x is not None)
+    out = 0.0
+    for share, st in zip(shares, s.regime.states.values(), strict=True):
+        odds = p / (1 - p) * mean_of(st.odds)
+        out += (rest if share is None else share) * odds / (1 + odds)
+    return min(max(out, 0.0), 1.0)
 
 
 def base_rate_scenario(s: Scenario, per_round: float) -> Scenario:

@@ -6,12 +6,12 @@ import math
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sim.engine.records import Records
+from sim.engine.records import HOW_BEFORE, HOW_ENACTED, HOW_OUTSIDE, Records
 from sim.engine.state import Trace
 from sim.results.compare import Comparison
 from sim.results.score import FLOOR
 from sim.results.sweepfolder import SweepResults
-from sim.scenario.models import Scenario
+from sim.scenario.models import Scenario, can_pause
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
@@ -354,13 +354,17 @@ def format_trace(s: Scenario, replication: int, lines: Trace, rec: Records) -> s
     body = [_line(s, 0.0, "start", "; ".join(start_bits))]
     body += [_line(s, day, kind, text) for day, kind, _, text in lines]
     names = list(s.items)
-    done = [
-        f"{n} ({s.date(rec.item_day[0, i]).isoformat()}, round {rec.item_round[0, i]})"
-        if rec.item_round[0, i] > 0
-        else f"{n} (before start)"
-        for i, n in enumerate(names)
-        if rec.item_agreed[0, i]
-    ]
+    route = {HOW_ENACTED: "enacted", HOW_OUTSIDE: "outside the rounds"}
+
+    def when(i: int) -> str:
+        how = int(rec.item_how[0, i])
+        if how == HOW_BEFORE:
+            return "before start"
+        if how in route:
+            return f"{s.date(rec.item_day[0, i]).isoformat()}, {route[how]}"
+        return f"{s.date(rec.item_day[0, i]).isoformat()}, round {rec.item_round[0, i]}"
+
+    done = [f"{n} ({when(i)})" for i, n in enumerate(names) if rec.item_agreed[0, i]]
     missing = [n for i, n in enumerate(names) if not rec.item_agreed[0, i]]
     end = [
         "agreed: " + (", ".join(done) or "nothing"),
@@ -369,6 +373,10 @@ def format_trace(s: Scenario, replication: int, lines: Trace, rec: Records) -> s
         f"not held while suspended {rec.rounds_suspended[0]}",
         f"trust {rec.trust[0]:+.2f}",
     ]
+    if can_pause(s):
+        end[2] += f", not held while paused {rec.rounds_paused[0]}"
+        if rec.paused[0]:
+            end.append(f"talks paused at the horizon ({rec.pauses[0]} pauses in all)")
     if rec.breakdown[0]:
         end.append(f"talks broken off on {s.date(rec.breakdown_day[0]).isoformat()}")
     still = [n for c, n in enumerate(s.constraints) if rec.constraint_active[0, c]]

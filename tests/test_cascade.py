@@ -1,0 +1,281 @@
+"""Tier 3 for the rules outside rounds: enactment after a decision, packages, hazards outside
+rounds, the case-level regime, talks that pause and resume. Each against its closed form, with a
+tolerance from the standard error (``tests.helpers.Z``); both clocks are held to the same records
+by ``tests/test_engine.py``, so these run on the batch clock.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy import stats
+
+from sim.engine.records import HOW_ENACTED, HOW_OUTSIDE, HOW_ROUND
+from tests.helpers import assert_proportion, make, run
+
+N = 20_000
+
+
+def expit(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def test_an_unblocked_enactment_follows_its_decision_with_the_chance_and_the_lag() -> None:
+    """P(enacted by t) = q * F_lag(t - t_decision), the decision being the agreement it implements."""
+    q, shape, scale = 0.6, 2.0, 20.0
+    s = make(
+        calendar={"horizon": 200},
+        items={
+            "treaty": {"p": 1.0},  # agreed in the first round, day 0
+            "decree": {
+                "p": 0.0,
+                "enact": {"after": ["treaty"], "p": q, "lag": {"dist": "gamma", "shape": shape, "scale": scale}},
+            },
+        },
+    )
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 1], nan=np.inf)
+    for t in (10.0, 30.0, 60.0, 150.0):
+        assert_proportion(day <= t, N, q * stats.gamma.cdf(t, shape, scale=scale), f"P(enacted by day {t:g})")
+    assert (rec.item_how[rec.item_agreed[:, 1], 1] == HOW_ENACTED).all()
+
+
+def test_the_decision_comes_when_the_last_implemented_item_is_agreed() -> None:
+    """Decided when the treaty is agreed in a round (geometric round, rounds every 10 days): P(by t)
+    = sum over rounds k of P(treaty in round k) * q * F_lag(t - 10 (k - 1))."""
+    p, q, lag_low, lag_high = 0.3, 0.8, 0.0, 40.0
+    s = make(
+        calendar={"horizon": 150},
+        items={
+            "treaty": {"p": p},
+            "decree": {
+                "p": 0.0,
+                "enact": {"after": ["treaty"], "p": q, "lag": {"dist": "uniform", "low": lag_low, "high": lag_high}},
+            },
+        },
+    )
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 1], nan=np.inf)
+    for t in (15.0, 45.0, 90.0):
+        exact = sum(
+            p * (1 - p) ** (k - 1) * q * stats.uniform.cdf(t - 10 * (k - 1), lag_low, lag_high - lag_low)
+            for k in range(1, 16)
+        )
+        assert_proportion(day <= t, N, exact, f"P(enacted by day {t:g})")
+
+
+def test_a_blocked_enactment_waits_for_the_block_to_lift() -> None:
+    """Due on day 10 (or 80) while a constraint blocks it until day 50: enacted on max(lag, 50)."""
+    for lag, expected in ((10.0, 50.0), (80.0, 80.0)):
+        s = make(
+            calendar={"horizon": 120},
+            items={
+                "treaty": {"p": 1.0},
+                "decree": {
+                    "p": 0.0,
+                    "constraints": {"ban": "block"},
+                    "enact": {"after": ["treaty"], "p": 0.5, "lag": lag},
+                },
+            },
+            constraints={"ban": {"lift": {"on": 50}}},
+        )
+        rec = run(s, 4000)
+        agreed = rec.item_agreed[:, 1]
+        assert_proportion(agreed, 4000, 0.5, f"P(enacted), lag {lag:g}")
+        assert (rec.item_day[agreed, 1] == expected).all()
+
+
+def test_a_failed_enactment_goes_back_to_the_rounds() -> None:
+    """With chance q the item is enacted 25 days after the decision on day 0; otherwise it is still
+    agreed round by round (p = 0.2, rounds every 10 days from day 0)."""
+    q, p = 0.5, 0.2
+    s = make(
+        calendar={"horizon": 60},
+        items={
+            "treaty": {"p": 1.0, "priority": -1},
+            "decree": {"p": p, "enact": {"after": ["treaty"], "p": q, "lag": 25}},
+        },
+    )
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 1], nan=np.inf)
+    rounds_by = {20.0: 3, 25.0: 3, 60.0: 7}  # the decree is on the agenda from the first round: days 0, 10, ...
+    for t, k in rounds_by.items():
+        by_rounds = 1 - (1 - p) ** k
+        exact = q + (1 - q) * by_rounds if t >= 25 else by_rounds
+        assert_proportion(day <= t, N, exact, f"P(agreed by day {t:g})")
+    how = rec.item_how[rec.item_agreed[:, 1], 1]
+    assert set(np.unique(how).tolist()) == {HOW_ROUND, HOW_ENACTED}
+
+
+def test_an_event_decides_a_package_and_each_item_follows_on_its_own_lag() -> None:
+    """A leaders' statement on day 30 decides two items at once; each is enacted on its own lag."""
+    s = make(
+        calendar={"horizon": 200},
+        items={
+            "embassy": {"p": 0.0, "enact": {"p": 0.9, "lag": {"dist": "uniform", "low": 0, "high": 100}}},
+            "flights": {"p": 0.0, "enact": {"p": 1.0, "lag": {"dist": "exponential", "mean": 20}}},
+        },
+        events={"statement": {"dates": [30], "decides": ["embassy", "flights"]}},
+    )
+    rec = run(s, N)
+    for t in (40.0, 80.0, 140.0):
+        embassy = np.nan_to_num(rec.item_day[:, 0], nan=np.inf) <= t
+        flights = np.nan_to_num(rec.item_day[:, 1], nan=np.inf) <= t
+        assert_proportion(embassy, N, 0.9 * min((t - 30) / 100, 1.0), f"P(embassy by {t:g})")
+        assert_proportion(flights, N, 1 - math.exp(-(t - 30) / 20), f"P(flights by {t:g})")
+
+
+def test_an_item_decides_a_package_when_it_is_agreed() -> None:
+    """The treaty, agreed in a round, decides the embassy: enacted 10 days after the treaty."""
+    s = make(
+        calendar={"horizon": 100},
+        items={"treaty": {"p": 0.5, "decides": ["embassy"]}, "embassy": {"p": 0.0, "enact": {"p": 1.0, "lag": 10}}},
+    )
+    rec = run(s, 5000)
+    both = rec.item_agreed[:, 1]
+    assert np.array_equal(rec.item_day[both, 1], rec.item_day[both, 0] + 10)
+    assert_proportion(both, 5000, 1 - 0.5**9, "P(embassy by day 100): the treaty by round 9 (day 80)")
+
+
+def test_a_hazard_outside_rounds_fires_as_an_exponential() -> None:
+    """p = 0 in rounds, 3 agreements a year outside them: P(by t) = 1 - exp(-3 t / 365)."""
+    s = make(calendar={"horizon": 300}, items={"decree": {"p": 0.0, "hazard": 3.0}})
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 0], nan=np.inf)
+    for t in (20.0, 100.0, 300.0):
+        assert_proportion(day <= t, N, 1 - math.exp(-3 * t / 365), f"P(by day {t:g})")
+    assert (rec.item_how[rec.item_agreed[:, 0], 0] == HOW_OUTSIDE).all()
+
+
+def test_a_hazard_is_blocked_and_scaled_by_constraints() -> None:
+    """Blocked until day 50, halved while a constraint holds until day 100, full after: the
+    cumulative hazard is 0, then 0.5 * rate per day, then the rate."""
+    rate = 4.0 / 365
+    s = make(
+        calendar={"horizon": 250},
+        items={"decree": {"p": 0.0, "hazard": 4.0, "constraints": {"ban": "block", "drag": 0.5}}},
+        constraints={"ban": {"lift": {"on": 50}}, "drag": {"lift": {"on": 100}}},
+    )
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 0], nan=np.inf)
+
+    def exposure(t: float) -> float:
+        return 0.5 * rate * max(min(t, 100) - 50, 0) + rate * max(t - 100, 0)
+
+    assert not (day < 50).any()
+    for t in (75.0, 100.0, 200.0):
+        assert_proportion(day <= t, N, 1 - math.exp(-exposure(t)), f"P(by day {t:g})")
+
+
+def test_a_hazard_waits_for_what_the_item_requires() -> None:
+    """The hazard runs only once the required item is agreed (on day 40, a fixed lift in a round)."""
+    s = make(
+        calendar={"horizon": 200},
+        rounds={"first": 40, "interval": 1000},
+        items={"first": {"p": 1.0}, "decree": {"p": 0.0, "hazard": 2.0, "requires": ["first"]}},
+    )
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 1], nan=np.inf)
+    assert not (day < 40).any()
+    for t in (60.0, 200.0):
+        assert_proportion(day <= t, N, 1 - math.exp(-2 * (t - 40) / 365), f"P(by day {t:g})")
+
+
+def test_the_regime_moves_every_item_together() -> None:
+    """A regime with share 0.3 of odds x4 (the rest odds x0.5): each item's P(by round k) is the
+    mixture, and two items agree together more often than independence would give."""
+    p, share = 0.2, 0.3
+    s = make(
+        calendar={"horizon": 40},  # rounds on days 0, 10, 20, 30, 40
+        items={"a": {"p": p}, "b": {"p": p}},
+        regime={"states": {"decided": {"share": share, "odds": 4.0}, "not": {"odds": 0.5}}},
+    )
+    rec = run(s, N)
+    z = math.log(p / (1 - p))
+    yes, no = expit(z + math.log(4)), expit(z + math.log(0.5))
+    by = [share * (1 - (1 - yes) ** k) + (1 - share) * (1 - (1 - no) ** k) for k in range(6)]
+    assert_proportion(rec.item_agreed[:, 0], N, by[5], "P(a by round 5)")
+    both = share * (1 - (1 - yes) ** 5) ** 2 + (1 - share) * (1 - (1 - no) ** 5) ** 2
+    assert_proportion(rec.item_agreed.all(axis=1), N, both, "P(a and b)")
+    assert both > by[5] ** 2 + 0.02  # positive dependence: the point of a shared regime
+    assert_proportion(rec.regime == 0, N, share, "share of the first state")
+
+
+def test_the_regime_scales_hazards_and_moves_enactment_odds() -> None:
+    """In the regime's first state (share 0.4) hazards x3 and enactment odds x9; else unchanged."""
+    share, q = 0.4, 0.5
+    s = make(
+        calendar={"horizon": 100},
+        items={
+            "decree": {"p": 0.0, "hazard": 2.0},
+            "law": {"p": 0.0, "enact": {"p": q, "lag": 0}},
+        },
+        events={"statement": {"dates": [10], "decides": ["law"]}},
+        regime={"states": {"yes": {"share": share, "odds": 9.0, "hazard": 3.0}, "no": {}}},
+    )
+    rec = run(s, N)
+    decree = share * (1 - math.exp(-6 * 100 / 365)) + (1 - share) * (1 - math.exp(-2 * 100 / 365))
+    assert_proportion(rec.item_agreed[:, 0], N, decree, "P(decree by the horizon)")
+    law = share * 0.9 + (1 - share) * q  # odds 1 x 9 = 9: a chance of 0.9
+    assert_proportion(rec.item_agreed[:, 1], N, law, "P(law enacted)")
+
+
+def test_talks_stall_and_resume_as_a_two_state_process() -> None:
+    """Stall 2 a year, resume 6 a year, going at the start: P(paused at T) = a / (a + b) (1 - exp(-(a + b) T))."""
+    a, b, horizon = 2.0, 6.0, 120.0
+    s = make(calendar={"horizon": horizon}, rounds={"stall": a, "resume": b}, items={"x": {"p": 0.0}})
+    rec = run(s, N)
+    exact = a / (a + b) * (1 - math.exp(-(a + b) * horizon / 365))
+    assert_proportion(rec.paused, N, exact, "P(paused at the horizon)")
+    mean_pauses = rec.pauses.mean()  # at least the first stall: P(some pause) = 1 - exp(-a T)
+    assert_proportion(rec.pauses > 0, N, 1 - math.exp(-a * horizon / 365), "P(some pause)")
+    assert mean_pauses > 0
+
+
+def test_an_event_that_pauses_the_talks_stops_the_rounds_until_they_resume() -> None:
+    """An event on day 25 pauses the talks with chance 0.4 and nothing resumes them: rounds on days
+    30..90 are then not held (7 of them), else all 10 are."""
+    s = make(
+        calendar={"horizon": 90},
+        items={"x": {"p": 0.0}},
+        events={"row": {"dates": [25], "pause": 0.4}},
+    )
+    rec = run(s, N)
+    paused = rec.paused
+    assert_proportion(paused, N, 0.4, "P(paused)")
+    assert (rec.rounds_held[paused] == 3).all() and (rec.rounds_paused[paused] == 7).all()
+    assert (rec.rounds_held[~paused] == 10).all()
+
+
+def test_no_round_in_the_next_months_follows_from_stall_and_resume() -> None:
+    """A pause that starts on day 0 (an event) and a resume rate of 2 a year: P(no round held in the
+    first k months) = P(no resumption before the last round day of those months) = exp(-2 d / 365)."""
+    s = make(
+        calendar={"horizon": 180},
+        rounds={"first": 1, "interval": 30, "resume": 2.0},
+        items={"x": {"p": 0.0}},
+        events={"row": {"dates": [0], "pause": 1.0}},
+    )
+    rec = run(s, N)
+    # Rounds on days 1, 31, ..., 151, 181 > horizon: no round held means no resumption by day 151.
+    assert_proportion(rec.rounds_held == 0, N, math.exp(-2 * 151 / 365), "P(no round in six months)")
+
+
+def test_a_breakdown_ends_pending_enactments_and_hazards() -> None:
+    """A breakdown on day 5 (chance 1): nothing decided on day 0 with a lag of 10 is enacted, and
+    no hazard fires afterwards."""
+    s = make(
+        calendar={"horizon": 100},
+        items={
+            "treaty": {"p": 0.0, "status": "agreed"},
+            "decree": {"p": 0.0, "enact": {"after": ["treaty"], "lag": 10}},
+            "bank": {"p": 0.0, "hazard": 50.0},
+        },
+        events={"end": {"dates": [5], "breakdown": 1.0}},
+    )
+    rec = run(s, N)
+    assert not rec.item_agreed[:, 1].any()
+    bank = rec.item_day[rec.item_agreed[:, 2], 2]
+    assert (bank <= 5).all()
+    assert_proportion(rec.item_agreed[:, 2], N, 1 - math.exp(-50 * 5 / 365), "P(bank before the breakdown)")
