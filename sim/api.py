@@ -369,6 +369,12 @@ def check_kept(conditioned: montecarlo.Given, known: Any, observed: str, s: Scen
     )
 
 
+def regime_names(s: Scenario) -> tuple[str, ...]:
+    """The regime's states in the order runs number them (none without a regime)."""
+    regime = compile_plan(s).regime
+    return () if regime is None else regime.names
+
+
 def given_manifest(conditioned: montecarlo.Given, known: Any, observed: str, s: Scenario) -> dict[str, Any]:
     """What ``--given`` kept, for manifest.json."""
     tried = conditioned.tried
@@ -383,6 +389,11 @@ def given_manifest(conditioned: montecarlo.Given, known: Any, observed: str, s: 
         "acceptance": round(conditioned.acceptance, 6),
         "conditions": [{"condition": name, "met": round(met / tried, 6)} for name, met in conditioned.conditions],
         "rounds_held_by_as_of": {str(k): c for k, c in conditioned.held.items()},
+        **(
+            {"regime_prior": {names[k]: round(c / tried, 6) for k, c in conditioned.regimes.items()}}
+            if (names := regime_names(s))
+            else {}
+        ),
     }
 
 

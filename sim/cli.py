@@ -413,7 +413,7 @@ class _Bar:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim import api
-    from sim.views.text import judgements_table, prior_posterior_table, summary_table
+    from sim.views.text import judgements_table, prior_posterior_table, summary_table, talks_text
 
     api.phase("import")
     if args.max_replications and not (args.precision or args.given):
@@ -460,6 +460,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         if given and prior_posterior_table(done.results.summary_data):
             say(prior_posterior_table(done.results.summary_data))
             say()
+        talks = talks_text(done.results.summary_data, given)
+        if talks:
+            say(talks)
         if given:
             say(
                 f"given the history as of {given['as_of']}: kept {given['kept']:,} of {given['tried']:,} replications "

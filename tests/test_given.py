@@ -208,3 +208,100 @@ def test_history_reads_the_observed_file() -> None:
     assert known.held == len(obs.rounds.held) if obs.rounds else known.held is None
     with pytest.raises(UserError):
         load_observed(SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml", s)
+
+
+# ---------------------------------------------------------------------- pauses, constraints, the regime
+
+
+def test_a_pause_seen_at_as_of_keeps_exactly_the_paused_replications() -> None:
+    """An event on day 25 pauses the talks with chance 0.4, nothing resumes them: given that the
+    talks were paused at as_of (day 50), every kept replication is paused, and 40% are kept."""
+    s = make(calendar={"horizon": 120}, items={"x": {"p": 0.0}}, events={"row": {"dates": [25], "pause": 0.4}})
+    known = History(as_of=50.0, pauses=1, paused=True)
+    with InProcess() as pool:
+        rec, given, _ = run_given(compile_plan(s, census=known.as_of), 4000, known, pool)
+    assert rec.paused_at_census.all() and rec.paused.all() and (rec.pauses_by_census == 1).all()
+    assert_proportion(given.kept, given.tried, 0.4, "acceptance")
+    assert not (rec.next_round_day <= 120).any()  # no round after as_of: nothing resumes them
+
+
+def test_a_constraint_in_force_and_imposed_conditions_the_forecast() -> None:
+    """A constraint lifted on day 10 and imposed again by an event of rate 3 a year: given that it
+    was imposed once and in force at as_of (day 100), the kept replications saw exactly that."""
+    s = make(
+        calendar={"horizon": 200},
+        items={"x": {"p": 0.0}},
+        constraints={"ban": {"lift": {"on": 10}}},
+        events={"row": {"rate": 3.0, "impose": ["ban"]}},
+    )
+    known = History(as_of=100.0, in_force=((0, "ban", True),), imposed=((0, "ban", 1),))
+    with InProcess() as pool:
+        rec, given, _ = run_given(compile_plan(s, census=known.as_of), 4000, known, pool)
+    assert rec.constraint_active_at_census[:, 0].all() and (rec.constraint_imposed_by_census[:, 0] == 1).all()
+    # Exactly one imposition in the 100 days, Poisson(3 x 100 / 365); it is in force at as_of unless it
+    # came before day 10 (then the fixed lift on day 10 ends it): P = e^-m m (90 / 100).
+    m = 3 * 100 / 365
+    assert_proportion(given.kept, given.tried, math.exp(-m) * m * 0.9, "acceptance")
+
+
+def test_the_regime_is_updated_by_what_happened() -> None:
+    """Shares 0.3 (odds x9) and 0.7: given the item agreed in one of the first three rounds, the
+    kept share of the first state is Bayes' posterior."""
+    p, share = 0.1, 0.3
+    s = make(
+        calendar={"horizon": 100},
+        items={"x": {"p": p}},
+        regime={"states": {"decided": {"share": share, "odds": 9.0}, "not": {}}},
+    )
+    known = History(as_of=20.0, items=((0, "x", True),))
+    with InProcess() as pool:
+        rec, given, _ = run_given(compile_plan(s, census=known.as_of), 20_000, known, pool)
+    fast = 9 * p / (1 - p) / (1 + 9 * p / (1 - p))
+    like = share * (1 - (1 - fast) ** 3), (1 - share) * (1 - (1 - p) ** 3)
+    assert_proportion(rec.regime == 0, rec.n, like[0] / sum(like), "posterior share of 'decided'")
+    assert_proportion(given.regimes[0], given.tried, share, "prior share among those tried")
+
+
+def test_an_observed_file_says_what_happened_to_constraints_and_talks(tmp_path: Path) -> None:
+    """The mapping form of a constraint and the talks' pauses become conditions of --given."""
+    s = make(
+        calendar={"horizon": 300},
+        rounds={"resume": 2.0},
+        items={"x": {"p": 0.1}},
+        constraints={"ban": {"lift": {"rate": 1}}},
+        events={"row": {"rate": 2, "pause": 0.5, "impose": ["ban"]}},
+    )
+    path = tmp_path / "o.yaml"
+    path.write_text(
+        "as_of: 2025-03-01\nitems: {x: null}\n"
+        "constraints: {ban: {lifted: 2025-01-20, imposed: [2025-02-01], in_force: true}}\n"
+        "talks: {paused: [2025-02-01]}\n"
+    )
+    obs = load_observed(path, s)
+    known = history(obs, s)
+    assert known.in_force == ((0, "ban", True),) and known.imposed == ((0, "ban", 1),)
+    assert known.constraints == ((0, "ban", True),) and known.pauses == 1 and known.paused is True
+
+
+@pytest.mark.parametrize(
+    ("talks", "expected"),
+    [
+        (
+            "{paused: [2025-02-01], resumed: [2025-01-20]}",
+            "talks.resumed[0]: 2025-01-20: the talks resume before the pause it ends",
+        ),
+        ("{resumed: [2025-01-20]}", "talks.resumed[0]: 2025-01-20: the talks resume without a pause to end"),
+        (
+            "{paused: [2025-01-02, 2025-02-01]}",
+            "talks.paused[1]: 2025-02-01: the talks pause again without having resumed",
+        ),
+        ("{paused: [2025-04-01]}", "talks.paused[0]: 2025-04-01 is after as_of"),
+    ],
+)
+def test_pauses_and_resumptions_must_alternate(tmp_path: Path, talks: str, expected: str) -> None:
+    path = tmp_path / "o.yaml"
+    path.write_text(f"as_of: 2025-03-01\nitems: {{x: null}}\ntalks: {talks}\n")
+    s = make(items={"x": {"p": 0.1}}, calendar={"horizon": 300})
+    with pytest.raises(UserError) as exc:
+        load_observed(path, s)
+    assert expected in str(exc.value)

@@ -38,6 +38,7 @@ LATER = (
     "pauses_by_census",
     "constraint_active_at_census",
     "constraint_imposed_by_census",
+    "next_round_day",
 )
 """Fields added to the records with enactments, hazards outside rounds, pauses and the regime. A
 scenario that uses none of those leaves them exactly as its other fields imply (checked below), and
@@ -48,7 +49,7 @@ def implied(rec: Records) -> bool:
     """The later fields of a scenario without the later rules: agreements are in rounds (or before
     the start), and nothing pauses."""
     how = np.where(rec.item_round == 0, HOW_BEFORE, np.where(rec.item_round > 0, HOW_ROUND, 0))
-    quiet = [name for name in LATER if name != "item_how"]
+    quiet = [name for name in LATER if name not in ("item_how", "next_round_day")]
     return np.array_equal(rec.item_how, how) and all(not getattr(rec, name).any() for name in quiet)
 
 

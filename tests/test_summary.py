@@ -121,6 +121,7 @@ def test_summary_json_is_exactly_this() -> None:
         breakdown_day=[np.nan, 30.5, np.nan],
         trust=[0.1, -0.2, 0.3333333],
         event_count=[[1], [0], [2]],
+        next_round_day=[5.0, 95.0, np.nan],
     )
 
     def prop(k: int, n: int = 3) -> dict[str, object]:
@@ -197,6 +198,8 @@ def test_summary_json_is_exactly_this() -> None:
             "held_quantiles": {"0.1": 1, "0.25": 1, "0.5": 2, "0.75": 4, "0.9": 4},
             "cancelled_mean": 0.3333,
             "suspended_mean": 0.6667,
+            # no round held by 2025-04-01 (day 90; six months would pass the horizon): the second and third
+            "no_round_within": [{"months": 3, "until": "2025-04-01", **prop(2)}],
         },
         "all_agreed": prop(1),
         "joint_outcomes": [

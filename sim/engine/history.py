@@ -34,6 +34,10 @@ class History:
     breakdown: bool | None = None  # talks broken off by as_of
     held: int | None = None  # rounds held by as_of
     cancelled: int | None = None  # rounds cancelled by as_of
+    in_force: tuple[tuple[int, str, bool], ...] = ()  # (constraint index, name, in force at as_of)
+    imposed: tuple[tuple[int, str, int], ...] = ()  # (constraint index, name, times imposed by as_of)
+    pauses: int | None = None  # times the talks paused by as_of
+    paused: bool | None = None  # talks paused at as_of
 
     def conditions(self, rec: Records) -> list[tuple[str, np.ndarray]]:
         """Each condition, named, with the rows that meet it."""
@@ -43,6 +47,10 @@ class History:
         for c, name, lifted in self.constraints:
             seen = by(rec.constraint_day[:, c], self.as_of)
             out.append((f"{name} {'lifted' if lifted else 'not lifted'}", seen == lifted))
+        for c, name, on in self.in_force:
+            out.append((f"{name} {'in force' if on else 'not in force'}", rec.constraint_active_at_census[:, c] == on))
+        for c, name, times in self.imposed:
+            out.append((f"{name} imposed {times} times", rec.constraint_imposed_by_census[:, c] == times))
         if self.breakdown is not None:
             broken = by(rec.breakdown_day, self.as_of)
             out.append(("talks broken off" if self.breakdown else "talks not broken off", broken == self.breakdown))
@@ -50,6 +58,10 @@ class History:
             out.append((f"{self.held} rounds held", rec.held_by_census == self.held))
         if self.cancelled is not None:
             out.append((f"{self.cancelled} rounds cancelled", rec.cancelled_by_census == self.cancelled))
+        if self.pauses is not None:
+            out.append((f"{self.pauses} pauses", rec.pauses_by_census == self.pauses))
+        if self.paused is not None:
+            out.append(("talks paused" if self.paused else "talks not paused", rec.paused_at_census == self.paused))
         return out
 
     def agrees(self, rec: Records) -> np.ndarray:
@@ -62,5 +74,5 @@ class History:
     @property
     def empty(self) -> bool:
         """No condition at all: every replication agrees."""
-        unset = (self.breakdown, self.held, self.cancelled)
-        return not (self.items or self.constraints) and all(v is None for v in unset)
+        unset = (self.breakdown, self.held, self.cancelled, self.pauses, self.paused)
+        return not (self.items or self.constraints or self.in_force or self.imposed) and all(v is None for v in unset)

@@ -46,6 +46,9 @@ class Records:
     pauses_by_census: np.ndarray  # (n,) int32: pauses on or before Plan.census
     constraint_active_at_census: np.ndarray  # (n, constraints) bool: in force at the end of Plan.census
     constraint_imposed_by_census: np.ndarray  # (n, constraints) int32: impositions on or before Plan.census
+    next_round_day: (
+        np.ndarray
+    )  # (n,) float64: the first round held after Plan.census (after day 0 without one: the first), NaN if none
 
     @property
     def n(self) -> int:
@@ -86,6 +89,7 @@ class Records:
             pauses_by_census=np.zeros(n, np.int32),
             constraint_active_at_census=np.zeros((n, n_constraints), bool),
             constraint_imposed_by_census=np.zeros((n, n_constraints), np.int32),
+            next_round_day=np.full(n, np.nan),
         )
 
     @classmethod

@@ -103,6 +103,7 @@ class State:
         self.pauses_by_census = np.zeros(n, np.int32)
         self.active_at_census = np.zeros((n, m), bool)
         self.imposed_by_census = np.zeros((n, m), np.int32)
+        self.next_round_day = np.full(n, np.nan)
 
     def begin(self) -> None:
         """Day 0: constraints active at the start begin their lifting, items decided by what was
@@ -158,6 +159,7 @@ class State:
             pauses_by_census=self.pauses_by_census,
             constraint_active_at_census=self.active_at_census,
             constraint_imposed_by_census=self.imposed_by_census,
+            next_round_day=self.next_round_day,
         )
 
     # ---------------------------------------------------------------- the clock's hooks
@@ -208,6 +210,8 @@ class State:
             return
         self.held[rows] += 1
         self.held_by_census[rows[t <= self.census]] += 1
+        later = (t > self.census) & np.isnan(self.next_round_day[rows])
+        self.next_round_day[rows[later]] = t[later]
         agreed = self.agreed[rows]
         active = self.active[rows]
         on = rules.agenda(plan, agreed, active)

@@ -67,7 +67,11 @@ class RunResults:
     def summary_data(self) -> dict[str, Any]:
         """Everything ``summary.json`` holds, as plain data."""
         if self._summary is None:
-            self._summary = summarize(self.scenario, self.records)
+            given = self.manifest.get("given") if isinstance(self.manifest, dict) else None
+            origin = given.get("as_of_day", 0.0) if isinstance(given, dict) else 0.0
+            self._summary = summarize(
+                self.scenario, self.records, float(origin) if isinstance(origin, int | float) else 0.0
+            )
         return self._summary
 
     # -- pandas views, for notebooks (pandas is imported on first use)
@@ -205,6 +209,7 @@ def replications_table(s: Scenario, rec: Records) -> Any:
         "breakdown": column(rec.breakdown),
         "breakdown_day": column(rec.breakdown_day, ~rec.breakdown),
         "trust": column(rec.trust),
+        "next_round_day": column(rec.next_round_day, np.isnan(rec.next_round_day)),
     }
     for e, name in enumerate(s.events):
         cols[f"events.{name}"] = column(rec.event_count[:, e])
@@ -312,6 +317,7 @@ FIELDS: dict[str, tuple[str, str, Any, Any, str]] = {
     "pauses": ("replications", "pauses", None, np.int32, "replication"),
     "paused": ("replications", "paused_at_horizon", None, bool, "replication"),
     "paused_record": ("replications", "paused_record", None, np.uint64, "replication"),
+    "next_round_day": ("replications", "next_round_day", float("nan"), float, "replication"),
 }
 UNWRITTEN = (
     "held_by_census",
@@ -390,7 +396,7 @@ class FolderRecords:
         file, col, fill, dtype, shape = FIELDS[name]
         width = {"item": len(s.items), "constraint": len(s.constraints), "replication": 0}[shape]
         if col not in read_parquet_schema(self._folder / f"{file}.parquet"):  # folders from before it existed
-            return np.zeros((n, width) if width or shape != "replication" else n, dtype)
+            return np.full((n, width) if width or shape != "replication" else n, 0 if fill is None else fill, dtype)
         values = read_column(self._folder / f"{file}.parquet", col, fill, dtype)
         return values.reshape(n, width) if shape != "replication" else values
 

@@ -6,7 +6,7 @@ import datetime as dt
 import os
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from sim.engine.history import History
 from sim.errors import UserError, did_you_mean
@@ -24,6 +24,30 @@ class Rounds(BaseModel):
 
     held: list[Date]
     cancelled: list[Date] | None = None
+
+
+class ConstraintRecord(BaseModel):
+    """What happened to a constraint up to ``as_of``: the day it was first lifted (``null``: not),
+    the days events imposed it again, and whether it was in force at ``as_of`` (``null``: not known)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lifted: Date | None = None
+    imposed: list[Date] = []
+    in_force: StrictBool | None = None
+
+
+class Talks(BaseModel):
+    """The days the talks paused and resumed up to ``as_of`` (a pause with no resumption after it:
+    paused at ``as_of``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    paused: list[Date] = []
+    resumed: list[Date] = []
+
+    def paused_at_end(self) -> bool:
+        return len(self.paused) > len(self.resumed)
 
 
 class OnRecord(BaseModel):
@@ -58,12 +82,21 @@ class Observed(BaseModel):
     as_of: Date
     checkpoints: list[Date] = []
     items: Annotated[dict[Slug, Date | None], Field(min_length=1)]
-    constraints: dict[Slug, Date | None] = {}
+    constraints: dict[Slug, Date | ConstraintRecord | None] = {}
+    """Each constraint's first lift (a date, or ``null``), or a mapping that also says when it was
+    imposed again and whether it was in force at ``as_of``."""
     breakdown: Date | None = None
     rounds: Rounds | None = None
+    talks: Talks | None = None
     forecasts: list[OnRecord] = []
     base_rate: BaseRate | None = None
     sources: list[Annotated[str, Field(max_length=500)]] = []
+
+
+def lifted(obs: Observed, name: str) -> dt.date | None:
+    """The day a constraint the observed file names was first lifted (None: not by ``as_of``)."""
+    v = obs.constraints.get(name)
+    return v.lifted if isinstance(v, ConstraintRecord) else v
 
 
 def as_at(obs: Observed, when: dt.date) -> Observed:
@@ -74,6 +107,17 @@ def as_at(obs: Observed, when: dt.date) -> Observed:
     def by(d: dt.date | None) -> dt.date | None:
         return d if d is not None and d <= when else None
 
+    def constraint(v: dt.date | ConstraintRecord | None) -> dt.date | ConstraintRecord | None:
+        if not isinstance(v, ConstraintRecord):
+            return by(v)
+        imposed = [d for d in v.imposed if d <= when]
+        # In force at an earlier day is known only where nothing happened to it since: otherwise unknown.
+        since = [d for d in [*v.imposed, *([v.lifted] if v.lifted else [])] if when < d]
+        return ConstraintRecord(lifted=by(v.lifted), imposed=imposed, in_force=None if since else v.in_force)
+
+    talks = obs.talks
+    if talks is not None:
+        talks = Talks(paused=[d for d in talks.paused if d <= when], resumed=[d for d in talks.resumed if d <= when])
     rounds = obs.rounds
     if rounds is not None:
         rounds = Rounds(
@@ -85,7 +129,8 @@ def as_at(obs: Observed, when: dt.date) -> Observed:
             "as_of": when,
             "checkpoints": [d for d in obs.checkpoints if d <= when],
             "items": {k: by(v) for k, v in obs.items.items()},
-            "constraints": {k: by(v) for k, v in obs.constraints.items()},
+            "constraints": {k: constraint(v) for k, v in obs.constraints.items()},
+            "talks": talks,
             "breakdown": by(obs.breakdown),
             "rounds": rounds,
             "forecasts": [f for f in obs.forecasts if f.by <= when],
@@ -97,17 +142,19 @@ def history(obs: Observed, s: Scenario) -> History:
     """The conditions ``negsim run --given`` keeps replications by (see :mod:`sim.engine.history`)."""
     as_of = s.day(obs.as_of)
     rounds = obs.rounds
+    named = [(c, name) for c, name in enumerate(s.constraints) if name in obs.constraints]
+    records = [(c, name, v) for c, name in named if isinstance(v := obs.constraints[name], ConstraintRecord)]
     return History(
         as_of=as_of,
         items=tuple((x, name, obs.items[name] is not None) for x, name in enumerate(s.items) if name in obs.items),
-        constraints=tuple(
-            (c, name, obs.constraints[name] is not None)
-            for c, name in enumerate(s.constraints)
-            if name in obs.constraints
-        ),
+        constraints=tuple((c, name, lifted(obs, name) is not None) for c, name in named),
+        in_force=tuple((c, name, v.in_force) for c, name, v in records if v.in_force is not None),
+        imposed=tuple((c, name, len(v.imposed)) for c, name, v in records if v.imposed),
         breakdown=obs.breakdown is not None,
         held=None if rounds is None else len(rounds.held),
         cancelled=None if rounds is None or rounds.cancelled is None else len(rounds.cancelled),
+        pauses=None if obs.talks is None else len(obs.talks.paused),
+        paused=None if obs.talks is None else obs.talks.paused_at_end(),
     )
 
 
@@ -143,10 +190,20 @@ def _self_problems(doc: Document, obs: Observed) -> Any:
         yield from after(("checkpoints", i), c, "not yet observed")
         if c in obs.checkpoints[:i]:
             yield doc.problem(("checkpoints", i), f"{c.isoformat()} is listed twice")
-    for section in ("items", "constraints"):
-        for name, d in getattr(obs, section).items():
-            yield from after((section, name), d, "it cannot have been observed")
+    for name, d in obs.items.items():
+        yield from after(("items", name), d, "it cannot have been observed")
+    for name, v in obs.constraints.items():
+        if not isinstance(v, ConstraintRecord):
+            yield from after(("constraints", name), v, "it cannot have been observed")
+            continue
+        yield from after(("constraints", name, "lifted"), v.lifted, "it cannot have been observed")
+        for i, d in enumerate(v.imposed):
+            yield from after(("constraints", name, "imposed", i), d, "it cannot have been observed")
+            if d in v.imposed[:i]:
+                yield doc.problem(("constraints", name, "imposed", i), f"{d.isoformat()} is listed twice")
     yield from after(("breakdown",), obs.breakdown, "it cannot have been observed")
+    if obs.talks is not None:
+        yield from _talks_problems(doc, obs.talks, after)
     if obs.rounds is not None:
         for kind in ("held", "cancelled"):
             days = getattr(obs.rounds, kind) or []
@@ -159,6 +216,29 @@ def _self_problems(doc: Document, obs: Observed) -> Any:
             yield doc.problem(("forecasts", i, "by"), f"{f.by.isoformat()} is before the forecast was made")
         if f.made > obs.as_of:
             yield doc.problem(("forecasts", i, "made"), f"{f.made.isoformat()} is after as_of: not yet on record")
+
+
+def _talks_problems(doc: Document, talks: Talks, after: Any) -> Any:
+    """Pauses and resumptions alternate, a pause first; none after ``as_of``."""
+    for kind in ("paused", "resumed"):
+        for i, d in enumerate(getattr(talks, kind)):
+            yield from after(("talks", kind, i), d, "it cannot have been observed")
+    paused, resumed = sorted(talks.paused), sorted(talks.resumed)
+    for i, d in enumerate(resumed):
+        if i >= len(paused) or d < paused[i] or (i + 1 < len(paused) and paused[i + 1] < d):
+            where = "before the pause it ends" if i < len(paused) and d < paused[i] else "without a pause to end"
+            yield doc.problem(
+                ("talks", "resumed", talks.resumed.index(d)),
+                f"{d.isoformat()}: the talks resume {where} (pauses and resumptions alternate, a pause first)",
+            )
+            return
+    for i in range(len(paused) - 1):
+        if i >= len(resumed):
+            yield doc.problem(
+                ("talks", "paused", talks.paused.index(paused[i + 1])),
+                f"{paused[i + 1].isoformat()}: the talks pause again without having resumed",
+            )
+            return
 
 
 def _observed_problems(doc: Document, obs: Observed, s: Scenario) -> Any:
@@ -182,7 +262,16 @@ def _observed_problems(doc: Document, obs: Observed, s: Scenario) -> Any:
             if name not in known:
                 kind = section[:-1]
                 yield doc.problem((section, name), f"unknown {kind} '{name}'{did_you_mean(name, known)}")
-            yield from before((section, name), d)
+            if isinstance(d, ConstraintRecord):
+                yield from before((section, name, "lifted"), d.lifted)
+                for i, day in enumerate(d.imposed):
+                    yield from before((section, name, "imposed", i), day)
+            else:
+                yield from before((section, name), d)
+    if obs.talks is not None:
+        for kind in ("paused", "resumed"):
+            for i, d in enumerate(getattr(obs.talks, kind)):
+                yield from before(("talks", kind, i), d)
     yield from before(("breakdown",), obs.breakdown)
     if obs.rounds is not None:
         for kind in ("held", "cancelled"):

@@ -29,7 +29,7 @@ from sim.results.atomic import staged_folder, write_text
 from sim.results.compare import sweep_point, sweep_point_spec
 from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.folder import load
-from sim.results.observed import Observed, load_observed
+from sim.results.observed import Observed, lifted, load_observed
 from sim.results.skill import FLOOR, PERFECT, RESAMPLES, ItemScore, intervals, month_edges, rounds_score, score_item
 from sim.results.stats import wilson
 from sim.scenario.models import Scenario
@@ -81,7 +81,7 @@ def forecasts(s: Scenario, rec: Records, obs: Observed, null: Records | None = N
             )
     for k, name in enumerate(s.constraints):
         if name in obs.constraints:
-            out += rows("constraint", name, rec.constraint_day[:, k], obs.constraints[name])
+            out += rows("constraint", name, rec.constraint_day[:, k], lifted(obs, name))
     if "breakdown" in obs.model_fields_set:
         out += rows("breakdown", "breakdown", rec.breakdown_day, obs.breakdown)
     return out

@@ -3,17 +3,18 @@ day quantiles; breakdowns, rounds, joint outcomes. Plain data, written as JSON a
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
 import numpy as np
 
 from sim.engine.plan import compile_plan, milestones
-from sim.engine.records import Records
+from sim.engine.records import HOW, HOW_ENACTED, HOW_OUTSIDE, HOW_ROUND, Records
 from sim.engine.rules import IN_FORCE_POINTS
 from sim.results.files import csv_text
 from sim.results.stats import quantile_day, wilson
-from sim.scenario.models import Scenario
+from sim.scenario.models import Scenario, agrees_outside_rounds, can_pause
 
 QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 TOP_OUTCOMES = 10
@@ -56,8 +57,7 @@ def joint_outcomes(rec: Records, names: tuple[str, ...], top: int = TOP_OUTCOMES
 def in_force(rec: Records, c: int) -> list[int]:
     """How many replications have constraint c in force at the end of each record day
     (``sim.engine.rules.in_force_days``): counts, so that shares and intervals follow."""
-    bits = rec.constraint_in_force[:, c]
-    return [int(((bits >> np.uint64(g)) & np.uint64(1)).sum()) for g in range(IN_FORCE_POINTS)]
+    return bits(rec.constraint_in_force[:, c])
 
 
 JUDGEMENT_QUANTILES = (0.1, 0.5, 0.9)
@@ -98,13 +98,68 @@ def judgements(s: Scenario, rec: Records) -> list[dict[str, Any]]:
     return out
 
 
-def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
-    """Everything ``summary.json`` holds, computed from the records."""
+def bits(record: np.ndarray) -> list[int]:
+    """How many replications have a bit set in each of the 64 record days of a word per replication."""
+    return [int(((record >> np.uint64(g)) & np.uint64(1)).sum()) for g in range(IN_FORCE_POINTS)]
+
+
+NO_ROUND_MONTHS = (3, 6, 12)
+"""The spans after the forecast's origin for P(no round held within them)."""
+
+
+def months_after(s: Scenario, day: float, months: int) -> float:
+    """The day ``months`` calendar months after day ``day`` (the day of the month kept, at most the 28th)."""
+    d = s.date(day)
+    year, month = divmod(d.month - 1 + months, 12)
+    return float((dt.date(d.year + year, month + 1, min(d.day, 28)) - s.calendar.start).days) + (day - int(day))
+
+
+def no_round(s: Scenario, rec: Records, origin: float) -> list[dict[str, Any]]:
+    """P(no round held within 3, 6 and 12 months of the origin), for spans within the horizon."""
+    out = []
+    nxt = np.nan_to_num(rec.next_round_day, nan=np.inf)
+    for k in NO_ROUND_MONTHS:
+        limit = months_after(s, origin, k)
+        if limit > s.horizon:
+            break
+        out.append({"months": k, "until": s.date(limit).isoformat(), **_prop(int((nxt > limit).sum()), rec.n)})
+    return out
+
+
+def talks(s: Scenario, rec: Records) -> dict[str, Any] | None:
+    """How the talks paused and resumed (a scenario that can pause them)."""
+    if not can_pause(s):
+        return None
+    n = rec.n
+    return {
+        "paused_at_horizon": _prop(int(rec.paused.sum()), n),
+        "pauses_mean": _r(float(rec.pauses.mean()) if n else None, 4),
+        "rounds_paused_mean": _r(float(rec.rounds_paused.mean()) if n else None, 4),
+        "paused": bits(rec.paused_record),
+    }
+
+
+def regime(s: Scenario, rec: Records) -> list[dict[str, Any]] | None:
+    """The share of replications in each state of the regime."""
+    if s.regime is None:
+        return None
+    names = compile_plan(s).regime.names  # type: ignore[union-attr]
+    counts = np.bincount(rec.regime.astype(np.int64), minlength=len(names))
+    return [
+        {"state": name, "title": s.regime.states[name].title or name, **_prop(int(counts[i]), rec.n)}
+        for i, name in enumerate(names)
+    ]
+
+
+def summarize(s: Scenario, rec: Records, origin: float = 0.0) -> dict[str, Any]:
+    """Everything ``summary.json`` holds, computed from the records (``origin``: the day the forecast
+    is made, a --given run's as_of)."""
     n = rec.n
     names = tuple(s.items)
     horizon = s.horizon
     marks = milestones(s)
     items = []
+    outside = agrees_outside_rounds(s)
     for x, name in enumerate(names):
         days = rec.item_day[:, x]
         agreed = rec.item_agreed[:, x]
@@ -120,6 +175,9 @@ def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
             "median_if_agreed": _day(s, float(np.median(hit)) if k else None),
             "mean_round_if_agreed": _r(float(rec.item_round[agreed, x].mean()) if k else None, 3),
         }
+        if outside:
+            how = rec.item_how[:, x]
+            entry["how"] = {HOW[h]: _prop(int((how == h).sum()), n) for h in (HOW_ROUND, HOW_ENACTED, HOW_OUTSIDE)}
         items.append(entry)
     constraints = []
     for c, name in enumerate(s.constraints):
@@ -136,6 +194,7 @@ def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
             }
         )
     held = rec.rounds_held
+    extra = {k: v for k, v in (("talks", talks(s, rec)), ("regime", regime(s, rec))) if v is not None}
     return {
         "scenario": s.name,
         "title": s.title or s.name,
@@ -156,6 +215,7 @@ def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
             else {},
             "cancelled_mean": _r(float(rec.rounds_cancelled.mean()) if n else None, 4),
             "suspended_mean": _r(float(rec.rounds_suspended.mean()) if n else None, 4),
+            "no_round_within": no_round(s, rec, origin),
         },
         "all_agreed": _prop(int(rec.item_agreed.all(axis=1).sum()), n),
         "joint_outcomes": joint_outcomes(rec, names),
@@ -168,6 +228,7 @@ def summarize(s: Scenario, rec: Records) -> dict[str, Any]:
             "mean": _r(float(rec.trust.mean()) if n else None, 4),
             "quantiles": {str(q): _r(float(np.quantile(rec.trust, q)), 4) for q in QUANTILES} if n else {},
         },
+        **extra,
     }
 
 

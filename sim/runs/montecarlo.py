@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -144,6 +144,7 @@ class Given:
     wanted: int
     conditions: list[tuple[str, int]]  # (condition, replications tried that met it)
     held: dict[int, int]  # rounds held by as_of -> replications tried (the scenario's own spread)
+    regimes: dict[int, int] = field(default_factory=dict)  # the regime's state -> replications tried (the prior)
 
     @property
     def acceptance(self) -> float:
@@ -180,6 +181,7 @@ def run_given(
     kept: list[Records] = []
     met: dict[str, int] = {}
     held: dict[int, int] = {}
+    regimes: dict[int, int] = {}
     tried = count = 0
     wanted = n
     reached = None
@@ -209,12 +211,15 @@ def run_given(
             agree &= rows
         for k, c in zip(*np.unique(batch.held_by_census, return_counts=True), strict=True):
             held[int(k)] = held.get(int(k), 0) + int(c)
+        if plan.regime is not None:
+            for k, c in zip(*np.unique(batch.regime, return_counts=True), strict=True):
+                regimes[int(k)] = regimes.get(int(k), 0) + int(c)
         part = batch.select(agree)
         kept.append(part)
         count += part.n
         tried = goal
     rec = Records.concat(kept).take(wanted) if kept else None
-    given = Given(tried, count, wanted, list(met.items()), dict(sorted(held.items())))
+    given = Given(tried, count, wanted, list(met.items()), dict(sorted(held.items())), dict(sorted(regimes.items())))
     if rec is None:
         raise ValueError("no replication was tried")
     if precision is not None and reached is None:

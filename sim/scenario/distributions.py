@@ -28,6 +28,10 @@ PARAMETERS: dict[str, tuple[str, ...]] = {
 }
 """Which parameters each kind takes; every other one is an error."""
 
+MAX_DAYS = 1e9
+"""The largest number of days a duration's parameter may hold: far beyond any horizon, and small
+enough that no inverse CDF overflows."""
+
 HALF_ULP = 2.0**-54  # moves u from [0, 1) into (0, 1) for the unbounded inverse CDFs
 
 
@@ -83,6 +87,9 @@ class Distribution(BaseModel):
                 f"{self.dist} takes {', '.join(repr(k) for k in wanted)}, not {', '.join(repr(k) for k in extra)}"
             )
         v = self.params()
+        for k in ("value", "low", "mode", "high", "mean", "sd", "scale"):
+            if k in v and abs(v[k]) > MAX_DAYS:
+                raise ValueError(f"{k}: {v[k]:g} days is beyond any horizon (at most {MAX_DAYS:g})")
         if self.dist == "fixed" and v["value"] < 0:
             raise ValueError("value: days cannot be negative")
         if self.dist in ("uniform", "triangular"):

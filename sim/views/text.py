@@ -101,6 +101,38 @@ def _spread(q: dict[str, Any], mean: Any) -> str:
     return f"{mean:.3g}  ({q['0.1']:.3g} - {q['0.9']:.3g})" if q and mean is not None else ""
 
 
+def talks_text(summary: dict[str, Any], given: dict[str, Any] | None = None) -> str:
+    """The regime's shares (beside the prior, given a history) and how the talks went: pauses and
+    the chance of no round within the next months."""
+    out = []
+    regime = summary.get("regime")
+    if regime:
+        prior = (given or {}).get("regime_prior")
+        parts = []
+        for st in regime:
+            bit = f"{st['title']} {st['p']:.0%}"
+            if prior is not None:
+                bit += f" (prior {prior.get(st['state'], 0.0):.0%})"
+            parts.append(bit)
+        head = "regime given the history: " if prior is not None else "regime: "
+        out.append(head + ", ".join(parts))
+    rounds = summary.get("rounds", {}).get("no_round_within") or []
+    talks = summary.get("talks")
+    bits = []
+    if talks:
+        bits.append(
+            f"paused at the horizon {talks['paused_at_horizon']['p']:.1%} (mean {talks['pauses_mean']:.2f} pauses)"
+        )
+    if talks or given:
+        since = "after as_of" if given else "from the start"
+        shown = ", ".join(f"{r['months']} months {r['p']:.1%}" for r in rounds)
+        if shown:
+            bits.append(f"P(no round held within, {since}): {shown}")
+    if bits:
+        out.append("talks: " + "; ".join(bits))
+    return "\n".join(out)
+
+
 def prior_posterior_table(summary: dict[str, Any]) -> str:
     """Each uncertain judgement before and after the history of a ``--given`` run: the mean and
     the 10%-90% range of the distribution as written, and of the kept replications' draws."""

@@ -6,10 +6,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
+from sim.engine.rules import in_force_days
 from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
 from sim.scenario.judgements import mean_of
-from sim.views.plots.style import color, date_axis, step_curve, styled, subplots, title
+from sim.views.plots.style import color, date_axis, step_curve, styled, subplots, title, to_dates
 from sim.views.plots.timeline import _caption, label
 
 
@@ -70,10 +71,32 @@ def rounds_and_breakdowns(results: RunResults) -> Figure:
     can_break = any(mean_of(e.breakdown) > 0 for e in s.events.values())
     curve = step_curve(right, start, rec.breakdown_day, horizon, color(1))
     pb = rec.breakdown.mean() if rec.n else 0.0
-    right.set_title(f"Talks broken off for good (by horizon: {pb:.1%})", fontsize=11, loc="left")
-    right.set_ylabel("probability of breakdown by date")
+    top = float(curve.high.max())
+    talks = results.summary_data.get("talks")
+    if talks:  # the pauses: the share of replications whose talks are paused on each date
+        counts = np.array(talks["paused"])
+        low, high = wilson_array(counts, n)
+        xs = to_dates(start, in_force_days(horizon))
+        at_end = talks["paused_at_horizon"]["p"]
+        right.plot(
+            xs,
+            counts / n,
+            color=color(2),
+            lw=2.0,
+            drawstyle="steps-post",
+            label=f"paused ({at_end:.1%} at the horizon)",
+        )
+        right.fill_between(xs, low, high, color=color(2), alpha=0.18, lw=0, step="post")
+        right.plot([], [], color=color(1), lw=2.0, label=f"broken off for good, by date ({pb:.1%})")
+        right.legend(loc="upper left", fontsize=9)
+        top = max(top, float(high.max()))
+        right.set_title("Talks paused, or broken off", fontsize=11, loc="left")
+        right.set_ylabel("probability")
+    else:
+        right.set_title(f"Talks broken off for good (by horizon: {pb:.1%})", fontsize=11, loc="left")
+        right.set_ylabel("probability of breakdown by date")
     right.set_xlabel("date")
-    right.set_ylim(0, max(0.05, float(curve.high.max()) * 1.2))
+    right.set_ylim(0, max(0.05, top * 1.2))
     right.yaxis.set_major_formatter(PercentFormatter(1.0))
     date_axis(right, start, horizon)
     if not can_break:
