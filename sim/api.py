@@ -37,7 +37,7 @@ from sim.runs.sweep import SweepSpec
 from sim.runs.sweeping import SweepOutcome, sweep
 from sim.scenario.checks import check_run_size
 from sim.scenario.documents import MAX_FILE_BYTES
-from sim.scenario.load import load_scenario
+from sim.scenario.load import TableSource, load_scenario, load_table
 from sim.scenario.models import Scenario
 from sim.scenario.null import null_scenario
 
@@ -259,11 +259,12 @@ def run_to_folder(
     progress: Callable[[int], None] | None = None,
     status: Callable[[str], None] | None = None,
     given: str | None = None,
+    table: TableSource = None,
 ) -> RunOutcome:
     """``negsim run``: simulate, stream the records to a new folder, add the summary, manifest,
     figures and report, and rename the folder into place. With ``given`` (an observed file), only
     the replications whose history up to its ``as_of`` agrees with it are kept."""
-    s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES)
+    s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES, table=table)
     phase("validate")
     obs = None
     if given is not None:
@@ -648,8 +649,8 @@ def backtest_cases(library: Path) -> list[Path]:
     return cases
 
 
-def _reusable(folder: Path, scenario_file: Path, n: int, seed: int) -> bool:
-    """Whether a cached run was made from this very scenario file, count and seed, by this negsim."""
+def _reusable(folder: Path, scenario_file: Path, n: int, seed: int, table: dict[str, Any] | None = None) -> bool:
+    """Whether a cached run was made from this very scenario file, table, count and seed, by this negsim."""
     from sim.results.files import read_manifest, versions
 
     if not (folder / "items.parquet").is_file():
@@ -663,6 +664,7 @@ def _reusable(folder: Path, scenario_file: Path, n: int, seed: int) -> bool:
         and made.get("scenario_sha256") == sha256_file(scenario_file)
         and made.get("replications") == n
         and made.get("seed") == seed
+        and (made.get("table") or {}).get("sha256") == (table or {}).get("sha256")
         and (made.get("versions") or {}).get("negsim") == versions().get("negsim")
         and made.get("complete", True) is not False
     )
@@ -677,12 +679,14 @@ def backtest(
     plots: bool = True,
     svg: bool | None = None,
     status: Callable[[str], None] | None = None,
+    table: str | os.PathLike[str] | None = None,
 ) -> BacktestOutcome:
     """``negsim backtest DIR``: run every case (reusing runs whose scenario, count, seed and negsim
     are unchanged), score each against its observed file beside the baselines, pool them, and write
     ``backtest.json``, the figures and ``report.html``."""
     root = Path(library)
     cases = backtest_cases(root)
+    chosen = None if table is None else load_table(table)
     target = Path(out) if out else Path("results") / "backtest"
     if target.exists():
         from sim.results.atomic import folder_kind
@@ -697,10 +701,10 @@ def backtest(
     )
     scored_cases, made, reused = [], [], []
     for case in cases:
-        s = with_run_settings(load_scenario(case / "scenario.yaml"), replications)
+        s = with_run_settings(load_scenario(case / "scenario.yaml", table=chosen), replications)
         obs = load_observed(case / "observed.yaml", s)
         run = target / "runs" / case.name
-        if _reusable(run, case / "scenario.yaml", s.simulation.replications, s.simulation.seed):
+        if _reusable(run, case / "scenario.yaml", s.simulation.replications, s.simulation.seed, s.table):
             reused.append(case.name)
         else:
             if status:
@@ -712,6 +716,7 @@ def backtest(
                 force=True,
                 jobs=jobs,
                 plots=False,
+                table=chosen,
             )
             made.append(case.name)
         res = load(run)

@@ -109,6 +109,12 @@ def _max_bytes(args: argparse.Namespace) -> int:
     return 1 << 40 if getattr(args, "allow_large", False) else MAX_FILE_BYTES
 
 
+TABLE_HELP = (
+    "the reference-class table the scenario's {row: R} citations are read from (default: the table the "
+    "scenario names, or its backtest library's table.yaml)"
+)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2, like every other user error
         raise UserError(f"{self.prog}: {message} (see '{self.prog} --help')")
@@ -123,6 +129,7 @@ def parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check scenario files; every problem with file, line and field")
     v.add_argument("files", nargs="+", metavar="FILE")
     v.add_argument("--allow-large", action="store_true", help=large)
+    v.add_argument("--table", metavar="FILE", help=TABLE_HELP)
 
     r = sub.add_parser("run", help="run a scenario's replications and write a result folder")
     r.add_argument("file", metavar="FILE")
@@ -171,6 +178,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="replace an existing result folder")
     r.add_argument("--quiet", action="store_true", help="print only where the results went")
     r.add_argument("--allow-large", action="store_true", help=large)
+    r.add_argument("--table", metavar="FILE", help=TABLE_HELP)
     r.add_argument(
         "--null",
         action="store_true",
@@ -183,6 +191,7 @@ def parser() -> argparse.ArgumentParser:
     t.add_argument("--replication", type=_index, default=0, metavar="I", help="which replication (default 0)")
     t.add_argument("--seed", type=_seed, help="random seed (default: the scenario's)")
     t.add_argument("--allow-large", action="store_true", help=large)
+    t.add_argument("--table", metavar="FILE", help=TABLE_HELP)
 
     pl = sub.add_parser("plot", help="draw the figures again from a result or sweep folder")
     pl.add_argument("folder", metavar="RESULT_DIR")
@@ -237,6 +246,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--list-paths", action="store_true", help="list every number a sweep can set, with its value")
     w.add_argument("--quiet", action="store_true")
     w.add_argument("--allow-large", action="store_true", help=large)
+    w.add_argument("--table", metavar="FILE", help=TABLE_HELP)
 
     sc = sub.add_parser(
         "score", help="score runs' forecasts against what happened, beside baselines, with 95%% intervals"
@@ -288,11 +298,17 @@ def parser() -> argparse.ArgumentParser:
     )
     bt.add_argument("--no-plots", action="store_true", help="skip the figures and the report")
     bt.add_argument(
+        "--table", metavar="FILE", help="run every case with this reference-class table instead of the library's"
+    )
+    bt.add_argument(
         "--svg",
         action="store_true",
         default=None,
         help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
     )
+
+    tb = sub.add_parser("table", help="print a reference-class table file as Markdown (the README's copy is this)")
+    tb.add_argument("file", metavar="FILE")
 
     sm = sub.add_parser("schema", help="print the JSON Schema of scenario, study or observed files (for editors)")
     sm.add_argument("kind", nargs="?", default="scenario", choices=["scenario", "study", "observed"])
@@ -318,8 +334,9 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from sim.scenario.checks import check_document, scenario_advice, scenario_warnings
+    from sim.scenario.checks import scenario_advice, scenario_warnings
     from sim.scenario.documents import load_document
+    from sim.scenario.load import check_file
 
     bad = 0
     for name in args.files:
@@ -329,7 +346,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             if kind != "scenario":
                 say(f"{name}: ok ({_check_other(name, kind, _max_bytes(args))})")
                 continue
-            scenario, problems = check_document(doc)
+            doc, scenario, problems = check_file(name, max_bytes=_max_bytes(args), table=args.table)
         except UserError as exc:
             say(exc, file=sys.stderr)
             bad += 1
@@ -353,6 +370,8 @@ def _file_kind(data: object) -> str:
     """What a file is, by its fields: a study (``parameters``), an observed file (``as_of``) or a scenario."""
     if isinstance(data, dict) and "parameters" in data and "items" not in data:
         return "study"
+    if isinstance(data, dict) and "rows" in data and "items" not in data:
+        return "table"
     if isinstance(data, dict) and "as_of" in data and "items" in data and "calendar" not in data:
         return "observed"
     return "scenario"
@@ -366,6 +385,11 @@ def _check_other(name: str, kind: str, max_bytes: int) -> str:
     if kind == "study":
         study, _ = load_sweep_file(name, max_bytes)
         return f"a sweep file: {len(study.parameters)} parameters, design {study.design}"
+    if kind == "table":
+        from sim.scenario.load import load_table
+
+        t = load_table(name).table
+        return f"a reference-class table: {t.name} version {t.version}, {len(t.rows)} rows"
     observed = load_observed_alone(name, max_bytes)
     return f"an observed file as of {observed.as_of.isoformat()}: {len(observed.items)} items"
 
@@ -441,6 +465,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             progress=bar,
             status=_Status(),
             given=args.given,
+            table=args.table,
         )
     finally:
         bar.close()
@@ -493,7 +518,7 @@ def cmd_trace(args: argparse.Namespace) -> int:
     from sim.scenario.load import load_scenario
     from sim.views.text import format_trace
 
-    s = with_run_settings(load_scenario(args.file, max_bytes=_max_bytes(args)), seed=args.seed)
+    s = with_run_settings(load_scenario(args.file, max_bytes=_max_bytes(args), table=args.table), seed=args.seed)
     lines, rec = trace(s, args.replication)
     say(format_trace(s, args.replication, lines, rec))
     return 0
@@ -552,6 +577,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         replications=args.replications,
         seed=args.seed,
         max_bytes=_max_bytes(args),
+        table=args.table,
     )
     check_run_size(spec.base, spec.base.simulation.replications, len(spec.points), args.allow_large)
     api.phase("validate")
@@ -613,7 +639,7 @@ def _list_paths(args: argparse.Namespace) -> int:
     from sim.scenario.load import load_scenario
     from sim.scenario.paths import number_at, numeric_paths, scenario_data
 
-    s = load_scenario(args.file, max_bytes=_max_bytes(args))
+    s = load_scenario(args.file, max_bytes=_max_bytes(args), table=args.table)
     data = scenario_data(s)
     judged = dict(compile_plan(s).judgements)
     paths = [p for p in numeric_paths(data) if not p.startswith("simulation.") and p != "schema"]
@@ -682,6 +708,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             plots=not args.no_plots,
             svg=args.svg,
             status=_Status(),
+            table=args.table,
         )
     finally:
         _Status.clear()
@@ -713,6 +740,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_table(args: argparse.Namespace) -> int:
+    """``negsim table FILE``: a reference-class table as Markdown (the README's copy is this output)."""
+    from sim.scenario.load import load_table
+    from sim.scenario.table import markdown
+
+    say(markdown(load_table(args.file)).rstrip("\n"))
+    return 0
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     """JSON Schema of a kind of file, for editors with a YAML language server."""
     import json
@@ -739,6 +775,7 @@ COMMANDS = {
     "score": cmd_score,
     "backtest": cmd_backtest,
     "schema": cmd_schema,
+    "table": cmd_table,
 }
 
 

@@ -19,13 +19,18 @@ from sim.scenario.models import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
-BUNDLED = sorted(SCENARIOS.glob("*.yaml")) + sorted(SCENARIOS.glob("backtests/*/scenario.yaml"))
-"""Every bundled scenario: the Istanbul files and each backtest case's scenario."""
+BUNDLED = sorted(SCENARIOS.glob("*.yaml")) + sorted(SCENARIOS.glob("backtests*/*/scenario.yaml"))
+"""Every bundled scenario: the Istanbul files and each backtest case's scenario (the current
+library, ``backtests``, and the earlier versions kept beside it, ``backtests-v1``)."""
 
 
 def stem(path: Path) -> str:
-    """A bundled scenario's name: its file's stem, or its backtest case's folder."""
-    return path.parent.name if path.name == "scenario.yaml" else path.stem
+    """A bundled scenario's name: its file's stem, or its backtest case's folder (prefixed with the
+    library of an earlier version: ``backtests-v1-cuba-2015``)."""
+    if path.name != "scenario.yaml":
+        return path.stem
+    library = path.parent.parent.name
+    return path.parent.name if library == "backtests" else f"{library}-{path.parent.name}"
 
 
 Z = 4.5

@@ -17,7 +17,7 @@ from sim.results.skill import FLOOR, month_edges, month_log_score, window_brier
 from sim.scenario.null import base_rate_scenario
 from tests.helpers import SCENARIOS, make, records, run
 
-LIBRARY = SCENARIOS / "backtests"
+LIBRARY = SCENARIOS / "backtests-v1"
 
 
 def test_score_case_sets_every_baseline_beside_the_forecast() -> None:

@@ -21,7 +21,7 @@ from sim.runs.montecarlo import MIN_KEPT, run_given
 from sim.scenario.load import load_scenario
 from tests.helpers import SCENARIOS, assert_close, assert_proportion, make
 
-CUBA = SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml"
+CUBA = SCENARIOS / "backtests-v1" / "cuba-2015" / "scenario.yaml"
 
 
 def lone_item(a: float, b: float, rounds: int) -> object:
@@ -201,13 +201,13 @@ def test_history_reads_the_observed_file() -> None:
     from sim.scenario.load import load_scenario
 
     s = load_scenario(CUBA)
-    obs = load_observed(SCENARIOS / "backtests" / "cuba-2015" / "observed-mid-2015.yaml", s)
+    obs = load_observed(SCENARIOS / "backtests-v1" / "cuba-2015" / "observed-mid-2015.yaml", s)
     known = history(obs, s)
     assert known.as_of == s.day(obs.as_of)
     assert (0, "banking", True) in known.items and (1, "embassies", False) in known.items
     assert known.held == len(obs.rounds.held) if obs.rounds else known.held is None
     with pytest.raises(UserError):
-        load_observed(SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml", s)
+        load_observed(SCENARIOS / "backtests-v1" / "cuba-2015" / "scenario.yaml", s)
 
 
 # ---------------------------------------------------------------------- pauses, constraints, the regime

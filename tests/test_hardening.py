@@ -202,7 +202,7 @@ def test_validate_reads_study_and_observed_files(capsys: pytest.CaptureFixture[s
     """validate tells a study file and an observed file from a scenario and checks each."""
     study = tmp_path / "study.yaml"
     study.write_text("design: oat\nparameters:\n  trust.weight: [0, 2]\n")
-    observed = SCENARIOS / "backtests" / "cuba-2015" / "observed.yaml"
+    observed = SCENARIOS / "backtests-v1" / "cuba-2015" / "observed.yaml"
     assert main(["validate", str(study), str(observed)]) == 0
     out = capsys.readouterr().out
     assert "a sweep file: 1 parameters" in out and "an observed file as of" in out
@@ -333,7 +333,7 @@ def test_schema_list_paths_and_score_option_order(tmp_path: Path, capsys: pytest
         main(
             [
                 "run",
-                str(SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml"),
+                str(SCENARIOS / "backtests-v1" / "cuba-2015" / "scenario.yaml"),
                 "-n",
                 "300",
                 "--jobs",
@@ -346,7 +346,7 @@ def test_schema_list_paths_and_score_option_order(tmp_path: Path, capsys: pytest
         )
         == 0
     )
-    observed = str(SCENARIOS / "backtests" / "cuba-2015" / "observed.yaml")
+    observed = str(SCENARIOS / "backtests-v1" / "cuba-2015" / "observed.yaml")
     assert main(["score", "--observed", observed, str(cuba), "--no-plots"]) == 0
     assert "Brier score" in capsys.readouterr().out
 

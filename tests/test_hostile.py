@@ -14,8 +14,8 @@ from sim.cli import main
 from tests.helpers import SCENARIOS
 
 ROOT = SCENARIOS.parent
-CUBA = SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml"
-OBS = SCENARIOS / "backtests" / "cuba-2015" / "observed.yaml"
+CUBA = SCENARIOS / "backtests-v1" / "cuba-2015" / "scenario.yaml"
+OBS = SCENARIOS / "backtests-v1" / "cuba-2015" / "observed.yaml"
 IST = SCENARIOS / "istanbul-2025.yaml"
 
 
@@ -133,7 +133,7 @@ def build(W: Path) -> list[tuple[str, list[str], int | None]]:
         )  # names and start need the scenario
         case(f"score with observed {new[:40]}", ["score", "RUN", "--observed", p, "--out", str(W / f"so{i}")])
     # --given
-    MID = (ROOT / "scenarios/backtests/cuba-2015/observed-mid-2015.yaml").read_text()
+    MID = (ROOT / "scenarios/backtests-v1/cuba-2015/observed-mid-2015.yaml").read_text()
     case(
         "given with as_of after horizon",
         ["run", str(CUBA), "--given", f("g1.yaml", sub(MID, "as_of: 2015-06-30", "as_of: 2018-01-01")), "-n", "100"],
@@ -160,7 +160,7 @@ def build(W: Path) -> list[tuple[str, list[str], int | None]]:
             "run",
             str(CUBA),
             "--given",
-            str(ROOT / "scenarios/backtests/cuba-2015/observed-mid-2015.yaml"),
+            str(ROOT / "scenarios/backtests-v1/cuba-2015/observed-mid-2015.yaml"),
             "--null",
             "-n",
             "100",
@@ -174,7 +174,7 @@ def build(W: Path) -> list[tuple[str, list[str], int | None]]:
             "run",
             str(CUBA),
             "--given",
-            str(ROOT / "scenarios/backtests/cuba-2015/observed-mid-2015.yaml"),
+            str(ROOT / "scenarios/backtests-v1/cuba-2015/observed-mid-2015.yaml"),
             "--max-replications",
             "0",
         ],
@@ -214,7 +214,7 @@ def build(W: Path) -> list[tuple[str, list[str], int | None]]:
     put(W / "notbt" / "x.txt", "mine")
     case(
         "backtest into a foreign folder",
-        ["backtest", str(ROOT / "scenarios/backtests"), "--out", str(W / "notbt"), "-n", "100"],
+        ["backtest", str(ROOT / "scenarios/backtests-v1"), "--out", str(W / "notbt"), "-n", "100"],
     )
     put(W / "lib3" / "a" / "scenario.yaml", base.replace("schema: 1", "schema: 2"))
     put(W / "lib3" / "a" / "observed.yaml", obs)

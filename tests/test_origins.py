@@ -17,7 +17,7 @@ from sim.results.observed import Observed, Rounds, as_at
 from sim.results.score import origin_dates
 from tests.helpers import BASE, SCENARIOS, assert_proportion, make, merge
 
-CUBA = SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml"
+CUBA = SCENARIOS / "backtests-v1" / "cuba-2015" / "scenario.yaml"
 D = dt.date.fromisoformat
 
 

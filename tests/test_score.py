@@ -16,8 +16,8 @@ from sim.results.score import FLOOR, brier, log_score
 from sim.scenario.null import null_scenario
 from tests.helpers import SCENARIOS, assert_proportion, make
 
-CUBA = str(SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml")
-CUBA_OBSERVED = str(SCENARIOS / "backtests" / "cuba-2015" / "observed.yaml")
+CUBA = str(SCENARIOS / "backtests-v1" / "cuba-2015" / "scenario.yaml")
+CUBA_OBSERVED = str(SCENARIOS / "backtests-v1" / "cuba-2015" / "observed.yaml")
 
 
 def test_brier_and_log_scores_by_hand() -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.engine.plan import PER_YEAR, Plan, Value, has_judgement
+from sim.engine.plan import PER_YEAR, Plan, RegimeValue, Value, has_judgement
 from sim.engine.streams import chunks
 
 
@@ -49,9 +49,21 @@ class Params:
             for path, judged in plan.judgements
         }
 
-        def value(v: Value) -> np.ndarray:
-            return self.drawn[v] if has_judgement(v) else np.full(n, float(v))  # type: ignore[index, arg-type]
+        rows = np.arange(n)
+        self.regime = np.zeros(n, np.int8)
 
+        def value(v: Value) -> np.ndarray:
+            if isinstance(v, RegimeValue):  # each replication takes its own state's value
+                return np.stack([value(x) for x in v.values], axis=1)[rows, self.regime.astype(np.int64)]
+            return self.drawn[v] if isinstance(v, str) else np.full(n, float(v))
+
+        regime = plan.regime
+        if regime is not None:
+            u = chunks(plan.seed, "regime", start, stop, 0)[:, 0]
+            bound = np.zeros(n)
+            for share in regime.shares:  # the first state whose cumulative share passes u; the last takes the rest
+                bound = bound + value(share)
+                self.regime += (u >= bound).astype(np.int8)
         items = plan.items
         k = len(items)
         self.cancel = value(plan.rounds.cancel)
@@ -86,23 +98,13 @@ class Params:
         """Each item's hazard outside rounds, per day (None: none)."""
         self.stall_rate = None if plan.rounds.stall is None else value(plan.rounds.stall) / PER_YEAR
         self.resume_rate = None if plan.rounds.resume is None else value(plan.rounds.resume) / PER_YEAR
-        self.regime = np.zeros(n, np.int8)
         self.shift = np.zeros(n)
         self.hazard_scale = np.ones(n)
         self.stall_scale = np.ones(n)
-        regime = plan.regime
         if regime is not None:
-            u = chunks(plan.seed, "regime", start, stop, 0)[:, 0]
-            bound = np.zeros(n)
-            for share in regime.shares:  # the first state whose cumulative share passes u; the last takes the rest
-                bound = bound + value(share)
-                self.regime += (u >= bound).astype(np.int8)
-            pick = self.regime.astype(np.int64)
-            odds = np.stack([value(v) for v in regime.odds], axis=1)[np.arange(n), pick]
-            with np.errstate(divide="ignore"):
-                self.shift = np.log(odds)
-            self.hazard_scale = np.stack([value(v) for v in regime.hazard], axis=1)[np.arange(n), pick]
-            self.stall_scale = np.stack([value(v) for v in regime.stall], axis=1)[np.arange(n), pick]
+            self.shift = np.log(value(RegimeValue(regime.odds)))
+            self.hazard_scale = value(RegimeValue(regime.hazard))
+            self.stall_scale = value(RegimeValue(regime.stall))
 
     def take(self, rows: np.ndarray) -> Rows:
         """What the agreement rule reads, for some rows."""

@@ -16,7 +16,7 @@ from functools import cached_property
 import numpy as np
 
 from sim.scenario.distributions import Distribution
-from sim.scenario.judgements import Uncertain, is_uncertain, mean_of
+from sim.scenario.judgements import ByRegime, Uncertain, is_uncertain, mean_of
 from sim.scenario.models import Scenario
 
 
@@ -33,12 +33,21 @@ PER_YEAR = 365.0
 """Rates in scenario files are per 365 days."""
 
 
-Value = float | str
-"""A judgement in a plan: a number, or the path of an uncertain judgement drawn per replication."""
+@dataclass(frozen=True)
+class RegimeValue:
+    """A judgement that depends on the regime: its value in each state (regime order)."""
+
+    values: tuple[float | str, ...]
+
+
+Value = float | str | RegimeValue
+"""A judgement in a plan: a number, the path of an uncertain judgement drawn per replication, or
+one of those per state of the regime."""
 
 
 def has_judgement(value: object) -> bool:
-    return isinstance(value, str)
+    """Whether a value varies between replications (drawn, or set by the regime)."""
+    return isinstance(value, str | RegimeValue)
 
 
 @dataclass(frozen=True)
@@ -230,6 +239,17 @@ class Plan:
         return bool(self.enacted or self.outside or self.pausing)
 
 
+def regime_order(s: Scenario) -> tuple[str, ...]:
+    """The regime's states in the order runs number them: those with a share in file order, then
+    the one that takes the rest (none without a regime)."""
+    if s.regime is None:
+        return ()
+    states = s.regime.states
+    return tuple(
+        [n for n, st in states.items() if st.share is not None] + [n for n, st in states.items() if st.share is None]
+    )
+
+
 def default_milestones(s: Scenario) -> list[float]:
     """Every three calendar months from the start, within the horizon."""
     out = []
@@ -260,8 +280,11 @@ class _Compiler:
         self.judgements: dict[str, Uncertain] = {}
         self.ix = {n: i for i, n in enumerate(s.items)}
         self.cx = {n: i for i, n in enumerate(s.constraints)}
+        self.states = regime_order(s)
 
-    def value(self, path: str, v: float | Uncertain) -> Value:
+    def value(self, path: str, v: float | Uncertain | ByRegime) -> Value:
+        if isinstance(v, ByRegime):
+            return RegimeValue(tuple(self.value(f"{path}.regime.{name}", v.regime[name]) for name in self.states))  # type: ignore[misc]
         if is_uncertain(v):
             self.judgements[path] = v  # type: ignore[assignment]
             return path
@@ -305,8 +328,7 @@ class _Compiler:
         g = self.s.regime
         if g is None:
             return None
-        names = [n for n, st in g.states.items() if st.share is not None]
-        names += [n for n, st in g.states.items() if st.share is None]  # the rest comes last
+        names = self.states
         at = "regime.states"
         return RegimePlan(
             names=tuple(names),

@@ -513,6 +513,7 @@ def manifest(
         "scenario": s.name,
         "scenario_file": scenario_file,
         "scenario_sha256": sha256_file(scenario_file) if scenario_file else None,
+        **({"table": s.table} if s.table is not None else {}),
         "seed": s.simulation.seed,
         "replications": replications,
         "jobs": jobs,

@@ -23,7 +23,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from sim.errors import UserError, did_you_mean
 from sim.scenario.checks import check_document
 from sim.scenario.documents import MAX_FILE_BYTES, Document
-from sim.scenario.load import load_model, load_scenario
+from sim.scenario.load import TableSource, load_model, load_scenario
 from sim.scenario.models import MAX_REPLICATIONS, MAX_SEED, Scenario
 from sim.scenario.numbers import Number, Whole
 from sim.scenario.paths import is_integer_path, number_at, numeric_paths, scenario_data, set_path, settable
@@ -294,9 +294,10 @@ def make_spec(
     replications: int | None = None,
     seed: int | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    table: TableSource = None,
 ) -> SweepSpec:
     """Read the scenario and the sweep (``--set`` and/or ``--sweep``), build and check every point."""
-    s = load_scenario(scenario_file, max_bytes=max_bytes)
+    s = load_scenario(scenario_file, max_bytes=max_bytes, table=table)
     params: dict[str, Parameter] = {}
     where: dict[str, str] = {}
     study = None

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import Problem, UserError, did_you_mean
 from sim.scenario.distributions import Distribution
 from sim.scenario.documents import Document, PathKey, format_path
-from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, Uncertain
+from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, REGIME_TAG, ByRegime, Uncertain
 from sim.scenario.models import DAY_TAG, DIST_TAG, Scenario, can_pause, field_names, model_at
 
 MAX_ROUNDS = 10_000
@@ -34,6 +34,7 @@ _TAGS = {
     DAY_TAG,
     JUDGEMENT_TAG,
     NUMBER_TAG,
+    REGIME_TAG,
     "[key]",
     "function-after[_check(), function-before[_plain_number(), Distribution]]",
 }
@@ -324,6 +325,7 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
                 f"the stall and resume rates give up to about {top * horizon / 365:,.0f} pauses in the horizon; "
                 f"at most {MAX_ROUNDS:,}",
             )
+    yield from _regime_values(doc, s)
     for name, item in s.items.items():
         for party, value in (item.accept or {}).items():
             if not isinstance(value, Uncertain) and not math.isfinite(value):
@@ -336,6 +338,40 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
                         f"'{name}' is agreed before the start but requires '{other}', which is not: "
                         f"mark '{other}' agreed too, or '{name}' open",
                     )
+
+
+def _found(node: Any, path: PathKey) -> Iterator[tuple[PathKey, ByRegime]]:
+    """Every judgement that depends on the regime in a validated model, with its path."""
+    if isinstance(node, ByRegime):
+        yield path, node
+    elif isinstance(node, BaseModel) and not isinstance(node, Uncertain | Distribution):
+        for name, field in type(node).model_fields.items():
+            yield from _found(getattr(node, name), (*path, field.alias or name))
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            yield from _found(value, (*path, key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _found(value, (*path, i))
+
+
+def _regime_values(doc: Document, s: Scenario) -> Iterator[Problem]:
+    """A judgement given per state of the regime names exactly the regime's states, and the regime's
+    own figures do not depend on it."""
+    states = set(s.regime.states) if s.regime is not None else set()
+    for path, value in _found(s, ()):
+        if s.regime is None:
+            yield doc.problem(path, "is given per state of the regime, but the scenario has no 'regime'")
+        elif path[0] == "regime":
+            yield doc.problem(path, "the regime's own figures cannot depend on the regime")
+        elif set(value.regime) != states:
+            missing = sorted(states - set(value.regime))
+            extra = sorted(set(value.regime) - states)
+            said = [f"missing {', '.join(repr(m) for m in missing)}"] if missing else []
+            said += (
+                [f"unknown state {', '.join(repr(x) for x in extra)}{did_you_mean(extra[0], states)}"] if extra else []
+            )
+            yield doc.problem((*path, "regime"), f"give a value for each state of the regime: {'; '.join(said)}")
 
 
 def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:

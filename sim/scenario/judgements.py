@@ -165,9 +165,57 @@ class Uncertain(BaseModel):
 
 JUDGEMENT_TAG = "@judgement"
 NUMBER_TAG = "@number"
+REGIME_TAG = "@regime"
+
+
+class ByRegime(BaseModel):
+    """A judgement that depends on the case-level regime: ``{regime: {decided: 0.4, undecided:
+    0.05}}``, one value (a number or a distribution) per state of the scenario's ``regime``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    regime: dict[str, Any]
+
+    def expected(self) -> float:
+        """The plain mean over the states (the share-weighted mean needs the scenario's regime)."""
+        values = [mean_of(v) for v in self.regime.values()]
+        return sum(values) / len(values) if values else 0.0
 
 
 def _kind(value: Any) -> str:
+    if isinstance(value, ByRegime) or (isinstance(value, dict) and "regime" in value and "dist" not in value):
+        return REGIME_TAG
+    return JUDGEMENT_TAG if isinstance(value, dict | Uncertain) else NUMBER_TAG
+
+
+_BY_REGIME: dict[tuple[Any, ...], Any] = {}
+
+
+def _by_regime(number: Any, low: float, high: float, what: str, open_low: bool) -> Any:
+    """The model of a regime-dependent judgement whose values are of the field's own type."""
+    key = (id(number), low, high, what, open_low)
+    if key not in _BY_REGIME:
+        from pydantic import Field, create_model
+
+        inner = Annotated[
+            Annotated[Uncertain, Tag(JUDGEMENT_TAG)] | Annotated[number, Tag(NUMBER_TAG)],
+            Discriminator(_kind_plain),
+            AfterValidator(_support_within(low, high, what, open_low)),
+        ]
+        _BY_REGIME[key] = create_model(
+            "ByRegime",
+            __base__=ByRegime,
+            regime=(
+                Annotated[
+                    dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")], inner], Field(min_length=1)
+                ],
+                ...,
+            ),
+        )
+    return _BY_REGIME[key]
+
+
+def _kind_plain(value: Any) -> str:
     return JUDGEMENT_TAG if isinstance(value, dict | Uncertain) else NUMBER_TAG
 
 
@@ -186,10 +234,13 @@ def _support_within(low: float, high: float, what: str, open_low: bool = False) 
 
 
 def judgement(number: Any, low: float, high: float, what: str, open_low: bool = False) -> Any:
-    """A field type: ``number`` (a number type, with its own checks and messages), or a distribution
-    drawn once per replication whose draws all lie within [low, high] (``what`` says so in words)."""
+    """A field type: ``number`` (a number type, with its own checks and messages), a distribution
+    drawn once per replication whose draws all lie within [low, high] (``what`` says so in words),
+    or one of those per state of the regime (:class:`ByRegime`)."""
     return Annotated[
-        Annotated[Uncertain, Tag(JUDGEMENT_TAG)] | Annotated[number, Tag(NUMBER_TAG)],
+        Annotated[Uncertain, Tag(JUDGEMENT_TAG)]
+        | Annotated[number, Tag(NUMBER_TAG)]
+        | Annotated[_by_regime(number, low, high, what, open_low), Tag(REGIME_TAG)],
         Discriminator(_kind),
         AfterValidator(_support_within(low, high, what, open_low)),
     ]
@@ -201,10 +252,11 @@ UncertainPositive = judgement(Positive, 0.0, math.inf, "[0, infinity)")  # a dra
 UncertainNumber = judgement(Number, -math.inf, math.inf, "the real numbers")
 
 
-def mean_of(value: float | Uncertain) -> float:
+def mean_of(value: float | Uncertain | ByRegime) -> float:
     """A judgement's expected value (the number itself when it is one)."""
-    return value.expected() if isinstance(value, Uncertain) else float(value)
+    return value.expected() if isinstance(value, Uncertain | ByRegime) else float(value)
 
 
 def is_uncertain(value: object) -> bool:
-    return isinstance(value, Uncertain) and value.dist != "fixed"
+    """Whether a judgement varies between replications (a distribution, or by the regime)."""
+    return isinstance(value, ByRegime) or (isinstance(value, Uncertain) and value.dist != "fixed")

@@ -16,6 +16,7 @@ from pydantic import (
     ConfigDict,
     Discriminator,
     Field,
+    PrivateAttr,
     StrictBool,
     StringConstraints,
     Tag,
@@ -302,6 +303,12 @@ def _highest(value: float | Uncertain) -> float:
     return value.support()[1] if isinstance(value, Uncertain) else float(value)
 
 
+def with_table(s: Scenario, loaded: Any) -> Scenario:
+    """The scenario, marked with the table its rows came from."""
+    s._table = loaded.provenance()
+    return s
+
+
 def can_pause(s: Scenario) -> bool:
     """Whether the talks of a scenario can pause (a stall hazard, or an event that pauses them)."""
     return s.rounds.stall is not None or any(e.pause is not None for e in s.events.values())
@@ -329,6 +336,21 @@ class Scenario(Model):
     trust: Trust = Trust()
     events: dict[Slug, Event] = {}
     regime: Regime | None = None
+    _table: dict[str, Any] | None = PrivateAttr(default=None)
+    """Where the figures of its ``{row: R}`` citations came from (file, name, version, SHA-256)."""
+
+    @property
+    def table(self) -> dict[str, Any] | None:
+        """The reference-class table the scenario's rows were read from (None if it cites none)."""
+        return self._table
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is: where the figures came from is provenance, not content."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # type: ignore[assignment]
 
     def day(self, value: float | dt.date) -> float:
         """Days from ``calendar.start`` for a day or a date."""
@@ -348,7 +370,9 @@ class Scenario(Model):
         """A copy with top-level fields replaced (``simulation=...``), validated again."""
         data = self.model_dump(by_alias=True)
         data.update(changes)
-        return Scenario.model_validate(data)
+        out = Scenario.model_validate(data)
+        out._table = self._table
+        return out
 
 
 def model_at(path: tuple[str | int, ...], root: type[BaseModel] | None = None) -> type[BaseModel] | None:

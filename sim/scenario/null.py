@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from sim.scenario.judgements import mean_of
-from sim.scenario.models import Scenario
+import math
+from typing import Any
+
+from sim.scenario.judgements import ByRegime, mean_of
+from sim.scenario.models import Item, Scenario
 from sim.scenario.paths import scenario_data
 
 
@@ -21,7 +24,7 @@ def null_scenario(s: Scenario) -> Scenario:
     data["title"] = f"Null model of: {s.title or s.name}"
     data["rounds"] = {"first": data["rounds"]["first"], "interval": data["rounds"]["interval"]}
     data["items"] = {
-        name: {"title": item.title or name, "p": regime_average(s, item.probability()), "status": item.status}
+        name: {"title": item.title or name, "p": regime_average(s, item), "status": item.status}
         for name, item in s.items.items()
     }
     data["constraints"] = {}
@@ -31,18 +34,32 @@ def null_scenario(s: Scenario) -> Scenario:
     return Scenario.model_validate(data)
 
 
-def regime_average(s: Scenario, p: float) -> float:
-    """A chance per round averaged over the scenario's regime: sum over states of share x
-    expit(logit(p) + log(odds)), with each judgement at its mean (p itself without a regime)."""
-    if s.regime is None or p <= 0.0 or p >= 1.0:
-        return p
-    shares = [None if st.share is None else mean_of(st.share) for st in s.regime.states.values()]
-    rest = 1.0 - sum(x for x in shares if x is not None)
+def regime_average(s: Scenario, item: Item) -> float:
+    """An item's chance per round averaged over the scenario's regime: the sum over states of
+    share x expit(logit(p in that state) + log(odds)), every judgement at its mean (the item's mean p
+    without a regime)."""
+    if s.regime is None:
+        return item.probability()
+    states = s.regime.states
+    shares = {name: None if st.share is None else mean_of(st.share) for name, st in states.items()}
+    rest = 1.0 - sum(x for x in shares.values() if x is not None)
     out = 0.0
-    for share, st in zip(shares, s.regime.states.values(), strict=True):
-        odds = p / (1 - p) * mean_of(st.odds)
-        out += (rest if share is None else share) * odds / (1 + odds)
+    for name, st in states.items():
+        p = (
+            in_state(item.p, name)
+            if item.p is not None
+            else math.prod(in_state(a, name) for a in (item.accept or {}).values())
+        )
+        if 0.0 < p < 1.0:
+            odds = p / (1 - p) * in_state(st.odds, name)
+            p = odds / (1 + odds)
+        out += (rest if shares[name] is None else shares[name]) * p  # type: ignore[operator]
     return min(max(out, 0.0), 1.0)
+
+
+def in_state(value: Any, state: str) -> float:
+    """A judgement's mean in one state of the regime."""
+    return mean_of(value.regime[state]) if isinstance(value, ByRegime) else mean_of(value)
 
 
 def base_rate_scenario(s: Scenario, per_round: float) -> Scenario:
