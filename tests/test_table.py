@@ -55,7 +55,7 @@ def files(tmp_path: Path, scenario: str = SCENARIO, table: str = TABLE) -> tuple
 
 def test_a_row_stands_where_its_figure_would(tmp_path: Path) -> None:
     """{row: R1} reads as the row's figure, found in the library's table.yaml."""
-    path, table = files(tmp_path)
+    path, _ = files(tmp_path)
     s = load_scenario(path)
     assert s.items["bank"].p.expected() == pytest.approx(0.25)  # type: ignore[union-attr]
     assert s.rounds.cancel == 0.1 and s.rounds.interval.dist == "triangular"
@@ -124,7 +124,7 @@ def test_the_manifest_records_the_table(tmp_path: Path) -> None:
     assert made["table"]["sha256"] == load_table(table).sha256
 
 
-@pytest.mark.parametrize("library", ["backtests-v1"])
+@pytest.mark.parametrize("library", ["backtests-v1", "backtests"])
 def test_a_library_readme_holds_exactly_the_generated_table(library: str) -> None:
     """The README's table is `negsim table`'s output for the library's table.yaml, so the two cannot disagree."""
     folder = SCENARIOS / library
