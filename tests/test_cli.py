@@ -61,7 +61,7 @@ def test_run_writes_the_whole_folder(tmp_path: Path, capsys: pytest.CaptureFixtu
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
     s = load_scenario(ISTANBUL)
     items = pq.read_table(out / "items.parquet")
-    assert items.column_names == ["replication", "item", "agreed", "day", "round"]
+    assert items.column_names == ["replication", "item", "agreed", "day", "round", "how"]  # it can enact flights
     assert items.num_rows == 300 * len(s.items)
     summary = json.loads((out / "summary.json").read_text())
     assert summary["replications"] == 300

@@ -279,7 +279,14 @@ def test_notebook_api(tmp_path: Path) -> None:
     )
     res = load_results(run)
     assert list(res.summary["item"]) == ["banking", "staffing", "property_roadmap", "flights", "property_access"]
-    assert len(res.items) == 300 * 5 and set(res.items.columns) == {"replication", "item", "agreed", "day", "round"}
+    assert len(res.items) == 300 * 5 and set(res.items.columns) == {
+        "replication",
+        "item",
+        "agreed",
+        "day",
+        "round",
+        "how",
+    }
     assert len(res.replications) == 300 and len(res.constraints) == 600
     assert isinstance(res.plot("agreement_curves"), Figure)
     assert "<table>" in res._repr_html_()

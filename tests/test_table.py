@@ -138,3 +138,36 @@ def test_negsim_table_prints_the_markdown(capsys: pytest.CaptureFixture[str]) ->
     path = ROOT / "scenarios" / "backtests-v1" / "table.yaml"
     assert main(["table", str(path)]) == 0
     assert capsys.readouterr().out == markdown(load_table(path))
+
+
+COPIED = [
+    ("rounds.stall", "R15.stall"),
+    ("rounds.resume", "R15.resume"),
+    ("regime.states.decided.share", "R12.talks"),
+    ("items.banking.hazard.regime.decided", "R14.decided"),
+    ("items.banking.hazard.regime.undecided", "R14.undecided"),
+    ("items.flights.enact.lag", "R13.lag_service"),
+    ("items.flights.enact.p.regime.decided", "R13.decided"),
+    ("items.flights.enact.p.regime.undecided", "R13.undecided"),
+    ("events.escalation.pause", "R10.incident_pause"),
+]
+
+
+@pytest.mark.parametrize("name", ["istanbul-2025", "istanbul-2025-aviation-eased", "istanbul-2025-relinked"])
+def test_the_bundled_scenario_copies_the_table_figure_for_figure(name: str) -> None:
+    """The Istanbul scenarios stand alone (their figures copied, not cited): each copy equals its row."""
+    from sim.scenario.paths import scenario_data
+
+    data = scenario_data(load_scenario(SCENARIOS / f"{name}.yaml"))
+    table = load_table(SCENARIOS / "backtests" / "table.yaml")
+    for path, row in COPIED:
+        node = data
+        for key in path.split("."):
+            node = node[key]
+        figure = table.figure(row)
+        if isinstance(figure, dict):
+            assert {k: v for k, v in node.items()} == {k: float(v) if k != "dist" else v for k, v in figure.items()}, (
+                path
+            )
+        else:
+            assert node == figure, path

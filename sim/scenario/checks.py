@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from sim.errors import Problem, UserError, did_you_mean
 from sim.scenario.distributions import Distribution
 from sim.scenario.documents import Document, PathKey, format_path
-from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, REGIME_TAG, ByRegime, Uncertain
+from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, REGIME_TAG, ByRegime, Uncertain, mean_of
 from sim.scenario.models import DAY_TAG, DIST_TAG, Scenario, can_pause, field_names, model_at
 
 MAX_ROUNDS = 10_000
@@ -434,13 +434,34 @@ def _slow_chains(doc: Document, s: Scenario) -> list[Problem]:
     if horizon <= 0 or not any(it.requires for it in s.items.values()):
         return []
     rng = np.random.default_rng(0)
-    cancel = s.rounds.cancel.expected() if isinstance(s.rounds.cancel, Uncertain) else float(s.rounds.cancel)
-    step = s.rounds.interval.expected() / max(1.0 - cancel, 1e-9)
+    states = list(s.regime.states) if s.regime is not None else []
+    state = np.zeros(CHAIN_DRAWS, np.int64)
+    if s.regime is not None:  # each draw in one state of the regime, by the shares' means
+        shares = [None if st.share is None else mean_of(st.share) for st in s.regime.states.values()]
+        rest = 1.0 - sum(x for x in shares if x is not None)
+        weights = np.array([rest if x is None else x for x in shares])
+        state = rng.choice(len(states), CHAIN_DRAWS, p=weights / weights.sum())
+
+    def mean(v: Any) -> np.ndarray:
+        """A judgement's mean in each draw's state of the regime."""
+        if isinstance(v, ByRegime):
+            return np.array([mean_of(v.regime[n]) for n in states])[state]
+        return np.full(CHAIN_DRAWS, mean_of(v))
+
+    cancel = mean(s.rounds.cancel)
+    step = s.rounds.interval.expected() / np.maximum(1.0 - cancel, 1e-9)
     first = s.rounds.first.expected() if isinstance(s.rounds.first, Distribution) else s.day(s.rounds.first)
     done: dict[str, np.ndarray] = {}
+    dated: dict[str, float] = {}  # items an event on a fixed date decides: the first such date
+    for e in s.events.values():
+        for x in e.decides or []:
+            for d in e.dates or []:
+                dated[x] = min(dated.get(x, np.inf), s.day(d))
 
-    def mean(v: Any) -> float:
-        return v.expected() if isinstance(v, Uncertain) else float(v)
+    def chance(it: Any) -> np.ndarray:
+        if it.p is not None:
+            return mean(it.p)
+        return np.prod([mean(a) for a in (it.accept or {}).values()], axis=0)
 
     def time(name: str, seen: tuple[str, ...] = ()) -> np.ndarray:
         if name in done:
@@ -451,13 +472,19 @@ def _slow_chains(doc: Document, s: Scenario) -> list[Problem]:
             return done[name]
         before = [time(r, (*seen, name)) for r in it.requires if r not in seen]
         ready = np.maximum.reduce([np.full(CHAIN_DRAWS, first), *before])
-        p = it.probability()
-        rounds = it.after_rounds + (rng.geometric(p, CHAIN_DRAWS) if p > 0 else np.full(CHAIN_DRAWS, np.inf))
+        p = np.clip(chance(it), 0.0, 1.0)
+        waits = rng.geometric(np.where(p > 0, p, 1.0)).astype(float)
+        rounds = it.after_rounds + np.where(p > 0, waits, np.inf)
         out = ready + rounds * step
-        if it.hazard is not None and mean(it.hazard) > 0:
-            out = np.minimum(out, ready + rng.exponential(365.0 / mean(it.hazard), CHAIN_DRAWS))
-        if it.enact is not None and it.enact.after:
-            decided = np.maximum.reduce([time(a, (*seen, name)) for a in it.enact.after if a not in seen] or [ready])
+        if it.hazard is not None:
+            rate = mean(it.hazard)
+            with np.errstate(divide="ignore"):
+                out = np.minimum(
+                    out, ready + np.where(rate > 0, rng.exponential(1.0, CHAIN_DRAWS) * 365.0 / rate, np.inf)
+                )
+        if it.enact is not None and (it.enact.after or name in dated):
+            after = [time(a, (*seen, name)) for a in it.enact.after or [] if a not in seen]
+            decided = np.maximum.reduce(after) if after else np.full(CHAIN_DRAWS, dated.get(name, np.inf))
             lag = it.enact.lag.ppf(rng.random(CHAIN_DRAWS))
             out = np.where(rng.random(CHAIN_DRAWS) < mean(it.enact.p), np.minimum(out, decided + lag), out)
         done[name] = out
