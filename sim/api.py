@@ -338,7 +338,7 @@ def run_to_folder(
             precision=info,
         )
         if conditioned is not None and known is not None:
-            results.manifest["given"] = given_manifest(conditioned, known, given or "", s)
+            results.manifest["given"] = given_manifest(conditioned, known, given or "", s, rec)
         if status:
             status("writing the summary and manifest")
         write_run(results, tmp, parquet=False)
@@ -376,7 +376,9 @@ def regime_names(s: Scenario) -> tuple[str, ...]:
     return () if regime is None else regime.names
 
 
-def given_manifest(conditioned: montecarlo.Given, known: Any, observed: str, s: Scenario) -> dict[str, Any]:
+def given_manifest(
+    conditioned: montecarlo.Given, known: Any, observed: str, s: Scenario, kept: Any = None
+) -> dict[str, Any]:
     """What ``--given`` kept, for manifest.json."""
     tried = conditioned.tried
     return {
@@ -391,7 +393,14 @@ def given_manifest(conditioned: montecarlo.Given, known: Any, observed: str, s: 
         "conditions": [{"condition": name, "met": round(met / tried, 6)} for name, met in conditioned.conditions],
         "rounds_held_by_as_of": {str(k): c for k, c in conditioned.held.items()},
         **(
-            {"regime_prior": {names[k]: round(c / tried, 6) for k, c in conditioned.regimes.items()}}
+            {
+                "regime_prior": {names[k]: round(c / tried, 6) for k, c in conditioned.regimes.items()},
+                "regime_at_as_of": {
+                    name: round(float((kept.regime_at_census == k).mean()), 6) for k, name in enumerate(names)
+                }
+                if kept is not None and kept.n
+                else {},
+            }
             if (names := regime_names(s))
             else {}
         ),

@@ -13,10 +13,15 @@ def scenarios(draw: st.DrawFn) -> Scenario:
     """Scenarios using every field of the format, with random timings: for the two-engine identity."""
     n_items = draw(st.integers(1, 6))
     cons = [f"c{i}" for i in range(draw(st.integers(0, 3)))]
+    with_regime = draw(st.integers(0, 2)) == 0
     items = {}
     for i in range(n_items):
         item: dict[str, object] = {}
-        if draw(st.booleans()):
+        if with_regime and draw(st.booleans()):
+            item["p"] = {"regime": {"yes": draw(st.sampled_from([0.3, 0.9])), "no": draw(st.sampled_from([0.0, 0.05]))}}
+            if draw(st.booleans()):
+                item["hazard"] = {"regime": {"yes": 8.0, "no": 0.0}}
+        elif draw(st.booleans()):
             item["p"] = draw(st.sampled_from([0.0, 0.05, 0.3, 0.7, 1.0]))
         else:
             item["accept"] = {"x": draw(st.sampled_from([0.5, 0.9, 1.0])), "y": draw(st.sampled_from([0.3, 1.0]))}
@@ -32,7 +37,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             item["trust_gain"] = draw(st.sampled_from([-1.0, 0.5, 3.0]))
         if i == 0 and draw(st.integers(0, 4)) == 0:
             item["status"] = "agreed"
-        if draw(st.integers(0, 3)) == 0:
+        if "hazard" not in item and draw(st.integers(0, 3)) == 0:
             item["hazard"] = draw(st.sampled_from([0.0, 2.0, 20.0, {"dist": "gamma", "shape": 2, "scale": 3}]))
         if draw(st.integers(0, 2)) == 0:
             after = draw(st.lists(st.integers(0, i - 1), max_size=2, unique=True)) if i else []
@@ -85,7 +90,7 @@ def scenarios(draw: st.DrawFn) -> Scenario:
         events[f"e{e}"] = event
     first = draw(st.sampled_from([0, 12, {"dist": "triangular", "low": 0, "mode": 5, "high": 30}]))
     extra: dict[str, object] = {}
-    if draw(st.integers(0, 2)) == 0:
+    if with_regime:
         extra["regime"] = {
             "states": {
                 "yes": {
@@ -97,6 +102,10 @@ def scenarios(draw: st.DrawFn) -> Scenario:
                 "no": {"odds": draw(st.sampled_from([0.25, 1.0]))},
             }
         }
+        if draw(st.booleans()):
+            extra["regime"]["states"]["no"]["to"] = {"yes": draw(st.sampled_from([2.0, 12.0]))}  # type: ignore[index]
+            if draw(st.booleans()):
+                extra["regime"]["states"]["yes"]["to"] = {"no": 4.0}  # type: ignore[index]
     talks: dict[str, object] = {}
     if draw(st.integers(0, 2)) == 0:
         talks["stall"] = draw(st.sampled_from([2.0, 12.0]))

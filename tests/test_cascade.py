@@ -279,3 +279,36 @@ def test_a_breakdown_ends_pending_enactments_and_hazards() -> None:
     bank = rec.item_day[rec.item_agreed[:, 2], 2]
     assert (bank <= 5).all()
     assert_proportion(rec.item_agreed[:, 2], N, 1 - math.exp(-50 * 5 / 365), "P(bank before the breakdown)")
+
+
+def test_a_regime_that_moves_is_a_two_state_process() -> None:
+    """Undecided at the start (share 0), deciding at 3 a year and unravelling at 1 a year:
+    P(decided at T) = a / (a + b) (1 - exp(-(a + b) T))."""
+    a, b, horizon = 3.0, 1.0, 150.0
+    s = make(
+        calendar={"horizon": horizon},
+        items={"x": {"p": 0.0}},
+        regime={"states": {"decided": {"share": 0.0, "to": {"undecided": b}}, "undecided": {"to": {"decided": a}}}},
+    )
+    rec = run(s, N)
+    assert (rec.regime_start == 1).all()
+    exact = a / (a + b) * (1 - math.exp(-(a + b) * horizon / 365))
+    assert_proportion(rec.regime == 0, N, exact, "P(decided at the horizon)")
+
+
+def test_an_item_that_moves_only_once_the_leaders_decide_waits_for_them() -> None:
+    """A hazard of 6 a year in the decided state only, deciding at 2 a year from the start: the
+    agreement day is the sum of two exponential waits (a hypoexponential)."""
+    a, h, horizon = 2.0, 6.0, 200.0
+    s = make(
+        calendar={"horizon": horizon},
+        items={"x": {"p": 0.0, "hazard": {"regime": {"decided": h, "undecided": 0.0}}}},
+        regime={"states": {"decided": {"share": 0.0}, "undecided": {"to": {"decided": a}}}},
+    )
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 0], nan=np.inf)
+    for t in (30.0, 90.0, 200.0):
+        ta, th = a * t / 365, h * t / 365
+        exact = 1 - (h * math.exp(-ta) - a * math.exp(-th)) / (h - a)
+        assert_proportion(day <= t, N, exact, f"P(agreed by day {t:g})")
+    assert (rec.regime_switches[rec.item_agreed[:, 0]] == 1).all()

@@ -39,6 +39,9 @@ LATER = (
     "constraint_active_at_census",
     "constraint_imposed_by_census",
     "next_round_day",
+    "regime_start",
+    "regime_at_census",
+    "regime_switches",
 )
 """Fields added to the records with enactments, hazards outside rounds, pauses and the regime. A
 scenario that uses none of those leaves them exactly as its other fields imply (checked below), and

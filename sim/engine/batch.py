@@ -34,6 +34,7 @@ from sim.engine.rules import (
     RESUME,
     REVIEW,
     ROUND,
+    SWITCH,
     pack,
     unpack,
 )
@@ -137,6 +138,9 @@ def _timers(plan: Plan, state: State) -> tuple[list[tuple[np.ndarray, int | None
     if plan.pausing:
         columns += [(state.pause_at, None), (state.resume_at, None)]
         codes += [pack(PROCESS, 0, PAUSE, 0), pack(PROCESS, 0, RESUME, 0)]
+    if plan.regime is not None and plan.regime.switching:
+        columns.append((state.switch_at, None))
+        codes.append(pack(PROCESS, 0, SWITCH, 0))
     for x in sorted(set(plan.enacted) | set(plan.outside)):
         if x in plan.enacted:
             columns.append((state.enact_at, x))
@@ -205,8 +209,10 @@ def _dispatch(state: State, rows: np.ndarray, t: np.ndarray, code: np.ndarray) -
         elif cl == PROCESS:
             if kd == PAUSE:
                 state.stall(r, when)
-            else:
+            elif kd == RESUME:
                 state.resume(r, when)
+            else:
+                state.switch(r, when)
         elif kd == ENACT:
             state.enact(i, r, when)
         else:

@@ -23,7 +23,21 @@ from sim.engine import rules
 from sim.engine.draws import Draws, review_span
 from sim.engine.plan import Plan
 from sim.engine.records import Records
-from sim.engine.rules import CONSTRAINT, DECISION, ENACT, EVENT, HAZARD, ON, PAUSE, PROCESS, REVIEW, ROUND, key
+from sim.engine.rules import (
+    CONSTRAINT,
+    DECISION,
+    ENACT,
+    EVENT,
+    HAZARD,
+    ON,
+    PAUSE,
+    PROCESS,
+    RESUME,
+    REVIEW,
+    ROUND,
+    SWITCH,
+    key,
+)
 from sim.engine.state import Rows, State, Trace
 
 ROW: Rows = np.zeros(1, np.int64)
@@ -93,9 +107,9 @@ class SimPyModel(State):
 
     def armed(self, cls: int, index: int, kind: int, rows: Rows) -> None:
         if cls == PROCESS:
-            talks = self.pause_at if kind == PAUSE else self.resume_at
+            talks = {PAUSE: self.pause_at, RESUME: self.resume_at, SWITCH: self.switch_at}[kind]
             t = float(talks[0])
-            step = self.stall if kind == PAUSE else self.resume
+            step = {PAUSE: self.stall, RESUME: self.resume, SWITCH: self.switch}[kind]
             self._schedule(t, key(PROCESS, 0, kind), lambda: talks[0] == t, lambda: step(ROW, _day(t)))
         else:
             item = self.enact_at if kind == ENACT else self.outside_at

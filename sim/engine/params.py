@@ -11,6 +11,7 @@ from here, row by row, never from the plan.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -44,67 +45,104 @@ class Params:
     def __init__(self, plan: Plan, start: int, stop: int) -> None:
         n = stop - start
         self.n = n
+        self.plan = plan
         self.drawn: dict[str, np.ndarray] = {
             path: judged.ppf(chunks(plan.seed, f"param/{path}", start, stop, 0)[:, 0])
             for path, judged in plan.judgements
         }
-
-        rows = np.arange(n)
         self.regime = np.zeros(n, np.int8)
-
-        def value(v: Value) -> np.ndarray:
-            if isinstance(v, RegimeValue):  # each replication takes its own state's value
-                return np.stack([value(x) for x in v.values], axis=1)[rows, self.regime.astype(np.int64)]
-            return self.drawn[v] if isinstance(v, str) else np.full(n, float(v))
-
+        """Each replication's state of the regime now (it may switch during a run: :meth:`switch`)."""
+        everyone = np.arange(n)
         regime = plan.regime
         if regime is not None:
             u = chunks(plan.seed, "regime", start, stop, 0)[:, 0]
             bound = np.zeros(n)
             for share in regime.shares:  # the first state whose cumulative share passes u; the last takes the rest
-                bound = bound + value(share)
+                bound = bound + self.value(share, everyone)
                 self.regime += (u >= bound).astype(np.int8)
+        # What sets the schedules the clocks know in advance: fixed for the run (a regime that can
+        # switch may not move them; see sim.scenario.checks).
+        self.hazard_mean = [
+            None if c.rate is None else mean_wait(self.value(c.rate, everyone)) for c in plan.constraints
+        ]
+        self.event_gap = [None if e.rate is None else mean_wait(self.value(e.rate, everyone)) for e in plan.events]
+        self._derive(everyone)
+
+    def value(self, v: Value, rows: np.ndarray) -> np.ndarray:
+        """A judgement's value in ``rows``: its number, its draw, or its draw in each row's state."""
+        if isinstance(v, RegimeValue):
+            return np.stack([self.value(x, rows) for x in v.values], axis=1)[
+                np.arange(rows.size), self.regime[rows].astype(np.int64)
+            ]
+        return self.drawn[v][rows] if isinstance(v, str) else np.full(rows.size, float(v))
+
+    def _derive(self, rows: np.ndarray) -> None:
+        """Every judgement read when something is decided, for ``rows`` in their current states of
+        the regime: at the start for every row, and again for the rows whose state switches."""
+        plan, n = self.plan, rows.size
         items = plan.items
         k = len(items)
-        self.cancel = value(plan.rounds.cancel)
-        self.weight = value(plan.weight)
-        self.gain = np.stack([value(x.gain) for x in items], axis=1) if k else np.zeros((n, 0))
+
+        def value(v: Value) -> np.ndarray:
+            return self.value(v, rows)
+
+        fresh = not hasattr(self, "p")
+        if fresh:
+            self.p = np.empty((self.n, k))
+            self.logit = np.empty((self.n, k))
         if all(not has_judgement(v) for x in items for v in x.terms):
-            self.p = np.tile(
-                np.array([x.p for x in items], dtype=np.float64), (n, 1)
-            )  # the plan's own numbers, bit for bit
-            self.logit = np.tile(np.array([x.logit for x in items], dtype=np.float64), (n, 1))
+            self.p[rows] = np.array([x.p for x in items], dtype=np.float64)  # the plan's own numbers, bit for bit
+            self.logit[rows] = np.array([x.logit for x in items], dtype=np.float64)
         else:
-            self.p = np.empty((n, k))
+            p = np.empty((n, k))
             for x, item in enumerate(items):
                 out = np.ones(n)
                 for term in item.terms:
                     out = out * value(term)
-                self.p[:, x] = out
-            self.logit = logits(self.p)
+                p[:, x] = out
+            logit = logits(p)
             for x, item in enumerate(items):  # a fixed p keeps the plan's logit exactly
                 if not any(has_judgement(v) for v in item.terms):
-                    self.logit[:, x] = item.logit
-        self.certain = (self.p <= 0.0) | (self.p >= 1.0)
-        self.factors = [np.stack([value(f) for f in factor], axis=1) for _, factor, _ in plan.effect_slots]
-        self.review_p = [None if c.review is None else value(c.review.p) for c in plan.constraints]
-        self.hazard_mean = [None if c.rate is None else mean_wait(value(c.rate)) for c in plan.constraints]
-        self.event_gap = [None if e.rate is None else mean_wait(value(e.rate)) for e in plan.events]
-        self.event_trust = [value(e.trust) for e in plan.events]
-        self.event_breakdown = [value(e.breakdown) for e in plan.events]
-        self.event_pause = [value(e.pause) for e in plan.events]
-        self.enact_p = [None if x.enact is None else value(x.enact.p) for x in items]
-        self.outside_rate = [None if x.hazard is None else value(x.hazard) / PER_YEAR for x in items]
-        """Each item's hazard outside rounds, per day (None: none)."""
-        self.stall_rate = None if plan.rounds.stall is None else value(plan.rounds.stall) / PER_YEAR
-        self.resume_rate = None if plan.rounds.resume is None else value(plan.rounds.resume) / PER_YEAR
-        self.shift = np.zeros(n)
-        self.hazard_scale = np.ones(n)
-        self.stall_scale = np.ones(n)
+                    logit[:, x] = item.logit
+            self.p[rows], self.logit[rows] = p, logit
+        values: dict[str, Any] = {
+            "cancel": value(plan.rounds.cancel),
+            "weight": value(plan.weight),
+            "gain": np.stack([value(x.gain) for x in items], axis=1) if k else np.zeros((n, 0)),
+            "factors": [np.stack([value(f) for f in factor], axis=1) for _, factor, _ in plan.effect_slots],
+            "review_p": [None if c.review is None else value(c.review.p) for c in plan.constraints],
+            "event_trust": [value(e.trust) for e in plan.events],
+            "event_breakdown": [value(e.breakdown) for e in plan.events],
+            "event_pause": [value(e.pause) for e in plan.events],
+            "enact_p": [None if x.enact is None else value(x.enact.p) for x in items],
+            # each item's hazard outside rounds, per day (None: none)
+            "outside_rate": [None if x.hazard is None else value(x.hazard) / PER_YEAR for x in items],
+            "stall_rate": None if plan.rounds.stall is None else value(plan.rounds.stall) / PER_YEAR,
+            "resume_rate": None if plan.rounds.resume is None else value(plan.rounds.resume) / PER_YEAR,
+            "shift": np.zeros(n),
+            "hazard_scale": np.ones(n),
+            "stall_scale": np.ones(n),
+        }
+        regime = plan.regime
         if regime is not None:
-            self.shift = np.log(value(RegimeValue(regime.odds)))
-            self.hazard_scale = value(RegimeValue(regime.hazard))
-            self.stall_scale = value(RegimeValue(regime.stall))
+            values["shift"] = np.log(value(RegimeValue(regime.odds)))
+            values["hazard_scale"] = value(RegimeValue(regime.hazard))
+            values["stall_scale"] = value(RegimeValue(regime.stall))
+        for name, v in values.items():
+            if fresh:
+                setattr(self, name, v)
+            elif isinstance(v, list):
+                for mine, new in zip(getattr(self, name), v, strict=True):
+                    if mine is not None:
+                        mine[rows] = new
+            elif v is not None:
+                getattr(self, name)[rows] = v
+        self.certain = (self.p <= 0.0) | (self.p >= 1.0)
+
+    def switch(self, rows: np.ndarray, to: np.ndarray) -> None:
+        """The regime of ``rows`` moves to the states ``to``: their judgements follow."""
+        self.regime[rows] = to
+        self._derive(rows)
 
     def take(self, rows: np.ndarray) -> Rows:
         """What the agreement rule reads, for some rows."""
@@ -130,6 +168,7 @@ class Params:
                 setattr(out, name, {k: v[i : i + 1] for k, v in value.items()})
             else:
                 setattr(out, name, value)
+        out.regime = self.regime[i : i + 1].copy()
         return out
 
 

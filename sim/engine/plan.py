@@ -138,6 +138,12 @@ class RegimePlan:
     odds: tuple[Value, ...]
     hazard: tuple[Value, ...]
     stall: tuple[Value, ...]
+    moves: tuple[tuple[tuple[int, Value], ...], ...] = ()
+    """Each state's moves to other states: (target state, rate per 365 days)."""
+
+    @property
+    def switching(self) -> bool:
+        return any(self.moves)
 
 
 @dataclass(frozen=True)
@@ -236,7 +242,7 @@ class Plan:
     def dynamic(self) -> bool:
         """Whether anything happens at times that follow from what happened (enactments, hazards
         outside rounds, pauses): the batch clock then keeps timers beside its timelines."""
-        return bool(self.enacted or self.outside or self.pausing)
+        return bool(self.enacted or self.outside or self.pausing or (self.regime is not None and self.regime.switching))
 
 
 def regime_order(s: Scenario) -> tuple[str, ...]:
@@ -336,6 +342,13 @@ class _Compiler:
             odds=tuple(self.value(f"{at}.{n}.odds", g.states[n].odds) for n in names),
             hazard=tuple(self.value(f"{at}.{n}.hazard", g.states[n].hazard) for n in names),
             stall=tuple(self.value(f"{at}.{n}.stall", g.states[n].stall) for n in names),
+            moves=tuple(
+                tuple(
+                    (names.index(target), self.value(f"{at}.{n}.to.{target}", rate))
+                    for target, rate in (g.states[n].to or {}).items()
+                )
+                for n in names
+            ),
         )
 
 

@@ -37,7 +37,10 @@ class Records:
     held_by_census: np.ndarray  # (n,) int32: rounds held on or before Plan.census (0 without one)
     cancelled_by_census: np.ndarray  # (n,) int32: rounds cancelled on or before Plan.census
     item_how: np.ndarray  # (n, items) int8: an index of HOW (0 = not agreed)
-    regime: np.ndarray  # (n,) int8: the regime's state (Plan.regime.names order; 0 without a regime)
+    regime: np.ndarray  # (n,) int8: the regime's state at the horizon (Plan.regime.names order; 0 without a regime)
+    regime_start: np.ndarray  # (n,) int8: the regime's state at the start (drawn by the shares)
+    regime_at_census: np.ndarray  # (n,) int8: the regime's state at the end of Plan.census
+    regime_switches: np.ndarray  # (n,) int32: times the regime moved
     rounds_paused: np.ndarray  # (n,) int32: scheduled rounds not held because the talks were paused
     pauses: np.ndarray  # (n,) int32: times the talks paused
     paused: np.ndarray  # (n,) bool: paused at the horizon
@@ -81,6 +84,9 @@ class Records:
             cancelled_by_census=np.zeros(n, np.int32),
             item_how=np.zeros((n, n_items), np.int8),
             regime=np.zeros(n, np.int8),
+            regime_start=np.zeros(n, np.int8),
+            regime_at_census=np.zeros(n, np.int8),
+            regime_switches=np.zeros(n, np.int32),
             rounds_paused=np.zeros(n, np.int32),
             pauses=np.zeros(n, np.int32),
             paused=np.zeros(n, bool),

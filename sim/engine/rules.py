@@ -43,7 +43,7 @@ the round."""
 
 REVIEW, ON, HAZARD = range(3)
 """A constraint's steps at equal times: its review, its fixed date, its hazard lift."""
-PAUSE, RESUME = range(2)
+PAUSE, RESUME, SWITCH = range(3)
 ENACT, OUTSIDE = range(2)
 
 Key = tuple[int, int, int, int]
@@ -199,6 +199,15 @@ def exp_wait(t: np.ndarray, unit: np.ndarray, rate: np.ndarray) -> np.ndarray:
     (infinite at a rate of 0): a stall, a resumption."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(rate > 0, t + unit / rate, np.inf)
+
+
+def next_state(u: np.ndarray, rates: np.ndarray) -> np.ndarray:
+    """Which of the moves a regime takes, by a uniform per row: the first whose cumulative share
+    of the rows' total rate passes ``u`` ((rows, moves) rates; the index of the move)."""
+    total = rates.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cumulative = np.cumsum(rates, axis=1) / total
+    return np.minimum((u[:, None] >= cumulative).sum(axis=1), rates.shape[1] - 1)
 
 
 def prepared(plan: Plan, seen: np.ndarray) -> np.ndarray:

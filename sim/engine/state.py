@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.engine import rules
 from sim.engine.draws import Draws
-from sim.engine.plan import Plan
+from sim.engine.plan import PER_YEAR, Plan
 from sim.engine.records import HOW_BEFORE, HOW_ENACTED, HOW_OUTSIDE, HOW_ROUND, Records
 
 Trace = list[tuple[float, str, str, str]]
@@ -104,6 +104,12 @@ class State:
         self.active_at_census = np.zeros((n, m), bool)
         self.imposed_by_census = np.zeros((n, m), np.int32)
         self.next_round_day = np.full(n, np.nan)
+        # The regime: where each row started, how often it moved, when it moves next and where to.
+        self.regime_start = self.params.regime.copy()
+        self.regime_at_census = self.params.regime.copy() if plan.census is not None else np.zeros(n, np.int8)
+        self.switches = np.zeros(n, np.int32)
+        self.switch_at = np.full(n, INF)
+        self.switch_to = np.zeros(n, np.int8)
 
     def begin(self) -> None:
         """Day 0: constraints active at the start begin their lifting, items decided by what was
@@ -122,6 +128,8 @@ class State:
             self._decide(everyone, zero, rules.decided(plan, self.agreed), "agreed before the start")
         if plan.rounds.stall is not None:
             self._arm_stall(everyone, zero)
+        if plan.regime is not None and plan.regime.switching:
+            self._arm_switch(everyone, zero)
         self.settle(everyone, zero)
 
     def records(self) -> Records:
@@ -151,6 +159,9 @@ class State:
             cancelled_by_census=self.cancelled_by_census,
             item_how=self.how,
             regime=self.params.regime,
+            regime_start=self.regime_start,
+            regime_at_census=self.regime_at_census,
+            regime_switches=self.switches,
             rounds_paused=self.rounds_paused,
             pauses=self.pauses,
             paused=self.paused,
@@ -467,6 +478,55 @@ class State:
         self.paused_record[rows] &= ~rules.from_day(self._grid, t)
         self.paused_at_census[rows[t <= self.census]] = False
 
+    # ---------------------------------------------------------------- the regime moving
+
+    def _arm_switch(self, rows: Rows, t: np.ndarray) -> None:
+        """When each row's regime next moves, and to which state: a hazard of the total rate of its
+        state's moves (a unit exponential and a uniform each time, from the stream ``regime/switch``)."""
+        regime, params = self.plan.regime, self.params
+        assert regime is not None
+        state = params.regime[rows].astype(np.int64)
+        width = max(len(m) for m in regime.moves)
+        rates = np.zeros((rows.size, max(width, 1)))
+        targets = np.zeros((rows.size, max(width, 1)), np.int8)
+        for s, moves in enumerate(regime.moves):
+            here = state == s
+            if not here.any():
+                continue
+            for j, (target, rate) in enumerate(moves):
+                rates[here, j] = params.value(rate, rows[here]) / PER_YEAR
+                targets[here, j] = target
+        j = self.switches[rows].astype(np.int64)
+        unit = -np.log1p(-self.draws.uniform("switch", "regime/switch", rows, 2 * j))
+        pick = rules.next_state(self.draws.uniform("switch", "regime/switch", rows, 2 * j + 1), rates)
+        self.switch_at[rows] = rules.exp_wait(t, unit, rates.sum(axis=1))
+        self.switch_to[rows] = targets[np.arange(rows.size), pick]
+        self.armed(rules.PROCESS, 0, rules.SWITCH, rows)
+
+    def switch(self, rows: Rows, t: np.ndarray) -> None:
+        """The regime moves on day t (the leaders decide, or a decision unravels): every judgement
+        that depends on it follows from now on."""
+        self.switch_at[rows] = INF
+        live = ~self.broken[rows]
+        rows, t = rows[live], t[live]
+        if rows.size == 0:
+            return
+        self.params.switch(rows, self.switch_to[rows])
+        self.switches[rows] += 1
+        seen = t <= self.census
+        self.regime_at_census[rows[seen]] = self.params.regime[rows[seen]]
+        if self.trace is not None:
+            regime = self.plan.regime
+            assert regime is not None
+            name = regime.names[int(self.params.regime[rows[0]])]
+            self._say(float(t[0]), "regime", f"regime: now {name}", name)
+        if self.plan.rounds.stall is not None:  # the stall hazard follows the new state (memoryless: drawn afresh)
+            going = ~self.paused[rows]
+            if going.any():
+                self._arm_stall(rows[going], t[going])
+        self._arm_switch(rows, t)
+        self.settle(rows, t)
+
     # ---------------------------------------------------------------- constraints
 
     def review(self, c: int, rows: Rows, t: np.ndarray, j: np.ndarray) -> None:
@@ -579,6 +639,7 @@ class State:
         if self.plan.enacted:
             self.enact_at[rows] = INF
             self.enact_wait[rows] = False
+        self.switch_at[rows] = INF
 
     def _say(self, day: float, kind: str, text: str, subject: str = "") -> None:
         assert self.trace is not None

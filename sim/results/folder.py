@@ -214,8 +214,10 @@ def replications_table(s: Scenario, rec: Records) -> Any:
     for e, name in enumerate(s.events):
         cols[f"events.{name}"] = column(rec.event_count[:, e])
     if s.regime is not None:
-        names = list(compile_plan(s).regime.names)  # type: ignore[union-attr]
-        cols["regime"] = pa.DictionaryArray.from_arrays(column(rec.regime.astype(np.int32)), strings(names))
+        names = strings(list(compile_plan(s).regime.names))  # type: ignore[union-attr]
+        cols["regime_start"] = pa.DictionaryArray.from_arrays(column(rec.regime_start.astype(np.int32)), names)
+        cols["regime"] = pa.DictionaryArray.from_arrays(column(rec.regime.astype(np.int32)), names)
+        cols["regime_switches"] = column(rec.regime_switches)
     if can_pause(s):
         cols["rounds_paused"] = column(rec.rounds_paused)
         cols["pauses"] = column(rec.pauses)
@@ -318,6 +320,7 @@ FIELDS: dict[str, tuple[str, str, Any, Any, str]] = {
     "paused": ("replications", "paused_at_horizon", None, bool, "replication"),
     "paused_record": ("replications", "paused_record", None, np.uint64, "replication"),
     "next_round_day": ("replications", "next_round_day", float("nan"), float, "replication"),
+    "regime_switches": ("replications", "regime_switches", None, np.int32, "replication"),
 }
 UNWRITTEN = (
     "held_by_census",
@@ -326,6 +329,7 @@ UNWRITTEN = (
     "pauses_by_census",
     "constraint_active_at_census",
     "constraint_imposed_by_census",
+    "regime_at_census",
 )
 """Fields a run folder does not keep (read back as zeros): the counts ``--given`` conditions on."""
 """Where each field of the records is kept in a run folder."""
@@ -362,7 +366,8 @@ class FolderRecords:
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or (
-            name not in FIELDS and name not in ("event_count", "parameters", "item_how", "regime", *UNWRITTEN)
+            name not in FIELDS
+            and name not in ("event_count", "parameters", "item_how", "regime", "regime_start", *UNWRITTEN)
         ):
             raise AttributeError(name)
         if name not in self._cache:
@@ -376,11 +381,12 @@ class FolderRecords:
                 return np.zeros(
                     (n, len(s.constraints)), bool if name.endswith("census") and "active" in name else np.int32
                 )
-            return np.zeros(n, bool if name == "paused_at_census" else np.int32)
+            kind = {"paused_at_census": bool, "regime_at_census": np.int8}.get(name, np.int32)
+            return np.zeros(n, kind)
         if name == "item_how":
             return self._how()
-        if name == "regime":
-            return self._regime()
+        if name in ("regime", "regime_start"):
+            return self._regime(name)
         if name == "parameters":
             paths = judgement_paths(s)
             if not paths or not (self._folder / "parameters.parquet").is_file():
@@ -415,15 +421,15 @@ class FolderRecords:
         r = self.item_round
         return np.where(r == 0, HOW_BEFORE, np.where(r > 0, HOW_ROUND, 0)).astype(np.int8)
 
-    def _regime(self) -> np.ndarray:
+    def _regime(self, col: str) -> np.ndarray:
         s = self._scenario
-        if s.regime is None or "regime" not in read_parquet_schema(self._folder / "replications.parquet"):
+        if s.regime is None or col not in read_parquet_schema(self._folder / "replications.parquet"):
             return np.zeros(self.n, np.int8)
-        codes = read_parquet(self._folder / "replications.parquet", ["regime"]).column("regime").combine_chunks()
+        codes = read_parquet(self._folder / "replications.parquet", [col]).column(col).combine_chunks()
         names = list(compile_plan(s).regime.names)  # type: ignore[union-attr]
         stored = codes.dictionary.to_pylist() if self.n else names
         if any(name not in names for name in stored):
-            raise UserError(f"{self._folder / 'replications.parquet'}: column 'regime' names states the scenario lacks")
+            raise UserError(f"{self._folder / 'replications.parquet'}: column '{col}' names states the scenario lacks")
         lookup = np.array([names.index(name) for name in stored] or [0], np.int8)
         return lookup[codes.indices.to_numpy(zero_copy_only=False)].astype(np.int8)
 

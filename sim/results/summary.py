@@ -140,13 +140,19 @@ def talks(s: Scenario, rec: Records) -> dict[str, Any] | None:
 
 
 def regime(s: Scenario, rec: Records) -> list[dict[str, Any]] | None:
-    """The share of replications in each state of the regime."""
+    """The share of replications in each state of the regime, at the start and at the horizon."""
     if s.regime is None:
         return None
     names = compile_plan(s).regime.names  # type: ignore[union-attr]
-    counts = np.bincount(rec.regime.astype(np.int64), minlength=len(names))
+    start = np.bincount(rec.regime_start.astype(np.int64), minlength=len(names))
+    end = np.bincount(rec.regime.astype(np.int64), minlength=len(names))
     return [
-        {"state": name, "title": s.regime.states[name].title or name, **_prop(int(counts[i]), rec.n)}
+        {
+            "state": name,
+            "title": s.regime.states[name].title or name,
+            **_prop(int(start[i]), rec.n),
+            "at_horizon": _prop(int(end[i]), rec.n),
+        }
         for i, name in enumerate(names)
     ]
 

@@ -212,7 +212,7 @@ def run_given(
         for k, c in zip(*np.unique(batch.held_by_census, return_counts=True), strict=True):
             held[int(k)] = held.get(int(k), 0) + int(c)
         if plan.regime is not None:
-            for k, c in zip(*np.unique(batch.regime, return_counts=True), strict=True):
+            for k, c in zip(*np.unique(batch.regime_start, return_counts=True), strict=True):
                 regimes[int(k)] = regimes.get(int(k), 0) + int(c)
         part = batch.select(agree)
         kept.append(part)

@@ -359,11 +359,24 @@ def _regime_values(doc: Document, s: Scenario) -> Iterator[Problem]:
     """A judgement given per state of the regime names exactly the regime's states, and the regime's
     own figures do not depend on it."""
     states = set(s.regime.states) if s.regime is not None else set()
+    switching = s.regime is not None and any(st.to for st in s.regime.states.values())
+    if s.regime is not None:
+        for name, st in s.regime.states.items():
+            for target in st.to or {}:
+                if target not in states or target == name:
+                    hint = did_you_mean(target, states - {name})
+                    what = "itself" if target == name else f"an unknown state '{target}'{hint}"
+                    yield doc.problem(("regime", "states", name, "to", target), f"a state cannot move to {what}")
     for path, value in _found(s, ()):
         if s.regime is None:
             yield doc.problem(path, "is given per state of the regime, but the scenario has no 'regime'")
         elif path[0] == "regime":
             yield doc.problem(path, "the regime's own figures cannot depend on the regime")
+        elif switching and (path[0] == "events" and path[-1] == "rate" or path[-2:] == ("lift", "rate")):
+            yield doc.problem(
+                path,
+                "cannot depend on a regime whose states move ('to'): the times it sets are drawn before the run",
+            )
         elif set(value.regime) != states:
             missing = sorted(states - set(value.regime))
             extra = sorted(set(value.regime) - states)

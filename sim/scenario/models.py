@@ -274,6 +274,8 @@ class RegimeState(Model):
     """Multiplies every item's hazard outside rounds."""
     stall: UncertainNonNegative = 1.0
     """Multiplies the stall hazard of the rounds."""
+    to: dict[Slug, UncertainNonNegative] | None = None
+    """Moves to other states, per 365 days (the leaders decide later; a decision unravels)."""
 
 
 class Regime(Model):

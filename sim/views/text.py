@@ -108,13 +108,17 @@ def talks_text(summary: dict[str, Any], given: dict[str, Any] | None = None) -> 
     regime = summary.get("regime")
     if regime:
         prior = (given or {}).get("regime_prior")
+        now = (given or {}).get("regime_at_as_of") or {}
         parts = []
         for st in regime:
-            bit = f"{st['title']} {st['p']:.0%}"
             if prior is not None:
-                bit += f" (prior {prior.get(st['state'], 0.0):.0%})"
+                bit = f"{st['title']} {now.get(st['state'], st['p']):.0%} (prior {prior.get(st['state'], 0.0):.0%})"
+            else:
+                bit = f"{st['title']} {st['p']:.0%}"
+                if abs(st["at_horizon"]["p"] - st["p"]) >= 0.005:
+                    bit += f" at the start, {st['at_horizon']['p']:.0%} at the horizon"
             parts.append(bit)
-        head = "regime given the history: " if prior is not None else "regime: "
+        head = "regime at as_of, given the history: " if prior is not None else "regime: "
         out.append(head + ", ".join(parts))
     rounds = summary.get("rounds", {}).get("no_round_within") or []
     talks = summary.get("talks")
