@@ -372,7 +372,7 @@ def _regime_values(doc: Document, s: Scenario) -> Iterator[Problem]:
             yield doc.problem(path, "is given per state of the regime, but the scenario has no 'regime'")
         elif path[0] == "regime":
             yield doc.problem(path, "the regime's own figures cannot depend on the regime")
-        elif switching and (path[0] == "events" and path[-1] == "rate" or path[-2:] == ("lift", "rate")):
+        elif switching and ((path[0] == "events" and path[-1] == "rate") or path[-2:] == ("lift", "rate")):
             yield doc.problem(
                 path,
                 "cannot depend on a regime whose states move ('to'): the times it sets are drawn before the run",
