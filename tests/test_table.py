@@ -124,7 +124,7 @@ def test_the_manifest_records_the_table(tmp_path: Path) -> None:
     assert made["table"]["sha256"] == load_table(table).sha256
 
 
-@pytest.mark.parametrize("library", ["backtests-v1", "backtests"])
+@pytest.mark.parametrize("library", ["backtests-v1", "backtests-v2", "backtests"])
 def test_a_library_readme_holds_exactly_the_generated_table(library: str) -> None:
     """The README's table is `negsim table`'s output for the library's table.yaml, so the two cannot disagree."""
     folder = SCENARIOS / library
