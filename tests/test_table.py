@@ -150,6 +150,9 @@ COPIED = [
     ("items.flights.enact.p.regime.decided", "R13.decided"),
     ("items.flights.enact.p.regime.undecided", "R13.undecided"),
     ("events.escalation.pause", "R10.incident_pause"),
+    ("regime.states.decided.stall", "R12.stall_decided"),
+    ("regime.states.decided.to.undecided", "R12.unravel"),
+    ("regime.states.undecided.to.decided", "R12.decide"),
 ]
 
 
