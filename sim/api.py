@@ -18,7 +18,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,8 @@ from sim.results import sweepfolder
 from sim.results.atomic import check_target, staged_folder, write_text
 from sim.results.files import json_text, manifest_of, sha256_file, stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
-from sim.results.observed import as_at, history, load_observed
-from sim.runs import montecarlo
+from sim.results.observed import history, load_observed
+from sim.runs import forecasting, montecarlo
 from sim.runs.executors import Executor, default_jobs, make_executor
 from sim.runs.sweep import SweepSpec
 from sim.runs.sweeping import SweepOutcome, sweep
@@ -510,18 +510,23 @@ def score(
     jobs: int | None = None,
     ceiling: int | None = None,
     status: Callable[[str], None] | None = None,
+    executor: str = "local",
+    address: str | None = None,
+    patience: float = 60.0,
 ) -> tuple[scoring.Scored, Path]:
     """``negsim score``: runs' forecasts against what happened, into a score folder; with ``origins``
     (one run, one observed file), forecasts made on each of those dates given the history by then."""
-    if origins is not None:
-        if len(runs) != 1 or len(observed) != 1:
-            raise UserError("--origins scores one run against one observed file")
-        scored = score_origins(
-            runs[0], observed[0], origins, replications=replications, jobs=jobs, ceiling=ceiling, status=status
-        )
-    else:
-        scored = scoring.score(runs, observed)
+    if origins is not None and (len(runs) != 1 or len(observed) != 1):
+        raise UserError("--origins scores one run against one observed file")
     target = Path(out) if out else scoring.default_folder(runs)
+    check_target(target, force, "score")  # before simulating the baselines, so that a mistake costs nothing
+    with make_executor(executor, jobs, address, patience) as pool:
+        if origins is not None:
+            scored = forecasting.origins(
+                runs[0], observed[0], origins, pool, replications=replications, ceiling=ceiling, status=status
+            )
+        else:
+            scored = forecasting.score_runs(runs, observed, pool)
 
     def extra(tmp: Path) -> None:
         draw_scores(scored, tmp / "plots", svg)
@@ -547,88 +552,6 @@ def draw_scores(scored: scoring.Scored, plots: Path, svg: bool | None = None) ->
         save(timelines(case), plots, name, svg)
 
 
-ORIGIN_REPLICATIONS = 2000
-"""Replications kept per origin by default (``score --origins``), or the run's own count if fewer."""
-
-
-def score_origins(
-    run: str,
-    observed: str,
-    spec: str,
-    *,
-    replications: int | None = None,
-    jobs: int | None = None,
-    ceiling: int | None = None,
-    status: Callable[[str], None] | None = None,
-) -> scoring.Scored:
-    """Forecasts made on a series of dates, each given the history up to that date (as ``run
-    --given`` makes them, from the run's scenario and seed), scored against what followed."""
-    res = load(run)
-    if isinstance(res.manifest, dict) and res.manifest.get("given"):
-        raise UserError(
-            f"{run}: a --given run; --origins makes its own conditioned forecasts: give the unconditioned run"
-        )
-    s = res.scenario
-    obs = load_observed(observed, s)
-    dates = scoring.origin_dates(spec, s, obs)
-    if not dates:
-        raise UserError(f"--origins {spec}: no date between the start and as_of")
-    n = replications or min(s.simulation.replications, ORIGIN_REPLICATIONS)
-    ceiling = ceiling or montecarlo.MAX_PRECISION_REPLICATIONS
-    check_run_size(s, max(n, ceiling) * len(dates))
-    cases: list[scoring.Case] = []
-    made: list[tuple[dt.date, Any, int, int, scoring.Case | None]] = []  # (origin, records, tried, agreeing, case)
-    baselines = scoring.baseline_records(s, obs, n)  # the same for every origin: each conditions them itself
-    with make_executor("local", jobs, None, 60.0) as pool:
-        for when in dates:
-            if status:
-                status(f"forecasting as of {when.isoformat()}")
-            then = as_at(obs, when)
-            if all(then.items.get(name) is not None for name in s.items if name in obs.items):
-                made.append((when, None, 0, 0, None))  # every scored item already agreed
-                continue
-            known = history(then, s)
-            rec, given, _ = montecarlo.run_given(compile_plan(s, census=known.as_of), n, known, pool, ceiling=ceiling)
-            if given.kept < montecarlo.MIN_KEPT:
-                made.append((when, None, given.tried, given.kept, None))
-                continue
-            case = scoring.score_case(
-                f"{s.name} from {when.isoformat()}",
-                s,
-                rec,
-                obs,
-                run=str(run),
-                observed_file=str(observed),
-                origin=known.as_of,
-                baselines=baselines,
-            )
-            made.append((when, rec, given.tried, given.kept, case))
-            if case.items:
-                cases.append(case)
-    if not cases:
-        raise UserError(f"{observed}: no origin left an item open to forecast with enough replications kept")
-    data = scoring.scored_data(cases, pooled=False)  # one history: pooling the origins would count it again and again
-    entries = {id(case): entry for case, entry in zip(cases, data["runs"], strict=True)}
-    rows = [
-        scoring.origin_entry(when, s, rec, tried, agreeing, case, None if case is None else entries.get(id(case)))
-        for when, rec, tried, agreeing, case in made
-    ]
-    data["origins"] = {
-        "run": str(run),
-        "observed": str(observed),
-        "title": s.title or s.name,
-        "start": s.calendar.start.isoformat(),
-        "horizon": s.date(s.horizon).isoformat(),
-        "as_of": obs.as_of.isoformat(),
-        "as_of_day": s.day(obs.as_of),
-        "replications": n,
-        "ceiling": ceiling,
-        "agreed": {name: None if obs.items.get(name) is None else obs.items[name].isoformat() for name in s.items},
-        "rows": rows,
-    }
-    return scoring.Scored(cases, data)
-
-
 def score_report(scored: scoring.Scored, plots: Path, title: str = "Forecasts against what happened") -> str:
     from sim.views.report import page, score_body
 
@@ -646,37 +569,7 @@ class BacktestOutcome:
     folder: Path
     made: list[str]
     reused: list[str]
-
-
-def backtest_cases(library: Path) -> list[Path]:
-    """The cases of a backtest library: its folders holding a scenario.yaml and an observed.yaml."""
-    if not library.is_dir():
-        raise UserError(f"{library}: no such folder")
-    cases = sorted(p for p in library.iterdir() if (p / "scenario.yaml").is_file() and (p / "observed.yaml").is_file())
-    if not cases:
-        raise UserError(f"{library}: no backtest case in it (a case is a folder with scenario.yaml and observed.yaml)")
-    return cases
-
-
-def _reusable(folder: Path, scenario_file: Path, n: int, seed: int, table: dict[str, Any] | None = None) -> bool:
-    """Whether a cached run was made from this very scenario file, table, count and seed, by this negsim."""
-    from sim.results.files import read_manifest, versions
-
-    if not (folder / "items.parquet").is_file():
-        return False
-    try:
-        made = read_manifest(folder)
-    except UserError:
-        return False
-    return (
-        isinstance(made, dict)
-        and made.get("scenario_sha256") == sha256_file(scenario_file)
-        and made.get("replications") == n
-        and made.get("seed") == seed
-        and (made.get("table") or {}).get("sha256") == (table or {}).get("sha256")
-        and (made.get("versions") or {}).get("negsim") == versions().get("negsim")
-        and made.get("complete", True) is not False
-    )
+    skipped: list[str] = field(default_factory=list)
 
 
 def backtest(
@@ -689,59 +582,63 @@ def backtest(
     svg: bool | None = None,
     status: Callable[[str], None] | None = None,
     table: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    executor: str = "local",
+    address: str | None = None,
+    patience: float = 60.0,
 ) -> BacktestOutcome:
-    """``negsim backtest DIR``: run every case (reusing runs whose scenario, count, seed and negsim
-    are unchanged), score each against its observed file beside the baselines, pool them, and write
-    ``backtest.json``, the figures and ``report.html``."""
+    """``negsim backtest DIR``: check every case, then run each (reusing the runs of the folder it
+    replaces when made from the same files by this negsim), score each against its observed file
+    beside the baselines, pool them, and write ``backtest.json``, the figures and ``report.html``:
+    a new folder, renamed into place whole."""
     root = Path(library)
-    cases = backtest_cases(root)
     chosen = None if table is None else load_table(table)
+    lib = forecasting.read_library(root, chosen, replications)  # every case checked before anything is written
     target = Path(out) if out else Path("results") / "backtest"
-    if target.exists():
-        from sim.results.atomic import folder_kind
+    check_target(target, force, "backtest")
+    cache = target if target.is_dir() else None
 
-        if target.is_symlink() or not target.is_dir():
-            raise UserError(f"{target}: not a folder negsim can write a backtest into")
-        if any(target.iterdir()) and folder_kind(target) != "backtest":
-            raise UserError(f"{target}: not empty and not a backtest folder; choose another --out")
-    target.mkdir(parents=True, exist_ok=True)
-    write_text(
-        target / "manifest.json", json_text(manifest_of("backtest", library=str(root), cases=[c.name for c in cases]))
-    )
-    scored_cases, made, reused = [], [], []
-    for case in cases:
-        s = with_run_settings(load_scenario(case / "scenario.yaml", table=chosen), replications)
-        obs = load_observed(case / "observed.yaml", s)
-        run = target / "runs" / case.name
-        if _reusable(run, case / "scenario.yaml", s.simulation.replications, s.simulation.seed, s.table):
-            reused.append(case.name)
-        else:
-            if status:
-                status(f"running {case.name}")
-            run_to_folder(
-                str(case / "scenario.yaml"),
-                replications=replications,
-                out=str(run),
-                force=True,
-                jobs=jobs,
-                plots=False,
-                table=chosen,
-            )
-            made.append(case.name)
-        res = load(run)
-        if status:
-            status(f"scoring {case.name}")
-        scored_cases.append(
-            scoring.score_case(
-                case.name, res.scenario, res.records, obs, run=str(run), observed_file=str(case / "observed.yaml")
-            )
+    def run_case(case: forecasting.CaseFiles, folder: Path) -> None:
+        run_to_folder(
+            str(case.folder / "scenario.yaml"),
+            replications=replications,
+            out=str(folder),
+            force=True,
+            jobs=jobs,
+            plots=False,
+            table=chosen,
+            executor=executor,
+            address=address,
+            patience=patience,
         )
-    scored = scoring.Scored(scored_cases, scoring.scored_data(scored_cases))
-    write_text(target / "backtest.json", json_text(scored.data))
-    if plots:
-        if status:
-            status("drawing the figures and the report")
-        with staged_folder(target / "plots", force=True) as tmp:
-            draw_scores(scored, tmp, svg)
-        write_text(target / "report.html", score_report(scored, target / "plots", f"Backtests: {root}"))
-    return BacktestOutcome(scored, target, made, reused)
+
+    with staged_folder(target, force=force, kind="backtest") as tmp:
+        write_text(
+            tmp / "manifest.json",
+            json_text(
+                manifest_of(
+                    "backtest",
+                    library=str(root),
+                    cases=[c.name for c in lib.cases],
+                    skipped=lib.skipped,
+                    table=None if chosen is None else chosen.provenance(),
+                )
+            ),
+        )
+        (tmp / "runs").mkdir()
+        runs, made, reused = forecasting.library_runs(lib, tmp / "runs", cache and cache / "runs", run_case, status)
+        with make_executor(executor, jobs, address, patience) as pool:
+            scored = forecasting.score_library(lib, runs, pool, status)
+        if lib.skipped:
+            scored.data["skipped"] = lib.skipped
+        write_text(tmp / "backtest.json", json_text(scored.data))
+        if plots:
+            if status:
+                status("drawing the figures and the report")
+            (tmp / "plots").mkdir()
+            draw_scores(scored, tmp / "plots", svg)
+            write_text(tmp / "report.html", score_report(scored, tmp / "plots", f"Backtests: {root}"))
+    for case, res in zip(scored.cases, runs, strict=True):  # the runs now live in the renamed folder
+        case.run = str(target / "runs" / Path(case.run).name)
+        res.folder = target / "runs" / Path(case.run).name
+    return BacktestOutcome(scored, target, made, reused, lib.skipped)

@@ -115,6 +115,21 @@ TABLE_HELP = (
 )
 
 
+def _executor_options(p: argparse.ArgumentParser) -> None:
+    """--executor, --address, --worker-timeout: where the simulations run."""
+    p.add_argument("--executor", choices=["local", "dask"], default="local", help="local processes (default) or Dask")
+    p.add_argument(
+        "--address", metavar="tcp://HOST:8786", type=_address, help="a Dask scheduler (default: a LocalCluster)"
+    )
+    p.add_argument(
+        "--worker-timeout",
+        type=_seconds,
+        default=60.0,
+        metavar="SECONDS",
+        help="with --executor dask: give up after this long without any worker connected (default 60)",
+    )
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # one line, exit 2, like every other user error
         raise UserError(f"{self.prog}: {message} (see '{self.prog} --help')")
@@ -285,6 +300,7 @@ def parser() -> argparse.ArgumentParser:
         metavar="N",
         help="with --origins: ceiling on replications tried per origin (default: 1,000,000)",
     )
+    _executor_options(sc)
 
     bt = sub.add_parser(
         "backtest",
@@ -306,6 +322,10 @@ def parser() -> argparse.ArgumentParser:
         default=None,
         help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
     )
+    bt.add_argument(
+        "--force", action="store_true", help="replace an existing backtest folder (its unchanged runs are reused)"
+    )
+    _executor_options(bt)
 
     tb = sub.add_parser("table", help="print a reference-class table file as Markdown (the README's copy is this)")
     tb.add_argument("file", metavar="FILE")
@@ -665,8 +685,8 @@ def cmd_score(args: argparse.Namespace) -> int:
     args.observed = [x for x in args.observed if x not in moved]
     if not args.folders or not args.observed:
         raise UserError("score needs result folders and --observed files (negsim score RESULT_DIR --observed FILE)")
-    if args.origins is None and (args.replications or args.jobs or args.max_replications):
-        raise UserError("-n, --jobs and --max-replications of score go with --origins")
+    if args.origins is None and (args.replications or args.max_replications):
+        raise UserError("-n and --max-replications of score go with --origins")
     try:
         scored, out = api.score(
             args.folders,
@@ -680,6 +700,9 @@ def cmd_score(args: argparse.Namespace) -> int:
             jobs=args.jobs,
             ceiling=args.max_replications,
             status=_Status(),
+            executor=args.executor,
+            address=args.address,
+            patience=args.worker_timeout,
         )
     finally:
         _Status.clear()
@@ -687,8 +710,10 @@ def cmd_score(args: argparse.Namespace) -> int:
         texts = [origins_text(scored.data["origins"])]
     else:
         texts = [score_text(entry) for entry in scored.data["runs"]]
-        if len(scored.cases) > 1:
+        if "pooled" in scored.data and len(scored.cases) > 1:
             texts.append(pooled_text(scored.data["pooled"]))
+        if "not_pooled" in scored.data:
+            texts.append(f"not pooled: {scored.data['not_pooled']}")
     say("\n\n".join(texts))
     say()
     say(f"wrote {out}")
@@ -709,6 +734,10 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             svg=args.svg,
             status=_Status(),
             table=args.table,
+            force=args.force,
+            executor=args.executor,
+            address=args.address,
+            patience=args.worker_timeout,
         )
     finally:
         _Status.clear()

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.engine.history import History
 from sim.results.observed import BaseRate, Observed, OnRecord, Rounds
-from sim.results.score import rounds_held_by, score_case
+from sim.results.score import score_case
 from sim.results.skill import FLOOR, month_edges, month_log_score, window_brier
+from sim.runs.executors import InProcess
+from sim.runs.forecasting import baselines, rounds_held
 from sim.scenario.null import base_rate_scenario
 from tests.helpers import SCENARIOS, make, records, run
 
@@ -32,7 +35,9 @@ def test_score_case_sets_every_baseline_beside_the_forecast() -> None:
             OnRecord(source="a market", made=dt.date(2025, 1, 2), item="b", by=dt.date(2025, 6, 1), p=0.3),
         ],
     )
-    case = score_case("t", s, rec, obs)
+    with InProcess() as pool:
+        made = baselines(s, obs, rec.n, pool)
+    case = score_case("t", s, rec, obs, made.records)
     assert case.end == 59.0 and case.origin == 0.0
     a, b = case.items
     assert (a.item, a.agreed, b.item, b.agreed) == ("a", 10.0, "b", None)
@@ -57,25 +62,43 @@ def test_a_forecast_made_later_is_scored_from_its_origin_and_known_items_are_lef
     s = make(calendar={"start": "2025-01-01", "horizon": 100}, items={"a": {"p": 0.5}, "b": {"p": 0.2}})
     rec = records([[10, 50], [20, None]])
     obs = Observed(as_of=dt.date(2025, 3, 1), items={"a": dt.date(2025, 1, 11), "b": dt.date(2025, 2, 20)})
-    case = score_case("t", s, rec, obs, origin=30.0)
+    known = History(as_of=30.0, items=((0, "a", True), (1, "b", False)), held=4)
+    with InProcess() as pool:
+        made = baselines(s, obs, 2000, pool, known)
+    case = score_case("t", s, rec, obs, made.records, origin=30.0)
     assert [it.item for it in case.items] == ["b"]  # a was agreed (day 10) before the origin
-    null_b = case.forecasters["null"]["b"]
-    assert not (null_b <= 30.0).any()  # the baselines too are given that b was open at the origin
+    null = made.records["null"]
+    assert not (null.item_day[:, 1] <= 30.0).any()  # the baselines too are given that b was open at the origin
+    assert (null.item_day[:, 0] <= 30.0).all()  # ... that a was agreed by then
+    assert made.notes == []  # and, rounds every 10 days from day 0, the null held the 4 rounds by day 30
     with pytest.raises(Exception, match="not after the forecast's origin"):
-        score_case("t", s, rec, obs, origin=70.0)
+        score_case("t", s, rec, obs, made.records, origin=70.0)
+
+
+def test_a_baseline_that_cannot_hold_the_rounds_is_conditioned_on_the_items_and_says_so() -> None:
+    """Rounds every 10 days without fail: the null model never holds just 2 rounds by day 30."""
+    s = make(calendar={"start": "2025-01-01", "horizon": 100}, items={"a": {"p": 0.0}})
+    obs = Observed(as_of=dt.date(2025, 3, 1), items={"a": None})
+    known = History(as_of=30.0, items=((0, "a", False),), held=2)
+    with InProcess() as pool:
+        made = baselines(s, obs, 500, pool, known)
+    assert made.records["null"].n == 500
+    assert made.notes and "almost never holds 2 rounds" in made.notes[0]
 
 
 def test_rounds_held_by_as_of_are_re_simulated_and_scored() -> None:
     s = make(rounds={"first": 0, "interval": {"dist": "uniform", "low": 5, "high": 15}}, items={"x": {"p": 0.1}})
     rec = run(s, 300)
-    held = rounds_held_by(s, rec, 40.0)
+    with InProcess() as pool:
+        held = rounds_held(s, rec, 40.0, pool)
+        other = run(make(rounds={"first": 0, "interval": 7}, items={"x": {"p": 0.1}}), 300)
+        assert rounds_held(s, other, 40.0, pool) is None  # records the scenario does not reproduce
+        obs = Observed(
+            as_of=dt.date(2025, 2, 10), items={"x": None}, rounds=Rounds(held=[dt.date(2025, 1, d) for d in (1, 9, 20)])
+        )
+        made = baselines(s, obs, rec.n, pool)
     assert held is not None and held.min() >= 3 and held.max() <= 9  # rounds on day 0 and every 5-15 days
-    other = run(make(rounds={"first": 0, "interval": 7}, items={"x": {"p": 0.1}}), 300)
-    assert rounds_held_by(s, other, 40.0) is None  # records the scenario does not reproduce
-    obs = Observed(
-        as_of=dt.date(2025, 2, 10), items={"x": None}, rounds=Rounds(held=[dt.date(2025, 1, d) for d in (1, 9, 20)])
-    )
-    case = score_case("t", s, rec, obs)
+    case = score_case("t", s, rec, obs, made.records, held)
     assert case.rounds is not None and case.rounds["scenario"]["observed"] == 3
     assert case.rounds["null"]["rps"] >= 0 and 0 <= case.rounds["scenario"]["p_observed"] <= 1
 
@@ -100,7 +123,9 @@ def test_backtest_runs_every_case_reuses_runs_and_pools(tmp_path: Path, capsys: 
     # a second backtest reuses every run; a changed scenario is run again, alone
     scenario = library / cases[0] / "scenario.yaml"
     scenario.write_text(scenario.read_text() + "\n# touched\n")
-    assert main(args) == 0
+    assert main(args) == 2  # the folder exists: replaced only with --force
+    assert "pass --force" in capsys.readouterr().err
+    assert main([*args, "--force"]) == 0
     printed = capsys.readouterr().out
     assert f"reused the runs of {', '.join(cases[1:])}" in printed
     assert (out / "runs" / cases[0] / "items.parquet").stat().st_mtime_ns != made[cases[0]]
@@ -115,5 +140,5 @@ def test_backtest_refuses_an_empty_library_and_a_foreign_folder(
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "notes.txt").write_text("keep me")
-    assert main(["backtest", str(LIBRARY), "--out", str(foreign)]) == 2
-    assert "not a backtest folder" in capsys.readouterr().err and (foreign / "notes.txt").read_text() == "keep me"
+    assert main(["backtest", str(LIBRARY), "--out", str(foreign), "--force"]) == 2
+    assert "not a folder negsim wrote" in capsys.readouterr().err and (foreign / "notes.txt").read_text() == "keep me"

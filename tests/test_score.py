@@ -102,7 +102,9 @@ def test_null_run_from_the_command_line(tmp_path: Path) -> None:
     assert "name: cuba-2015-null" in text and "constraints: {}" in text
 
 
-def test_several_runs_are_pooled(tmp_path: Path) -> None:
+def test_several_histories_are_pooled_and_one_history_is_not(tmp_path: Path) -> None:
+    """Runs scored against different observed files are pooled (cases, then items); two forecasts of
+    the same history are set side by side and never pooled as two cases."""
     runs = []
     for seed in ("1", "2"):
         run = tmp_path / f"r{seed}"
@@ -111,13 +113,22 @@ def test_several_runs_are_pooled(tmp_path: Path) -> None:
             == 0
         )
         runs.append(str(run))
+    other = tmp_path / "observed-shorter.yaml"  # another history: the same case scored a year earlier
+    other.write_text(
+        Path(CUBA_OBSERVED)
+        .read_text()
+        .replace("as_of: 2017-01-21", "as_of: 2016-01-21")
+        .replace("  aviation_arrangement: 2016-02-16", "  aviation_arrangement: null")
+        .replace("  scheduled_flights: 2016-08-31", "  scheduled_flights: null")
+    )
     out = tmp_path / "pooled"
-    assert main(["score", *runs, "--observed", CUBA_OBSERVED, "--out", str(out)]) == 0
+    assert main(["score", *runs, "--observed", CUBA_OBSERVED, str(other), "--out", str(out)]) == 0
     score = json.loads((out / "score.json").read_text())
     assert len(score["runs"]) == 2 and score["pooled"]["cases"] == 2 and score["pooled"]["items"] == 8
-    pooled = score["pooled"]["score"]["scenario"]["window_brier"]["value"]
-    each = [r["score"]["scenario"]["window_brier"]["value"] for r in score["runs"]]
-    assert pooled == pytest.approx(sum(each) / 2, abs=1e-4)  # the same four items in each: a plain mean
+    same = tmp_path / "same"
+    assert main(["score", *runs, "--observed", CUBA_OBSERVED, "--out", str(same), "--no-plots"]) == 0
+    score = json.loads((same / "score.json").read_text())
+    assert "pooled" not in score and "share a history" in score["not_pooled"]
 
 
 def test_a_point_of_a_sweep_scores_as_the_run_it_stands_for(tmp_path: Path) -> None:

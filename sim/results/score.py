@@ -15,25 +15,20 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.engine.plan import compile_plan
 from sim.engine.records import Records
-from sim.engine.simulate import simulate
 from sim.errors import UserError, did_you_mean
 from sim.results.atomic import staged_folder, write_text
-from sim.results.compare import sweep_point, sweep_point_spec
 from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
-from sim.results.folder import load
-from sim.results.observed import Observed, lifted, load_observed
+from sim.results.observed import Observed, lifted
 from sim.results.skill import FLOOR, PERFECT, RESAMPLES, ItemScore, intervals, month_edges, rounds_score, score_item
 from sim.results.stats import wilson
 from sim.scenario.models import Scenario
-from sim.scenario.null import base_rate_scenario, null_scenario
 
 # ---------------------------------------------------------------------- scores
 
@@ -154,15 +149,6 @@ def forecasts_csv(labelled: list[tuple[str, Forecast]]) -> str:
     )
 
 
-NULL_REPLICATIONS = 50_000
-"""At most this many replications for each simulated baseline (the run's own count if smaller)."""
-
-
-def null_records(s: Scenario, n: int, census: float | None = None) -> Records:
-    """The null model's replications (same seed as the run; at most NULL_REPLICATIONS)."""
-    return simulate(compile_plan(null_scenario(s), census=census), 0, min(n, NULL_REPLICATIONS))
-
-
 def default_checkpoints(s: Scenario, until: dt.date) -> list[dt.date]:
     """The ends of the calendar quarters from the start to ``until`` (and ``until`` itself): the
     secondary, checkpoint view of an observed file that names no checkpoints."""
@@ -179,23 +165,6 @@ def default_checkpoints(s: Scenario, until: dt.date) -> list[dt.date]:
     if not out or out[-1] != until:
         out.append(until)
     return out
-
-
-def rounds_held_by(s: Scenario, rec: Records, day: float, limit: int = 200_000) -> np.ndarray | None:
-    """The rounds each replication of ``rec`` held by ``day``, re-simulated from the run's scenario
-    and seed (replications are reproducible; a folder does not keep the count). None when the
-    re-simulation does not reproduce the folder's agreements (another version made it) or the
-    replication numbers run past ``limit``."""
-    ids = rec.replication
-    if ids.size == 0 or int(ids.max()) >= limit:
-        return None
-    again = simulate(compile_plan(s, census=day), 0, int(ids.max()) + 1)
-    mask = np.zeros(again.n, bool)
-    mask[ids] = True
-    again = again.select(mask)
-    if not np.array_equal(again.item_day, rec.item_day, equal_nan=True):
-        return None
-    return again.held_by_census
 
 
 @dataclass
@@ -215,6 +184,10 @@ class Case:
     checkpoint_scores: dict[str, Any]
     rounds: dict[str, Any] | None
     on_record: list[dict[str, Any]]
+    notes: list[str] = field(default_factory=list)
+    """What the scores leave out, said wherever they are shown."""
+    breakdown: dict[str, Any] = field(default_factory=dict)
+    """Whether the talks broke off by as_of, the forecast's P(broken off by then), and its Brier score."""
 
     @property
     def edges(self) -> np.ndarray:
@@ -225,37 +198,27 @@ BASELINES = ("null", "status_quo", "base_rate")
 """The baselines beside every forecast (base_rate only where the observed file states one)."""
 
 
-def baseline_records(s: Scenario, obs: Observed, n: int) -> dict[str, Records]:
-    """The simulated baselines of a forecast of ``n`` replications scored against ``obs``: the null
-    model, and the base rate when the observed file states one (rounds counted by ``as_of``)."""
-    end = min(s.day(obs.as_of), s.horizon)
-    sims = {"null": null_records(s, n, census=end)}
-    if obs.base_rate is not None:
-        sims["base_rate"] = simulate(
-            compile_plan(base_rate_scenario(s, obs.base_rate.per_round), census=end), 0, min(n, NULL_REPLICATIONS)
-        )
-    return sims
-
-
 def score_case(
     label: str,
     s: Scenario,
     rec: Records,
     obs: Observed,
+    baselines: dict[str, Records],
+    rounds: np.ndarray | None = None,
     *,
     run: str = "",
     observed_file: str = "",
     origin: float = 0.0,
-    rounds: np.ndarray | None = None,
-    baselines: dict[str, Records] | None = None,
+    notes: list[str] | None = None,
 ) -> Case:
     """Score one forecast (the replications ``rec`` of ``s``, made on day ``origin``) against
     ``obs`` over the window from ``origin`` to ``as_of``, beside every baseline (``baselines``:
-    :func:`baseline_records` already made for ``rec.n`` replications)."""
+    the null model's and the base rate's records, made for the same history by
+    :mod:`sim.runs.forecasting`; ``rounds``: each replication's rounds held by ``as_of``)."""
     end = min(s.day(obs.as_of), s.horizon)
     if end <= origin:
         raise UserError(f"{observed_file or label}: as_of is not after the forecast's origin: nothing to score")
-    sims = baselines if baselines is not None else baseline_records(s, obs, rec.n)
+    sims = baselines
     null = sims["null"]
     forecasters: dict[str, dict[str, np.ndarray]] = {"scenario": {}, **{k: {} for k in sims}, "status_quo": {}}
     edges = month_edges(s.calendar.start, origin, end)
@@ -278,16 +241,26 @@ def score_case(
     checkpoints = sorted(obs.checkpoints) or default_checkpoints(s, s.date(end))
     rows = forecasts(s, rec, obs.model_copy(update={"checkpoints": checkpoints}), null)
     held = None
+    notes = list(notes or [])
     if obs.rounds is not None:
-        counts = rounds if rounds is not None else rounds_held_by(s, rec, end)
-        if counts is not None:
+        if rounds is not None:
             observed = sum(1 for d in obs.rounds.held if s.day(d) <= end)
-            held = {"scenario": rounds_score(counts, observed), "null": rounds_score(null.held_by_census, observed)}
+            held = {"scenario": rounds_score(rounds, observed), "null": rounds_score(null.held_by_census, observed)}
+        else:
+            notes.append("rounds held not scored: this negsim does not reproduce the run's records")
+    unscored = [name for name in s.items if name not in obs.items and s.items[name].status != "agreed"]
+    if unscored:
+        notes.append(f"not scored (the observed file does not list them): {', '.join(unscored)}")
     on_record = []
     for f in obs.forecasts:
         by = s.day(f.by)
-        if f.item not in s.items or by > end:
-            continue  # not yet resolved by as_of
+        if f.item not in s.items:
+            continue
+        if by > end:
+            notes.append(f"a forecast on record by {f.by.isoformat()} ({f.source}) resolves after as_of: not scored")
+            continue
+        if s.day(f.made) < origin:
+            continue  # made before this forecast's origin: scored against the forecast made then
         x = list(s.items).index(f.item)
         when = obs.items.get(f.item)
         happened = int(when is not None and s.day(when) <= by)
@@ -303,8 +276,30 @@ def score_case(
                 "null": by_date(null.item_day[:, x], s, f.by),
             }
         )
+    broke = obs.breakdown is not None and s.day(obs.breakdown) <= end
+    p_break = by_date(rec.breakdown_day, s, s.date(end))
+    breakdown = {
+        "observed": obs.breakdown.isoformat() if broke else None,  # type: ignore[union-attr]
+        "p_by_as_of": round(p_break, 6),
+        "brier": round((p_break - float(broke)) ** 2, 6),
+        "null_brier": float(broke),  # the null model never breaks the talks off
+    }
     return Case(
-        label, run, observed_file, s, obs, origin, end, forecasters, items, rows, summarize(rows), held, on_record
+        label,
+        run,
+        observed_file,
+        s,
+        obs,
+        origin,
+        end,
+        forecasters,
+        items,
+        rows,
+        summarize(rows),
+        held,
+        on_record,
+        notes,
+        breakdown,
     )
 
 
@@ -368,6 +363,10 @@ def case_data(case: Case) -> dict[str, Any]:
         entry.update(_figures(intervals([case.items], "scenario", baselines)))
     if case.rounds is not None:
         entry["rounds"] = {k: {m: round(v, 6) for m, v in r.items()} for k, r in case.rounds.items()}
+    if case.breakdown:
+        entry["breakdown"] = case.breakdown
+    if case.notes:
+        entry["notes"] = case.notes
     if case.on_record:
         entry["on_record"] = [
             {k: round(v, 6) if isinstance(v, float) else v for k, v in c.items()} for c in case.on_record
@@ -493,37 +492,6 @@ def origin_entry(
     return entry
 
 
-def score(runs: list[str], observed: list[str]) -> Scored:
-    """Score each run against its observed file (pairs by order; one observed file serves all)."""
-    if len(observed) not in (1, len(runs)):
-        raise UserError(f"--observed: give one file, or one per run ({len(runs)}), not {len(observed)}")
-    pairs = list(zip(runs, observed if len(observed) == len(runs) else observed * len(runs), strict=True))
-    cases = []
-    for run, obs_file in pairs:
-        label, s, rec, manifest = forecast_of(run)
-        obs = load_observed(obs_file, s)
-        given = manifest.get("given") if isinstance(manifest, dict) else None
-        origin = float(given["as_of_day"]) if isinstance(given, dict) and "as_of_day" in given else 0.0
-        case = score_case(label, s, rec, obs, run=str(run), observed_file=str(obs_file), origin=origin)
-        cases.append(case)
-    return Scored(cases, scored_data(cases))
-
-
-def forecast_of(spec: str) -> tuple[str, Scenario, Records, Any]:
-    """A forecast to score: a run folder, or ``SWEEP_DIR:POINT``. A sweep keeps only each point's
-    agreements, so the point is simulated again from its scenario and the sweep's seed (replication
-    *i* is the same wherever it runs) and checked against what the sweep recorded."""
-    pointed = sweep_point_spec(spec)
-    if pointed is None:
-        res = load(spec)
-        return res.scenario.name, res.scenario, res.records, res.manifest
-    s, agreed, day, _ = sweep_point(*pointed, spec)
-    rec = simulate(compile_plan(s), 0, agreed.shape[0])
-    if not (np.array_equal(rec.item_agreed, agreed) and np.array_equal(rec.item_day, day, equal_nan=True)):
-        raise UserError(f"{spec}: this negsim does not reproduce the sweep's records (made by another version?)")
-    return f"{s.name}:{pointed[1]}", s, rec, {}
-
-
 def timeline_names(cases: list[Case]) -> list[str]:
     """Each case's timeline figure: ``timeline-<scenario>``, numbered when a scenario comes again
     (two points of one sweep, or the origins of one run)."""
@@ -535,12 +503,30 @@ def timeline_names(cases: list[Case]) -> list[str]:
     return names
 
 
+def shared_histories(cases: list[Case]) -> list[list[str]]:
+    """Forecasts scored against the same history (equal observed files): each group of two or more,
+    by label. Two forecasts of one history are not two cases."""
+    groups: dict[str, list[str]] = {}
+    for case in cases:
+        key = case.observed.model_dump_json()
+        groups.setdefault(key, []).append(case.label)
+    return [labels for labels in groups.values() if len(labels) > 1]
+
+
 def scored_data(cases: list[Case], pooled: bool = True) -> dict[str, Any]:
-    """Everything score.json holds; ``pooled`` False for cases that are one history (``--origins``)."""
-    data = {"method": METHOD, "runs": [case_data(c) for c in cases]}
+    """Everything score.json holds; ``pooled`` False for cases that are one history (``--origins``).
+    Forecasts that share a history are compared side by side, never pooled as if independent."""
+    data: dict[str, Any] = {"method": METHOD, "runs": [case_data(c) for c in cases]}
     for entry, stem in zip(data["runs"], timeline_names(cases), strict=True):
         entry["timeline"] = stem
-    if pooled:
+    shared = shared_histories(cases)
+    if pooled and shared:
+        data["not_pooled"] = (
+            "these forecasts share a history (the same observed file): "
+            + "; ".join(", ".join(g) for g in shared)
+            + ". Each is scored on its own above; pooling them would count one history as several cases"
+        )
+    elif pooled:
         data["pooled"] = pooled_data(cases)
     return data
 

@@ -183,6 +183,8 @@ def intervals(
     draws = [_resample(cases, rng) for _ in range(resamples)]
 
     def percentiles(stat) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+        if len(every) < 2:  # one item: resampling it gives no spread, so no interval rather than a zero-width one
+            return math.nan, math.nan
         values = np.array([stat(d) for d in draws], dtype=float)
         low, high = np.quantile(values, [0.025, 0.975])
         return float(low), float(high)
@@ -201,7 +203,9 @@ def intervals(
                 out["skill"][b][m] = Interval(math.nan, math.nan, math.nan)
                 continue
             low, high = percentiles(lambda d, b=b, m=m: _mean(d, b, m) - _mean(d, name, m))
-            out["skill"][b][m] = Interval(value, low / base, min(high / base, 1.0))  # skill is at most 1
+            out["skill"][b][m] = Interval(
+                value, low / base, min(high / base, 1.0)
+            )  # skill is at most 1 (nan stays nan)
     return out
 
 

@@ -234,7 +234,7 @@ def interval_text(v: dict[str, Any], signed: bool = False) -> str:
     if v["value"] is None:
         return "undefined (the baseline is practically perfect)"
     if v["low"] is None:
-        return f"{v['value']:+.2f}" if signed else f"{v['value']:.3f}"
+        return (f"{v['value']:+.2f}" if signed else f"{v['value']:.3f}") + " (one item: no interval)"
     f = "{:+.2f}" if signed else "{:.3f}"
     return f"{f.format(v['value'])} ({f.format(v['low'])} to {f.format(v['high'])})"
 
@@ -296,6 +296,15 @@ def score_text(entry: dict[str, Any]) -> str:
             f"the scenario {c['scenario']:.2f}, the null {c['null']:.2f}; "
             + ("it happened" if c["observed"] else "it did not happen")
         )
+    b = entry.get("breakdown")
+    if b:
+        said = f"the talks broke off on {b['observed']}" if b["observed"] else "the talks did not break off"
+        lines.append(
+            f"breakdown: {said}; the scenario gave P(broken off by as_of) {b['p_by_as_of']:.2f}, "
+            f"Brier score {b['brier']:.3f} (null model {b['null_brier']:.3f})"
+        )
+    for note in entry.get("notes", []):
+        lines.append(f"note: {note}")
     cp = entry.get("checkpoints", {})
     if "brier" in cp:
         lines.append("checkpoints (secondary view): " + checkpoint_line(cp))
