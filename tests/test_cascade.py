@@ -312,3 +312,25 @@ def test_an_item_that_moves_only_once_the_leaders_decide_waits_for_them() -> Non
         exact = 1 - (h * math.exp(-ta) - a * math.exp(-th)) / (h - a)
         assert_proportion(day <= t, N, exact, f"P(agreed by day {t:g})")
     assert (rec.regime_switches[rec.item_agreed[:, 0]] == 1).all()
+
+
+def test_a_case_effect_moves_every_item_of_a_replication_together() -> None:
+    """A normal case effect of sd 1 on the log odds: each item's chance is E[expit(logit p + z)],
+    and two items agree together with E[expit(logit p + z)^2] (one round)."""
+    from scipy import integrate
+
+    p = 0.2
+    s = make(
+        calendar={"horizon": 5},  # one round, on day 0
+        items={"a": {"p": p}, "b": {"p": p}},
+        case_effect={"dist": "normal", "mean": 0.0, "sd": 1.0},
+    )
+    rec = run(s, N)
+    z0 = math.log(p / (1 - p))
+
+    def moment(k: int) -> float:
+        return integrate.quad(lambda z: expit(z0 + z) ** k * stats.norm.pdf(z), -10, 10)[0]
+
+    assert_proportion(rec.item_agreed[:, 0], N, moment(1), "P(a)")
+    assert_proportion(rec.item_agreed.all(axis=1), N, moment(2), "P(a and b)")
+    assert moment(2) > moment(1) ** 2 + 0.01

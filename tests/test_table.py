@@ -174,3 +174,10 @@ def test_the_bundled_scenario_copies_the_table_figure_for_figure(name: str) -> N
             )
         else:
             assert node == figure, path
+
+
+def test_a_scenario_knows_which_row_each_cited_field_came_from(tmp_path: Path) -> None:
+    path, _ = files(tmp_path)
+    s = load_scenario(path)
+    assert s.rows == {"rounds.interval": "R8.interval", "rounds.cancel": "R8.cancel", "items.bank.p": "R1"}
+    assert s.with_values(simulation={"replications": 10, "seed": 1}).rows == s.rows

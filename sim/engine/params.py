@@ -128,6 +128,10 @@ class Params:
             values["shift"] = np.log(value(RegimeValue(regime.odds)))
             values["hazard_scale"] = value(RegimeValue(regime.hazard))
             values["stall_scale"] = value(RegimeValue(regime.stall))
+        if plan.case_effect is not None:  # the case as a whole: every chance's log odds, every hazard's log
+            z = value(plan.case_effect)
+            values["shift"] = values["shift"] + z
+            values["hazard_scale"] = values["hazard_scale"] * np.exp(z)
         for name, v in values.items():
             if fresh:
                 setattr(self, name, v)

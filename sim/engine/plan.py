@@ -161,6 +161,8 @@ class Plan:
     trust_min: float
     trust_max: float
     regime: RegimePlan | None = None
+    case_effect: Value | None = None
+    """A shift of every chance's log odds (and every hazard's log), drawn once per replication."""
     judgements: tuple[tuple[str, Uncertain], ...] = ()
     """The uncertain judgements, by path (``items.flights.p``): each drawn once per replication from
     the keyed stream ``param/<path>``. A :data:`Value` that is text names one of them."""
@@ -385,6 +387,7 @@ def compile_plan(s: Scenario, seed: int | None = None, census: float | None = No
     resume = c.rate("rounds.resume", s.rounds.resume)
     pauses = [c.value(f"events.{n}.pause", s.events[n].pause or 0.0) for n in evs]
     regime = c.regime()
+    case_effect = None if s.case_effect is None else c.value("case_effect", s.case_effect)
     imposed = {name for e in s.events.values() for name in e.impose}
     items = tuple(
         ItemPlan(
@@ -446,6 +449,7 @@ def compile_plan(s: Scenario, seed: int | None = None, census: float | None = No
         trust_min=s.trust.min,
         trust_max=s.trust.max,
         regime=regime,
+        case_effect=case_effect,
         judgements=tuple(c.judgements.items()),
         census=census,
     )

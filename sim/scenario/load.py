@@ -42,12 +42,15 @@ def check_file(
 ) -> tuple[Document, Scenario | None, list[Problem]]:
     """A scenario file read, its rows resolved and checked: the document as checked, the scenario
     (None if invalid) and every problem."""
-    doc, loaded, problems = resolve_rows(load_document(path, max_bytes=max_bytes), table)
+    raw = load_document(path, max_bytes=max_bytes)
+    doc_data = {k: v for k, v in raw.data.items() if k != "table"} if isinstance(raw.data, dict) else raw.data
+    doc, loaded, problems = resolve_rows(raw, table)
     if problems:
         return doc, None, problems
     scenario, problems = check_document(doc)
     if scenario is not None and loaded is not None:
-        scenario = with_table(scenario, loaded)
+        cited = {".".join(str(k) for k in path): str(ref) for path, ref in citations(doc_data)}
+        scenario = with_table(scenario, loaded, cited)
     return doc, scenario, problems
 
 

@@ -305,9 +305,10 @@ def _highest(value: float | Uncertain) -> float:
     return value.support()[1] if isinstance(value, Uncertain) else float(value)
 
 
-def with_table(s: Scenario, loaded: Any) -> Scenario:
-    """The scenario, marked with the table its rows came from."""
+def with_table(s: Scenario, loaded: Any, rows: dict[str, str] | None = None) -> Scenario:
+    """The scenario, marked with the table its rows came from (and which row each cited field took)."""
     s._table = loaded.provenance()
+    s._rows = dict(rows or {})
     return s
 
 
@@ -338,13 +339,24 @@ class Scenario(Model):
     trust: Trust = Trust()
     events: dict[Slug, Event] = {}
     regime: Regime | None = None
+    case_effect: UncertainNumber | None = None
+    """A shift of the log odds of every chance (and the log of every hazard outside rounds), drawn
+    once per replication and shared by every item: how much this case as a whole may differ from
+    its reference classes (a normal of mean 0 whose sd is the case effect's spread)."""
     _table: dict[str, Any] | None = PrivateAttr(default=None)
     """Where the figures of its ``{row: R}`` citations came from (file, name, version, SHA-256)."""
+    _rows: dict[str, str] = PrivateAttr(default_factory=dict)
+    """Which row each cited figure came from, by the dotted path of the field (``items.x.p``)."""
 
     @property
     def table(self) -> dict[str, Any] | None:
         """The reference-class table the scenario's rows were read from (None if it cites none)."""
         return self._table
+
+    @property
+    def rows(self) -> dict[str, str]:
+        """The row each cited figure came from, by field path (empty if it cites none)."""
+        return dict(self._rows)
 
     def __eq__(self, other: object) -> bool:
         """Equal when every field is: where the figures came from is provenance, not content."""
@@ -374,6 +386,7 @@ class Scenario(Model):
         data.update(changes)
         out = Scenario.model_validate(data)
         out._table = self._table
+        out._rows = dict(self._rows)
         return out
 
 

@@ -31,6 +31,7 @@ def null_scenario(s: Scenario) -> Scenario:
     data["events"] = {}
     data["trust"] = {"initial": 0.0, "weight": 0.0, "on_agreement": 0.0}
     data.pop("regime", None)
+    data.pop("case_effect", None)
     return Scenario.model_validate(data)
 
 
