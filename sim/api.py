@@ -22,6 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import yaml
+
 from sim.engine.plan import compile_plan
 from sim.errors import UserError
 from sim.results import compare as comparing
@@ -31,6 +34,7 @@ from sim.results.atomic import check_target, staged_folder, write_text
 from sim.results.files import json_text, manifest_of, sha256_file, stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
 from sim.results.observed import history, load_observed
+from sim.runs import calibration as calibrating
 from sim.runs import forecasting, montecarlo
 from sim.runs.executors import Executor, default_jobs, make_executor
 from sim.runs.sweep import SweepSpec
@@ -40,6 +44,7 @@ from sim.scenario.documents import MAX_FILE_BYTES
 from sim.scenario.load import TableSource, load_scenario, load_table
 from sim.scenario.models import Scenario
 from sim.scenario.null import null_scenario
+from sim.scenario.table import LoadedTable
 
 __all__ = [
     "ComparisonResults",
@@ -586,6 +591,7 @@ def backtest(
     executor: str = "local",
     address: str | None = None,
     patience: float = 60.0,
+    loo: bool = False,
 ) -> BacktestOutcome:
     """``negsim backtest DIR``: check every case, then run each (reusing the runs of the folder it
     replaces when made from the same files by this negsim), score each against its observed file
@@ -594,6 +600,7 @@ def backtest(
     root = Path(library)
     chosen = None if table is None else load_table(table)
     lib = forecasting.read_library(root, chosen, replications)  # every case checked before anything is written
+    fitted = library_table(root, chosen) if loo else None
     target = Path(out) if out else Path("results") / "backtest"
     check_target(target, force, "backtest")
     cache = target if target.is_dir() else None
@@ -628,7 +635,16 @@ def backtest(
         (tmp / "runs").mkdir()
         runs, made, reused = forecasting.library_runs(lib, tmp / "runs", cache and cache / "runs", run_case, status)
         with make_executor(executor, jobs, address, patience) as pool:
-            scored = forecasting.score_library(lib, runs, pool, status)
+            left_out = None
+            if fitted is not None:
+                left_out = calibrating.leave_one_case_out(
+                    lib, fitted, pool, replications or calibrating.CALIBRATION_REPLICATIONS, status=status
+                )
+            scored, loo_cases = forecasting.score_library(
+                lib, runs, pool, status, None if left_out is None else left_out.forecasts
+            )
+        if left_out is not None:
+            scored.data["loo"] = loo_data(loo_cases, left_out, fitted)  # type: ignore[arg-type]
         if lib.skipped:
             scored.data["skipped"] = lib.skipped
         write_text(tmp / "backtest.json", json_text(scored.data))
@@ -642,3 +658,106 @@ def backtest(
         case.run = str(target / "runs" / Path(case.run).name)
         res.folder = target / "runs" / Path(case.run).name
     return BacktestOutcome(scored, target, made, reused, lib.skipped)
+
+
+def library_table(root: Path, chosen: LoadedTable | None) -> LoadedTable:
+    """The table a library is calibrated from: --table's, else the library's table.yaml."""
+    if chosen is not None:
+        return chosen
+    if not (root / "table.yaml").is_file():
+        raise UserError(f"{root}: no table.yaml to calibrate (give one with --table FILE)")
+    return load_table(root / "table.yaml")
+
+
+def loo_data(cases: list[scoring.Case], left_out: calibrating.LeftOut, table: LoadedTable) -> dict[str, Any]:
+    """backtest.json's ``loo`` section: shaped like ``pooled``, with the cases weighed alike, the case
+    whose removal moves the skill most, each case's scores, and the fits."""
+    problem = left_out.problem
+    return {
+        **scoring.pooled_data(cases),
+        "cases_alike": scoring.cases_alike(cases),
+        "most_influential": scoring.most_influential(cases),
+        "runs": [scoring.case_data(c) for c in cases],
+        "table": table.provenance(),
+        "fit": {
+            "families": {f: round(float(v), 4) for f, v in zip(problem.families, left_out.theta[:-1], strict=True)},
+            "case_effect_sd": round(left_out.fit.tau, 4),
+            "effective_replications": {k: round(v, 1) for k, v in left_out.fit.ess.items()},
+        },
+        "left_out": {
+            name: {
+                "families": {f: round(float(v), 4) for f, v in zip(problem.families, theta[:-1], strict=True)},
+                "case_effect_sd": round(float(np.exp(theta[-1])), 4),
+            }
+            for name, theta in left_out.thetas.items()
+        },
+        "method": "each case forecast from the table calibrated on the other cases (negsim calibrate's fit "
+        "without it), scored as backtest scores it, beside the same baselines and the uncalibrated table",
+    }
+
+
+@dataclass
+class CalibrationOutcome:
+    """A library calibrated: the fit and where it was written."""
+
+    calibrated: calibrating.Calibrated
+    folder: Path
+    table: dict[str, Any]
+
+
+def calibrate(
+    library: str | os.PathLike[str],
+    out: str,
+    *,
+    replications: int | None = None,
+    jobs: int | None = None,
+    resamples: int = calibrating.RESAMPLES,
+    table: str | os.PathLike[str] | None = None,
+    force: bool = False,
+    executor: str = "local",
+    address: str | None = None,
+    patience: float = 60.0,
+    status: Callable[[str], None] | None = None,
+) -> CalibrationOutcome:
+    """``negsim calibrate LIBRARY --out DIR``: fit the table's rows to the library (sim.results.calibration)
+    and write ``table.yaml`` (the fitted table, with 90% intervals), ``calibration.json`` and ``report.html``."""
+    root = Path(library)
+    chosen = None if table is None else load_table(table)
+    lib = forecasting.read_library(root, chosen)
+    base = library_table(root, chosen)
+    target = Path(out)
+    check_target(target, force, "calibration")
+    n = replications or calibrating.CALIBRATION_REPLICATIONS
+    with make_executor(executor, jobs, address, patience) as pool:
+        refs, sims = calibrating.converge(lib, base, pool, n, status=status)
+    cal = calibrating.calibrate(refs, sims, resamples, jobs or default_jobs(), status)
+    fitted = calibrating.fitted_table(base, cal, str(root), dt.date.today())
+    data = {
+        "library": str(root),
+        "cases": [c.name for c in lib.cases],
+        "table": base.provenance(),
+        "replications": n,
+        "resamples": resamples,
+        "interval": 0.9,
+        **cal.summary,
+        "effective_replications": {k: round(v, 1) for k, v in cal.fit.ess.items()},
+        "converged": cal.fit.converged,
+        "method": {
+            "model": "each beta figure's mean, in families (one log-odds correction each), and a normal case "
+            "effect shared by a case's items; composite likelihood of each scored item's quarter of agreement "
+            "(or none by as_of), simulated and reweighted by importance sampling; prior: the table's figures",
+            "intervals": "90% percentile bootstrap over cases",
+            "pull": "the figure's change when the case is left out of the fit",
+        },
+    }
+    with staged_folder(target, force=force, kind="calibration") as tmp:
+        text = yaml.safe_dump(fitted.model_dump(exclude_none=True), sort_keys=False, allow_unicode=True, width=100)
+        write_text(tmp / "table.yaml", f"# Fitted by negsim calibrate from {base.file} and {root}\n{text}")
+        write_text(tmp / "calibration.json", json_text(data))
+        write_text(
+            tmp / "manifest.json", json_text(manifest_of("calibration", library=str(root), table=base.provenance()))
+        )
+        from sim.views.report import calibration_report
+
+        write_text(tmp / "report.html", calibration_report(data))
+    return CalibrationOutcome(cal, target, data)

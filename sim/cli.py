@@ -325,7 +325,35 @@ def parser() -> argparse.ArgumentParser:
     bt.add_argument(
         "--force", action="store_true", help="replace an existing backtest folder (its unchanged runs are reused)"
     )
+    bt.add_argument(
+        "--loo",
+        action="store_true",
+        help="also forecast each case from the table calibrated without it (leave one case out), and pool those",
+    )
     _executor_options(bt)
+
+    ca = sub.add_parser("calibrate", help="fit the reference-class table's figures to a backtest library")
+    ca.add_argument("library", metavar="LIBRARY")
+    ca.add_argument(
+        "--out",
+        metavar="DIR",
+        type=_folder,
+        required=True,
+        help="where table.yaml, calibration.json and report.html go",
+    )
+    ca.add_argument(
+        "-n", "--replications", type=_replications, help="replications of each case's simulation (default 8,000)"
+    )
+    ca.add_argument("--jobs", type=_jobs, help="worker processes (default: all cores)")
+    ca.add_argument(
+        "--resamples",
+        type=_whole(10, 10_000, "must be between 10 and 10,000"),
+        default=None,
+        help="bootstrap resamples over cases (default 200)",
+    )
+    ca.add_argument("--table", metavar="FILE", help="the table to calibrate (default: the library's table.yaml)")
+    ca.add_argument("--force", action="store_true", help="replace an existing calibration folder")
+    _executor_options(ca)
 
     tb = sub.add_parser("table", help="print a reference-class table file as Markdown (the README's copy is this)")
     tb.add_argument("file", metavar="FILE")
@@ -722,7 +750,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_backtest(args: argparse.Namespace) -> int:
     from sim import api
-    from sim.views.text import pooled_text, score_text
+    from sim.views.text import loo_text, pooled_text, score_text
 
     try:
         done = api.backtest(
@@ -738,6 +766,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             executor=args.executor,
             address=args.address,
             patience=args.worker_timeout,
+            loo=args.loo,
         )
     finally:
         _Status.clear()
@@ -745,6 +774,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     say()
     say(pooled_text(done.scored.data["pooled"]))
     say()
+    if done.scored.data.get("loo"):
+        say(loo_text(done.scored.data["loo"]))
+        say()
     if done.reused:
         say(f"reused the runs of {', '.join(done.reused)} (scenario, count, seed and negsim unchanged)")
     say(f"wrote {done.folder}")
@@ -766,6 +798,31 @@ def cmd_compare(args: argparse.Namespace) -> int:
     say(diff_text(comparison))
     say()
     say(f"wrote {out}")
+    return 0
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    from sim import api
+    from sim.views.text import calibration_text
+
+    try:
+        done = api.calibrate(
+            args.library,
+            args.out,
+            replications=args.replications,
+            jobs=args.jobs,
+            resamples=args.resamples or api.calibrating.RESAMPLES,
+            table=args.table,
+            force=args.force,
+            executor=args.executor,
+            address=args.address,
+            patience=args.worker_timeout,
+            status=_Status(),
+        )
+    finally:
+        _Status.clear()
+    say(calibration_text(done.table))
+    say(f"wrote {done.folder}")
     return 0
 
 
@@ -805,6 +862,7 @@ COMMANDS = {
     "backtest": cmd_backtest,
     "schema": cmd_schema,
     "table": cmd_table,
+    "calibrate": cmd_calibrate,
 }
 
 

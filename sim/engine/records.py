@@ -113,6 +113,10 @@ class Records:
         """All but the first ``n`` rows."""
         return self._rows(slice(n, None))
 
+    def pick(self, rows: np.ndarray) -> Records:
+        """The rows at ``rows`` (indices, repeats allowed: a resampled forecast), in that order."""
+        return self._rows(np.asarray(rows, dtype=np.int64))
+
     def select(self, keep: np.ndarray) -> Records:
         """The rows where ``keep`` (bool, n) is true, under their own replication numbers."""
         return self._rows(keep)

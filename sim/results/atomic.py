@@ -36,6 +36,7 @@ KINDS = {
     "comparison": "comparison.csv",
     "score": "score.json",
     "backtest": "backtest.json",
+    "calibration": "calibration.json",
 }
 """The kinds of folder negsim writes, each with the file that marks folders written before
 manifests said their kind."""

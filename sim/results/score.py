@@ -26,7 +26,18 @@ from sim.errors import UserError, did_you_mean
 from sim.results.atomic import staged_folder, write_text
 from sim.results.files import csv_text, json_text, manifest_of, stamped_folder
 from sim.results.observed import Observed, lifted
-from sim.results.skill import FLOOR, PERFECT, RESAMPLES, ItemScore, intervals, month_edges, rounds_score, score_item
+from sim.results.skill import (
+    FLOOR,
+    METRICS,
+    PERFECT,
+    RESAMPLES,
+    ItemScore,
+    intervals,
+    month_edges,
+    rounds_score,
+    score_item,
+    skill,
+)
 from sim.results.stats import wilson
 from sim.scenario.models import Scenario
 
@@ -194,8 +205,9 @@ class Case:
         return month_edges(self.scenario.calendar.start, self.origin, self.end)
 
 
-BASELINES = ("null", "status_quo", "base_rate")
-"""The baselines beside every forecast (base_rate only where the observed file states one)."""
+BASELINES = ("null", "status_quo", "base_rate", "uncalibrated")
+"""The baselines beside every forecast (base_rate only where the observed file states one;
+uncalibrated only beside a forecast from a calibrated table, ``backtest --loo``)."""
 
 
 def score_case(
@@ -392,6 +404,52 @@ def pooled_data(cases: list[Case]) -> dict[str, Any]:
         }
     out["checkpoints"] = summarize([r for case in cases for r in case.rows])
     return out
+
+
+def cases_alike(cases: list[Case]) -> dict[str, Any]:
+    """Pooled with cases weighing alike (each case's mean score, then the mean over cases;
+    intervals resample cases)."""
+    scored = [case for case in cases if case.items]
+    baselines = [b for b in BASELINES if all(b in it.scores for c in scored for it in c.items)]
+    means = []
+    for case in scored:
+        who = ["scenario", *baselines]
+        means.append(
+            [
+                ItemScore(
+                    case.label,
+                    "(mean)",
+                    None,
+                    {w: {m: float(np.mean([it.scores[w][m] for it in case.items])) for m in METRICS} for w in who},
+                )
+            ]
+        )
+    out: dict[str, Any] = {"cases": len(scored)}
+    if scored:
+        out.update(_figures(intervals(means, "scenario", baselines)))
+    return out
+
+
+def most_influential(cases: list[Case], baseline: str = "null", metric: str = "window_brier") -> dict[str, Any] | None:
+    """The case whose removal moves the pooled skill (items alike) against ``baseline`` the most."""
+    scored = [case for case in cases if case.items]
+    if len(scored) < 2:
+        return None
+    every = [it for case in scored for it in case.items]
+    whole = skill(every, "scenario", baseline, metric)
+    moves = []
+    for case in scored:
+        rest = [it for other in scored if other is not case for it in other.items]
+        moves.append((skill(rest, "scenario", baseline, metric) - whole, case.label))
+    move, label = max(moves, key=lambda m: abs(m[0]) if not math.isnan(m[0]) else -1.0)
+    return {
+        "case": label,
+        "baseline": baseline,
+        "metric": metric,
+        "skill": round(whole, 4),
+        "skill_without": round(whole + move, 4),
+        "change": round(move, 4),
+    }
 
 
 METHOD = {

@@ -371,22 +371,27 @@ def library_runs(
 
 
 def score_library(
-    library: Library, runs: list[RunResults], executor: Executor, status: Status | None = None
-) -> scoring.Scored:
-    """Every case's run scored against its observed file beside the baselines, and pooled."""
-    cases = []
+    library: Library,
+    runs: list[RunResults],
+    executor: Executor,
+    status: Status | None = None,
+    left_out: dict[str, Records] | None = None,
+) -> tuple[scoring.Scored, list[scoring.Case]]:
+    """Every case's run scored against its observed file beside the baselines, and pooled; with
+    ``left_out`` (each case's forecast from a table calibrated without it), those too, beside the
+    same baselines and the run itself (the uncalibrated table)."""
+    cases, loo = [], []
     for case, res in zip(library.cases, runs, strict=True):
         if status:
             status(f"scoring {case.name}")
-        cases.append(
-            score_forecast(
-                case.name,
-                res.scenario,
-                res.records,
-                case.observed,
-                executor,
-                run=str(res.folder or ""),
-                observed_file=str(case.folder / "observed.yaml"),
-            )
-        )
-    return scoring.Scored(cases, scoring.scored_data(cases))
+        s, obs = res.scenario, case.observed
+        end = min(s.day(obs.as_of), s.horizon)
+        made = baselines(s, obs, res.records.n, executor)
+        rounds = rounds_held(s, res.records, end, executor) if obs.rounds is not None else None
+        where = {"run": str(res.folder or ""), "observed_file": str(case.folder / "observed.yaml")}
+        cases.append(scoring.score_case(case.name, s, res.records, obs, made.records, rounds, **where))
+        if left_out is not None:
+            unrounded = obs.model_copy(update={"rounds": None})  # a resampled forecast keeps no rounds count
+            others = {**made.records, "uncalibrated": res.records}
+            loo.append(scoring.score_case(case.name, s, left_out[case.name], unrounded, others, None, **where))
+    return scoring.Scored(cases, scoring.scored_data(cases)), loo

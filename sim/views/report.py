@@ -425,6 +425,8 @@ def score_body(data: dict[str, Any], plots: Path | None, title_text: str = "Fore
                 f"<p>On the {record['cells']} cells forecasts on record cover: Brier {record['record_brier']:.3f} on "
                 f"record, {record['scenario_brier']:.3f} the scenario, {record['null_brier']:.3f} the null model.</p>"
             )
+    if "loo" in data:
+        parts.append(loo_section(data["loo"]))
     if "origins" in data:
         parts.append(origins_section(data["origins"]))
     figs = sorted(plots.glob("*.png")) if plots is not None and plots.is_dir() else []
@@ -433,6 +435,60 @@ def score_body(data: dict[str, Any], plots: Path | None, title_text: str = "Fore
         mine = [p for p in figs if p.stem == entry.get("timeline")]  # (of the origins, only the first has one)
         parts.append(case_section(entry, mine))
     return "".join(parts)
+
+
+def loo_section(loo: dict[str, Any]) -> str:
+    """``backtest --loo``: pooled, pooled with cases alike, and the most influential case."""
+    parts = [
+        f"<h2>Leave one case out: {loo['cases']} cases, {loo['items']} items</h2>",
+        f"<p>{esc(loo.get('method', ''))}.</p>",
+        skill_table(loo),
+    ]
+    alike = loo.get("cases_alike")
+    if alike and alike.get("score"):
+        parts.append(f"<h3>Cases weighing alike ({alike['cases']} cases)</h3>" + skill_table(alike))
+    moved = loo.get("most_influential")
+    if moved:
+        parts.append(
+            f"<p>The case that moves the pooled skill most: <b>{esc(moved['case'])}</b> (window-Brier skill "
+            f"against the null model {moved['skill']:+.2f}; {moved['skill_without']:+.2f} without it).</p>"
+        )
+    return "".join(parts)
+
+
+def calibration_report(data: dict[str, Any]) -> str:
+    """``negsim calibrate``: the fitted figures, families and case effect, as one page."""
+    rows = [
+        [
+            r["row"],
+            r["family"],
+            f"{r['before']:.3f}",
+            f"{r['after']:.3f}",
+            f"{r['low']:.3f} to {r['high']:.3f}",
+            r["items"],
+            "; ".join(f"{k} {v:+.3f}" for k, v in list(r["pull"].items())[:3]),
+        ]
+        for r in data["rows"]
+    ]
+    e = data["case_effect"]
+    body = "".join(
+        [
+            f"<h1>Calibration of {esc(data['table']['name'])} version {esc(data['table']['version'])}</h1>",
+            f"<p>{len(data['cases'])} cases of {esc(data['library'])}; {data['replications']:,} replications each; "
+            f"{data['resamples']} bootstrap resamples over cases (90% intervals).</p>",
+            "<p class=note>" + "; ".join(f"<b>{esc(k)}</b>: {esc(v)}" for k, v in data["method"].items()) + "</p>",
+            table(
+                ["row", "family", "before", "after", "90% interval", "draws", "pulled most by (change without it)"],
+                rows,
+            ),
+            table(
+                ["family", "log-odds correction", "90% interval"],
+                [[f["family"], f"{f['shift']:+.3f}", f"{f['low']:+.3f} to {f['high']:+.3f}"] for f in data["families"]],
+            ),
+            f"<p>Case effect: sd {e['sd']:.3f} (90%: {e['low']:.3f} to {e['high']:.3f}) on the log odds.</p>",
+        ]
+    )
+    return page(f"Calibration of {data['table']['name']}", body)
 
 
 def origins_section(block: dict[str, Any]) -> str:

@@ -225,7 +225,13 @@ def diff_text(c: Comparison) -> str:
     return "\n".join(lines)
 
 
-NAMES = {"scenario": "scenario", "null": "null model", "status_quo": "status quo", "base_rate": "base rate"}
+NAMES = {
+    "scenario": "scenario",
+    "null": "null model",
+    "status_quo": "status quo",
+    "base_rate": "base rate",
+    "uncalibrated": "uncalibrated table",
+}
 METRIC_NAMES = {"window_brier": "window Brier", "log_score": "log score"}
 
 
@@ -325,6 +331,70 @@ def pooled_text(pooled: dict[str, Any]) -> str:
         r = pooled["rounds"]
         rps = f"{r['scenario']['rps']:.2f} (null {r['null']['rps']:.2f})"
         lines.append(f"  rounds held by as_of: ranked probability score {rps}")
+    return "\n".join(lines)
+
+
+def loo_text(loo: dict[str, Any]) -> str:
+    """``backtest --loo``: each case forecast from the table calibrated without it, pooled two ways,
+    and the case that moves the pooled skill most."""
+    lines = [
+        f"leave one case out: each case forecast from the table calibrated on the other {loo['cases'] - 1}; "
+        f"pooled over {loo['cases']} cases and {loo['items']} items (intervals resample cases, then items):"
+    ]
+    lines += ["  " + line for line in skill_lines(loo)]
+    alike = loo.get("cases_alike")
+    if alike and alike.get("score"):
+        lines.append(f"  with the {alike['cases']} cases weighing alike (intervals resample cases):")
+        lines += ["    " + line for line in skill_lines(alike)]
+    moved = loo.get("most_influential")
+    if moved:
+        lines.append(
+            f"  the case that moves it most: {moved['case']} (window-Brier skill against the null model "
+            f"{moved['skill']:+.2f}, {moved['skill_without']:+.2f} without it)"
+        )
+    fit = loo.get("fit", {})
+    if fit:
+        shifts = ", ".join(f"{k} {v:+.2f}" for k, v in fit["families"].items())
+        lines.append(
+            f"  the fit on every case: log-odds corrections {shifts}; case effect sd {fit['case_effect_sd']:.2f}"
+        )
+    return "\n".join(lines)
+
+
+def calibration_text(data: dict[str, Any]) -> str:
+    """``negsim calibrate``: each calibrated figure before and after with its 90% interval and the case
+    that pulls on it most, each family's correction, and the case effect's spread."""
+    body = []
+    for r in data["rows"]:
+        (who, pull), *_ = list(r["pull"].items()) or [("", 0.0)]
+        body.append(
+            (
+                r["row"],
+                r["family"],
+                f"{r['before']:.3f}",
+                f"{r['after']:.3f}",
+                f"{r['low']:.3f} to {r['high']:.3f}",
+                str(r["items"]),
+                f"{who} ({pull:+.3f})" if who else "",
+            )
+        )
+    header = ("row", "family", "before", "after", "90% interval", "draws", "pulls most (change without it)")
+    e = data["case_effect"]
+    (who, pull), *_ = list(e["pull"].items()) or [("", 0.0)]
+    lines = [
+        f"calibrated {data['table']['name']} version {data['table']['version']} to the {len(data['cases'])} cases "
+        f"of {data['library']} ({data['replications']:,} replications each, {data['resamples']} bootstrap resamples)",
+        "",
+        *text_table(header, body, right=(2, 3, 5)),
+        "",
+        "families (one correction of the log odds each): "
+        + ", ".join(f"{f['family']} {f['shift']:+.2f} ({f['low']:+.2f} to {f['high']:+.2f})" for f in data["families"]),
+        f"case effect sd {e['sd']:.2f} (90%: {e['low']:.2f} to {e['high']:.2f}) on the log odds"
+        + (f"; {who} pulls on it most ({pull:+.3f})" if who else ""),
+    ]
+    thin = sorted(data.get("effective_replications", {}).items(), key=lambda kv: kv[1])[:3]
+    if thin:
+        lines.append("fewest effective replications: " + ", ".join(f"{k} {v:,.0f}" for k, v in thin))
     return "\n".join(lines)
 
 

@@ -1,0 +1,347 @@
+"""Fitting the reference-class table to a backtest library: ``negsim calibrate`` and ``backtest --loo``.
+
+The model is hierarchical as the scenarios are: each row of the table that gives a chance as a
+beta distribution (mean m, concentration k) is the population from which every item citing it
+draws its own chance, once per replication; every replication also draws a case effect, a normal
+shift of all its chances' log odds of spread tau, shared by its items. Calibration estimates each
+row's mean m and tau from what happened in the library's cases.
+
+No closed form gives the probability of a case's history, so the likelihood is simulated: each
+case is run at some figures of the rows (the proposal) with a case effect, keeping every
+replication's draws and outcomes. For any other figures, each replication is reweighted by the
+ratio of the densities of its draws (importance sampling), so a fit does not simulate, and the
+probability that a scored item was agreed in the quarter it was (or not by ``as_of``) is the
+weighted share of replications that did so. Reweighting far from the proposal leaves few
+replications that count, so the proposal is moved to the fit and the cases simulated again, a few
+times (:mod:`sim.runs.calibration`): the last fit, its bootstrap and the fits leaving each case out
+all reweight replications simulated near them. The fit maximises the sum over cases and items of
+the log of those probabilities (a composite likelihood: items of a case are not independent, so
+intervals come from resampling whole cases, not from the curvature), plus a prior centred on the
+table (each row's mean within about one unit of log odds of its figure; tau half-normal of scale
+1). Each item's probability is reweighted by the draws that reach it only (its own chances, those
+of the items it requires or implements, the constraints on them, the regime's share and the case
+effect): the others touch it only through trust and the agenda's capacity, and counting them would
+multiply the weights' noise many times over. Everything here is numpy and scipy: twenty cases need
+no heavier inference stack.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import optimize, special
+
+FLOOR = 1e-3
+"""The smallest probability a history's cell gets (as the log score's floor)."""
+PRIOR_SD = 0.7
+"""The prior's spread of a family's correction of the log odds (the table's figures are its centre)."""
+TAU_PRIOR = 1.0
+"""The scale of the half-normal prior of the case effect's spread."""
+PROPOSAL_TAU = 1.0
+"""The case effect's spread of the first proposal; later ones take a quarter more than the fit's."""
+QUARTER = 365.25 / 4
+
+
+@dataclass(frozen=True)
+class RowPrior:
+    """A calibrated row's figure: a beta of ``mean`` and ``concentration``."""
+
+    ref: str
+    mean: float
+    concentration: float
+
+
+@dataclass
+class CaseSample:
+    """One case simulated at the proposal: for each replication, the draws of every judgement that
+    cites a calibrated row, its case effect, and the quarter each scored item was agreed in."""
+
+    name: str
+    rows: dict[str, np.ndarray]
+    """Row reference -> (replications, paths) draws of the judgements citing it."""
+    effect: np.ndarray
+    """(replications,) case effect draws (the proposal's normal of spread ``tau``)."""
+    cells: np.ndarray
+    """(replications, items) the cell of each scored item: a quarter from the origin, or the last (not agreed)."""
+    observed: np.ndarray
+    """(items,) the cell each scored item was observed in."""
+    items: list[str] = field(default_factory=list)
+    reach: list[dict[str, list[int]]] = field(default_factory=list)
+    """For each scored item: the columns of each row's draws that reach it (all of them if empty)."""
+    tau: float = PROPOSAL_TAU
+    """The case effect's spread the case was simulated with."""
+    proposal: dict[str, RowPrior] = field(default_factory=dict)
+    """The figures of the rows the case was simulated with."""
+
+    @property
+    def n(self) -> int:
+        return int(self.effect.shape[0])
+
+
+def quarter_cells(days: np.ndarray, origin: float, end: float) -> np.ndarray:
+    """The cell of each agreement day: its quarter from the origin (within the window), else the
+    last cell (not agreed by ``end``)."""
+    quarters = max(1, math.ceil((end - origin) / QUARTER))
+    d = np.nan_to_num(np.asarray(days, dtype=float), nan=np.inf)
+    inside = d <= end
+    return np.where(inside, np.minimum(np.floor((d - origin) / QUARTER), quarters - 1), quarters).astype(np.int64)
+
+
+@dataclass(frozen=True)
+class Sums:
+    """The draws that reach one item, summed per figure: which figures, and over their draws the
+    sums of log x and log(1 - x) (replications, figures) and the number of draws."""
+
+    idx: np.ndarray
+    s1: np.ndarray
+    s2: np.ndarray
+    count: np.ndarray
+
+
+@dataclass
+class Fit:
+    """A fitted table: each row's mean, the case effect's spread, and how the fit went."""
+
+    means: dict[str, float]
+    tau: float
+    objective: float
+    converged: bool
+    ess: dict[str, float] = field(default_factory=dict)
+    """Each case's effective number of replications under the fit (how well the proposal covers it)."""
+
+
+def family(ref: str) -> str:
+    """The family a calibrated figure belongs to: figures of one family take one correction of their
+    log odds, because twenty cases cannot estimate seventeen figures apart. The chances per round
+    of R1 to R4 by the regime's state (decided, undecided), a legislature's (R5), enactment (R13) and
+    ratification (R13.ratify_*), the regime's shares (R12), lifting at reviews (R6a, R6b); any other
+    beta figure is a family of its own."""
+    row, _, name = ref.partition(".")
+    if row == "R12":
+        return "shares"
+    if row == "R13":
+        return "ratification" if name.startswith("ratify") else "enactment"
+    if row == "R5":
+        return "legislature"
+    if row in ("R6a", "R6b"):
+        return "reviews"
+    if name in ("decided", "undecided"):
+        return name
+    return ref
+
+
+class Problem:
+    """The objective of a fit (minus the log posterior) and its gradient, over a set of cases. Its
+    parameters are one correction of the log odds per family of figures, and the log of the case
+    effect's spread."""
+
+    def __init__(self, samples: list[CaseSample], priors: dict[str, RowPrior]) -> None:
+        self.samples = samples
+        cited = {ref for s in samples for ref in s.rows}
+        self.refs = [ref for ref in priors if ref in cited]
+        """The calibrated figures, in the table's order."""
+        self.priors = priors
+        self.families = list(dict.fromkeys(family(r) for r in self.refs))
+        self.member = np.zeros((len(self.refs), len(self.families)))
+        """(figures, families) 1 where a figure belongs to a family."""
+        for j, ref in enumerate(self.refs):
+            self.member[j, self.families.index(family(ref))] = 1.0
+        self.eta0 = np.array([special.logit(priors[r].mean) for r in self.refs])
+        """The table's figures, on the log odds scale."""
+        self.kappa = np.array([priors[r].concentration for r in self.refs])
+        self.proposals = [
+            np.array([special.logit((s.proposal.get(r) or priors[r]).mean) for r in self.refs]) for s in samples
+        ]
+        """Each case's proposal: the figures it was simulated with."""
+        # Per case and item (and for the whole case, last): the figures whose draws reach the item,
+        # and over those draws the sums of log x and log(1 - x) and their count, as matrices.
+        self.stats: list[list[Sums]] = []
+        for s in samples:
+            logs = {ref: np.log(np.clip(x, 1e-12, 1 - 1e-12)) for ref, x in s.rows.items()}
+            logs1 = {ref: np.log1p(-np.clip(x, 1e-12, 1 - 1e-12)) for ref, x in s.rows.items()}
+            every = {ref: list(range(x.shape[1])) for ref, x in s.rows.items()}
+            per_item = []
+            for reach in [*(s.reach or [every] * s.observed.size), every]:
+                idx, c1, c2, count = [], [], [], []
+                for j, ref in enumerate(self.refs):
+                    cols = reach.get(ref, [])
+                    if ref in s.rows and cols:
+                        idx.append(j)
+                        c1.append(logs[ref][:, cols].sum(axis=1))
+                        c2.append(logs1[ref][:, cols].sum(axis=1))
+                        count.append(len(cols))
+                n = s.n
+                per_item.append(
+                    Sums(
+                        np.array(idx, dtype=np.int64),
+                        np.stack(c1, axis=1) if c1 else np.zeros((n, 0)),
+                        np.stack(c2, axis=1) if c2 else np.zeros((n, 0)),
+                        np.array(count, dtype=float),
+                    )
+                )
+            self.stats.append(per_item)
+
+    @property
+    def size(self) -> int:
+        return len(self.families) + 1
+
+    def start(self) -> np.ndarray:
+        """The corrections of the first case's proposal (where the weights are best behaved)."""
+        shift = np.linalg.lstsq(self.member, self.proposals[0] - self.eta0, rcond=None)[0]
+        return np.concatenate([shift, [math.log(self.samples[0].tau / 1.25)]])
+
+    def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
+        """Each figure's log odds, and the case effect's spread."""
+        return self.eta0 + self.member @ theta[:-1], float(math.exp(theta[-1]))
+
+    def means(self, theta: np.ndarray) -> dict[str, float]:
+        eta, _ = self.unpack(theta)
+        return {ref: float(special.expit(e)) for ref, e in zip(self.refs, eta, strict=True)}
+
+    def log_weights(self, k: int, theta: np.ndarray, item: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Case k's log importance weights under ``theta`` for one scored item (by the draws that
+        reach it; every draw for ``None``), and their gradient (replications, params)."""
+        eta, tau = self.unpack(theta)
+        s = self.samples[k]
+        st = self.stats[k][-1 if item is None else item]
+        j, kappa = st.idx, self.kappa[st.idx]
+        m, m0 = special.expit(eta[j]), special.expit(self.proposals[k][j])
+        a, b, a0, b0 = m * kappa, (1 - m) * kappa, m0 * kappa, (1 - m0) * kappa
+        logw = st.s1 @ (a - a0) + st.s2 @ (b - b0) - float(st.count @ (special.betaln(a, b) - special.betaln(a0, b0)))
+        slope = kappa * m * (1 - m)  # d/d(log odds) of each figure's (a, b) density, per draw
+        grad_eta = (st.s1 - st.s2 - st.count * (special.digamma(a) - special.digamma(b))) * slope
+        grad = np.zeros((s.n, self.size))
+        grad[:, :-1] = grad_eta @ self.member[j]
+        z2 = s.effect**2
+        logw += -math.log(tau) - z2 / (2 * tau**2) + math.log(s.tau) + z2 / (2 * s.tau**2)
+        grad[:, -1] = -1.0 + z2 / tau**2
+        return logw, grad
+
+    def weights(self, k: int, theta: np.ndarray) -> np.ndarray:
+        """Case k's normalised importance weights under ``theta`` (every draw: the whole forecast)."""
+        logw, _ = self.log_weights(k, theta)
+        w = np.exp(logw - logw.max())
+        return w / w.sum()
+
+    def case_loglik(self, k: int, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """Case k's composite log likelihood (each scored item's cell) and its gradient."""
+        s = self.samples[k]
+        total, dtotal = 0.0, np.zeros(self.size)
+        for i in range(s.observed.size):
+            logw, grad = self.log_weights(k, theta, i)
+            w = np.exp(logw - logw.max())
+            w = w / w.sum()
+            hit = s.cells[:, i] == s.observed[i]
+            p = float(w[hit].sum())
+            if p <= FLOOR:
+                total += math.log(FLOOR)
+                continue
+            total += math.log(p)
+            dtotal += (w[hit] @ grad[hit]) / p - w @ grad
+        return total, dtotal
+
+    def objective(self, theta: np.ndarray, cases: np.ndarray) -> tuple[float, np.ndarray]:
+        """Minus the log posterior over ``cases`` (indices, with repeats for a bootstrap), and its gradient."""
+        value, grad = 0.0, np.zeros(self.size)
+        for k in cases.tolist():
+            ll, dll = self.case_loglik(k, theta)
+            value -= ll
+            grad -= dll
+        shift = theta[:-1]
+        tau = float(math.exp(theta[-1]))
+        value += float(np.sum(shift**2) / (2 * PRIOR_SD**2))
+        grad[:-1] += shift / PRIOR_SD**2
+        value += tau**2 / (2 * TAU_PRIOR**2) - theta[-1]  # half-normal prior on tau, on the log scale
+        grad[-1] += tau**2 / TAU_PRIOR**2 - 1.0
+        return value, grad
+
+    def fit(self, cases: np.ndarray | None = None, start: np.ndarray | None = None) -> tuple[np.ndarray, Fit]:
+        """The posterior mode over ``cases`` (all by default)."""
+        cases = np.arange(len(self.samples)) if cases is None else cases
+        x0 = self.start() if start is None else start
+        bounds = [(-4.0, 4.0)] * len(self.families) + [(math.log(0.02), math.log(3.0))]
+        res = optimize.minimize(self.objective, x0, args=(cases,), jac=True, method="L-BFGS-B", bounds=bounds)
+        theta = np.asarray(res.x)
+        _, tau = self.unpack(theta)
+        ess = {}
+        for k in sorted(set(cases.tolist())):  # the smallest over the case's items
+            worst = math.inf
+            for i in range(self.samples[k].observed.size):
+                logw, _ = self.log_weights(k, theta, i)
+                w = np.exp(logw - logw.max())
+                worst = min(worst, float(w.sum() ** 2 / np.sum(w**2)))
+            ess[self.samples[k].name] = worst
+        return theta, Fit(self.means(theta), tau, float(res.fun), bool(res.success), ess)
+
+
+def resamples_of(cases: int, resamples: int, seed: int = 0) -> np.ndarray:
+    """The libraries of a bootstrap: (resamples, cases) case indices drawn with replacement (seeded)."""
+    return np.random.default_rng(seed).integers(0, cases, (resamples, cases))
+
+
+def bootstrap(problem: Problem, theta: np.ndarray, picks: np.ndarray) -> np.ndarray:
+    """The fits to the libraries ``picks`` (rows of case indices), each started from ``theta``:
+    (libraries, params)."""
+    out = np.empty((picks.shape[0], problem.size))
+    for b, picked in enumerate(picks):
+        out[b], _ = problem.fit(picked, start=theta)
+    return out
+
+
+def interval(values: np.ndarray, level: float = 0.9) -> tuple[float, float]:
+    """The central ``level`` percentile interval."""
+    lo, hi = np.quantile(values, [(1 - level) / 2, (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+def summary(problem: Problem, theta: np.ndarray, boot: np.ndarray, loo: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Each row's figure before and after with its 90% interval and how much each case pulls on it
+    (the change when the case is left out), each family's correction, and the case effect's spread."""
+    after = problem.means(theta)
+    boots = [problem.means(b) for b in boot]
+    loos = {name: problem.means(t) for name, t in loo.items()}
+    rows = []
+    for ref in problem.refs:
+        lo, hi = interval(np.array([b[ref] for b in boots]))
+        pull = {name: round(after[ref] - m[ref], 4) for name, m in loos.items()}
+        rows.append(
+            {
+                "row": ref,
+                "family": family(ref),
+                "before": round(problem.priors[ref].mean, 4),
+                "after": round(after[ref], 4),
+                "low": round(lo, 4),
+                "high": round(hi, 4),
+                "concentration": problem.priors[ref].concentration,
+                "items": int(sum(s.rows[ref].shape[1] for s in problem.samples if ref in s.rows)),
+                "pull": dict(sorted(pull.items(), key=lambda kv: -abs(kv[1]))),
+            }
+        )
+    families = []
+    for f, name in enumerate(problem.families):
+        lo, hi = interval(boot[:, f])
+        families.append({"family": name, "shift": round(float(theta[f]), 4), "low": round(lo, 4), "high": round(hi, 4)})
+    tau = float(math.exp(theta[-1]))
+    lo, hi = interval(np.exp(boot[:, -1]))
+    pulls = {name: round(tau - float(math.exp(t[-1])), 4) for name, t in loo.items()}
+    return {
+        "rows": rows,
+        "families": families,
+        "case_effect": {
+            "sd": round(tau, 4),
+            "low": round(lo, 4),
+            "high": round(hi, 4),
+            "pull": dict(sorted(pulls.items(), key=lambda kv: -abs(kv[1]))),
+        },
+    }
+
+
+def resample(weights: np.ndarray, size: int, seed: int = 0) -> np.ndarray:
+    """Replication indices drawn in proportion to ``weights`` (systematic resampling, seeded): an
+    unweighted sample of the reweighted forecast, for the scores that take one."""
+    rng = np.random.default_rng(seed)
+    positions = (rng.random() + np.arange(size)) / size
+    return np.minimum(np.searchsorted(np.cumsum(weights), positions), weights.size - 1)
