@@ -60,7 +60,7 @@ def test_weights_are_the_ratio_of_the_beta_and_normal_densities() -> None:
     sample = _sample("a", x, effect, np.zeros((n, 1), dtype=np.int64), [0], m0)
     problem = Problem([sample], {"R2.decided": RowPrior("R2.decided", 0.3, kappa)})
     # the first case's proposal (its figures, its case effect / 1.25): the weights are all alike but for tau
-    start = problem.start()
+    start = problem.center()
     assert problem.means(start)["R2.decided"] == pytest.approx(m0)
     theta = np.array([0.5, math.log(0.5)])
     m = problem.means(theta)["R2.decided"]

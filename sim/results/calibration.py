@@ -27,6 +27,8 @@ no heavier inference stack.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +45,9 @@ TAU_PRIOR = 1.0
 PROPOSAL_TAU = 1.0
 """The case effect's spread of the first proposal; later ones take a quarter more than the fit's."""
 QUARTER = 365.25 / 4
+RADIUS = 0.75
+"""How far a fit may move from the proposal's parameters (log odds, and the log of the case
+effect's spread): within it, reweighting keeps enough replications to trust the likelihood."""
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,8 @@ class CaseSample:
     """(replications, items) the cell of each scored item: a quarter from the origin, or the last (not agreed)."""
     observed: np.ndarray
     """(items,) the cell each scored item was observed in."""
+    last: int = 1
+    """The cell that means "not agreed by the end of the window" (the number of quarters in it)."""
     items: list[str] = field(default_factory=list)
     reach: list[dict[str, list[int]]] = field(default_factory=list)
     """For each scored item: the columns of each row's draws that reach it (all of them if empty)."""
@@ -111,6 +118,8 @@ class Fit:
     converged: bool
     ess: dict[str, float] = field(default_factory=dict)
     """Each case's effective number of replications under the fit (how well the proposal covers it)."""
+    edge: bool = False
+    """Whether the fit stopped at its trust region's edge (the proposal should move further)."""
 
 
 def family(ref: str) -> str:
@@ -184,14 +193,22 @@ class Problem:
                 )
             self.stats.append(per_item)
 
+    def thinned(self, rows: list[np.ndarray]) -> Problem:
+        """The same problem over the replications ``rows`` of each case (indices, repeats allowed)."""
+        out = copy.copy(self)
+        out.samples = [
+            dataclasses.replace(x, rows={ref: v[r] for ref, v in x.rows.items()}, effect=x.effect[r], cells=x.cells[r])
+            for x, r in zip(self.samples, rows, strict=True)
+        ]
+        out.stats = [
+            [Sums(st.idx, st.s1[r], st.s2[r], st.count) for st in per_item]
+            for per_item, r in zip(self.stats, rows, strict=True)
+        ]
+        return out
+
     @property
     def size(self) -> int:
         return len(self.families) + 1
-
-    def start(self) -> np.ndarray:
-        """The corrections of the first case's proposal (where the weights are best behaved)."""
-        shift = np.linalg.lstsq(self.member, self.proposals[0] - self.eta0, rcond=None)[0]
-        return np.concatenate([shift, [math.log(self.samples[0].tau / 1.25)]])
 
     def unpack(self, theta: np.ndarray) -> tuple[np.ndarray, float]:
         """Each figure's log odds, and the case effect's spread."""
@@ -226,21 +243,31 @@ class Problem:
         w = np.exp(logw - logw.max())
         return w / w.sum()
 
+    def _share(self, k: int, theta: np.ndarray, item: int | None, hit: np.ndarray) -> tuple[float, np.ndarray]:
+        """The weighted share of case k's replications where ``hit``, under ``theta`` (weights by the
+        draws that reach ``item``, or every draw), and the gradient of its log."""
+        logw, grad = self.log_weights(k, theta, item)
+        w = np.exp(logw - logw.max())
+        w = w / w.sum()
+        p = float(w[hit].sum())
+        if p <= FLOOR:
+            return math.log(FLOOR), np.zeros(self.size)
+        return math.log(p), (w[hit] @ grad[hit]) / p - w @ grad
+
     def case_loglik(self, k: int, theta: np.ndarray) -> tuple[float, np.ndarray]:
-        """Case k's composite log likelihood (each scored item's cell) and its gradient."""
+        """Case k's composite log likelihood and its gradient: the probability of which scored items
+        were agreed within the window and which were not (jointly, every draw weighing: what the case
+        effect moves together), times, for each item agreed, the probability of its quarter given
+        that it was agreed (by the draws that reach it)."""
         s = self.samples[k]
-        total, dtotal = 0.0, np.zeros(self.size)
-        for i in range(s.observed.size):
-            logw, grad = self.log_weights(k, theta, i)
-            w = np.exp(logw - logw.max())
-            w = w / w.sum()
-            hit = s.cells[:, i] == s.observed[i]
-            p = float(w[hit].sum())
-            if p <= FLOOR:
-                total += math.log(FLOOR)
-                continue
-            total += math.log(p)
-            dtotal += (w[hit] @ grad[hit]) / p - w @ grad
+        agreed = s.cells < s.last
+        seen = s.observed < s.last
+        total, dtotal = self._share(k, theta, None, np.all(agreed == seen, axis=1))
+        for i in np.flatnonzero(seen).tolist():
+            quarter, dq = self._share(k, theta, i, s.cells[:, i] == s.observed[i])
+            within, dw = self._share(k, theta, i, agreed[:, i])
+            total += quarter - within
+            dtotal += dq - dw
         return total, dtotal
 
     def objective(self, theta: np.ndarray, cases: np.ndarray) -> tuple[float, np.ndarray]:
@@ -258,23 +285,47 @@ class Problem:
         grad[-1] += tau**2 / TAU_PRIOR**2 - 1.0
         return value, grad
 
-    def fit(self, cases: np.ndarray | None = None, start: np.ndarray | None = None) -> tuple[np.ndarray, Fit]:
-        """The posterior mode over ``cases`` (all by default)."""
+    def center(self) -> np.ndarray:
+        """The parameters of the first case's proposal (the figures its replications were simulated
+        with; its case effect's spread is a quarter wider than the fit it followed)."""
+        shift = np.linalg.lstsq(self.member, self.proposals[0] - self.eta0, rcond=None)[0]
+        return np.concatenate([shift, [math.log(self.samples[0].tau / 1.25)]])
+
+    def bounds(self, center: np.ndarray | None = None) -> list[tuple[float, float]]:
+        """Where a fit may go: within RADIUS of ``center`` (the proposal: beyond it, the reweighted
+        replications are too few to trust) and within the outer bounds."""
+        outer = [(-4.0, 4.0)] * len(self.families) + [(math.log(0.02), math.log(3.0))]
+        if center is None:
+            return outer
+        return [(max(lo, c - RADIUS), min(hi, c + RADIUS)) for (lo, hi), c in zip(outer, center.tolist(), strict=True)]
+
+    def at_edge(self, theta: np.ndarray, center: np.ndarray) -> bool:
+        """Whether a fit stopped at its trust region's edge (not at the edge of the outer bounds)."""
+        outer = self.bounds()
+        for (lo, hi), (olo, ohi), x in zip(self.bounds(center), outer, theta.tolist(), strict=True):
+            if (abs(x - lo) < 1e-6 and lo > olo) or (abs(x - hi) < 1e-6 and hi < ohi):
+                return True
+        return False
+
+    def fit(
+        self, cases: np.ndarray | None = None, start: np.ndarray | None = None, center: np.ndarray | None = None
+    ) -> tuple[np.ndarray, Fit]:
+        """The posterior mode over ``cases`` (all by default), within the trust region around
+        ``center`` (the proposal's parameters by default)."""
         cases = np.arange(len(self.samples)) if cases is None else cases
-        x0 = self.start() if start is None else start
-        bounds = [(-4.0, 4.0)] * len(self.families) + [(math.log(0.02), math.log(3.0))]
+        center = self.center() if center is None else center
+        x0 = center if start is None else start
+        bounds = self.bounds(center)
+        x0 = np.clip(x0, [lo for lo, _ in bounds], [hi for _, hi in bounds])
         res = optimize.minimize(self.objective, x0, args=(cases,), jac=True, method="L-BFGS-B", bounds=bounds)
         theta = np.asarray(res.x)
         _, tau = self.unpack(theta)
         ess = {}
-        for k in sorted(set(cases.tolist())):  # the smallest over the case's items
-            worst = math.inf
-            for i in range(self.samples[k].observed.size):
-                logw, _ = self.log_weights(k, theta, i)
-                w = np.exp(logw - logw.max())
-                worst = min(worst, float(w.sum() ** 2 / np.sum(w**2)))
-            ess[self.samples[k].name] = worst
-        return theta, Fit(self.means(theta), tau, float(res.fun), bool(res.success), ess)
+        for k in sorted(set(cases.tolist())):  # under every draw: the weights of the case's forecast
+            w = self.weights(k, theta)
+            ess[self.samples[k].name] = float(1.0 / np.sum(w**2))
+        edge = self.at_edge(theta, center)
+        return theta, Fit(self.means(theta), tau, float(res.fun), bool(res.success) and not edge, ess, edge)
 
 
 def resamples_of(cases: int, resamples: int, seed: int = 0) -> np.ndarray:
@@ -282,12 +333,15 @@ def resamples_of(cases: int, resamples: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, cases, (resamples, cases))
 
 
-def bootstrap(problem: Problem, theta: np.ndarray, picks: np.ndarray) -> np.ndarray:
+def bootstrap(problem: Problem, theta: np.ndarray, picks: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     """The fits to the libraries ``picks`` (rows of case indices), each started from ``theta``:
-    (libraries, params)."""
+    (libraries, params). Each also resamples every case's replications (seeded by ``seeds``, one per
+    library), so that the intervals carry the simulation's own error as well as the cases'."""
     out = np.empty((picks.shape[0], problem.size))
     for b, picked in enumerate(picks):
-        out[b], _ = problem.fit(picked, start=theta)
+        rng = np.random.default_rng(int(seeds[b]))
+        again = problem.thinned([rng.integers(0, x.n, x.n) for x in problem.samples])
+        out[b], _ = again.fit(picked, start=theta)
     return out
 
 

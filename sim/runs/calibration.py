@@ -119,6 +119,7 @@ def simulate(
     names = list(s.items)
     scored = [x for x, name in enumerate(names) if name in obs.items and s.items[name].status != "agreed"]
     cells = np.stack([fitting.quarter_cells(rec.item_day[:, x], 0.0, end) for x in scored], axis=1)
+    last = int(fitting.quarter_cells(np.array([np.nan]), 0.0, end)[0])
     seen = []
     for x in scored:
         when = obs.items[names[x]]
@@ -138,6 +139,7 @@ def simulate(
         rec.parameters[:, paths.index("case_effect")],
         cells,
         np.array(seen, dtype=np.int64),
+        last,
         [names[x] for x in scored],
         reach,
         tau,
@@ -164,8 +166,10 @@ def simulate_library(
     return out
 
 
-STEPS = 3
-"""Fits before the last, each moving the proposal to its figures and simulating again."""
+STEPS = 4
+"""At most this many moves of the proposal before the last fit."""
+SETTLED = 0.15
+"""A fit that moves no parameter further than this from its proposal is where the proposal stays."""
 
 
 def converge(
@@ -176,17 +180,20 @@ def converge(
     steps: int = STEPS,
     status: Status | None = None,
 ) -> tuple[dict[str, RowPrior], list[Simulated]]:
-    """The cases simulated near the fit: from the table's figures, ``steps`` times fit, move the
-    proposal to the fit (a case effect a quarter wider than the fit's), and simulate again."""
+    """The cases simulated near the fit: from the table's figures (a case effect of spread
+    PROPOSAL_TAU), fit within the trust region, move the proposal to the fit (a case effect a
+    quarter wider than the fit's) and simulate again, until the fit settles or ``steps`` moves."""
     refs = priors(table)
-    proposal_at, tau = table, PROPOSAL_TAU
-    sims = simulate_library(library, proposal_at, executor, n, tau, status)
+    sims = simulate_library(library, table, executor, n, PROPOSAL_TAU, status)
     for step in range(steps):
         if status:
-            status(f"fitting (step {step + 1} of {steps})")
-        _, fit = Problem([x.sample for x in sims], refs).fit()
-        proposal_at, tau = proposal_table(table, fit.means), min(max(1.25 * fit.tau, 0.2), 2.0)
-        sims = simulate_library(library, proposal_at, executor, n, tau, status)
+            status(f"fitting (move {step + 1} of at most {steps})")
+        problem = Problem([x.sample for x in sims], refs)
+        theta, fit = problem.fit()
+        if not fit.edge and np.max(np.abs(theta - problem.center())) < SETTLED:
+            break
+        tau = min(max(1.25 * fit.tau, 0.2), 2.0)
+        sims = simulate_library(library, proposal_table(table, fit.means), executor, n, tau, status)
     return refs, sims
 
 
@@ -245,15 +252,23 @@ def calibrate(
 
 def bootstrap(problem: Problem, theta: np.ndarray, resamples: int, jobs: int = 1) -> np.ndarray:
     """The bootstrap fits, on ``jobs`` processes: the same numbers for any number of them (each
-    resample's cases are drawn up front, and each fit depends only on them)."""
+    resample's cases and the seed of its replications are drawn up front, and each fit depends only
+    on them)."""
     picks = fitting.resamples_of(len(problem.samples), resamples)
+    seeds = np.random.default_rng(1).integers(0, 2**63, resamples)
     if jobs <= 1 or resamples < 4:
-        return fitting.bootstrap(problem, theta, picks)
+        return fitting.bootstrap(problem, theta, picks, seeds)
     ctx = mp.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     parts = np.array_split(np.arange(resamples), jobs)
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
         done = list(
-            pool.map(fitting.bootstrap, [problem] * len(parts), [theta] * len(parts), [picks[p] for p in parts])
+            pool.map(
+                fitting.bootstrap,
+                [problem] * len(parts),
+                [theta] * len(parts),
+                [picks[p] for p in parts],
+                [seeds[p] for p in parts],
+            )
         )
     return np.concatenate(done)
 
