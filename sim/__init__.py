@@ -11,25 +11,52 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 __all__ = [
+    "BacktestOutcome",
+    "CalibrationOutcome",
+    "ComparisonResults",
     "Results",
+    "RunOutcome",
     "Scenario",
+    "SweepResults",
     "UserError",
+    "backtest",
+    "calibrate",
+    "compare",
     "load_results",
     "load_scenario",
+    "redraw",
     "run",
+    "run_to_folder",
+    "score",
+    "sweep_to_folder",
 ]
 
 _LAZY = {
-    "Results": "sim.api",
+    **dict.fromkeys([n for n in __all__ if n not in ("Scenario", "UserError", "load_scenario")], "sim.api"),
     "Scenario": "sim.scenario.models",
     "UserError": "sim.errors",
-    "load_results": "sim.api",
     "load_scenario": "sim.scenario.load",
-    "run": "sim.api",
 }
+"""Where each public name lives (``sim.api`` exports the rest; tests/test_layers.py holds the lists together)."""
 
 if TYPE_CHECKING:
-    from sim.api import Results, load_results, run
+    from sim.api import (
+        BacktestOutcome,
+        CalibrationOutcome,
+        ComparisonResults,
+        Results,
+        RunOutcome,
+        SweepResults,
+        backtest,
+        calibrate,
+        compare,
+        load_results,
+        redraw,
+        run,
+        run_to_folder,
+        score,
+        sweep_to_folder,
+    )
     from sim.errors import UserError
     from sim.scenario.load import load_scenario
     from sim.scenario.models import Scenario

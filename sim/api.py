@@ -47,9 +47,14 @@ from sim.scenario.null import null_scenario
 from sim.scenario.table import LoadedTable
 
 __all__ = [
+    "BacktestOutcome",
+    "CalibrationOutcome",
     "ComparisonResults",
     "Results",
+    "RunOutcome",
     "SweepResults",
+    "backtest",
+    "calibrate",
     "compare",
     "load_results",
     "redraw",

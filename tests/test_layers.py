@@ -9,6 +9,7 @@ the file everywhere but in the command layer, so what a module depends on is vis
 from __future__ import annotations
 
 import ast
+import types
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,25 @@ def test_data_never_imports_presentation() -> None:
         loaded |= {n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
         assert not any(name.split(".")[0] == "matplotlib" for name in loaded), module
         assert not any(name.startswith("sim.views") for name, _, _ in imports(module)), module
+
+
+def test_the_package_exports_what_the_api_exports_and_every_name_resolves() -> None:
+    """``sim.__all__`` is the public surface (as httpx guards its own): every name in it resolves,
+    nothing public is missing from it, and it holds everything ``sim.api`` exports."""
+    import sim
+    import sim.api
+
+    assert set(sim.api.__all__) <= set(sim.__all__)
+    assert sim.__all__ == sorted(sim.__all__) and len(set(sim.__all__)) == len(sim.__all__)
+    for name in sim.__all__:
+        assert getattr(sim, name) is not None, name
+    assert sim.compare is sim.api.compare and sim.score is sim.api.score
+    public = {n for n in dir(sim) if not n.startswith("_") and not isinstance(getattr(sim, n), types.ModuleType)} - {
+        "annotations",
+        "import_module",
+        "TYPE_CHECKING",
+        "Any",
+    }
+    assert public - set(sim.__all__) == set()
+    with pytest.raises(AttributeError):
+        sim.no_such_name  # noqa: B018

@@ -233,6 +233,27 @@ def test_when_agreed_lift_adds_a_round() -> None:
         assert_proportion(done & (rec.item_round[:, 1] <= k), N, chain_cdf(px, py, k), f"P(y by round {k})")
 
 
+def test_a_lift_on_two_agreements_waits_for_both() -> None:
+    """``when_agreed: [x, z]`` lifts when the later of the two is agreed: the gate's day is the
+    maximum of their days, and in the one round a day P(lifted by round k) = (1-(1-px)^k)(1-(1-pz)^k).
+    (Lifting on the first of the two would be caught by both checks.)"""
+    px, pz, py = 0.4, 0.2, 1.0
+    s = make(
+        calendar={"horizon": 29},
+        rounds={"interval": 1},
+        items={"x": {"p": px}, "z": {"p": pz}, "y": {"p": py, "constraints": {"gate": "block"}}},
+        constraints={"gate": {"lift": {"when_agreed": ["x", "z"]}}},
+    )
+    rec = run(s, N)
+    both = rec.item_agreed[:, 0] & rec.item_agreed[:, 1]
+    assert np.array_equal(rec.constraint_day[both, 0], np.maximum(rec.item_day[both, 0], rec.item_day[both, 1]))
+    assert np.isnan(rec.constraint_day[~both, 0]).all()
+    lifted_round = np.maximum(rec.item_round[:, 0], rec.item_round[:, 1])
+    for k in (1, 3, 8):
+        exact = (1 - (1 - px) ** k) * (1 - (1 - pz) ** k)
+        assert_proportion(both & (lifted_round <= k), N, exact, f"P(lifted by round {k})")
+
+
 def test_interval_distributions_have_their_means() -> None:
     # Mean gap between scheduled rounds from the first 30 intervals of each replication.
     cases = {
