@@ -42,6 +42,27 @@ def logits(p: np.ndarray) -> np.ndarray:
 class Params:
     """The judgements of replications ``start .. stop - 1``: arrays of one value per replication."""
 
+    # Derived by _derive for every row, and again for the rows whose regime switches.
+    p: np.ndarray
+    logit: np.ndarray
+    cancel: np.ndarray
+    weight: np.ndarray
+    gain: np.ndarray
+    factors: list[np.ndarray]
+    review_p: list[np.ndarray | None]
+    event_trust: list[np.ndarray]
+    event_breakdown: list[np.ndarray]
+    event_pause: list[np.ndarray]
+    enact_p: list[np.ndarray | None]
+    outside_rate: list[np.ndarray | None]
+    """Each item's hazard outside rounds, per day (None: none)."""
+    stall_rate: np.ndarray | None
+    resume_rate: np.ndarray | None
+    shift: np.ndarray
+    """The regime's (and the case effect's) log odds ratio of each row."""
+    hazard_scale: np.ndarray
+    stall_scale: np.ndarray
+
     def __init__(self, plan: Plan, start: int, stop: int) -> None:
         n = stop - start
         self.n = n

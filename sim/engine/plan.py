@@ -37,7 +37,7 @@ PER_YEAR = 365.0
 class RegimeValue:
     """A judgement that depends on the regime: its value in each state (regime order)."""
 
-    values: tuple[float | str, ...]
+    values: tuple[Value, ...]
 
 
 Value = float | str | RegimeValue

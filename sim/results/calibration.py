@@ -9,20 +9,24 @@ row's mean m and tau from what happened in the library's cases.
 No closed form gives the probability of a case's history, so the likelihood is simulated: each
 case is run at some figures of the rows (the proposal) with a case effect, keeping every
 replication's draws and outcomes. For any other figures, each replication is reweighted by the
-ratio of the densities of its draws (importance sampling), so a fit does not simulate, and the
-probability that a scored item was agreed in the quarter it was (or not by ``as_of``) is the
-weighted share of replications that did so. Reweighting far from the proposal leaves few
-replications that count, so the proposal is moved to the fit and the cases simulated again, a few
-times (:mod:`sim.runs.calibration`): the last fit, its bootstrap and the fits leaving each case out
-all reweight replications simulated near them. The fit maximises the sum over cases and items of
-the log of those probabilities (a composite likelihood: items of a case are not independent, so
-intervals come from resampling whole cases, not from the curvature), plus a prior centred on the
-table (each row's mean within about one unit of log odds of its figure; tau half-normal of scale
-1). Each item's probability is reweighted by the draws that reach it only (its own chances, those
-of the items it requires or implements, the constraints on them, the regime's share and the case
-effect): the others touch it only through trust and the agenda's capacity, and counting them would
-multiply the weights' noise many times over. Everything here is numpy and scipy: twenty cases need
-no heavier inference stack.
+ratio of the densities of its draws (importance sampling), so a fit does not simulate. A case's
+likelihood is composite: the probability of which of its scored items were agreed by ``as_of`` and
+which were not, jointly (what the case effect moves together, and what identifies its spread),
+times, for each item agreed, the probability of the quarter it was agreed in given that it was.
+Items of a case are not independent beyond that, so intervals come from resampling whole cases (and
+each case's replications, for the simulation's own error), not from the curvature. The prior is
+centred on the table: each family's correction of the log odds normal of spread PRIOR_SD, the case
+effect's spread log-normal of median TAU_MEDIAN (the regime already carries the largest difference
+between cases; what is left is expected to be about half a unit of log odds).
+
+Reweighting far from the proposal leaves few replications that count, so a fit may move only
+RADIUS from it (a trust region), the proposal is moved to the fit and the cases simulated again
+until the fit settles (:mod:`sim.runs.calibration`); the last fit, its bootstrap and the fits
+leaving each case out all reweight replications simulated near them. An agreed item's quarter is
+reweighted by the draws that reach it only (its own chances, those of the items it requires or
+implements, the regime's share and the case effect): the others touch it only through trust and
+the agenda's capacity, and counting them would multiply the weights' noise many times over.
+Everything here is numpy and scipy: twenty cases need no heavier inference stack.
 """
 
 from __future__ import annotations
@@ -40,8 +44,12 @@ FLOOR = 1e-3
 """The smallest probability a history's cell gets (as the log score's floor)."""
 PRIOR_SD = 0.7
 """The prior's spread of a family's correction of the log odds (the table's figures are its centre)."""
-TAU_PRIOR = 1.0
-"""The scale of the half-normal prior of the case effect's spread."""
+TAU_MEDIAN = 0.5
+"""The median of the log-normal prior of the case effect's spread."""
+TAU_LOG_SD = 0.75
+"""The spread of that prior on the log scale (90% between about 0.15 and 1.7). A half-normal prior
+was tried first: on the log scale a fit optimises, its mode sits at its scale (1), where a case
+effect the cases cannot pin down was drawn, twice the known spread in the recovery check."""
 PROPOSAL_TAU = 1.0
 """The case effect's spread of the first proposal; later ones take a quarter more than the fit's."""
 QUARTER = 365.25 / 4
@@ -278,11 +286,11 @@ class Problem:
             value -= ll
             grad -= dll
         shift = theta[:-1]
-        tau = float(math.exp(theta[-1]))
         value += float(np.sum(shift**2) / (2 * PRIOR_SD**2))
         grad[:-1] += shift / PRIOR_SD**2
-        value += tau**2 / (2 * TAU_PRIOR**2) - theta[-1]  # half-normal prior on tau, on the log scale
-        grad[-1] += tau**2 / TAU_PRIOR**2 - 1.0
+        z = (theta[-1] - math.log(TAU_MEDIAN)) / TAU_LOG_SD  # log-normal prior on tau: normal on the log scale
+        value += z**2 / 2
+        grad[-1] += z / TAU_LOG_SD
         return value, grad
 
     def center(self) -> np.ndarray:

@@ -553,7 +553,8 @@ def origin_entry(
 def timeline_names(cases: list[Case]) -> list[str]:
     """Each case's timeline figure: ``timeline-<scenario>``, numbered when a scenario comes again
     (two points of one sweep, or the origins of one run)."""
-    names, seen = [], {}
+    names: list[str] = []
+    seen: dict[str, int] = {}
     for case in cases:
         base = f"timeline-{case.scenario.name}"
         seen[base] = seen.get(base, 0) + 1

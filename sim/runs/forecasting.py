@@ -269,7 +269,7 @@ def origins(
         "replications": n,
         "start_replications": res.records.n,
         "ceiling": ceiling,
-        "agreed": {name: None if obs.items.get(name) is None else obs.items[name].isoformat() for name in s.items},
+        "agreed": {name: None if (day := obs.items.get(name)) is None else day.isoformat() for name in s.items},
         "rows": rows,
     }
     return scoring.Scored(cases, data)
@@ -388,10 +388,18 @@ def score_library(
         end = min(s.day(obs.as_of), s.horizon)
         made = baselines(s, obs, res.records.n, executor)
         rounds = rounds_held(s, res.records, end, executor) if obs.rounds is not None else None
-        where = {"run": str(res.folder or ""), "observed_file": str(case.folder / "observed.yaml")}
-        cases.append(scoring.score_case(case.name, s, res.records, obs, made.records, rounds, **where))
+        run, observed_file = str(res.folder or ""), str(case.folder / "observed.yaml")
+        cases.append(
+            scoring.score_case(
+                case.name, s, res.records, obs, made.records, rounds, run=run, observed_file=observed_file
+            )
+        )
         if left_out is not None:
             unrounded = obs.model_copy(update={"rounds": None})  # a resampled forecast keeps no rounds count
             others = {**made.records, "uncalibrated": res.records}
-            loo.append(scoring.score_case(case.name, s, left_out[case.name], unrounded, others, None, **where))
+            loo.append(
+                scoring.score_case(
+                    case.name, s, left_out[case.name], unrounded, others, None, run=run, observed_file=observed_file
+                )
+            )
     return scoring.Scored(cases, scoring.scored_data(cases)), loo

@@ -202,16 +202,10 @@ def _by_regime(number: Any, low: float, high: float, what: str, open_low: bool) 
             Discriminator(_kind_plain),
             AfterValidator(_support_within(low, high, what, open_low)),
         ]
-        _BY_REGIME[key] = create_model(
-            "ByRegime",
-            __base__=ByRegime,
-            regime=(
-                Annotated[
-                    dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")], inner], Field(min_length=1)
-                ],
-                ...,
-            ),
-        )
+        states: Any = Annotated[
+            dict[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")], inner], Field(min_length=1)
+        ]  # a type built at run time: mypy cannot follow it, pydantic can
+        _BY_REGIME[key] = create_model("ByRegime", __base__=ByRegime, regime=(states, ...))
     return _BY_REGIME[key]
 
 
