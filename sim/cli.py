@@ -839,15 +839,15 @@ def cmd_schema(args: argparse.Namespace) -> int:
     """JSON Schema of a kind of file, for editors with a YAML language server."""
     import json
 
+    from pydantic import BaseModel
+
     from sim.results.observed import Observed
     from sim.runs.sweep import SweepFile
     from sim.scenario.models import Scenario
+    from sim.scenario.schema import json_schema
 
-    model = {"scenario": Scenario, "study": SweepFile, "observed": Observed}[args.kind]
-    schema = model.model_json_schema()
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = f"negsim {args.kind} file"
-    say(json.dumps(schema, indent=2))
+    models: dict[str, type[BaseModel]] = {"scenario": Scenario, "study": SweepFile, "observed": Observed}
+    say(json.dumps(json_schema(models[args.kind], f"negsim {args.kind} file"), indent=2))
     return 0
 
 

@@ -15,36 +15,46 @@ from sim.scenario.load import load_model
 from sim.scenario.models import Date, Scenario, Slug
 from sim.scenario.numbers import Probability
 
+DistinctDates = Annotated[list[Date], Field(json_schema_extra={"uniqueItems": True})]
+"""Dates none of which may be listed twice."""
+
 
 class Rounds(BaseModel):
     """The rounds of talks up to ``as_of``: the days they were held, and (where known) the days
     scheduled rounds were called off (``null``: not known, so not used)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
-    held: list[Date]
-    cancelled: list[Date] | None = None
+    held: DistinctDates
+    """The days rounds were held, up to as_of."""
+    cancelled: DistinctDates | None = None
+    """The days scheduled rounds were called off (null: not known, so not used)."""
 
 
 class ConstraintRecord(BaseModel):
     """What happened to a constraint up to ``as_of``: the day it was first lifted (``null``: not),
     the days events imposed it again, and whether it was in force at ``as_of`` (``null``: not known)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     lifted: Date | None = None
-    imposed: list[Date] = []
+    """The day the constraint was first lifted (null: not by as_of)."""
+    imposed: DistinctDates = []
+    """The days events imposed it again."""
     in_force: StrictBool | None = None
+    """Whether it was in force at as_of (null: not known)."""
 
 
 class Talks(BaseModel):
     """The days the talks paused and resumed up to ``as_of`` (a pause with no resumption after it:
     paused at ``as_of``)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     paused: list[Date] = []
+    """The days the talks paused."""
     resumed: list[Date] = []
+    """The days they resumed (pauses and resumptions alternate, a pause first)."""
 
     def paused_at_end(self) -> bool:
         return len(self.paused) > len(self.resumed)
@@ -54,43 +64,59 @@ class OnRecord(BaseModel):
     """A forecast on record at the time (an expert quoted in the press, a prediction market):
     ``p`` that ``item`` would be agreed by ``by``, said on ``made`` by ``source``."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     source: Annotated[str, Field(min_length=1, max_length=300)]
+    """Who made the forecast (a person quoted in the press, a market)."""
     made: Date
+    """The date the forecast was made."""
     item: Slug
+    """The item it is about."""
     by: Date
+    """The date by which it said the item would be agreed."""
     p: Probability
+    """The chance it gave."""
 
 
 class BaseRate(BaseModel):
     """The base-rate baseline: a constant chance per scheduled round for every item, from a row of
     a reference-class table (``row`` names it)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     per_round: Annotated[Probability, Field(gt=0.0, lt=1.0)]
+    """The chance of agreement per scheduled round, for every item."""
     row: Annotated[str, Field(min_length=1, max_length=300)]
+    """The row of the reference-class table it comes from."""
 
 
 class Observed(BaseModel):
     """What happened up to ``as_of``: the date each item was agreed (``null``: not agreed by
     ``as_of``), constraints first lifted, a breakdown, and the rounds held."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
     as_of: Date
-    checkpoints: list[Date] = []
+    """The date up to which the file says what happened."""
+    checkpoints: DistinctDates = []
+    """Dates of the checkpoint Brier and log scores (default: quarter ends)."""
     items: Annotated[dict[Slug, Date | None], Field(min_length=1)]
+    """Each item's date of agreement (null: not agreed by as_of)."""
     constraints: dict[Slug, Date | ConstraintRecord | None] = {}
     """Each constraint's first lift (a date, or ``null``), or a mapping that also says when it was
     imposed again and whether it was in force at ``as_of``."""
     breakdown: Date | None = None
+    """The date the talks ended for good (null: they did not by as_of)."""
     rounds: Rounds | None = None
+    """The rounds held (and called off) up to as_of."""
     talks: Talks | None = None
+    """When the talks paused and resumed up to as_of."""
     forecasts: list[OnRecord] = []
+    """Forecasts on record at the time, scored beside the simulation's."""
     base_rate: BaseRate | None = None
+    """The base-rate baseline's chance per round, from a reference-class table."""
     sources: list[Annotated[str, Field(max_length=500)]] = []
+    """Where what happened is recorded, by title and date."""
 
 
 def lifted(obs: Observed, name: str) -> dt.date | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from sim.errors import UserError, did_you_mean
 from sim.scenario.checks import check_document
@@ -238,20 +238,66 @@ def _values(value: Any) -> Any:
     return value
 
 
-Values = Annotated[list[Number], BeforeValidator(_values_field), Field(min_length=1)]
+_NUMBER = r"\s*[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*"
+RANGE_PATTERN = rf"^{_NUMBER}:{_NUMBER}:\s*\+?0*(?:[2-9]|[1-9][0-9]{{1,4}}|100000)\s*$"
+"""FROM:TO:POINTS as :func:`parse_values` reads it: two numbers and 2 to 100,000 points."""
+
+VALUES_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number", "description": "One value."},
+        {"type": "array", "items": {"type": "number"}, "minItems": 1, "description": "A list of values."},
+        {
+            "type": "string",
+            "pattern": RANGE_PATTERN,
+            "description": "A range FROM:TO:POINTS, such as 0.1:0.5:5 (five points, both ends included).",
+        },
+        {
+            "type": "object",
+            "description": "A range: POINTS values from FROM to TO, both ends included.",
+            "required": ["from", "to", "points"],
+            "properties": {
+                "from": {"type": "number", "description": "The first value."},
+                "to": {"type": "number", "description": "The last value."},
+                "points": {
+                    "type": "integer",
+                    "minimum": 2,
+                    "maximum": MAX_POINTS,
+                    "description": "How many values, both ends included.",
+                },
+            },
+            "additionalProperties": False,
+        },
+    ],
+    "description": f"The values of a parameter: {VALUES_FORMS}.",
+}
+"""The forms :func:`_values` reads, for editors (``negsim schema study``)."""
+
+Values = Annotated[list[Number], BeforeValidator(_values_field), Field(min_length=1), WithJsonSchema(VALUES_SCHEMA)]
 
 
 class SweepFile(BaseModel):
     """``--sweep study.yaml``: a longer study than fits on the command line."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
 
     design: Design = "grid"
+    """Which points: grid (every combination), lhs (a Latin hypercube of ``samples`` points) or oat (one
+    parameter at a time around the scenario's own values)."""
     samples: Annotated[Whole, Field(ge=1, le=MAX_POINTS)] | None = None
+    """The number of points of a Latin hypercube (design lhs only)."""
     replications: Annotated[Whole, Field(ge=1, le=MAX_REPLICATIONS)] | None = None
+    """Replications at each point (default: the scenario's)."""
     seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] | None = None
-    metric: str | None = None
-    parameters: Annotated[dict[str, Values], Field(min_length=1)]
+    """The seed of every point (default: the scenario's): the same at every point, which pairs them."""
+    metric: Annotated[str, Field(json_schema_extra={"pattern": "^(?:p_agreed|median_day|p_by:.+)$"})] | None = None
+    """A metric the sweep's figures show as well as p_agreed (the chance of agreement by the horizon):
+    median_day, or p_by:YYYY-MM-DD (or p_by:DAYS)."""
+    parameters: Annotated[
+        dict[str, Values],
+        Field(min_length=1, json_schema_extra={"propertyNames": {"not": {"pattern": "^simulation[.]"}}}),
+    ]
+    """Each swept number, by its path in the scenario (``items.flights.p``; ``negsim sweep SCENARIO
+    --list-paths`` lists them), and its values; simulation.* cannot be swept."""
 
 
 def load_sweep_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> tuple[SweepFile, Document]:

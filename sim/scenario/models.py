@@ -99,7 +99,7 @@ Effect = Annotated[Literal["block"] | float | Uncertain, BeforeValidator(_block_
 
 
 class Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
 
 
 def _date_only(value: Any) -> Any:
@@ -128,11 +128,14 @@ class Calendar(Model):
 
 class Simulation(Model):
     replications: Annotated[Whole, Field(ge=1, le=MAX_REPLICATIONS)] = 1000
+    """How many times the talks are simulated (-n on the command line takes precedence)."""
     seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] = 0
+    """The seed of the random streams: the same seed gives the same results, byte for byte."""
 
 
 class Party(Model):
     name: str | None = None
+    """The party's name, for tables and figures."""
 
 
 class Rounds(Model):
@@ -141,7 +144,9 @@ class Rounds(Model):
     interval: Distribution
     """Days between scheduled rounds."""
     cancel: UncertainProbability = 0.0
+    """The chance that a scheduled round does not take place."""
     capacity: Annotated[Whole, Field(ge=1)] | None = None
+    """At most this many items are worked on in a round, by priority (default: all)."""
     stall: UncertainNonNegative | None = None
     """Pauses of the talks per 365 days while they are going (a hazard); no rounds are held while paused."""
     resume: UncertainNonNegative | None = None
@@ -154,20 +159,34 @@ class Enact(Model):
     that ``decides`` it happens."""
 
     after: list[Slug] | None = None
+    """The items whose agreement decides this one (it is decided when all of them are agreed)."""
     p: UncertainProbability = 1.0
+    """The chance that the item is enacted once decided."""
     lag: Distribution
+    """Days from the decision to the enactment."""
 
 
 class Item(Model):
     title: str | None = None
+    """The item's title, for tables and figures."""
     p: UncertainProbability | None = None
+    """The chance of agreement in a round where the item is on the agenda, before trust and constraints (give this
+    or 'accept')."""
     accept: dict[Slug, UncertainProbability] | None = None
+    """Each party's chance of accepting in a round, instead of 'p': agreement needs every party (p is their
+    product)."""
     requires: list[Slug] = []
+    """Items that must all be agreed before this one can be."""
     constraints: dict[Slug, Effect] = {}
+    """Constraints that block this item ('block') or multiply its chance while they are active."""
     after_rounds: Count = 0
+    """Earlier rounds the item must have been on the agenda in (preparation) before it can be agreed."""
     priority: Number = 0.0
+    """Lower goes first when a round's capacity is short; ties keep the file's order."""
     trust_gain: UncertainNumber | None = None
+    """Trust gained when this item is agreed (default: trust.on_agreement)."""
     status: Literal["open", "agreed"] = "open"
+    """'agreed' if the item was agreed before calendar.start."""
     enact: Enact | None = None
     """Enactment after a decision (the implementation of the items in ``enact.after``)."""
     hazard: UncertainNonNegative | None = None
@@ -198,15 +217,22 @@ class Item(Model):
 
 class Reviews(Model):
     first: DayOrDate
+    """The first review: a day or a date (it may be before calendar.start: past reviews are history)."""
     every: Positive
+    """Days between reviews."""
 
 
 class Lift(Model):
     reviews: Reviews | None = None
+    """Review dates at which the constraint may be lifted, each with chance 'p'."""
     p: UncertainProbability | None = None
+    """The chance of lifting at each review."""
     rate: UncertainPositive | None = None
+    """Lifts per 365 days once active (a hazard: a mean wait of 365/rate days)."""
     on: DayOrDate | None = None
+    """A day or a date on which the constraint is lifted."""
     when_agreed: list[Slug] | None = None
+    """Items whose agreement (of all of them) lifts the constraint."""
 
     @model_validator(mode="after")
     def _mechanism(self) -> Lift:
@@ -221,16 +247,24 @@ class Lift(Model):
 
 class Constraint(Model):
     title: str | None = None
+    """The constraint's title, for tables and figures."""
     active: StrictBool = True
+    """Whether the constraint is in force at the start (an event's 'impose' makes it active again)."""
     lift: Lift | None = None
+    """How it is lifted: whichever of its mechanisms fires first (without it, never)."""
 
 
 class Trust(Model):
     initial: Number = 0.0
+    """Trust at the start (between min and max)."""
     weight: UncertainNumber = 1.0
+    """The shift of every item's log odds of agreement per unit of trust."""
     on_agreement: UncertainNumber = 0.0
+    """Trust gained when an item is agreed (an item may override it: trust_gain)."""
     min: Number = -2.0
+    """The lowest trust can go."""
     max: Number = 2.0
+    """The highest trust can go."""
 
     @model_validator(mode="after")
     def _bounds(self) -> Trust:
@@ -243,13 +277,19 @@ class Trust(Model):
 
 class Event(Model):
     title: str | None = None
+    """The event's title, for tables and figures."""
     rate: UncertainNonNegative | None = None
     """Expected occurrences per 365 days (a Poisson process)."""
     dates: list[DayOrDate] | None = None
+    """Days or dates on which the event happens (with 'rate', or instead of it)."""
     trust: UncertainNumber = 0.0
+    """The change of trust at each occurrence."""
     suspend: Distribution | None = None
+    """Days the talks are suspended after each occurrence (no rounds are held)."""
     breakdown: UncertainProbability = 0.0
+    """The chance that an occurrence ends the talks for good."""
     impose: list[Slug] = []
+    """Constraints each occurrence makes active again (their lifting starts afresh)."""
     pause: UncertainProbability | None = None
     """The chance that an occurrence pauses the talks (until they resume), rather than ending them."""
     decides: list[Slug] | None = None
@@ -266,6 +306,7 @@ class RegimeState(Model):
     """One state of the case-level regime: its prior share, and how it scales every item's chances."""
 
     title: str | None = None
+    """The state's title, for tables and figures."""
     share: UncertainProbability | None = None
     """The prior share of replications in this state; the one state without a share takes the rest."""
     odds: UncertainPositive = 1.0
@@ -283,7 +324,9 @@ class Regime(Model):
     shared by every item, so that items move together."""
 
     title: str | None = None
+    """The regime's title, for tables and figures."""
     states: Annotated[dict[Slug, RegimeState], Field(min_length=2)]
+    """The states (at least two), by name; judgements may give one value per state ({regime: {state: value}})."""
 
     @field_validator("states")
     @classmethod
@@ -326,19 +369,34 @@ class Scenario(Model):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, populate_by_name=True)
 
     schema_version: Literal[1] = Field(1, alias="schema")
+    """The version of the scenario format: 1."""
     name: Slug
+    """The scenario's name (lower-case letters, digits, '-' and '_'): it names the result folder."""
     title: str | None = None
+    """The scenario's title, for reports."""
     description: str | None = None
+    """What the scenario is, for reports."""
     sources: list[str] = []
+    """The sources of its figures, by title and date."""
     calendar: Calendar
+    """Day 0, the horizon and the milestones."""
     simulation: Simulation = Simulation()
+    """Replications and seed."""
     parties: dict[Slug, Party | None] = {}
+    """The parties, by name (for items' per-party 'accept')."""
     rounds: Rounds
+    """When rounds of talks are held."""
     items: Annotated[dict[Slug, Item], Field(min_length=1)]
+    """The items under negotiation, by name (at least one)."""
     constraints: dict[Slug, Constraint] = {}
+    """Constraints that block or slow items while active (sanctions, linkages), by name."""
     trust: Trust = Trust()
+    """Trust between the parties: how agreements and events move it, and how it moves every item's chance."""
     events: dict[Slug, Event] = {}
+    """Shocks from outside the talks, by name: on dates or at a rate, moving trust, suspending or ending the talks,
+    imposing constraints."""
     regime: Regime | None = None
+    """A latent state of the whole case (have the leaders decided?), drawn once per replication."""
     case_effect: UncertainNumber | None = None
     """A shift of the log odds of every chance (and the log of every hazard outside rounds), drawn
     once per replication and shared by every item: how much this case as a whole may differ from
