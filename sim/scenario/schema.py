@@ -365,23 +365,29 @@ def _refine(cls: type[BaseModel], out: dict[str, Any]) -> None:
     elif cls is Event:
         out["anyOf"] = [_has("rate"), _has("dates")]
     elif cls is Calendar:
-        props["horizon"]["exclusiveMinimum"] = 0  # a number of days: more than 0
+        _also(props["horizon"], {"exclusiveMinimum": 0})  # a number of days: more than 0
     elif cls is Rounds:  # more than 0 days on average
-        interval = props["interval"]
-        interval["exclusiveMinimum"] = 0
-        interval["allOf"] = [
+        more = [
             {
                 "if": {"required": ["dist"], "properties": {"dist": {"enum": kinds}}},
                 "then": {"properties": {key: {"exclusiveMinimum": 0}}},
             }
             for kinds, key in ((["fixed"], "value"), (["uniform", "triangular"], "high"))
         ]
+        _also(props["interval"], {"exclusiveMinimum": 0, "allOf": more})
     elif cls is Scenario:
         props["table"] = {
             "type": "string",
             "description": "The reference-class table that this file's {row: R} citations come from: a path, "
             "relative to this file (--table on the command line takes precedence).",
         }
+
+
+def _also(field: dict[str, Any], more: dict[str, Any]) -> None:
+    """Add checks to a field that refers to a definition, in place, beside the reference rather than as
+    its siblings (which draft-07 validators, as in most editors, ignore)."""
+    ref = {k: field.pop(k) for k in ("$ref", _MARK) if k in field}
+    field["allOf"] = [ref, more]
 
 
 def _nodes(node: Any) -> Iterator[dict[str, Any]]:
