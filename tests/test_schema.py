@@ -5,7 +5,8 @@ the benchmark scenario and every YAML example in the README); a file the schema 
 refuses too; and what validate refuses by its shape or range alone (p: 1.5, a negative interval, an
 unknown key, a date that does not exist, a misspelt range) the schema refuses as well, so that an
 editor flags it as it is typed. The schema is checked without a ``format`` checker: dates are
-refused by their pattern, as an editor that ignores ``format: date`` would refuse them.
+refused by their pattern, as an editor that ignores ``format: date`` would refuse them; and it is
+read both as the draft it declares (2020-12) and as draft-07, which most editors implement.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jsonschema import Draft202012Validator
+from jsonschema import Draft7Validator, Draft202012Validator
 
 from sim.cli import _file_kind, main
 from sim.errors import UserError
@@ -33,6 +34,10 @@ from tests.helpers import BASE, ROOT, SCENARIOS, merge
 MODELS = {"scenario": Scenario, "study": SweepFile, "observed": Observed}
 SCHEMAS = {kind: json_schema(model, f"negsim {kind} file") for kind, model in MODELS.items()}
 VALIDATORS = {kind: Draft202012Validator(schema) for kind, schema in SCHEMAS.items()}
+DRAFT_7 = {
+    kind: Draft7Validator({**s, "$schema": "http://json-schema.org/draft-07/schema#"}) for kind, s in SCHEMAS.items()
+}
+"""The same schemas read as draft-07, the draft most editors' YAML language servers implement."""
 CORPUS = ROOT / "tests" / "corpus"
 TABLE = SCENARIOS / "backtests" / "table.yaml"
 
@@ -84,8 +89,11 @@ BEYOND_SCHEMA = {
 
 
 def errors(kind: str, data: Any) -> list[str]:
-    """The schema's complaints about a document's data, as an editor would see them."""
-    return [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in VALIDATORS[kind].iter_errors(data)]
+    """The schema's complaints about a document's data, as an editor would see them (read as
+    draft 2020-12 and as draft-07, the two readings agreeing)."""
+    found = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in VALIDATORS[kind].iter_errors(data)]
+    assert bool(found) == (not DRAFT_7[kind].is_valid(data)), found
+    return found
 
 
 def plain(path: Path) -> Any:
