@@ -278,20 +278,29 @@ class Problem:
             dtotal += dq - dw
         return total, dtotal
 
-    def objective(self, theta: np.ndarray, cases: np.ndarray) -> tuple[float, np.ndarray]:
-        """Minus the log posterior over ``cases`` (indices, with repeats for a bootstrap), and its gradient."""
+    def objective(
+        self, theta: np.ndarray, cases: np.ndarray, moved: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Minus the log posterior over ``cases`` (indices, with repeats for a bootstrap), and its
+        gradient; ``moved`` shifts the prior's centre (one draw of the prior, for a bootstrap fit)."""
         value, grad = 0.0, np.zeros(self.size)
         for k in cases.tolist():
             ll, dll = self.case_loglik(k, theta)
             value -= ll
             grad -= dll
-        shift = theta[:-1]
+        centre = np.zeros(self.size) if moved is None else moved
+        shift = theta[:-1] - centre[:-1]
         value += float(np.sum(shift**2) / (2 * PRIOR_SD**2))
         grad[:-1] += shift / PRIOR_SD**2
-        z = (theta[-1] - math.log(TAU_MEDIAN)) / TAU_LOG_SD  # log-normal prior on tau: normal on the log scale
+        z = (theta[-1] - math.log(TAU_MEDIAN) - centre[-1]) / TAU_LOG_SD  # log-normal prior on tau
         value += z**2 / 2
         grad[-1] += z / TAU_LOG_SD
         return value, grad
+
+    def prior_draws(self, rng: np.random.Generator) -> np.ndarray:
+        """A draw of the prior's parameters about its centre (each family's correction, the log of the
+        case effect's spread)."""
+        return rng.normal(0.0, 1.0, self.size) * np.array([PRIOR_SD] * len(self.families) + [TAU_LOG_SD])
 
     def center(self) -> np.ndarray:
         """The parameters of the first case's proposal (the figures its replications were simulated
@@ -299,40 +308,45 @@ class Problem:
         shift = np.linalg.lstsq(self.member, self.proposals[0] - self.eta0, rcond=None)[0]
         return np.concatenate([shift, [math.log(self.samples[0].tau / 1.25)]])
 
-    def bounds(self, center: np.ndarray | None = None) -> list[tuple[float, float]]:
-        """Where a fit may go: within RADIUS of ``center`` (the proposal: beyond it, the reweighted
-        replications are too few to trust) and within the outer bounds."""
+    def bounds(self, center: np.ndarray | None = None, radius: float = RADIUS) -> list[tuple[float, float]]:
+        """Where a fit may go: within ``radius`` of ``center`` (the proposal: beyond it, the
+        reweighted replications are too few to trust) and within the outer bounds."""
         outer = [(-4.0, 4.0)] * len(self.families) + [(math.log(0.02), math.log(3.0))]
         if center is None:
             return outer
-        return [(max(lo, c - RADIUS), min(hi, c + RADIUS)) for (lo, hi), c in zip(outer, center.tolist(), strict=True)]
+        return [(max(lo, c - radius), min(hi, c + radius)) for (lo, hi), c in zip(outer, center.tolist(), strict=True)]
 
-    def at_edge(self, theta: np.ndarray, center: np.ndarray) -> bool:
+    def at_edge(self, theta: np.ndarray, center: np.ndarray, radius: float = RADIUS) -> bool:
         """Whether a fit stopped at its trust region's edge (not at the edge of the outer bounds)."""
         outer = self.bounds()
-        for (lo, hi), (olo, ohi), x in zip(self.bounds(center), outer, theta.tolist(), strict=True):
+        for (lo, hi), (olo, ohi), x in zip(self.bounds(center, radius), outer, theta.tolist(), strict=True):
             if (abs(x - lo) < 1e-6 and lo > olo) or (abs(x - hi) < 1e-6 and hi < ohi):
                 return True
         return False
 
     def fit(
-        self, cases: np.ndarray | None = None, start: np.ndarray | None = None, center: np.ndarray | None = None
+        self,
+        cases: np.ndarray | None = None,
+        start: np.ndarray | None = None,
+        center: np.ndarray | None = None,
+        moved: np.ndarray | None = None,
+        radius: float = RADIUS,
     ) -> tuple[np.ndarray, Fit]:
-        """The posterior mode over ``cases`` (all by default), within the trust region around
-        ``center`` (the proposal's parameters by default)."""
+        """The posterior mode over ``cases`` (all by default), within ``radius`` of ``center`` (the
+        proposal's parameters by default), with the prior's centre ``moved``."""
         cases = np.arange(len(self.samples)) if cases is None else cases
         center = self.center() if center is None else center
         x0 = center if start is None else start
-        bounds = self.bounds(center)
+        bounds = self.bounds(center, radius)
         x0 = np.clip(x0, [lo for lo, _ in bounds], [hi for _, hi in bounds])
-        res = optimize.minimize(self.objective, x0, args=(cases,), jac=True, method="L-BFGS-B", bounds=bounds)
+        res = optimize.minimize(self.objective, x0, args=(cases, moved), jac=True, method="L-BFGS-B", bounds=bounds)
         theta = np.asarray(res.x)
         _, tau = self.unpack(theta)
         ess = {}
         for k in sorted(set(cases.tolist())):  # under every draw: the weights of the case's forecast
             w = self.weights(k, theta)
             ess[self.samples[k].name] = float(1.0 / np.sum(w**2))
-        edge = self.at_edge(theta, center)
+        edge = self.at_edge(theta, center, radius)
         return theta, Fit(self.means(theta), tau, float(res.fun), bool(res.success) and not edge, ess, edge)
 
 
@@ -344,12 +358,17 @@ def resamples_of(cases: int, resamples: int, seed: int = 0) -> np.ndarray:
 def bootstrap(problem: Problem, theta: np.ndarray, picks: np.ndarray, seeds: np.ndarray) -> np.ndarray:
     """The fits to the libraries ``picks`` (rows of case indices), each started from ``theta``:
     (libraries, params). Each also resamples every case's replications (seeded by ``seeds``, one per
-    library), so that the intervals carry the simulation's own error as well as the cases'."""
+    library), so that the intervals carry the simulation's own error as well as the cases', and
+    moves the prior's centre by a draw of the prior (randomise-then-optimise: for a normal model
+    each such fit is a draw of the posterior). Without that, a figure the cases say nothing about
+    (no item of its kind agreed in any case) would get the same fit in every resample, and an
+    interval of no width; with it, it gets the prior's."""
     out = np.empty((picks.shape[0], problem.size))
     for b, picked in enumerate(picks):
         rng = np.random.default_rng(int(seeds[b]))
         again = problem.thinned([rng.integers(0, x.n, x.n) for x in problem.samples])
-        out[b], _ = again.fit(picked, start=theta)
+        # twice the trust region: a figure the cases leave to the prior may go as far as the prior does
+        out[b], _ = again.fit(picked, start=theta, moved=problem.prior_draws(rng), radius=2 * RADIUS)
     return out
 
 
