@@ -174,10 +174,12 @@ def test_compare_points_of_a_sweep(tmp_path: Path) -> None:
     assert c.runs[1].scenario.items["a"].p == 0.4
     assert c.runs[1].label == "sw:1 (items.a.p=0.4)" and c.runs[1].agreed.shape == (3000, 1)
     assert np.isnan(c.runs[1].day[~c.runs[1].agreed]).all() and not np.isnan(c.runs[1].day[c.runs[1].agreed]).any()
-    with pytest.raises(UserError, match=r"the sweep has points 0 to 1$"):
-        compare([f"{sw}:0", f"{sw}:2"])
+    with pytest.raises(UserError, match=r"the sweep has points 0 to 2$"):
+        compare([f"{sw}:0", f"{sw}:3"])
     assert c.rows[1]["paired"] and c.rows[1]["diff"] > 0
     assert scenario_diff(c.runs[0].scenario, c.runs[1].scenario) == [("items.a.p", "0.2", "0.4")]
+    written = compare([f"{sw}:0", f"{sw}:2"])  # 0.3, off the grid: the scenario as written, run as its last point
+    assert written.runs[1].label == "sw:2 (the scenario as written)" and written.runs[1].scenario.items["a"].p == 0.3
     assert main(["compare", f"{sw}:0", f"{sw}:7"]) == 2
 
 
@@ -311,7 +313,8 @@ def test_notebook_api(tmp_path: Path) -> None:
         == 0
     )
     sweep = load_results(sw)
-    assert sweep.summary.shape == (2, 5) and len(sweep.points) == 10 and len(sweep.items) == 2 * 200 * 5
+    # two values of trust.weight, and the scenario as written, which draws it from a distribution
+    assert sweep.summary.shape == (3, 5) and len(sweep.points) == 15 and len(sweep.items) == 3 * 200 * 5
     assert isinstance(sweep.plot(), Figure) and isinstance(sweep.plot("median_day"), Figure)
     assert "trust.weight" in sweep._repr_html_()
     cmp = tmp_path / "cmp"

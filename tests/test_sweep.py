@@ -119,11 +119,11 @@ def test_common_random_numbers_across_points(tmp_path: Path) -> None:
 def test_designs(tmp_path: Path) -> None:
     f = scenario_file(tmp_path)
     oat = make_spec(f, ["items.a.p=0.1,0.3,0.5", "items.b.p=0.2,0.6"], design="oat")
-    assert [p.values for p in oat.points] == [
-        {"items.a.p": 0.3, "items.b.p": 0.6},
-        {"items.a.p": 0.1, "items.b.p": 0.6},
-        {"items.a.p": 0.5, "items.b.p": 0.6},
-        {"items.a.p": 0.3, "items.b.p": 0.2},
+    assert [p.values for p in oat.points] == [  # the scenario as written, then one path at a time
+        {},
+        {"items.a.p": 0.1},
+        {"items.a.p": 0.5},
+        {"items.b.p": 0.2},
     ]
     lhs = make_spec(f, ["items.a.p=0.1:0.5:2", "rounds.capacity=1,2"], design="lhs", samples=20)
     a = np.array([p.values["items.a.p"] for p in lhs.points])
@@ -133,7 +133,10 @@ def test_designs(tmp_path: Path) -> None:
     again = make_spec(f, ["items.a.p=0.1:0.5:2", "rounds.capacity=1,2"], design="lhs", samples=20)
     assert [p.values for p in again.points] == [p.values for p in lhs.points]
     grid = make_spec(f, ["items.a.p=0.1,0.2", "items.b.p=0.5,0.6,0.7"])
-    assert len(grid.points) == 6 and grid.points[1].values == {"items.a.p": 0.1, "items.b.p": 0.6}
+    assert len(grid.points) == 7 and grid.points[1].values == {"items.a.p": 0.1, "items.b.p": 0.6}
+    assert grid.points[6].values == {}  # the scenario (a = 0.3) is off the grid: it comes last, as written
+    on = make_spec(f, ["items.a.p=0.1,0.3", "items.b.p=0.5,0.6,0.7"])
+    assert len(on.points) == 6  # (0.3, 0.6) is a point of the grid: that point is the scenario as written
 
 
 def test_sweep_file(tmp_path: Path) -> None:
@@ -475,3 +478,94 @@ def test_sweep_figures_say_what_they_show(tmp_path: Path) -> None:
     fig = lines(load_results(one), parse_metric("median_day", g.base.calendar.start))
     late = [line for line in fig.axes[0].get_lines() if line.get_marker() == "^" and len(line.get_xdata())]
     assert late and 0.01 in late[0].get_xdata()  # p = 0.01: the median is after the horizon, and still drawn
+
+
+UNCERTAIN = (
+    "schema: 1\nname: unsure\ncalendar: {start: 2025-01-01, horizon: 60}\n"
+    "simulation: {replications: 3000, seed: 7}\n"
+    "rounds: {interval: 10}\n"
+    "items:\n  a: {p: {dist: beta, mean: 0.1, concentration: 2}}\n  b: {p: 0.4}\n"
+)
+
+
+def _days(folder: Path, point: int | None = None) -> np.ndarray:
+    """Each replication's agreement days (NaN: not agreed), items in file order, of a run or a sweep point."""
+    if point is None:
+        t = pq.read_table(folder / "items.parquet").to_pandas()
+    else:
+        t = pq.read_table(folder / "items.parquet").to_pandas()
+        t = t[t["point"] == point]
+    return t.pivot(index="replication", columns="item", values="day")[["a", "b"]].to_numpy(float)
+
+
+def test_a_sweeps_baseline_is_the_forecast_negsim_run_makes(tmp_path: Path) -> None:
+    """The tornado's centre, the heat map's mark and the 1-D line's reference are the scenario as
+    written, its judgements drawn as `negsim run` draws them, not fixed at their means."""
+    from sim.api import load_results
+    from sim.results.sweepfolder import parse_metric
+    from sim.views.plots.sweep import heatmaps, lines, tornado
+
+    f = scenario_file(tmp_path, UNCERTAIN)
+    common = ["-n", "3000", "--jobs", "1", "--quiet", "--no-plots"]
+    assert main(["run", f, "--out", str(tmp_path / "run"), *common]) == 0
+    ran = _days(tmp_path / "run")
+    p_run = float((~np.isnan(ran[:, 0])).mean())
+    args = ["--set", "items.a.p=0.05,0.4", "--set", "items.b.p=0.2,0.6"]
+    assert main(["sweep", f, *args, "--design", "oat", "--out", str(tmp_path / "oat"), *common]) == 0
+    np.testing.assert_array_equal(_days(tmp_path / "oat", 0), ran)  # the same replications, byte for byte
+    oat = load_results(tmp_path / "oat")
+    assert oat.baseline == 0 and oat.values(0) == {}
+    assert [oat.values(i) for i in range(1, 5)] == [
+        {"items.a.p": 0.05},
+        {"items.a.p": 0.4},
+        {"items.b.p": 0.2},
+        {"items.b.p": 0.6},
+    ]
+    metric = parse_metric(None, oat.base.calendar.start)
+    fig = tornado(oat, metric)
+    centre = [ln.get_xdata()[0] for ln in fig.axes[0].get_lines() if ln.get_linestyle() == "-"]
+    assert centre == [pytest.approx(p_run)]  # the centre line of item a's panel
+    # a fixed mean is another forecast: this scenario's P(a) is far from the one at p = 0.1 fixed
+    assert abs(p_run - (1 - 0.9**6)) > 0.1
+
+    assert main(["sweep", f, "--set", "items.a.p=0.05,0.1,0.4", "--out", str(tmp_path / "one"), *common]) == 0
+    one = load_results(tmp_path / "one")
+    assert one.baseline == 3 and one.values(3) == {}  # the grid has no such point: the scenario is added
+    np.testing.assert_array_equal(_days(tmp_path / "one", 3), ran)
+    fig = lines(one, metric)
+    marks = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() == "D" and len(ln.get_xdata())]
+    assert len(marks) == 2 and tuple(marks[0].get_xdata()) == (pytest.approx(0.1),)  # at the judgement's mean
+    assert marks[0].get_ydata()[0] == pytest.approx(p_run)  # with the value of the scenario as written
+    xs = sorted(x for ln in fig.axes[0].get_lines() if ln.get_marker() == "o" for x in ln.get_xdata())
+    assert xs == [0.05, 0.05, 0.1, 0.1, 0.4, 0.4]  # the line is the grid alone
+
+    assert main(["sweep", f, *args, "--out", str(tmp_path / "two"), *common]) == 0
+    two = load_results(tmp_path / "two")
+    assert two.baseline == 4
+    fig = heatmaps(two, metric)
+    assert f"as written: {p_run:.0%}" in fig.axes[0].get_title(loc="left")
+    grid = [ln for ln in fig.axes[0].get_lines() if ln.get_marker() == "s"]
+    assert not grid  # no cell is the scenario as written: none is marked as if it were
+    assert main(["sweep", f, "--set", "items.b.p=0.2,0.4", "--out", str(tmp_path / "plain"), *common]) == 0
+    plain = load_results(tmp_path / "plain")
+    assert plain.baseline == 1 and len(plain.described["points"]) == 2  # b's own value is on the grid
+
+
+def test_tornado_whiskers_stay_within_0_and_100_percent(tmp_path: Path) -> None:
+    """A lever that takes an item's chance to 0 has a paired interval reaching below 0%: it is cut at 0%,
+    and the axis has no room for negative chances."""
+    from sim.api import load_results
+    from sim.results.sweepfolder import parse_metric
+    from sim.views.plots.sweep import tornado
+
+    out = tmp_path / "oat"
+    args = ["--set", "items.a.p=0,0.9", "--design", "oat", "-n", "800", "--jobs", "1", "--quiet", "--no-plots"]
+    assert main(["sweep", scenario_file(tmp_path), *args, "--out", str(out)]) == 0
+    sw = load_results(out)
+    fig = tornado(sw, parse_metric(None, sw.base.calendar.start))
+    fig.savefig(__import__("io").BytesIO(), format="png")
+    ax = fig.axes[0]  # item a
+    xs = [x for c in ax.collections for seg in c.get_segments() for x in seg[:, 0]]
+    xs += [x for ln in ax.get_lines() if ln.get_marker() == "|" for x in ln.get_xdata()]
+    assert xs and min(xs) >= 0.0 and max(xs) <= 1.0
+    assert ax.get_xlim()[0] >= 0.0

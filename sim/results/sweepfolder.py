@@ -32,6 +32,7 @@ from sim.scenario.checks import shape_problems
 from sim.scenario.documents import load_document
 from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
+from sim.scenario.paths import scenario_data, written_number
 
 
 def part_path(folder: Path, index: int) -> Path:
@@ -226,9 +227,10 @@ def gather(
         if t is not None:
             tables.append(t.add_column(0, "point", column(np.full(t.num_rows, index, np.int32))))
     columns = ["point", *paths, "item", "p_agreed", "ci_low", "ci_high", "median_day", "status"]
-    table = table_of({c: [row[c] for row in rows] for c in columns})
+    # A path a point does not set keeps the scenario's own value: an empty cell (NaN in Parquet).
+    table = table_of({c: [row.get(c) for row in rows] for c in columns})
     write_table(table, folder / "points.parquet")
-    write_text(folder / "points.csv", csv_text(columns, ([row[c] for c in columns] for row in rows)))
+    write_text(folder / "points.csv", csv_text(columns, ([row.get(c) for c in columns] for row in rows)))
     if tables:
         items = pa.concat_tables([t.cast(tables[0].schema) for t in tables])
         write_table(items, folder / "items.parquet")
@@ -262,6 +264,28 @@ class SweepResults:
     @property
     def points(self) -> Any:
         return self.points_table.to_pandas()
+
+    def values(self, point: int) -> dict[str, float]:
+        """The values a point sets (a swept path it leaves out keeps the scenario's own value)."""
+        return {k: v for k, v in self.described["points"][point].items() if k != "point"}
+
+    @property
+    def baseline(self) -> int | None:
+        """The point that is the scenario as written, run as ``negsim run`` runs it (every judgement
+        drawn from its distribution): a point that sets nothing, or only the plain numbers the
+        scenario already writes. None for a sweep without one (a Latin hypercube, or a sweep made
+        by an earlier negsim, which fixed swept judgements at their means)."""
+        data = scenario_data(self.base)
+        written = {p: written_number(data, p) for p in self.parameters}
+        for point in self.described["points"]:
+            values = {k: v for k, v in point.items() if k != "point"}
+            if all(written.get(k) is not None and written[k] == v for k, v in values.items()):
+                return int(point["point"])
+        return None
+
+    def is_full(self, point: int) -> bool:
+        """Whether a point sets every swept path (a point of the design, not the added baseline)."""
+        return set(self.values(point)) == set(self.parameters)
 
     @property
     def items(self) -> Any:
@@ -312,8 +336,8 @@ def described_sweep(path: Path) -> dict[str, Any]:
     except ValidationError as exc:
         first = next(iter(shape_problems(doc, exc, _Described)))
         raise UserError(f"{path}: not the description of a sweep ({first})") from None
-    for i, point in enumerate(described.points):
-        if set(point) != {"point", *described.parameters} or point["point"] != i:
+    for i, point in enumerate(described.points):  # a point lists the paths it sets (none: the scenario as written)
+        if not set(point) <= {"point", *described.parameters} or point.get("point") != i:
             raise UserError(f"{path}: point {i} does not match the sweep's parameters")
     return dict(doc.data)
 

@@ -4,8 +4,17 @@ A parameter is a dotted path to a number of the scenario as run (``items.flights
 ``rounds.interval.mode``, ``items.staffing.accept.us``). Values are a list (``0.1,0.2,0.4``) or a
 range (``0.1:0.5:5``: five points, both ends included). Designs: ``grid`` (every combination),
 ``lhs`` (a Latin hypercube of ``samples`` points over each parameter's range, scipy.stats.qmc) and
-``oat`` (one at a time around the scenario's own values). Every point is built and validated
+``oat`` (one at a time around the scenario as written). Every point is built and validated
 before anything runs.
+
+A point sets only the paths it lists; every other number stays as the scenario writes it, and a
+judgement written as a distribution stays drawn from it, replication by replication, exactly as
+``negsim run`` draws it. So the sweep's baseline (the tornado's centre, the heat map's mark, the
+reference beside a line) is the forecast the user ran: ``oat`` begins with the scenario as written
+(point 0, which sets nothing) and moves one path at a time from it, and a ``grid`` none of whose
+points is the scenario as written (a swept judgement is a distribution, or its own value is off
+the grid) ends with it as one more point. Fixing a judgement at its mean is not the same forecast:
+the chance of agreement is not linear in the judgement.
 """
 
 from __future__ import annotations
@@ -26,7 +35,7 @@ from sim.scenario.documents import MAX_FILE_BYTES, Document
 from sim.scenario.load import TableSource, load_model, load_scenario
 from sim.scenario.models import MAX_REPLICATIONS, MAX_SEED, Scenario
 from sim.scenario.numbers import Number, Whole
-from sim.scenario.paths import is_integer_path, number_at, numeric_paths, scenario_data, set_path, settable
+from sim.scenario.paths import is_integer_path, numeric_paths, scenario_data, set_path, settable, written_number
 
 Design = Literal["grid", "lhs", "oat"]
 MAX_POINTS = 100_000
@@ -42,7 +51,8 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Point:
-    """One point of a sweep: its index, the swept values, and the scenario it makes."""
+    """One point of a sweep: its index, the values it sets (a swept path it leaves out keeps the
+    scenario's own value, as written), and the scenario it makes."""
 
     index: int
     values: dict[str, float]
@@ -124,7 +134,10 @@ def check_paths(s: Scenario, parameters: list[Parameter], where: dict[str, str] 
 def design_points(
     parameters: list[Parameter], design: Design, base: dict[str, float], samples: int | None, seed: int
 ) -> list[dict[str, float]]:
-    """The swept values of every point, in a fixed order."""
+    """The values each point sets, in a fixed order. ``base`` holds the plain numbers the scenario
+    writes at swept paths (none for a distribution or an unset field). ``oat`` begins with the
+    scenario as written (a point that sets nothing) and then sets one path at a time, leaving out a
+    value equal to the plain number already there (that point would be the first one again)."""
     paths = [p.path for p in parameters]
     if design == "grid":
         count = math.prod(len(p.values) for p in parameters)
@@ -132,11 +145,11 @@ def design_points(
             raise UserError(f"the grid has {count:,} points; at most {MAX_POINTS:,}")
         return [dict(zip(paths, combo, strict=True)) for combo in itertools.product(*(p.values for p in parameters))]
     if design == "oat":
-        points = [dict(base)]
+        points: list[dict[str, float]] = [{}]
         for p in parameters:
             for v in p.values:
-                if v != base[p.path]:
-                    points.append({**base, p.path: v})
+                if v != base.get(p.path):
+                    points.append({p.path: v})
         return points
     if samples is None:
         raise UserError("--design lhs needs --samples K")
@@ -159,14 +172,21 @@ def design_points(
     return out
 
 
-def base_values(s: Scenario, parameters: list[Parameter]) -> dict[str, float]:
-    """The scenario's own value of each swept path (unset fields: their first swept value)."""
+def written_values(s: Scenario, parameters: list[Parameter]) -> dict[str, float]:
+    """The plain number the scenario writes at each swept path, where it writes one (a judgement
+    drawn from a distribution, and an unset field, have none: no number reproduces them)."""
     data = scenario_data(s)
     out: dict[str, float] = {}
     for p in parameters:
-        value = number_at(data, p.path)
-        out[p.path] = p.values[0] if value is None else value
+        value = written_number(data, p.path)
+        if value is not None:
+            out[p.path] = value
     return out
+
+
+def is_as_written(values: dict[str, float], written: dict[str, float]) -> bool:
+    """Whether a point's values make the scenario as written: each one it sets is already there."""
+    return all(path in written and written[path] == v for path, v in values.items())
 
 
 def build_points(
@@ -174,8 +194,10 @@ def build_points(
 ) -> list[Point]:
     """Every point's scenario, validated; all problems of all points reported at once."""
     check_paths(s, parameters, where)
-    base = base_values(s, parameters)
+    base = written_values(s, parameters)
     raw = design_points(parameters, design, base, samples, s.simulation.seed)
+    if design == "grid" and not any(is_as_written(values, base) for values in raw):
+        raw.append({})  # the baseline, run as `negsim run` runs it
     data = scenario_data(s)
     points: list[Point] = []
     problems: list[str] = []
@@ -183,7 +205,7 @@ def build_points(
         d = data
         for path, v in values.items():
             d = set_path(d, path, v)
-        label = ", ".join(f"{k}={_fmt(v)}" for k, v in values.items())
+        label = ", ".join(f"{k}={_fmt(v)}" for k, v in values.items()) or "the scenario as written"
         scenario, found = check_document(Document(f"point {i} ({label})", d, {}))
         if found or scenario is None:
             for p in found:

@@ -102,6 +102,15 @@ def number_at(data: dict[str, Any], path: str) -> float | None:
     return node if isinstance(node, int | float) and not isinstance(node, bool) else None
 
 
+def written_number(data: dict[str, Any], path: str) -> float | None:
+    """The plain number the scenario writes at ``path``; None where it writes a distribution (drawn
+    per replication, which no single number reproduces) or nothing (an unset field)."""
+    node: Any = data
+    for part in path.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node if isinstance(node, int | float) and not isinstance(node, bool) else None
+
+
 def flatten(data: Any, prefix: str = "", skip: tuple[str, ...] = ()) -> dict[str, Any]:
     """Every leaf of ``data`` by dotted path (top-level keys in ``skip`` left out)."""
     out: dict[str, Any] = {}

@@ -12,14 +12,51 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import PercentFormatter
 
 from sim.results.sweepfolder import Metric, SweepResults, metric_values, paired_differences, parse_metric
-from sim.scenario.paths import number_at, scenario_data
+from sim.scenario.paths import number_at, scenario_data, written_number
 from sim.views.plots.style import color, save, styled, subplots, title, to_dates
 from sim.views.plots.timeline import label
 
 
 def _param_values(res: SweepResults, path: str, idx: np.ndarray) -> np.ndarray:
-    by_point = {p["point"]: p[path] for p in res.described["points"]}
+    by_point = {p["point"]: p[path] for p in res.described["points"] if path in p}
     return np.array([by_point[int(i)] for i in idx], float)
+
+
+def _design(res: SweepResults, idx: np.ndarray) -> np.ndarray:
+    """Which of the points ``idx`` belong to the design (they set every swept path): not the
+    scenario as written that a grid adds as its last point."""
+    return np.array([res.is_full(int(i)) for i in idx], bool)
+
+
+def _written(res: SweepResults) -> tuple[int | None, bool]:
+    """The point that is the scenario as written, and whether it is a point of the design itself."""
+    base = res.baseline
+    return base, base is not None and res.is_full(base)
+
+
+def _drawn(res: SweepResults, path: str) -> bool:
+    """Whether the scenario draws the number at ``path`` from a distribution (so no point of a
+    sweep that sets it is the scenario as written)."""
+    return own_value(res, path) is not None and written_number(scenario_data(res.base), path) is None
+
+
+def _at(values: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray], point: int) -> tuple[float, float, float] | None:
+    """(value, low, high) of one point among an item's metric values, None if it did not run."""
+    idx, mid, lo, hi = values
+    hit = np.flatnonzero(idx == point)
+    return None if hit.size == 0 else (float(mid[hit[0]]), float(lo[hit[0]]), float(hi[hit[0]]))
+
+
+def _as_written_text(metric: Metric, res: SweepResults, value: tuple[float, float, float] | None) -> str:
+    """A heat map's note of the value of the scenario as written."""
+    if value is None:
+        return ""
+    m, low, high = value
+    if math.isnan(m):
+        return "as written: after the horizon"
+    if metric.is_probability:
+        return f"as written: {m:.0%} ±{max(m - low, high - m):.0%}"
+    return "as written: " + (res.base.calendar.start + dt.timedelta(days=m)).strftime("%b %Y")
 
 
 def _axis(ax: object, metric: Metric, res: SweepResults, which: str = "y") -> None:
@@ -39,7 +76,8 @@ def _y(metric: Metric, res: SweepResults, v: np.ndarray) -> np.ndarray:
 
 
 def own_value(res: SweepResults, path: str) -> float | None:
-    """The scenario's own value of a swept path (None if the field is unset there)."""
+    """Where the scenario sits on a swept path's axis: its number, or the mean of the distribution
+    it draws the judgement from (None if the field is unset there)."""
     return number_at(scenario_data(res.base), path)
 
 
@@ -71,12 +109,18 @@ def _caption(res: SweepResults, extra: str) -> str:
 
 @styled
 def lines(res: SweepResults, metric: Metric) -> Figure:
-    """One parameter: the metric per item against it, with 95% bands."""
+    """One parameter: the metric per item against it, with 95% bands, and the scenario as written."""
     path = res.parameters[0]
     fig, ax = subplots(width=10, height=5.4)
     late = False
-    for x, (name, (idx, mid, lo, hi)) in enumerate(metric_values(res, metric).items()):
-        xs = _param_values(res, path, idx)
+    base, on_grid = _written(res)
+    own = own_value(res, path)
+    data = metric_values(res, metric)
+    for x, (name, values) in enumerate(data.items()):
+        idx, mid, lo, hi = values
+        keep = _design(res, idx)
+        xs = _param_values(res, path, idx[keep])
+        mid, lo, hi = mid[keep], lo[keep], hi[keep]
         order = np.argsort(xs)
         xs, mid, lo, hi = xs[order], mid[order], lo[order], hi[order]
         ax.plot(
@@ -88,15 +132,36 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
             late = True
             row = res.base.horizon * (1.02 + 0.03 * x)  # a row per item, so that none hides another
             ax.plot(xs[after], _y(metric, res, np.full(after.sum(), row)), "^", mfc="none", color=color(x), ms=7)
+        written = None if base is None or on_grid else _at(values, base)
+        if written is not None and not math.isnan(written[0]):  # the scenario as written, off the line
+            m, low, high = (float(v) for v in _y(metric, res, np.array(written)))
+            if own is None:  # an unset field has no place on the axis: a level across it
+                ax.axhline(m, color=color(x), lw=1.2, ls=(0, (1, 2)))
+            else:
+                ax.errorbar(
+                    [own], [m], yerr=[[m - low], [high - m]], fmt="none", ecolor=color(x), elinewidth=1.2, capsize=4
+                )
+                ax.plot([own], [m], "D", color=color(x), mec="black", mew=1.2, ms=8, zorder=5)
     if late:
         ax.axhline(_y(metric, res, np.array([res.base.horizon]))[0], color="0.5", lw=0.8, ls="--")
         end = res.base.date(res.base.horizon).isoformat()
         ax.plot([], [], "^", mfc="none", color="0.3", ms=7, label=f"median after the horizon ({end})")
-    own = own_value(res, path)
+    drawn = _drawn(res, path)
+    if base is not None and not on_grid:
+        ax.plot(
+            [],
+            [],
+            "D" if own is not None else "",
+            ls="none" if own is not None else (0, (1, 2)),
+            color="0.6",
+            mec="black",
+            label="the scenario as written"
+            + (f" ({path} drawn)" if drawn else f" ({path} unset)" if own is None else ""),
+        )
     if own is not None:
         ax.axvline(own, color="0.35", lw=1.1, ls="--")
         ax.annotate(
-            "scenario's value",
+            "mean of the scenario's distribution" if drawn else "the scenario's value",
             (own, 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(3, -12),
@@ -110,10 +175,28 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
         ax.set_ylim(0, 1.02)
     _axis(ax, metric, res)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), title="item")
+    if base is not None and not on_grid:
+        how = (
+            f"Diamonds: the scenario as written, {path} drawn from its distribution in every replication as "
+            "`negsim run` draws it (the line at the dashed mean fixes it there instead: another forecast)."
+            if drawn
+            else "Diamonds: the scenario as written, run beside the points."
+            if own is not None
+            else f"Dotted levels: the scenario as written ({path} unset there)."
+        )
+    elif base is not None:
+        how = "Dashed: the scenario's own value; the line there is the scenario as written."
+    elif own is not None and drawn:
+        how = (
+            "Dashed: the mean of the scenario's distribution; the line there fixes the judgement at it, which is "
+            "not the scenario as written (this sweep did not run that)."
+        )
+    else:
+        how = "Dashed: the scenario's own value." if own is not None else ""
     title(
         fig,
         f"{res.base.title or res.base.name}: {metric.label(res.base.calendar.start)} against {path}",
-        _caption(res, "Bands: 95% intervals; dashed: the scenario's own value."),
+        _caption(res, f"Bands: 95% intervals. {how}"),
     )
     return fig
 
@@ -127,12 +210,15 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
     ncols = min(3, k)
     nrows = math.ceil(k / ncols)
     fig, axes = subplots(nrows, ncols, width=4.2 * ncols + 1.2, height=3.6 * nrows + 1.2, squeeze=False)
-    xs_all = sorted({p[px] for p in res.described["points"]})
-    ys_all = sorted({p[py] for p in res.described["points"]})
+    xs_all = sorted({p[px] for p in res.described["points"] if px in p})
+    ys_all = sorted({p[py] for p in res.described["points"] if py in p})
     labelled = len(xs_all) <= 10 and len(ys_all) <= 10
     own = (own_value(res, px), own_value(res, py))
-    for j, (name, (idx, mid, lo, hi)) in enumerate(data.items()):
+    base, on_grid = _written(res)
+    for j, (name, values) in enumerate(data.items()):
         ax = axes[j // ncols][j % ncols]
+        keep = _design(res, values[0])
+        idx, mid, lo, hi = (v[keep] for v in values)
         finite = mid[np.isfinite(mid)]
         vmin, vmax = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
         if vmax - vmin < (0.02 if metric.is_probability else 7.0):  # an item the parameters barely move
@@ -159,17 +245,26 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
         ax.set_xticks(at, names, rotation=45 if len(at) > 6 else 0)
         at, names = _ticks(ys_all)
         ax.set_yticks(at, names)
-        if own[0] is not None and own[1] is not None:  # the scenario's own values, between cells if need be
-            ax.plot(
-                np.interp(own[0], xs_all, range(len(xs_all))),
-                np.interp(own[1], ys_all, range(len(ys_all))),
-                marker="s",
-                ms=13,
-                mfc="none",
-                mec="white",
-                mew=2.2,
-            )
-        ax.set_title(label(res.base.items[name].title or name, 40), fontsize=10, loc="left")
+        heading = label(res.base.items[name].title or name, 40)
+        if on_grid:  # the scenario as written is this cell
+            cell = res.values(base)  # type: ignore[arg-type]
+            ax.plot(xs_all.index(cell[px]), ys_all.index(cell[py]), marker="s", ms=13, mfc="none", mec="white", mew=2.2)
+        elif base is not None:  # it is not a cell: where it sits, and its own value, run beside the grid
+            if all(
+                v is not None and lo_ <= v <= hi_
+                for v, (lo_, hi_) in zip(own, ((xs_all[0], xs_all[-1]), (ys_all[0], ys_all[-1])), strict=True)
+            ):
+                ax.plot(
+                    np.interp(own[0], xs_all, range(len(xs_all))),
+                    np.interp(own[1], ys_all, range(len(ys_all))),
+                    marker="D",
+                    ms=11,
+                    mfc="none",
+                    mec="white",
+                    mew=2.0,
+                )
+            heading += "\n" + _as_written_text(metric, res, _at(values, base))
+        ax.set_title(heading, fontsize=10, loc="left")
         ax.set_xlabel(px)
         ax.set_ylabel(py)
         ax.grid(False)
@@ -191,17 +286,46 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
         if labelled
         else "Cells are too many to label; the colour bars read them. "
     )
-    how = shown + "Each item has its own colour scale. White square: the scenario's own values."
+    if on_grid:
+        mark = "White square: the scenario as written."
+    elif base is not None:
+        drawn = [p for p in (px, py) if _drawn(res, p)]
+        mark = "Above each map: the scenario as written, " + (
+            f"{' and '.join(drawn)} drawn from its distribution in every replication as `negsim run` draws it "
+            "(no cell is that forecast: a cell fixes the judgement); white diamond: where its mean sits."
+            if drawn
+            else "run beside the grid (no cell is it); white diamond: where it sits."
+        )
+    else:
+        mark = ""
+    how = shown + "Each item has its own colour scale. " + mark
     title(fig, f"{res.base.title or res.base.name}: {metric.label(res.base.calendar.start)}", _caption(res, how))
     return fig
 
 
+def _levers(res: SweepResults, base_point: int) -> dict[str, list[int]]:
+    """For each swept path, the points that move it alone from the base point."""
+    base = res.values(base_point)
+    out: dict[str, list[int]] = {path: [] for path in res.parameters}
+    for p in res.described["points"]:
+        i = int(p["point"])
+        if i == base_point:
+            continue
+        mine = res.values(i)
+        moved = {q for q in mine if base.get(q) != mine[q]} | {q for q in base if q not in mine}
+        if len(moved) == 1 and (path := moved.pop()) in mine:
+            out[path].append(i)
+    return out
+
+
 @styled
 def tornado(res: SweepResults, metric: Metric) -> Figure:
-    """One at a time: how far each parameter's lowest and highest value move each item."""
+    """One at a time: how far each parameter's lowest and highest value move each item from the
+    scenario as written."""
     data = metric_values(res, metric)
-    base_point = 0
-    base_vals = res.described["points"][0]
+    written = res.baseline
+    base_point = 0 if written is None else written  # (a sweep by an earlier negsim: its point 0)
+    levers = _levers(res, base_point)
     diffs = paired_differences(res, metric, base_point) if metric.is_probability else {}
     k = len(data)
     ncols = min(2, k)
@@ -219,11 +343,7 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
         base = at[base_point][0]
         swings = []
         for path in params:
-            pts = [
-                p
-                for p in res.described["points"][1:]
-                if all(p[q] == base_vals[q] for q in params if q != path) and p[path] != base_vals[path]
-            ]
+            pts = [res.described["points"][i] for i in levers[path]]
             lowp = min(pts, key=lambda p: p[path], default=None)
             highp = max(pts, key=lambda p: p[path], default=None)
             swings.append((path, lowp, highp))
@@ -241,6 +361,8 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
                     d, dlo, dhi = diffs[name][p["point"]]
                     a, b = base + dlo, base + dhi
                     m = base + d
+                if metric.is_probability:  # a probability is in [0, 1], and so is every end of its interval
+                    a, b = min(max(a, 0.0), 1.0), min(max(b, 0.0), 1.0)
                 ax.errorbar(
                     [m],
                     [y],
@@ -265,21 +387,31 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
         ax.set_xlabel(metric.label(res.base.calendar.start))
         if metric.is_probability:
             ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+            low, high = ax.get_xlim()
+            ax.set_xlim(max(low, 0.0), min(high, 1.0))  # no room for chances below 0% or above 100%
+        else:
+            _axis(ax, metric, res, "x")
         ax.grid(axis="y", alpha=0)
     for j in range(k, nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
     handles, labels = axes[0][0].get_legend_handles_labels()
     if handles:
         fig.legend(handles, labels, loc="outside upper right", ncols=2, fontsize=9)
+    centre = (
+        "the scenario as written (vertical line; every judgement drawn from its distribution as `negsim run` draws it)"
+        if written is not None
+        else "point 0 (vertical line; this sweep fixed the swept judgements at their means, which is not the "
+        "scenario as written)"
+    )
     title(
         fig,
         f"{res.base.title or res.base.name}: one lever at a time",
         _caption(
             res,
-            "Bars: change from the scenario's own values (vertical line) at each parameter's lowest and highest "
+            f"Bars: change from {centre} at each parameter's lowest and highest "
             + (
                 "value; whiskers: 95% intervals of the change, paired replication by replication (a change that "
-                "cannot touch an item has none)."
+                "cannot touch an item has none; cut at 0% and 100%)."
                 if metric.is_probability
                 else "value; whiskers: 95% intervals of each value's median date."
             ),
@@ -299,6 +431,8 @@ def partial_dependence(res: SweepResults, metric: Metric) -> Figure:
     for j, path in enumerate(params):
         ax = axes[j // ncols][j % ncols]
         for x, (name, (idx, mid, _lo, _hi)) in enumerate(data.items()):
+            design = _design(res, idx)  # (a grid's added scenario as written is no point of the design)
+            idx, mid = idx[design], mid[design]
             xs = _param_values(res, path, idx)
             keep = ~np.isnan(mid)
             xs, ys = xs[keep], mid[keep]
