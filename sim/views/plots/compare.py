@@ -6,11 +6,18 @@ import math
 from pathlib import Path
 
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, PercentFormatter
 
 from sim.results.compare import Comparison
-from sim.views.plots.style import color, date_axis, save, step_curve, styled, subplots, title
+from sim.views.plots.style import color, date_axis, mark_day, save, step_curve, styled, subplots, title
 from sim.views.plots.timeline import label
+
+
+def _points(x: float, _pos: object = None) -> str:
+    """A tick of a difference of probabilities, in percentage points: +5, 0, -10."""
+    v = round(x * 100, 6)
+    return f"{v:+g}" if v else "0"
+
 
 STYLES = ["-", "--", "-.", ":"]
 """Line styles by run, so that runs with identical curves stay visible."""
@@ -18,6 +25,14 @@ STYLES = ["-", "--", "-.", ":"]
 
 def _items(c: Comparison) -> list[str]:
     return list(dict.fromkeys(r["item"] for r in c.rows))
+
+
+def _title(c: Comparison, item: str) -> str:
+    """An item's title, from the first run that has the item (its id where none gives one)."""
+    for r in c.runs:
+        if item in r.scenario.items:
+            return r.scenario.items[item].title or item
+    return item
 
 
 def _caption(c: Comparison, extra: str) -> str:
@@ -51,11 +66,15 @@ def curves(c: Comparison) -> Figure:
                 ls=STYLES[k % len(STYLES)],
                 label=run.label if j == 0 else None,
             )
-        first = c.runs[0]
-        name = first.scenario.items[item].title if item in first.scenario.items else item
-        ax.set_title(label(name or item, 60), fontsize=10.5, loc="left")
+        ax.set_title(label(_title(c, item), 60), fontsize=10.5, loc="left")
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+        if j == 0:  # each run's horizon, once (runs on one calendar share it)
+            ends = dict.fromkeys(r.scenario.date(r.scenario.horizon) for r in c.runs)
+            for when in ends:
+                who = [r.label for r in c.runs if r.scenario.date(r.scenario.horizon) == when]
+                tag = "horizon" if len(ends) == 1 else f"horizon of {', '.join(who)}"
+                mark_day(ax, start, float((when - start).days), f"{tag} {when.isoformat()}", "0.3", "--")
         date_axis(ax, start, end)
         if j % ncols == 0:
             ax.set_ylabel("P(agreed by date)")
@@ -98,10 +117,7 @@ def dots(c: Comparison) -> Figure:
                 label=run.label if i == 0 else None,
             )
             ax.annotate(f"{p:.1%}", (hi, y), xytext=(5, 0), textcoords="offset points", va="center", fontsize=8)
-    first = c.runs[0].scenario
-    ax.set_yticks(
-        range(len(items))[::-1], [label(first.items[x].title or x, 34) if x in first.items else x for x in items]
-    )
+    ax.set_yticks(range(len(items))[::-1], [label(_title(c, x), 34) for x in items])
     ax.set_xlim(0, 1.1)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel("probability agreed by the horizon")
@@ -146,15 +162,14 @@ def differences(c: Comparison) -> Figure:
                 capsize=3,
                 label=f"{run.label} ({'paired' if row['paired'] else 'unpaired'})" if i == 0 else None,
             )
-            ax.annotate(f"{d:+.1%}", (hi, y), xytext=(5, 0), textcoords="offset points", va="center", fontsize=8)
+            ax.annotate(
+                f"{d * 100:+.1f} pp", (hi, y), xytext=(5, 0), textcoords="offset points", va="center", fontsize=8
+            )
     ax.axvline(0, color="0.2", lw=1)
-    first = c.runs[0].scenario
-    ax.set_yticks(
-        range(len(items))[::-1], [label(first.items[x].title or x, 34) if x in first.items else x for x in items]
-    )
+    ax.set_yticks(range(len(items))[::-1], [label(_title(c, x), 34) for x in items])
     span = max(0.02, max(hi_all) - min(lo_all))
     ax.set_xlim(min(lo_all) - 0.05 * span, max(hi_all) + 0.18 * span)
-    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.xaxis.set_major_formatter(FuncFormatter(_points))  # a difference of chances: points, never a percent
     ax.set_xlabel(f"difference in P(agreed by horizon) from '{c.runs[0].label}' (percentage points)")
     ax.grid(axis="y", alpha=0)
     for i in range(1, len(items)):
@@ -166,8 +181,8 @@ def differences(c: Comparison) -> Figure:
         "What each change does to each item",
         _caption(
             c,
-            "Markers: difference from the first run; bars: 95% intervals, from per-replication "
-            "differences where runs share seed and replications (paired), else Newcombe's interval.",
+            "Markers: difference from the first run in percentage points (pp); bars: 95% intervals, from "
+            "per-replication differences where runs share seed and replications (paired), else Newcombe's interval.",
         ),
     )
     return fig

@@ -10,7 +10,7 @@ from sim.engine.rules import in_force_days
 from sim.results.folder import RunResults
 from sim.results.stats import wilson_array
 from sim.scenario.judgements import mean_of
-from sim.views.plots.style import color, date_axis, step_curve, styled, subplots, title, to_dates
+from sim.views.plots.style import color, date_axis, mark_horizon, step_curve, styled, subplots, title, to_dates
 from sim.views.plots.timeline import _caption, label
 
 
@@ -98,6 +98,7 @@ def rounds_and_breakdowns(results: RunResults) -> Figure:
     right.set_xlabel("date")
     right.set_ylim(0, max(0.05, top * 1.2))
     right.yaxis.set_major_formatter(PercentFormatter(1.0))
+    mark_horizon(right, start, horizon)
     date_axis(right, start, horizon)
     if not can_break:
         right.text(

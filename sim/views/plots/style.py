@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +15,7 @@ import matplotlib
 import matplotlib.dates as mdates
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import Formatter
 
 from sim.results.stats import cumulative
 
@@ -156,13 +159,71 @@ def to_dates(start: dt.date, days: np.ndarray | list[float] | float) -> np.ndarr
     return mdates.date2num(dt.datetime.combine(start, dt.time())) + np.asarray(days, dtype=float)
 
 
+class YearDates(Formatter):
+    """Date tick labels that always show the year: the month (the day and month where ticks are
+    closer than a month apart; the year alone on yearly ticks), with the year under the first tick
+    shown and under every tick where the year changes. matplotlib's concise formatter shows the
+    year only where it changes, so an axis within one year, or one that starts in May, had none."""
+
+    def __call__(self, x: float, pos: int | None = None) -> str:
+        return str(mdates.num2date(x).date().isoformat())
+
+    def format_ticks(self, values: Any) -> list[str]:
+        values = [float(v) for v in values]
+        if not values:
+            return []
+        dates = [mdates.num2date(v).date() for v in values]
+        step = min((b - a for a, b in itertools.pairwise(values)), default=365.0)
+        lo, hi = sorted(self.axis.get_view_interval()) if self.axis is not None else (-math.inf, math.inf)
+        if step >= 360 and all(d.month == 1 and d.day == 1 for d in dates):
+            return [str(d.year) for d in dates]
+        out, shown = [], None
+        for v, d in zip(values, dates, strict=True):
+            text = d.strftime("%b") if step >= 27 else f"{d.day} {d:%b}"
+            if (
+                lo - 1e-9 <= v <= hi + 1e-9
+            ):  # ticks outside the view are never drawn: the year goes under the first one that is
+                if d.year != shown:
+                    text += f"\n{d.year}"
+                shown = d.year
+            out.append(text)
+        return out
+
+
+def year_dates(axis: Any, minticks: int = 4, maxticks: int = 9) -> None:
+    """Dated ticks with the year (:class:`YearDates`) on an axis (``ax.xaxis`` or ``ax.yaxis``)."""
+    axis.set_major_locator(mdates.AutoDateLocator(minticks=minticks, maxticks=maxticks))
+    axis.set_major_formatter(YearDates())
+
+
 def date_axis(ax: Any, start: dt.date, horizon: float) -> None:
-    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    year_dates(ax.xaxis)
     lo, hi = to_dates(start, [0.0, horizon])
     pad = (hi - lo) * 0.01
     ax.set_xlim(lo - pad, hi + pad)
+
+
+def mark_day(ax: Any, start: dt.date, day: float, text: str, colour: str = "0.45", ls: Any = ":") -> None:
+    """A vertical line on a date axis, labelled along it at the top (a milestone, the horizon)."""
+    x = float(to_dates(start, day))
+    ax.axvline(x, color=colour, lw=0.9, ls=ls, zorder=0)
+    ax.text(
+        x,
+        0.99,
+        text + " ",
+        transform=ax.get_xaxis_transform(),
+        rotation=90,
+        ha="right",
+        va="top",
+        fontsize=7.5,
+        color=colour,
+        bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 0.6},
+    )
+
+
+def mark_horizon(ax: Any, start: dt.date, horizon: float) -> None:
+    """The horizon, labelled with its date: nothing is simulated after it."""
+    mark_day(ax, start, horizon, f"horizon {(start + dt.timedelta(days=horizon)).isoformat()}", "0.3", "--")
 
 
 def title(fig: Figure, main: str, caption: str = "") -> None:

@@ -12,13 +12,15 @@ from matplotlib.ticker import PercentFormatter
 from sim.engine.plan import milestones
 from sim.engine.rules import in_force_days
 from sim.results.folder import RunResults
-from sim.results.stats import wilson_array
+from sim.results.stats import cumulative, wilson_array
 from sim.views.plots.style import (
     color,
     date_axis,
     given_caption,
     given_of,
     mark_as_of,
+    mark_day,
+    mark_horizon,
     step_curve,
     styled,
     subplots,
@@ -63,7 +65,9 @@ def agreement_curves(results: RunResults) -> Figure:
             label=f"{label(s.items[name].title or name)} ({final:.0%})",
         )
     for m in milestones(s):
-        ax.axvline(to_dates(start, m), color="0.5", lw=0.8, ls=":", zorder=0)
+        if m < horizon:  # (a milestone on the horizon is the horizon's line)
+            mark_day(ax, start, m, f"milestone {s.date(m).isoformat()}")
+    mark_horizon(ax, start, horizon)
     mark_as_of(ax, start, given_of(results))
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -75,7 +79,9 @@ def agreement_curves(results: RunResults) -> Figure:
         fig,
         _forecast(results, "when is each item agreed?"),
         _caption(
-            results, "Lines: share of replications agreed by each date; shaded: 95% pointwise band; dotted: milestones."
+            results,
+            "Lines: share of replications agreed by each date; shaded: 95% pointwise band; dotted: milestones; "
+            "dashed: the horizon.",
         ),
     )
     return fig
@@ -151,7 +157,11 @@ def agreement_dates(results: RunResults) -> Figure:
     title(
         fig,
         _forecast(results, "when agreement comes"),
-        _caption(results, f"Bars: share of all replications agreeing in each {unit}; whiskers: 95% Wilson intervals."),
+        _caption(
+            results,
+            f"Bars: share of all replications agreeing in each {unit}, up to the horizon "
+            f"({s.date(horizon).isoformat()}); whiskers: 95% Wilson intervals.",
+        ),
     )
     return fig
 
@@ -168,14 +178,28 @@ def constraints_lifted(results: RunResults) -> Figure:
         ax.set_axis_off()
     days = in_force_days(horizon)
     n = max(sm["replications"], 1)
+    imposed = {name for e in s.events.values() for name in e.impose}
+    sampled = False
     for c, (name, entry) in enumerate(zip(s.constraints, sm["constraints"], strict=True)):
         con = s.constraints[name]
-        counts = np.array(entry["in_force"])
-        low, high = wilson_array(counts, n)
-        xs = to_dates(start, days)
         tag = "" if con.active else " (inactive at start; imposed by events)"
-        ax.plot(xs, counts / n, color=color(c), lw=2.2, label=label((con.title or name) + tag, 40))
-        ax.fill_between(xs, low, high, color=color(c), alpha=0.18, lw=0)
+        style = {"color": color(c), "lw": 2.2, "label": label((con.title or name) + tag, 40)}
+        if name not in imposed:  # in force until its first lift, exactly: a change on a date is a step there
+            curve = cumulative(results.records.constraint_day[:, c] if con.active else np.full(0, np.nan), horizon)
+            curve = curve.on_grid()
+            on = 1.0 if con.active else 0.0
+            xs = to_dates(start, curve.days)
+            ax.step(xs, on * (1 - curve.p), where="post", **style)
+            ax.fill_between(
+                xs, on * (1 - curve.high), on * (1 - curve.low), step="post", color=color(c), alpha=0.18, lw=0
+            )
+        else:  # imposed again by events: read on the record's days, between which it is not known
+            sampled = True
+            counts = np.array(entry["in_force"])
+            low, high = wilson_array(counts, n)
+            xs = to_dates(start, days)
+            ax.plot(xs, counts / n, **style)
+            ax.fill_between(xs, low, high, color=color(c), alpha=0.18, lw=0)
         if con.lift is not None and con.lift.reviews is not None:
             first, every = s.day(con.lift.reviews.first), con.lift.reviews.every
             j = 0
@@ -184,6 +208,7 @@ def constraints_lifted(results: RunResults) -> Figure:
                     ax.axvline(to_dates(start, first + j * every), color=color(c), lw=0.8, ls=":", alpha=0.8)
                 j += 1
     if s.constraints:
+        mark_horizon(ax, start, horizon)
         mark_as_of(ax, start, given_of(results))
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -196,8 +221,14 @@ def constraints_lifted(results: RunResults) -> Figure:
         _forecast(results, "constraints in force over time"),
         _caption(
             results,
-            "Lines: share of replications in which the constraint is in force on each date (read on 64 "
-            "evenly spaced days); shaded: 95% Wilson band; dotted: review dates. First-lift dates are in the tables.",
+            "Lines: share of replications in which the constraint is in force on each date"
+            + (
+                " (one that events impose again is read on 64 evenly spaced days, with 95% Wilson bands; the "
+                "others are exact, in force until their first lift)"
+                if sampled
+                else ", exact: in force until the first lift"
+            )
+            + "; shaded: 95% band; dotted: review dates; dashed: the horizon.",
         ),
     )
     return fig
