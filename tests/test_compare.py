@@ -526,3 +526,31 @@ def test_outcomes_csv_leaves_missing_figures_blank(tmp_path: Path) -> None:
         (tmp_path / "sw").mkdir()
         (tmp_path / "sw" / "sweep.yaml").write_text("x: 1")
         load_run(str(tmp_path / "sw"))
+
+
+def test_compare_names_every_item_and_says_when_the_runs_are_of_different_scenarios(tmp_path: Path) -> None:
+    """Rows of an item the first run lacks carry the item's name; runs of different scenarios, items
+    a run lacks and calendars that differ are said in the terminal, the report and the manifest."""
+    from sim.engine.plan import compile_plan
+    from sim.engine.simulate import simulate
+    from sim.results.compare import Comparison, RunData, comparison_rows, write
+    from sim.views.report import comparison_body
+    from sim.views.text import comparison_table
+
+    one = make(name="talks-a", items={"a": {"p": 0.5}})
+    two = make(name="talks-b", calendar={"horizon": 80}, items={"a": {"p": 0.5}, "extra": {"p": 0.3}})
+    runs = []
+    for label, s in (("first", one), ("second", two)):
+        rec = simulate(compile_plan(s), 0, 300)
+        runs.append(RunData(label, label, s, rec.item_agreed, rec.item_day))
+    c = Comparison(runs, comparison_rows(runs))
+    text = comparison_table(c)
+    (row,) = [line for line in text.splitlines() if line.split()[:2] == ["extra", "second"]]
+    assert "n/a" in row
+    assert "different scenarios" in text and "talks-a" in text and "talks-b" in text
+    assert "'second' has items the first run ('first') lacks" in text and "calendars differ" in text
+    assert "The runs are of different scenarios" in comparison_body(c)
+    write(c, tmp_path / "c")
+    assert any("different scenarios" in n for n in json.loads((tmp_path / "c" / "manifest.json").read_text())["notes"])
+    same = Comparison(runs[:1] * 2, comparison_rows(runs[:1] * 2))
+    assert same.notes == [] and "note:" not in comparison_table(same)

@@ -103,7 +103,7 @@ def sweep_point(folder: Path, point: int, spec: str) -> tuple[Scenario, np.ndarr
         raise UserError(f"{spec}: this point did not run (see points.csv)")
     agreed = t.column("agreed").to_numpy().reshape(-1, k)
     day = t.column("day").fill_null(float("nan")).to_numpy().astype(float).reshape(-1, k)
-    text = ", ".join(f"{p}={v:g}" for p, v in values.items())
+    text = ", ".join(f"{p}={v:g}" for p, v in values.items()) or "the scenario as written"
     return s, agreed, day, text
 
 
@@ -275,6 +275,45 @@ class Comparison:
     def diffs(self) -> dict[str, list[tuple[str, str, str]]]:
         return {r.label: scenario_diff(self.runs[0].scenario, r.scenario) for r in self.runs[1:]}
 
+    @property
+    def notes(self) -> list[str]:
+        """What a reader of the differences must know first (:func:`comparison_notes`)."""
+        return comparison_notes(self.runs)
+
+
+def comparison_notes(runs: list[RunData]) -> list[str]:
+    """What the differences do not say by themselves: that the runs are of different scenarios,
+    which items a run has that the first lacks (no difference can be shown) or lacks, and that
+    the calendars differ (each P(agreed by horizon) is by its own run's horizon)."""
+    first = runs[0]
+    notes = []
+    if len({r.scenario.name for r in runs}) > 1:
+        who = ", ".join(f"'{r.label}' is {r.scenario.name}" for r in runs)
+        notes.append(
+            f"the runs are of different scenarios ({who}): each difference is between scenarios, whose fields "
+            "differ as listed with the comparison"
+        )
+    for r in runs[1:]:
+        extra = [x for x in r.scenario.items if x not in first.scenario.items]
+        if extra:
+            notes.append(
+                f"'{r.label}' has items the first run ('{first.label}') lacks, so no difference is shown for them: "
+                + ", ".join(extra)
+            )
+        missing = [x for x in first.scenario.items if x not in r.scenario.items]
+        if missing:
+            notes.append(f"'{r.label}' lacks items of the first run ('{first.label}'): " + ", ".join(missing))
+    if len({(r.scenario.calendar.start, r.scenario.horizon) for r in runs}) > 1:
+        spans = "; ".join(
+            f"'{r.label}' {r.scenario.calendar.start.isoformat()} to {r.scenario.date(r.scenario.horizon).isoformat()}"
+            for r in runs
+        )
+        notes.append(
+            f"the runs' calendars differ ({spans}): each P(agreed by horizon) is by its own run's horizon; "
+            "milestones are compared by date"
+        )
+    return notes
+
 
 def compare(specs: list[str], labels: list[str] | None = None) -> Comparison:
     if len(specs) < 2:
@@ -301,7 +340,7 @@ def write(comparison: Comparison, folder: Path, *, force: bool = False, extra: A
         write_text(tmp / "comparison.csv", comparison_csv(comparison.rows))
         write_text(tmp / "outcomes.csv", outcomes_csv(comparison.outcomes))
         runs = [{"label": r.label, "source": r.source, "replications": r.n, "seed": r.seed} for r in comparison.runs]
-        write_text(tmp / "manifest.json", json_text(manifest_of("comparison", runs=runs)))
+        write_text(tmp / "manifest.json", json_text(manifest_of("comparison", runs=runs, notes=comparison.notes)))
         diffs = [[label, *change] for label, changes in comparison.diffs.items() for change in changes]
         write_text(tmp / "scenario_diff.csv", csv_text(["run", "field", "first_run", "this_run"], diffs))
         if extra is not None:

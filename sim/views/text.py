@@ -12,6 +12,7 @@ from sim.results.compare import Comparison
 from sim.results.score import FLOOR
 from sim.results.sweepfolder import SweepResults
 from sim.scenario.models import Scenario, can_pause
+from sim.scenario.paths import number_at, scenario_data, written_number
 
 
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]], right: Collection[int] = ()) -> list[str]:
@@ -50,20 +51,49 @@ def summary_table(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def point_cells(sw: SweepResults, point: int) -> list[str]:
+    """A sweep point's value of each swept path: the number it sets, or, for a path it leaves as the
+    scenario writes it, that number, 'drawn' (a distribution, drawn in every replication) or 'unset'."""
+    data = scenario_data(sw.base)
+    values = sw.values(point)
+    out = []
+    for path in sw.parameters:
+        if path in values:
+            out.append(f"{values[path]:g}")
+        elif (written := written_number(data, path)) is not None:
+            out.append(f"{written:g}")
+        else:
+            out.append("drawn" if number_at(data, path) is not None else "unset")
+    return out
+
+
+def baseline_note(sw: SweepResults) -> str:
+    """Which point is the scenario as written (the sweep's baseline), and what 'drawn' means."""
+    base = sw.baseline
+    if base is None:
+        return ""
+    drawn = "drawn" in point_cells(sw, base)
+    return f"point {base} is the scenario as written" + (
+        "; drawn: the judgement drawn from the scenario's distribution in every replication, as `negsim run` does"
+        if drawn
+        else ""
+    )
+
+
 def sweep_table(sw: SweepResults, most: int = 20) -> str:
     """P(agreed by horizon) per point (rows) and item (columns); the first ``most`` points."""
     pts = sw.points_table.to_pydict()
     params, items = sw.parameters, list(sw.base.items)
     by_point: dict[int, dict[str, Any]] = {}
     for i, point in enumerate(pts["point"]):
-        row = by_point.setdefault(point, {"values": [pts[p][i] for p in params], "status": pts["status"][i]})
+        row = by_point.setdefault(point, {"status": pts["status"][i]})
         row[pts["item"][i]] = pts["p_agreed"][i]
     body = []
     for point, row in sorted(by_point.items())[:most]:
         cells = [
             f"{row[x]:.3f}" if isinstance(row.get(x), float) and not math.isnan(row[x]) else "failed" for x in items
         ]
-        body.append((str(point), *(f"{v:g}" for v in row["values"]), *cells))
+        body.append((str(point), *point_cells(sw, point), *cells))
     lines = [
         "P(agreed by horizon) at each point",
         "",
@@ -71,6 +101,9 @@ def sweep_table(sw: SweepResults, most: int = 20) -> str:
     ]
     if len(by_point) > most:
         lines.append(f"... {len(by_point) - most} more points in points.csv")
+    note = baseline_note(sw)
+    if note:
+        lines.append(note)
     return "\n".join(lines)
 
 
@@ -156,15 +189,16 @@ def comparison_table(c: Comparison) -> str:
     first = c.runs[0].label
     body = []
     for item in dict.fromkeys(r["item"] for r in c.rows):
-        for row in (r for r in c.rows if r["item"] == item):
+        for k, row in enumerate(r for r in c.rows if r["item"] == item):
+            name = "" if k else item  # on the first row of each item, whichever run has it first
             if row["run"] == first:
-                body.append((item, row["run"], f"{row['p_agreed']:.3f}", "", "", ""))
+                body.append((name, row["run"], f"{row['p_agreed']:.3f}", "", "", ""))
             elif math.isnan(row["diff"]):
-                body.append(("", row["run"], f"{row['p_agreed']:.3f}", "n/a", "", ""))
+                body.append((name, row["run"], f"{row['p_agreed']:.3f}", "n/a", "", ""))
             else:
                 body.append(
                     (
-                        "",
+                        name,
                         row["run"],
                         f"{row['p_agreed']:.3f}",
                         f"{row['diff']:+.3f}",
@@ -173,7 +207,9 @@ def comparison_table(c: Comparison) -> str:
                     )
                 )
     header = ("item", "run", "P(agreed)", "difference", "95% interval", "")
-    return "\n".join([f"differences against '{first}', with 95% intervals", "", *text_table(header, body)])
+    notes = [f"note: {n}" for n in c.notes]
+    head = f"differences against '{first}', with 95% intervals"
+    return "\n".join([*notes, *([""] if notes else []), head, "", *text_table(header, body, right=(2, 3, 4))])
 
 
 def outcomes_table(c: Comparison) -> str:
