@@ -554,7 +554,7 @@ def draw_scores(scored: scoring.Scored, plots: Path, svg: bool | None = None) ->
 
     save(reliability(scored.cases), plots, "reliability", svg)
     if "origins" in scored.data:
-        save(origins(scored.data["origins"]), plots, "origins", svg)
+        save(origins(scored.data["origins"], item_titles(scored)[0]), plots, "origins", svg)
         shown = scored.cases[:1]
     else:
         shown = scored.cases
@@ -562,10 +562,15 @@ def draw_scores(scored: scoring.Scored, plots: Path, svg: bool | None = None) ->
         save(timelines(case), plots, name, svg)
 
 
+def item_titles(scored: scoring.Scored) -> list[dict[str, str]]:
+    """Each scored case's items by title (its id where it has none), in the order of its runs."""
+    return [{name: it.title or name for name, it in case.scenario.items.items()} for case in scored.cases]
+
+
 def score_report(scored: scoring.Scored, plots: Path, title: str = "Forecasts against what happened") -> str:
     from sim.views.report import page, score_body
 
-    return page(title, score_body(scored.data, plots, title))
+    return page(title, score_body(scored.data, plots, title, item_titles(scored)))
 
 
 # ---------------------------------------------------------------------- backtests

@@ -108,3 +108,11 @@ def test_differences_of_chances_are_percentage_points() -> None:
     assert notes and all(t.endswith(" pp") and "%" not in t for t in notes)
     assert "percentage points" in ax.get_xlabel()
     assert [t.get_text() for t in ax.get_yticklabels()] == ["Banking for the missions"]
+
+
+def test_figures_name_items_by_title() -> None:
+    """The joint outcomes, like every figure of a run, name the items by their titles."""
+    res = Results(LIFTED, simulate(compile_plan(LIFTED), 0, 400))
+    ax = FIGURES["joint_outcomes"](res).axes[0]
+    shown = " ".join(t.get_text() for t in ax.get_yticklabels())
+    assert "Visas for diplomats" in shown and "visas" not in shown.replace("Visas", "")

@@ -258,3 +258,64 @@ def test_skill_is_undefined_against_a_perfect_null_model() -> None:
     out = summarize(rows)
     assert out["null_brier"] == 0.0 and out["skill"] is None
     assert out["log_skill"] == round(1 - out["log_score"] / out["null_log_score"], 6)
+
+
+def _cuba_run(tmp_path: Path, name: str = "cuba", n: str = "400") -> str:
+    run = tmp_path / name
+    assert main(["run", CUBA, "-n", n, "--jobs", "1", "--out", str(run), "--quiet", "--no-plots"]) == 0
+    return str(run)
+
+
+def test_a_breakdown_that_happened_is_shown_scored_in_the_terminal_and_the_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """score.json, the terminal and report.html all say that the talks broke off, with the forecast's
+    chance of it and its Brier score beside the null model's."""
+    run = _cuba_run(tmp_path)
+    observed = tmp_path / "broke.yaml"
+    observed.write_text(
+        GOOD.replace("breakdown: null", "breakdown: 2016-09-01")  # nothing was agreed after it
+    )
+    out = tmp_path / "score"
+    assert main(["score", run, "--observed", str(observed), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    b = json.loads((out / "score.json").read_text())["runs"][0]["breakdown"]
+    assert b["observed"] == "2016-09-01" and b["brier"] == pytest.approx((1 - b["p_by_as_of"]) ** 2, abs=1e-6)
+    said = f"the talks broke off on 2016-09-01; the scenario gave P(broken off by as_of) {b['p_by_as_of']:.2f}"
+    assert said in printed and f"Brier score {b['brier']:.3f} (null model 1.000)" in printed
+    assert said in (out / "report.html").read_text()
+
+
+def test_a_run_beside_a_point_of_a_sweep_of_the_same_case_is_not_pooled(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Two forecasts of one history (a run and a sweep point of the same case) are scored side by
+    side and never pooled as two cases: score.json, the terminal and the report say so."""
+    run = _cuba_run(tmp_path)
+    sweep = tmp_path / "sweep"
+    args = ["--set", "rounds.cancel=0.1,0.5", "-n", "400", "--jobs", "1", "--no-plots", "--quiet"]
+    assert main(["sweep", CUBA, *args, "--out", str(sweep)]) == 0
+    capsys.readouterr()
+    out = tmp_path / "score"
+    assert main(["score", run, f"{sweep}:1", "--observed", CUBA_OBSERVED, "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    score = json.loads((out / "score.json").read_text())
+    assert len(score["runs"]) == 2 and "pooled" not in score and "share a history" in score["not_pooled"]
+    assert "pooled over" not in printed and "not pooled: these forecasts share a history" in printed
+    assert "Not pooled" in (out / "report.html").read_text() and "Pooled over" not in (out / "report.html").read_text()
+
+
+def test_an_item_agreed_on_as_of_is_scored_as_agreed(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """as_of is inside the scored window: an item agreed that very day is agreed, so the status quo
+    ('nothing further is agreed') gave the month of agreement no chance and takes the log score's
+    floor (scored as not agreed, it would be right and score about 0)."""
+    run = _cuba_run(tmp_path)
+    observed = tmp_path / "last-day.yaml"
+    observed.write_text(GOOD.replace("  scheduled_flights: 2016-08-31", "  scheduled_flights: 2017-01-21"))
+    out = tmp_path / "score"
+    assert main(["score", run, "--observed", str(observed), "--out", str(out), "--no-plots"]) == 0
+    items = {it["item"]: it for it in json.loads((out / "score.json").read_text())["runs"][0]["items"]}
+    flights = items["scheduled_flights"]
+    assert flights["agreed"] == "2017-01-21"
+    assert flights["status_quo"]["log_score"] == pytest.approx(-math.log(FLOOR), abs=1e-6)
+    assert any(line.split()[:2] == ["scheduled_flights", "2017-01-21"] for line in capsys.readouterr().out.splitlines())

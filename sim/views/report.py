@@ -8,9 +8,11 @@ results in Jupyter.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import html
 import json
 import math
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -20,15 +22,17 @@ import yaml
 from sim.results.compare import Comparison, unpaired_interval
 from sim.results.folder import RunResults, scenario_yaml
 from sim.results.sweepfolder import SweepResults
-from sim.views.text import METRIC_NAMES, NAMES, interval_text
+from sim.views.text import METRIC_NAMES, NAMES, baseline_note, interval_text, point_cells
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem auto;max-width:1100px;
 color:#1d1d1f;line-height:1.45;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ddd}
-.sub{color:#555;margin-top:0}table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
-th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top}
-td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f5f5f7}
+.sub{color:#555;margin-top:0}.wide{max-width:100%;overflow-x:auto}
+table{border-collapse:collapse;margin:.6rem 0;font-size:.92rem}
+th,td{padding:.25rem .6rem;border-bottom:1px solid #e5e5e5;text-align:left;vertical-align:top;overflow-wrap:break-word}
+td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;overflow-wrap:normal}th{background:#f5f5f7}
+.d{white-space:nowrap}
 img{max-width:100%;height:auto;border:1px solid #eee;margin:.6rem 0}
 pre{background:#f7f7f9;padding:.8rem;overflow:auto;font-size:.82rem;border:1px solid #eee}
 .note{color:#555;font-size:.9rem}details{margin:.6rem 0}
@@ -39,16 +43,66 @@ def esc(value: Any) -> str:
     return html.escape(str(value))
 
 
-def _cell(value: Any) -> str:
-    text = str(value)
-    numeric = bool(text) and (text[0].isdigit() or text[0] in "+-±") and not text[:4].isdigit()
-    return f'<td class="n">{esc(text)}</td>' if numeric else f"<td>{esc(text)}</td>"
+NUMBER = re.compile(r"[+\-−±]?\d[\d,]*(?:\.\d+)?(?:%|x)?(?=$|\s|\()")
+"""A cell that begins with a number (not a date): 12.3%, -0.05, 5,000 of 6,000, 1.4x narrower."""
+PLACEHOLDERS = {"", "-", "—", "n/a", "drawn", "unset", "failed"}
+"""Cells that stand in a column of numbers for a number that is not there."""
+
+
+def is_number(text: str) -> bool:
+    return NUMBER.match(text) is not None
+
+
+def numeric_columns(rows: Sequence[Sequence[str]], width: int) -> set[int]:
+    """The columns of numbers: at least one cell is a number, and numbers are the most of the cells
+    that are not placeholders. Such a column is aligned right, header and every cell, so that its
+    digits line up whatever a cell holds (a cell-by-cell choice left some cells of a column apart)."""
+    out = set()
+    for i in range(width):
+        cells = [str(r[i]) for r in rows if i < len(r) and str(r[i]).strip() not in PLACEHOLDERS]
+        numbers = sum(is_number(c) for c in cells)
+        if numbers and numbers >= len(cells) - numbers:
+            out.add(i)
+    return out
+
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def breakable(text: str, dates: bool = True) -> str:
+    """Escaped text in which a long run without spaces (a dotted path, a file name, an item's id) may
+    break after its dots, underscores and slashes, so that a table's column can narrow to the page;
+    a date never breaks at its hyphens (``dates``; a header's dates may)."""
+    out = []
+    for word in re.split(r"(\s+)", text):
+        if dates and DATE.search(word):
+            out.append(DATE.sub(lambda m: f"<span class=d>{m.group(0)}</span>", esc(word)))
+        elif len(word) > 16:
+            out.append(re.sub(r"([._/])", r"\1<wbr>", esc(word)))
+        else:
+            out.append(esc(word))
+    return "".join(out)
 
 
 def table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    head = "".join(f"<th>{esc(h)}</th>" for h in header)
-    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """An HTML table that fits the page: numbers aligned right column by column, long names able to
+    break, and a scroll bar of its own rather than a page wider than the window if all else fails."""
+    body_rows = [[str(c) for c in row] for row in rows]
+    right = numeric_columns(body_rows, len(header))
+
+    def cell(tag: str, i: int, text: str) -> str:
+        shown = esc(text) if tag == "td" and i in right else breakable(text, dates=tag == "td")
+        return f'<{tag} class="n">{shown}</{tag}>' if i in right else f"<{tag}>{shown}</{tag}>"
+
+    head = "".join(cell("th", i, str(h)) for i, h in enumerate(header))
+    body = "".join("<tr>" + "".join(cell("td", i, c) for i, c in enumerate(row)) + "</tr>" for row in body_rows)
+    return f'<div class="wide"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+
+def spaced(iso: str) -> str:
+    """An ISO date as a header shows it, breakable between its parts: ``30 Jun 2025``."""
+    d = dt.date.fromisoformat(iso)
+    return f"{d.day} {d:%b %Y}"
 
 
 def pct(x: float | None, digits: int = 1) -> str:
@@ -106,7 +160,9 @@ def run_body(res: RunResults, plots: Path | None = None) -> str:
             ]
         )
     parts.append(
-        table(["item", "P(agreed by horizon)", "95% interval", "median date", *[f"by {d}" for d in marks]], rows)
+        table(
+            ["item", "P(agreed by horizon)", "95% interval", "median date", *[f"by {spaced(d)}" for d in marks]], rows
+        )
     )
     b, a = sm["breakdown"], sm["all_agreed"]
     parts.append(
@@ -132,11 +188,16 @@ def run_body(res: RunResults, plots: Path | None = None) -> str:
     if sm.get("judgements"):
         parts.append(judgements_section(sm, conditioned=isinstance(given, dict)))
     parts.append("<h2>Most frequent outcomes</h2>")
+    titles = {it["item"]: it["title"] for it in sm["items"]}
     parts.append(
         table(
             ["agreed by the horizon", "share", "95% interval"],
             [
-                [" + ".join(o["agreed"]) or "nothing", pct(o["p"]), f"{pct(o['ci_low'])} – {pct(o['ci_high'])}"]
+                [
+                    " + ".join(titles.get(x, x) for x in o["agreed"]) or "nothing",
+                    pct(o["p"]),
+                    f"{pct(o['ci_low'])} – {pct(o['ci_high'])}",
+                ]
                 for o in sm["joint_outcomes"]
             ],
         )
@@ -211,12 +272,14 @@ def sweep_body(sw: SweepResults, embed_plots: bool = True) -> str:
     items = list(sw.base.items)
     by_point: dict[int, dict[str, Any]] = {}
     for i, point in enumerate(pts["point"]):
-        entry = by_point.setdefault(point, {"values": [pts[p][i] for p in params], "status": pts["status"][i]})
+        entry = by_point.setdefault(point, {"status": pts["status"][i]})
         entry[pts["item"][i]] = pts["p_agreed"][i]
+    failed = any(e["status"] != "ok" for e in by_point.values())  # (a column of 'ok' says nothing)
     rows = [
-        [pt, *[f"{v:g}" for v in e["values"]], *[pct(e.get(x)) for x in items], e["status"]]
+        [pt, *point_cells(sw, pt), *[pct(e.get(x)) for x in items], *([e["status"]] if failed else [])]
         for pt, e in sorted(by_point.items())
     ]
+    note = baseline_note(sw)
     parts = [
         f"<h1>{esc(sw.base.title or sw.base.name)}: sweep</h1>",
         f"<p class=sub>{esc(d['design'])} design, {len(d['points'])} points x {d['replications']:,} replications, "
@@ -224,8 +287,10 @@ def sweep_body(sw: SweepResults, embed_plots: bool = True) -> str:
         "<h2>Parameters</h2>",
         table(["path", "values"], [[p, ", ".join(f"{v:g}" for v in vals)] for p, vals in d["parameters"].items()]),
         "<h2>P(agreed by horizon) at each point</h2>",
-        table(["point", *params, *items, "status"], rows),
+        table(["point", *params, *(sw.base.items[x].title or x for x in items), *(["status"] if failed else [])], rows),
     ]
+    if note:
+        parts.append(f"<p class=note>{esc(note[0].upper() + note[1:])}.</p>")
     if embed_plots:
         parts.append("<h2>Figures</h2>" + images(sw.folder / "plots"))
     parts.append(
@@ -248,6 +313,19 @@ def sweep_report(sw: SweepResults) -> str:
 # ---------------------------------------------------------------------- a comparison
 
 
+def pp(x: float, digits: int = 1) -> str:
+    """A difference of probabilities in percentage points, signed: ``+3.2 pp`` (one unbreakable piece)."""
+    return f"{x * 100:+.{digits}f}\u00a0pp"
+
+
+def item_title(c: Comparison, item: str) -> str:
+    """An item's title, from the first run that has the item (its id where none gives a title)."""
+    for r in c.runs:
+        if item in r.scenario.items:
+            return r.scenario.items[item].title or item
+    return item
+
+
 def narrowing(c: Comparison) -> list[list[str]]:
     """For paired differences: the paired interval's width against the unpaired one's."""
     first = c.runs[0]
@@ -261,7 +339,8 @@ def narrowing(c: Comparison) -> list[list[str]]:
             lo, hi = unpaired_interval(first, run, row["item"])
             paired_w = row["diff_high"] - row["diff_low"]
             ratio = "identical outcomes" if paired_w == 0 else f"{(hi - lo) / paired_w:.1f}x narrower"
-            out.append([run.label, row["item"], f"±{paired_w / 2:.2%}", f"±{(hi - lo) / 2:.2%}", ratio])
+            half = f"±{paired_w / 2 * 100:.2f}\u00a0pp"
+            out.append([run.label, item_title(c, row["item"]), half, f"±{(hi - lo) / 2 * 100:.2f}\u00a0pp", ratio])
     return out
 
 
@@ -271,7 +350,12 @@ def comparison_body(c: Comparison, plots: Path | None = None) -> str:
     runs = {r.label: i for i, r in enumerate(c.runs)}
     parts = [
         "<h1>Comparison of runs</h1>",
-        f"<p class=sub>Differences are against the first run, '{esc(first.label)}'.</p>",
+        f"<p class=sub>Differences are against the first run, '{esc(first.label)}'; differences of "
+        "probabilities are in percentage points (pp).</p>",
+    ]
+    if c.notes:
+        parts.append("<ul class=note>" + "".join(f"<li>{esc(n[0].upper() + n[1:])}.</li>" for n in c.notes) + "</ul>")
+    parts += [
         table(
             ["run", "scenario", "replications", "seed", "source"],
             [[r.label, r.scenario.title or r.scenario.name, f"{r.n:,}", r.seed, r.source] for r in c.runs],
@@ -281,16 +365,14 @@ def comparison_body(c: Comparison, plots: Path | None = None) -> str:
             ["item", "run", "P(agreed)", "95% interval", "difference", "95% interval", "kind"],
             [
                 [
-                    row["item"],
+                    item_title(c, row["item"]),
                     row["run"],
                     pct(row["p_agreed"]),
                     f"{pct(row['ci_low'])} – {pct(row['ci_high'])}",
-                    ""
-                    if row["run"] == first.label
-                    else (f"{row['diff']:+.1%}" if not math.isnan(row["diff"]) else "n/a"),
+                    "" if row["run"] == first.label else (pp(row["diff"]) if not math.isnan(row["diff"]) else "n/a"),
                     ""
                     if row["run"] == first.label or math.isnan(row["diff"])
-                    else f"{row['diff_low']:+.1%} to {row['diff_high']:+.1%}",
+                    else f"{pp(row['diff_low'])} to {pp(row['diff_high'])}",
                     "" if row["run"] == first.label else ("paired" if row["paired"] else "unpaired"),
                 ]
                 for row in sorted(c.rows, key=lambda r: (order[r["item"]], runs[r["run"]]))
@@ -304,16 +386,16 @@ def comparison_body(c: Comparison, plots: Path | None = None) -> str:
                 ["item", "run", "measure", "value", "difference", "95% interval"],
                 [
                     [
-                        row["item"],
+                        item_title(c, row["item"]) if row["item"] else "",
                         row["run"],
                         row["measure"],
                         row["value"] if isinstance(row["value"], str) else pct(row["value"]),
                         ""
                         if row["run"] == first.label or math.isnan(row["diff"])
-                        else (f"{row['diff']:+.0f} days" if row["measure"] == "median date" else f"{row['diff']:+.1%}"),
+                        else (f"{row['diff']:+.0f} days" if row["measure"] == "median date" else pp(row["diff"])),
                         ""
                         if row["run"] == first.label or math.isnan(row["diff_low"])
-                        else f"{row['diff_low']:+.1%} to {row['diff_high']:+.1%}",
+                        else f"{pp(row['diff_low'])} to {pp(row['diff_high'])}",
                     ]
                     for row in c.outcomes
                 ],
@@ -360,12 +442,23 @@ def skill_table(entry: dict[str, Any]) -> str:
     return table(header, rows)
 
 
-def case_section(entry: dict[str, Any], plots: list[Path]) -> str:
-    """One scored forecast: items, skill with intervals, rounds, forecasts on record, its figures."""
+def breakdown_text(b: dict[str, Any]) -> str:
+    """Whether the talks broke off by as_of, scored: the forecast's chance of it and its Brier score."""
+    said = f"the talks broke off on {b['observed']}" if b["observed"] else "the talks did not break off"
+    return (
+        f"Breakdown: {said}; the scenario gave P(broken off by as_of) {b['p_by_as_of']:.2f}, Brier score "
+        f"{b['brier']:.3f} (null model {b['null_brier']:.3f})."
+    )
+
+
+def case_section(entry: dict[str, Any], plots: list[Path], titles: dict[str, str] | None = None) -> str:
+    """One scored forecast: items (by title), skill with intervals, rounds, a breakdown, forecasts on
+    record, what the scores leave out, its figures."""
     w = entry["window"]
+    title_of = (titles or {}).get
     who = [k for k in NAMES if entry["items"] and k in entry["items"][0]]
     rows = [
-        [it["item"], it["agreed"] or "not by as_of"]
+        [title_of(it["item"], it["item"]), it["agreed"] or "not by as_of"]
         + [f"{it[k]['window_brier']:.3f}" for k in who]
         + [f"{it[k]['log_score']:.2f}" for k in who]
         for it in entry["items"]
@@ -386,6 +479,8 @@ def case_section(entry: dict[str, Any], plots: list[Path]) -> str:
             f"(80%: {r['low']:g} to {r['high']:g}) and P(exactly {r['observed']:g}) = {pct(r['p_observed'])}; "
             f"ranked probability score {r['rps']:.2f} (null model {q['rps']:.2f}).</p>"
         )
+    if entry.get("breakdown"):
+        parts.append(f"<p>{esc(breakdown_text(entry['breakdown']))}</p>")
     if entry.get("on_record"):
         parts.append(
             "<p>Forecasts on record, on the cells they cover:</p>"
@@ -395,7 +490,7 @@ def case_section(entry: dict[str, Any], plots: list[Path]) -> str:
                     [
                         c["source"],
                         c["made"],
-                        c["item"],
+                        title_of(c["item"], c["item"]),
                         c["by"],
                         f"{c['record']:.2f}",
                         f"{c['scenario']:.2f}",
@@ -406,17 +501,27 @@ def case_section(entry: dict[str, Any], plots: list[Path]) -> str:
                 ],
             )
         )
+    if entry.get("notes"):
+        parts.append("<ul class=note>" + "".join(f"<li>Note: {esc(n)}.</li>" for n in entry["notes"]) + "</ul>")
     parts += [image(p, p.stem.replace("_", " ")) for p in plots]
     return "".join(parts)
 
 
-def score_body(data: dict[str, Any], plots: Path | None, title_text: str = "Forecasts against what happened") -> str:
-    """A score (or backtest) folder's report: pooled figures first, then every case."""
+def score_body(
+    data: dict[str, Any],
+    plots: Path | None,
+    title_text: str = "Forecasts against what happened",
+    titles: Sequence[dict[str, str]] | None = None,
+) -> str:
+    """A score (or backtest) folder's report: pooled figures first, then every case. ``titles``: for
+    each entry of ``data['runs']``, its items' titles (ids where not given)."""
     parts = [
         f"<h1>{esc(title_text)}</h1>",
         "<p class=note>" + "; ".join(f"<b>{esc(k)}</b>: {esc(v)}" for k, v in data.get("method", {}).items()) + "</p>",
     ]
     pooled = data.get("pooled", {})
+    if data.get("not_pooled"):
+        parts.append(f"<p class=note><b>Not pooled</b>: {esc(data['not_pooled'])}.</p>")
     if len(data.get("runs", [])) > 1 and pooled.get("score"):
         parts.append(f"<h2>Pooled over {pooled['cases']} cases and {pooled['items']} items</h2>" + skill_table(pooled))
         record = pooled.get("on_record")
@@ -428,12 +533,12 @@ def score_body(data: dict[str, Any], plots: Path | None, title_text: str = "Fore
     if "loo" in data:
         parts.append(loo_section(data["loo"]))
     if "origins" in data:
-        parts.append(origins_section(data["origins"]))
+        parts.append(origins_section(data["origins"], titles[0] if titles else None))
     figs = sorted(plots.glob("*.png")) if plots is not None and plots.is_dir() else []
     parts += [image(p, p.stem.replace("_", " ")) for p in figs if not p.stem.startswith("timeline-")]
-    for entry in data.get("runs", []):
+    for i, entry in enumerate(data.get("runs", [])):
         mine = [p for p in figs if p.stem == entry.get("timeline")]  # (of the origins, only the first has one)
-        parts.append(case_section(entry, mine))
+        parts.append(case_section(entry, mine, titles[i] if titles and i < len(titles) else None))
     return "".join(parts)
 
 
@@ -491,9 +596,10 @@ def calibration_report(data: dict[str, Any]) -> str:
     return page(f"Calibration of {data['table']['name']}", body)
 
 
-def origins_section(block: dict[str, Any]) -> str:
+def origins_section(block: dict[str, Any], titles: dict[str, str] | None = None) -> str:
     """``score --origins``: the forecast made on each origin, given the history by then."""
     items = list(block["agreed"])
+    title_of = (titles or {}).get
     rows = []
     for r in block["rows"]:
         p = r.get("p_by_horizon")
@@ -513,12 +619,22 @@ def origins_section(block: dict[str, Any]) -> str:
                 else f"{sk['value']:+.2f} (one item: no interval)",
             ]
         )
-    happened = "; ".join(f"{name}: {d or 'not by ' + block['as_of']}" for name, d in block["agreed"].items())
+    happened = "; ".join(f"{title_of(x, x)}: {d or 'not by ' + block['as_of']}" for x, d in block["agreed"].items())
     return (
         f"<h2>Forecasts over time: made on each origin, given the history by then</h2>"
         f"<p>P(agreed by the horizon, {esc(block['horizon'])}) as forecast on each date from the replications "
         f"whose history to that date agrees with what happened ({block['replications']:,} kept per origin), and "
         f"the window Brier score from that date to {esc(block['as_of'])}, beside the null model given the same "
         f"history. What happened: {esc(happened)}.</p>"
-        + table(("origin", "kept", *items, "window Brier", "null model", "skill against the null model (95%)"), rows)
+        + table(
+            (
+                "origin",
+                "kept",
+                *(title_of(x, x) for x in items),
+                "window Brier",
+                "null model",
+                "skill against the null model (95%)",
+            ),
+            rows,
+        )
     )

@@ -140,7 +140,7 @@ def joint_outcomes(results: RunResults) -> Figure:
         elif len(r["agreed"]) == len(names):
             labels.append("everything agreed")
         else:
-            labels.append(label(" + ".join(r["agreed"]), 44))
+            labels.append(label(" + ".join(s.items[x].title or x for x in r["agreed"]), 44))
     for y, value, h in zip(ys, p, hi, strict=True):
         ax.annotate(f"{value:.1%}", (h, y), xytext=(6, 0), textcoords="offset points", va="center", fontsize=9)
     ax.set_yticks(ys, labels)

@@ -13,6 +13,7 @@ from sim.results.score import Case
 from sim.results.skill import monthly_cells
 from sim.results.stats import cumulative, wilson
 from sim.views.plots.style import color, date_axis, panel_grid, styled, subplots, title, to_dates
+from sim.views.plots.timeline import label
 
 EDGES = np.linspace(0.0, 1.0, 6)
 """Five bins of forecast probability: few forecasts make fine bins meaningless."""
@@ -111,7 +112,9 @@ def timelines(case: Case) -> Figure:
         else:
             ax.text(0.02, 0.92, f"not agreed by {s.date(case.end).isoformat()}", transform=ax.transAxes, fontsize=8.5)
         sc = it.scores.get("scenario", {})
-        ax.set_title(f"{it.item}  (window Brier {sc.get('window_brier', float('nan')):.3f})", fontsize=10, loc="left")
+        name = s.items[it.item].title or it.item if it.item in s.items else it.item
+        brier = sc.get("window_brier", float("nan"))
+        ax.set_title(f"{label(name, 44)}  (window Brier {brier:.3f})", fontsize=10, loc="left")
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         date_axis(ax, start, case.end)
@@ -135,10 +138,10 @@ def timelines(case: Case) -> Figure:
 
 
 @styled
-def origins(block: dict[str, Any]) -> Figure:
+def origins(block: dict[str, Any], titles: dict[str, str] | None = None) -> Figure:
     """How each item's forecast P(agreed by the horizon) moved as the history came in: one point per
     origin (the forecast made that day, given what had happened by then), with its 95% interval, and
-    the day the item was agreed."""
+    the day the item was agreed. ``titles``: the items' titles (their ids where not given)."""
     start = dt.date.fromisoformat(block["start"])
     rows = block["rows"]
     items = list(block["agreed"])
@@ -164,7 +167,7 @@ def origins(block: dict[str, Any]) -> Figure:
             ax.text(to_dates(start, when), 0.03, f" agreed {agreed}", fontsize=8.5)
         else:
             ax.text(0.02, 0.92, f"not agreed by {block['as_of']}", transform=ax.transAxes, fontsize=8.5)
-        ax.set_title(name, fontsize=10, loc="left")
+        ax.set_title(label((titles or {}).get(name, name), 60), fontsize=10, loc="left")
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         date_axis(ax, start, last)
