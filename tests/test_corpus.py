@@ -95,5 +95,6 @@ def test_a_run_too_large_is_refused_unless_allowed(tmp_path: Path, capsys: pytes
         )
         == 2
     )
-    assert "2,000 points x 100,000 replications" in capsys.readouterr().err
+    # 2,000 values of trust.weight, and the scenario as written (which draws it): 2,001 points
+    assert "2,001 points x 100,000 replications" in capsys.readouterr().err
     assert not out.exists()

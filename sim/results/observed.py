@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import warnings
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool
 
 from sim.engine.history import History
-from sim.errors import UserError, did_you_mean
+from sim.errors import ScenarioWarning, UserError, did_you_mean
 from sim.scenario.documents import Document
 from sim.scenario.load import load_model
 from sim.scenario.models import Date, Scenario, Slug
@@ -185,11 +186,13 @@ def history(obs: Observed, s: Scenario) -> History:
 
 
 def load_observed(path: str | os.PathLike[str], s: Scenario) -> Observed:
-    """Read an observed file and check it against the scenario; every problem located."""
+    """Read an observed file and check it against the scenario; every problem located, and a
+    warning (:class:`ScenarioWarning`) for what can happen but no replication does."""
     obs, doc = load_model(path, Observed, "observed file", "'as_of' and 'items'")
     problems = list(_observed_problems(doc, obs, s))
     if problems:
         raise UserError(f"{path}: invalid observed file", problems)
+    _warn(doc, obs)
     return obs
 
 
@@ -201,12 +204,36 @@ def load_observed_alone(path: str | os.PathLike[str], max_bytes: int | None = No
     problems = list(_self_problems(doc, obs))
     if problems:
         raise UserError(f"{path}: invalid observed file", problems)
+    _warn(doc, obs)
     return obs
+
+
+def _warn(doc: Document, obs: Observed) -> None:
+    for problem in _self_warnings(doc, obs):
+        warnings.warn(ScenarioWarning(str(problem)), stacklevel=3)
+
+
+def _self_warnings(doc: Document, obs: Observed) -> Any:
+    """What can happen but no replication does: an item agreed after the talks broke off for good
+    (a step one side takes alone, a decree, a deal struck outside the talks). negsim's talks agree
+    nothing once broken off, so every forecast gives it no chance (and ``--given`` keeps none)."""
+    if obs.breakdown is None:
+        return
+    for name, d in obs.items.items():
+        if d is not None and d > obs.breakdown:
+            yield doc.problem(
+                ("items", name),
+                f"warning: {d.isoformat()} is after the breakdown ({obs.breakdown.isoformat()}): negsim agrees "
+                "nothing once the talks have broken off, so every forecast gives this no chance; if the talks only "
+                "paused, record the pause in talks.paused (and talks.resumed) instead of a breakdown",
+            )
 
 
 def _self_problems(doc: Document, obs: Observed) -> Any:
     """What an observed file says against itself: nothing is observed after ``as_of``, no date is
-    listed twice, and a forecast on record is made before its date and by ``as_of``."""
+    listed twice, no round both held and called off, no round held, called off or talks resumed after
+    the talks broke off for good, and a forecast on record is listed once, made before its date and by
+    ``as_of``."""
 
     def after(path: tuple[Any, ...], d: dt.date | None, what: str) -> Any:
         if d is not None and d > obs.as_of:
@@ -237,11 +264,54 @@ def _self_problems(doc: Document, obs: Observed) -> Any:
                 yield from after(("rounds", kind, i), d, "it cannot have been observed")
                 if d in days[:i]:
                     yield doc.problem(("rounds", kind, i), f"{d.isoformat()} is listed twice")
+        for i, d in enumerate(obs.rounds.cancelled or []):
+            if d in obs.rounds.held:
+                yield doc.problem(
+                    ("rounds", "cancelled", i),
+                    f"{d.isoformat()} is also listed as held (rounds.held[{obs.rounds.held.index(d)}]): a scheduled "
+                    "round is held or called off, not both",
+                )
+    yield from _after_breakdown(doc, obs)
+    seen: dict[tuple[str, dt.date, str, dt.date], int] = {}
+    for i, f in enumerate(obs.forecasts):
+        key = (f.source.strip(), f.made, f.item, f.by)
+        if key in seen:
+            first = obs.forecasts[seen[key]]
+            said = f"p {first.p:g}" + ("" if first.p == f.p else f" there, {f.p:g} here")
+            yield doc.problem(
+                ("forecasts", i),
+                f"listed twice (as forecasts[{seen[key]}]: {f.source.strip()[:60]}, made {f.made.isoformat()}, "
+                f"{f.item} by {f.by.isoformat()}, {said}): a forecast on record is listed once, or it is scored twice",
+            )
+        seen.setdefault(key, i)
     for i, f in enumerate(obs.forecasts):
         if f.by < f.made:
             yield doc.problem(("forecasts", i, "by"), f"{f.by.isoformat()} is before the forecast was made")
         if f.made > obs.as_of:
             yield doc.problem(("forecasts", i, "made"), f"{f.made.isoformat()} is after as_of: not yet on record")
+
+
+def _after_breakdown(doc: Document, obs: Observed) -> Any:
+    """Talks broken off for good hold no round, call none off (none is scheduled) and do not resume:
+    a file that says they did describes a pause, and the message says where a pause is written. A
+    round on the day of the breakdown is the round the talks broke off at (or one called off by it)."""
+    b = obs.breakdown
+    if b is None:
+        return
+    hint = (
+        f"is after the breakdown ({b.isoformat()}): talks broken off for good hold no round, call none off and "
+        "do not resume; if they only paused, record the pause in talks.paused (and talks.resumed) instead of a "
+        "breakdown"
+    )
+    places: list[tuple[str, str, list[dt.date]]] = []
+    if obs.rounds is not None:
+        places += [("rounds", "held", obs.rounds.held), ("rounds", "cancelled", obs.rounds.cancelled or [])]
+    if obs.talks is not None:
+        places.append(("talks", "resumed", obs.talks.resumed))
+    for section, kind, days in places:
+        for i, d in enumerate(days):
+            if d > b:
+                yield doc.problem((section, kind, i), f"{d.isoformat()} {hint}")
 
 
 def _talks_problems(doc: Document, talks: Talks, after: Any) -> Any:
