@@ -13,7 +13,7 @@ from matplotlib.ticker import PercentFormatter
 
 from sim.results.sweepfolder import Metric, SweepResults, metric_values, paired_differences, parse_metric
 from sim.scenario.paths import number_at, scenario_data, written_number
-from sim.views.plots.style import color, save, styled, subplots, title, to_dates
+from sim.views.plots.style import color, save, styled, subplots, title, to_dates, year_dates
 from sim.views.plots.timeline import label
 
 
@@ -56,7 +56,7 @@ def _as_written_text(metric: Metric, res: SweepResults, value: tuple[float, floa
         return "as written: after the horizon"
     if metric.is_probability:
         return f"as written: {m:.0%} ±{max(m - low, high - m):.0%}"
-    return "as written: " + (res.base.calendar.start + dt.timedelta(days=m)).strftime("%b %Y")
+    return "as written: " + _date_text(res.base.calendar.start, m, fine=True)
 
 
 def _axis(ax: object, metric: Metric, res: SweepResults, which: str = "y") -> None:
@@ -64,11 +64,7 @@ def _axis(ax: object, metric: Metric, res: SweepResults, which: str = "y") -> No
     if metric.is_probability:
         axis.set_major_formatter(PercentFormatter(1.0))
     else:
-        import matplotlib.dates as mdates
-
-        loc = mdates.AutoDateLocator(minticks=3, maxticks=7)
-        axis.set_major_locator(loc)
-        axis.set_major_formatter(mdates.ConciseDateFormatter(loc))
+        year_dates(axis, minticks=3, maxticks=7)
 
 
 def _y(metric: Metric, res: SweepResults, v: np.ndarray) -> np.ndarray:
@@ -94,9 +90,15 @@ def _ticks(values: list[float], most: int = 10) -> tuple[list[int], list[str]]:
     return keep, [f"{values[i]:.3g}" for i in keep]
 
 
-def _month(start: dt.date) -> Any:
-    """A tick formatter: days from ``start`` as 'Mon YYYY'."""
-    return lambda v, _: (start + dt.timedelta(days=v)).strftime("%b %Y")
+def _month(start: dt.date, fine: bool = False) -> Any:
+    """A tick formatter: days from ``start`` as 'Mon YYYY' ('D Mon YYYY' when ``fine``: a span of a
+    few months, whose ticks would otherwise repeat one month)."""
+    return lambda v, _: _date_text(start, v, fine)
+
+
+def _date_text(start: dt.date, day: float, fine: bool) -> str:
+    d = start + dt.timedelta(days=day)
+    return f"{d.day} {d:%b %Y}" if fine else d.strftime("%b %Y")
 
 
 def _caption(res: SweepResults, extra: str) -> str:
@@ -133,7 +135,11 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
             row = res.base.horizon * (1.02 + 0.03 * x)  # a row per item, so that none hides another
             ax.plot(xs[after], _y(metric, res, np.full(after.sum(), row)), "^", mfc="none", color=color(x), ms=7)
         written = None if base is None or on_grid else _at(values, base)
-        if written is not None and not math.isnan(written[0]):  # the scenario as written, off the line
+        if written is not None and math.isnan(written[0]) and own is not None:  # its median after the horizon
+            late = True
+            row = res.base.horizon * (1.02 + 0.03 * x)
+            ax.plot([own], _y(metric, res, np.array([row])), "D", mfc="none", mec=color(x), mew=1.4, ms=8, zorder=5)
+        elif written is not None and not math.isnan(written[0]):  # the scenario as written, off the line
             m, low, high = (float(v) for v in _y(metric, res, np.array(written)))
             if own is None:  # an unset field has no place on the axis: a level across it
                 ax.axhline(m, color=color(x), lw=1.2, ls=(0, (1, 2)))
@@ -143,8 +149,20 @@ def lines(res: SweepResults, metric: Metric) -> Figure:
                 )
                 ax.plot([own], [m], "D", color=color(x), mec="black", mew=1.2, ms=8, zorder=5)
     if late:
-        ax.axhline(_y(metric, res, np.array([res.base.horizon]))[0], color="0.5", lw=0.8, ls="--")
+        at = _y(metric, res, np.array([res.base.horizon]))[0]
+        ax.axhline(at, color="0.5", lw=0.8, ls="--")
         end = res.base.date(res.base.horizon).isoformat()
+        ax.annotate(
+            f"horizon {end}",
+            (1.0, at),
+            xycoords=("axes fraction", "data"),
+            xytext=(-3, -3),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=8,
+            color="0.35",
+        )
         ax.plot([], [], "^", mfc="none", color="0.3", ms=7, label=f"median after the horizon ({end})")
     drawn = _drawn(res, path)
     if base is not None and not on_grid:
@@ -237,7 +255,7 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
                     text = f"{m:.0%}\n±{max(m - low, high - m):.0%}"
                     shade = "white" if (m - vmin) / (vmax - vmin or 1) < 0.55 else "black"
                 else:
-                    text = (res.base.calendar.start + dt.timedelta(days=m)).strftime("%b %Y")
+                    text = _date_text(res.base.calendar.start, m, vmax - vmin < 120)
                     shade = "white" if (m - vmin) / (vmax - vmin or 1) < 0.55 else "black"
                 ax.text(c, r, text, ha="center", va="center", fontsize=7.5, color=shade)
         mesh = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis", vmin=vmin, vmax=vmax)
@@ -269,12 +287,14 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
         ax.set_ylabel(py)
         ax.grid(False)
         bar = fig.colorbar(mesh, ax=ax, shrink=0.85)
-        if metric.is_probability:
+        if not finite.size:  # every median after the horizon: a colour scale would read nothing (its room is kept)
+            bar.ax.set_visible(False)
+        elif metric.is_probability:
             bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0 if vmax - vmin > 0.05 else 1))
         else:
             from matplotlib.ticker import FuncFormatter
 
-            bar.ax.yaxis.set_major_formatter(FuncFormatter(_month(res.base.calendar.start)))
+            bar.ax.yaxis.set_major_formatter(FuncFormatter(_month(res.base.calendar.start, vmax - vmin < 120)))
     for j in range(k, nrows * ncols):
         axes[j // ncols][j % ncols].set_visible(False)
     shown = (
@@ -291,8 +311,9 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
     elif base is not None:
         drawn = [p for p in (px, py) if _drawn(res, p)]
         mark = "Above each map: the scenario as written, " + (
-            f"{' and '.join(drawn)} drawn from its distribution in every replication as `negsim run` draws it "
-            "(no cell is that forecast: a cell fixes the judgement); white diamond: where its mean sits."
+            f"{' and '.join(drawn)} drawn from {'their distributions' if len(drawn) > 1 else 'its distribution'} "
+            "in every replication as `negsim run` draws it (no cell is that forecast: a cell fixes the judgement); "
+            "white diamond: where the means sit."
             if drawn
             else "run beside the grid (no cell is it); white diamond: where it sits."
         )
@@ -336,11 +357,27 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
     )
     for j, (name, (idx, mid, lo, hi)) in enumerate(data.items()):
         ax = axes[j // ncols][j % ncols]
+        mid, lo, hi = (_y(metric, res, v) for v in (mid, lo, hi))  # median days as dates
         at = {int(i): (m, a, b) for i, m, a, b in zip(idx, mid, lo, hi, strict=True)}
         if base_point not in at:
             ax.text(0.5, 0.5, "the base point failed", transform=ax.transAxes, ha="center")
             continue
         base = at[base_point][0]
+        if math.isnan(base):  # no centre to draw changes from
+            end = res.base.date(res.base.horizon).isoformat()
+            ax.text(
+                0.5,
+                0.5,
+                f"the scenario as written: median after the horizon ({end})",
+                transform=ax.transAxes,
+                ha="center",
+                fontsize=9,
+                color="0.35",
+            )
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_title(label(res.base.items[name].title or name, 50), fontsize=10, loc="left")
+            continue
         swings = []
         for path in params:
             pts = [res.described["points"][i] for i in levers[path]]
@@ -350,6 +387,7 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
         swings.sort(key=lambda s: -max(abs(at.get(p["point"], (base,))[0] - base) if p else 0 for p in s[1:]))
         ys = np.arange(len(swings))[::-1]
         for y, (path, lowp, highp) in zip(ys, swings, strict=True):
+            sides: list[bool] = []
             for p, c, tag in ((lowp, "#1b6ca8", "lowest"), (highp, "#d1495b", "highest")):
                 if p is None or p["point"] not in at:
                     continue
@@ -373,10 +411,12 @@ def tornado(res: SweepResults, metric: Metric) -> Figure:
                     elinewidth=0.9,
                 )
                 right = m > base or (m == base and tag == "highest")  # equal: lowest left, highest right
+                below = right in sides  # both values move it the same way: one label above the bar, one below
+                sides.append(right)
                 ax.annotate(
                     f"{p[path]:g}",
                     (m, y),
-                    xytext=(4 if right else -4, 9),
+                    xytext=(4 if right else -4, -17 if below else 9),
                     textcoords="offset points",
                     ha="left" if right else "right",
                     fontsize=8,
