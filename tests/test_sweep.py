@@ -569,3 +569,38 @@ def test_tornado_whiskers_stay_within_0_and_100_percent(tmp_path: Path) -> None:
     xs += [x for ln in ax.get_lines() if ln.get_marker() == "|" for x in ln.get_xdata()]
     assert xs and min(xs) >= 0.0 and max(xs) <= 1.0
     assert ax.get_xlim()[0] >= 0.0
+
+
+def test_median_dates_in_sweep_figures_are_dates_with_the_year(tmp_path: Path) -> None:
+    """The tornado and the line of median dates read as dates, the year under the first tick."""
+    import io
+
+    from sim.api import load_results
+    from sim.results.sweepfolder import parse_metric
+    from sim.views.plots.sweep import lines, tornado
+
+    common = ["-n", "400", "--jobs", "1", "--quiet", "--no-plots"]
+    oat, one = tmp_path / "oat", tmp_path / "one"
+    assert (
+        main(
+            [
+                "sweep",
+                scenario_file(tmp_path),
+                "--set",
+                "items.b.p=0.3,0.9",
+                "--design",
+                "oat",
+                "--out",
+                str(oat),
+                *common,
+            ]
+        )
+        == 0
+    )
+    assert main(["sweep", scenario_file(tmp_path), "--set", "items.b.p=0.3,0.9", "--out", str(one), *common]) == 0
+    for sw, draw, axis in ((load_results(oat), tornado, "xaxis"), (load_results(one), lines, "yaxis")):
+        fig = draw(sw, parse_metric("median_day", sw.base.calendar.start))
+        fig.savefig(io.BytesIO(), format="png")
+        ax = fig.axes[1] if draw is tornado else fig.axes[0]  # (item b's panel of the tornado)
+        ticks = [t.get_text() for t in getattr(ax, axis).get_ticklabels() if t.get_text()]
+        assert ticks and "2025" in ticks[0], ticks
