@@ -268,13 +268,11 @@ def heatmaps(res: SweepResults, metric: Metric) -> Figure:
             cell = res.values(base)  # type: ignore[arg-type]
             ax.plot(xs_all.index(cell[px]), ys_all.index(cell[py]), marker="s", ms=13, mfc="none", mec="white", mew=2.2)
         elif base is not None:  # it is not a cell: where it sits, and its own value, run beside the grid
-            if all(
-                v is not None and lo_ <= v <= hi_
-                for v, (lo_, hi_) in zip(own, ((xs_all[0], xs_all[-1]), (ys_all[0], ys_all[-1])), strict=True)
-            ):
+            ox, oy = own
+            if ox is not None and oy is not None and xs_all[0] <= ox <= xs_all[-1] and ys_all[0] <= oy <= ys_all[-1]:
                 ax.plot(
-                    np.interp(own[0], xs_all, range(len(xs_all))),
-                    np.interp(own[1], ys_all, range(len(ys_all))),
+                    np.interp(ox, xs_all, range(len(xs_all))),
+                    np.interp(oy, ys_all, range(len(ys_all))),
                     marker="D",
                     ms=11,
                     mfc="none",
