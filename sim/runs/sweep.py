@@ -303,8 +303,8 @@ class SweepFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
 
     design: Design = "grid"
-    """Which points: grid (every combination), lhs (a Latin hypercube of ``samples`` points) or oat (one
-    parameter at a time around the scenario's own values)."""
+    """Which points: grid (every combination), lhs (a Latin hypercube of ``samples`` points) or oat (the
+    scenario as written, then one parameter at a time from it)."""
     samples: Annotated[Whole, Field(ge=1, le=MAX_POINTS)] | None = None
     """The number of points of a Latin hypercube (design lhs only)."""
     replications: Annotated[Whole, Field(ge=1, le=MAX_REPLICATIONS)] | None = None
