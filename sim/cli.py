@@ -11,6 +11,7 @@ import argparse
 import re
 import sys
 import traceback
+import unicodedata
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,13 +21,25 @@ from sim.errors import Interrupted, ScenarioWarning, UserError
 
 PROG = "negsim"
 
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")
+_INVISIBLE = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp", "Zs"})
+"""Unicode categories shown as escapes: controls, format characters (zero-width spaces and joiners,
+bidi overrides, the byte-order mark), surrogates, private and unassigned code points, line and
+paragraph separators, and spaces other than the plain one."""
+
+
+def _escape(c: str) -> str:
+    code = ord(c)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}" if code < 0x10000 else f"\\U{code:08x}"
 
 
 def printable(text: str) -> str:
-    """Text safe for a terminal: control characters from a user's file (escape sequences, bells,
-    bidi overrides) are shown as escapes, never sent raw; newlines and tabs stay."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}", text)
+    """Text safe and unambiguous on a terminal: control characters from a user's file (escape
+    sequences, bells, bidi overrides) and invisible ones (a zero-width space in a name) are shown
+    as escapes, never sent raw; newlines and tabs stay."""
+    if text.isascii():
+        return _CONTROL.sub(lambda m: _escape(m[0]), text)
+    return "".join(c if c in "\n\t " or unicodedata.category(c) not in _INVISIBLE else _escape(c) for c in text)
 
 
 def say(*parts: object, file: TextIO | None = None) -> None:

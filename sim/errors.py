@@ -34,9 +34,10 @@ class UserError(Exception):
         return str(self.args[0])
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str:
-    """Return `` (did you mean 'x'?)`` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(str(name), sorted(candidates), n=1, cutoff=0.6)
+def did_you_mean(name: str, candidates: Iterable[object]) -> str:
+    """Return `` (did you mean 'x'?)`` for the closest candidate, or an empty string. Candidates
+    are compared as text, whatever they are (a key read as nothing or a date is one too)."""
+    close = difflib.get_close_matches(str(name), sorted({str(c) for c in candidates}), n=1, cutoff=0.6)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
 
-from sim.errors import UserError
+from sim.cli import main
+from sim.errors import UserError, did_you_mean
 from sim.results.folder import scenario_yaml
 from sim.scenario.documents import load_document
 from sim.scenario.load import load_scenario
@@ -302,3 +304,25 @@ def test_validate_warns_of_a_requires_chain_slower_than_the_horizon(tmp_path: Pa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_scenario(path)  # a run is not told: it is advice for editors, not an impossibility
+
+
+@pytest.mark.parametrize("key", ["~", "null", "2025-01-01", "true", "1", "1.5", "-1"])
+def test_a_key_yaml_reads_as_something_else_is_a_name_as_written(
+    key: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An item key read as nothing, a date, a boolean or a number is shown as written beside an unknown
+    `requires` (its did-you-mean once sorted None with text and crashed): exit 2 or 0, never a traceback."""
+    text = GOOD.replace("  visas:\n", f"  {key}:\n").replace("requires: [visas]", "requires: [visaz]")
+    path = write(tmp_path, text)
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "datetime" not in err and "None" not in err and "items[" not in err
+    assert "items.flights.requires: unknown item 'visaz'" in err
+    if key in ("~", "1.5", "-1"):
+        assert f"items.{key}: '{key}' is not a valid name" in err
+    else:  # a valid name, once quoted or not
+        assert f"items.{key}" not in err
+
+
+def test_did_you_mean_takes_any_candidates() -> None:
+    assert did_you_mean("visa", [None, "visas", dt.date(2025, 1, 1), True]) == " (did you mean 'visas'?)"

@@ -377,3 +377,14 @@ def test_characters_no_font_has_are_said_once(
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "4 characters" in err[0] and "fonts-noto-cjk" in err[0], err
     assert len(list((out / "plots").glob("*.png"))) == len(FIGURES)
+
+
+def test_invisible_characters_in_a_name_are_shown_escaped(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A zero-width space (or a byte-order mark, a no-break space) in a key is visible in the message."""
+    text = (SCENARIOS / "istanbul-2025.yaml").read_text(encoding="utf-8")
+    path = tmp_path / "s.yaml"
+    path.write_text(text.replace("\n  flights:\n", "\n  flights\u200b\ufeff:\n", 1), encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    line = one_error_line(capsys)
+    assert "'flights\\u200b\\ufeff' is not a valid name" in line and "\u200b" not in line
+    assert printable("Istanbul – İstanbul\u00a0talks") == "Istanbul – İstanbul\\xa0talks"  # letters and dashes stay

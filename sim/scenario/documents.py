@@ -1,8 +1,12 @@
 """Reading YAML and JSON input safely, keeping the line of every field.
 
 Only plain data is ever built (no YAML tag constructs a Python object). Booleans follow
-YAML 1.2 (``true``/``false`` only), so keys such as ``on`` or ``no`` stay strings.
-Duplicate keys, alias bombs, deep nesting, huge files and undecodable text are user errors.
+YAML 1.2 (``true``/``false`` only), so keys such as ``on`` or ``no`` stay strings. Every key
+of a mapping is a name, kept as written: ``2025-01-01:``, ``true:`` or ``~:`` are the text
+``'2025-01-01'``, ``'true'`` and ``'~'``, never a date, a boolean or nothing.
+Duplicate keys, alias bombs (by node count and by expanded size), deep nesting, huge files,
+undecodable text, lone surrogates, numbers of absurd length, two merge keys in one mapping and
+sets (whose order would change from run to run) are user errors.
 """
 
 from __future__ import annotations
@@ -25,6 +29,9 @@ MAX_NODES = 100_000
 """Most YAML nodes after alias expansion: stops 'billion laughs' documents."""
 MAX_DEPTH = 64
 """Deepest nesting accepted; real scenario files use five levels."""
+MAX_DIGITS = 1000
+"""Longest whole number read (in digits): far beyond the range of any field (the largest, a seed, has
+20 digits), and below Python's own limit on reading integers (4,300 digits), which would be a crash."""
 
 PathKey = tuple[str | int, ...]
 
@@ -71,8 +78,21 @@ _FLOAT12 = re.compile(
 )
 
 
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_SET = "tag:yaml.org,2002:set"
+_INT = "tag:yaml.org,2002:int"
+
+
+def _as_written(key_node: yaml.Node) -> yaml.Node:
+    """A scalar key as the text written (``2025-01-01``, ``true``, ``~``, ``1``): every key is a name."""
+    if isinstance(key_node, yaml.ScalarNode) and key_node.tag not in (_STR, _MERGE):
+        return yaml.ScalarNode(_STR, key_node.value, key_node.start_mark, key_node.end_mark, key_node.style)
+    return key_node
+
+
 class _Loader(yaml.SafeLoader):
-    """SafeLoader with YAML 1.2 booleans and numbers, duplicate-key and bad-date detection."""
+    """SafeLoader with YAML 1.2 booleans and numbers, keys as written, duplicate-key and bad-date detection."""
 
     yaml_implicit_resolvers = {  # noqa: RUF012 - PyYAML's own class attribute
         first: [(tag, regexp) for tag, regexp in resolvers if tag not in _YAML11]
@@ -80,20 +100,20 @@ class _Loader(yaml.SafeLoader):
     }
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
+        seen: set[str] = set()
         for key_node, _ in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
+            if key_node.tag == _MERGE:
                 continue
-            key = self.construct_object(key_node, deep=True)
-            try:
-                duplicate = key in seen
-            except TypeError:
+            if not isinstance(key_node, yaml.ScalarNode):
                 raise yaml.constructor.ConstructorError(
                     None, None, "a key must be a plain value, not a list or mapping", key_node.start_mark
-                ) from None
-            if duplicate:
+                )
+            key = str(key_node.value)
+            if key in seen:
                 raise yaml.constructor.ConstructorError(None, None, f"duplicate key '{key}'", key_node.start_mark)
             seen.add(key)
+        self.flatten_mapping(node)  # merge keys first, so that the keys they bring are kept as written too
+        node.value = [(_as_written(k), v) for k, v in node.value]
         return super().construct_mapping(node, deep=deep)
 
     def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
@@ -167,22 +187,123 @@ def read_text(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYTES) 
         raise UserError(f"{name}:{line}: not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
 
 
+class Refused(Exception):
+    """Something in a document's content that no field may hold, located: raised while walking it."""
+
+    def __init__(self, path: PathKey, line: int, message: str) -> None:
+        super().__init__(message)
+        self.path, self.line, self.message = path, line, message
+
+    def error(self, name: str) -> UserError:
+        where = f"{name}:{self.line}"
+        return UserError(
+            f"{where}: {format_path(self.path)}: {self.message}" if self.path else f"{where}: {self.message}"
+        )
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def surrogate_problem(text: str) -> str | None:
+    """What is wrong with text holding a lone surrogate (half of a UTF-16 pair, not a character,
+    which no file can be written with), or None if it holds none."""
+    found = _SURROGATE.search(text)
+    if found is None:
+        return None
+    return f"holds \\u{ord(found[0]):04x}, half of a UTF-16 surrogate pair, which is not a character: remove it"
+
+
+class _Walk:
+    """Records the line of every field, and counts what the document is with its aliases expanded:
+    its nodes, and its size (the text of each node met again added once more)."""
+
+    def __init__(self, text: str, max_nodes: int, max_chars: int) -> None:
+        self.lines: dict[PathKey, int] = {}
+        self.nodes = max_nodes
+        self.chars = len(text)
+        self.max_chars = max_chars
+        self.met: set[int] = set()
+
+    def __call__(self, node: yaml.Node, path: PathKey) -> None:
+        self.nodes -= 1
+        if self.nodes < 0:
+            raise UserError("too many YAML nodes after alias expansion")
+        if len(path) > MAX_DEPTH:
+            raise UserError(f"nested more than {MAX_DEPTH} levels deep")
+        if id(node) in self.met:  # an alias: its text once more
+            self.chars += node.end_mark.index - node.start_mark.index
+            if self.chars > self.max_chars:
+                raise UserError(
+                    f"with its aliases expanded the document is more than {self.max_chars:,} characters, the limit "
+                    "of a file (pass --allow-large to read it anyway)"
+                )
+        self.met.add(id(node))
+        line = node.start_mark.line + 1
+        if node.tag == _SET:
+            raise Refused(
+                path,
+                line,
+                "a set (!!set) has no order, so what negsim writes would change from run to run: write a list",
+            )
+        if isinstance(node, yaml.ScalarNode):
+            digits = len(node.value.lstrip("+-"))
+            if node.tag == _INT and digits > MAX_DIGITS:
+                raise Refused(path, line, f"a number written with {digits:,} digits is beyond the range of every field")
+        elif isinstance(node, yaml.MappingNode):
+            merges = [(k, v) for k, v in node.value if k.tag == _MERGE]
+            if len(merges) > 1:
+                raise Refused(
+                    path,
+                    merges[1][0].start_mark.line + 1,
+                    "two merge keys ('<<') in one mapping: the second would silently replace values of the first; "
+                    "merge both in one: '<<: [*first, *second]'",
+                )
+            for key_node, value_node in node.value:
+                if key_node.tag == _MERGE:
+                    continue
+                key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
+                self.lines.setdefault((*path, key), key_node.start_mark.line + 1)
+                self(value_node, (*path, key))
+            for _, value_node in merges:  # the fields a merge brings, at their own lines (after the mapping's own)
+                for merged in value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]:
+                    self(merged, path)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self.lines.setdefault((*path, i), item.start_mark.line + 1)
+                self(item, (*path, i))
+
+
 def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], budget: list[int]) -> None:
-    """Record the line of every field, counting nodes with aliases expanded."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise UserError("too many YAML nodes after alias expansion")
-    if len(path) > MAX_DEPTH:
-        raise UserError(f"nested more than {MAX_DEPTH} levels deep")
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
-            key = key_node.value if isinstance(key_node, yaml.ScalarNode) else "?"
-            lines.setdefault((*path, key), key_node.start_mark.line + 1)
-            _walk(value_node, (*path, key), lines, budget)
-    elif isinstance(node, yaml.SequenceNode):
-        for i, item in enumerate(node.value):
-            lines.setdefault((*path, i), item.start_mark.line + 1)
-            _walk(item, (*path, i), lines, budget)
+    """Record the line of every field, counting nodes with aliases expanded (for JSON's line map)."""
+    walk = _Walk("", budget[0], 1 << 62)
+    walk(node, path)
+    lines.update({k: v for k, v in walk.lines.items() if k not in lines})
+
+
+def _plain_text(data: Any, path: PathKey, lines: dict[PathKey, int]) -> Any:
+    """The data with every text checked for lone surrogates: a pair written as two escapes
+    (``"\\ud83d\\ude00"``) is the one character it encodes, a lone half is refused at its field."""
+
+    def fix(text: str, at: PathKey, what: str = "") -> str:
+        if surrogate_problem(text) is None:
+            return text
+        try:
+            return text.encode("utf-16", "surrogatepass").decode("utf-16")
+        except UnicodeDecodeError:
+            line = Document("", None, lines).line(at)
+            raise Refused(at if not what else at[:-1], line, f"{what}{surrogate_problem(text)}") from None
+
+    if isinstance(data, str):
+        return fix(data, path)
+    if isinstance(data, dict):
+        out = {}
+        for key, value in data.items():
+            name = fix(key, (*path, key), "a key ") if isinstance(key, str) else key
+            out[name] = _plain_text(value, (*path, key), lines)
+        return out
+    if isinstance(data, list):
+        return [_plain_text(v, (*path, i), lines) for i, v in enumerate(data)]
+    return data
 
 
 def _yaml_error(name: str, exc: yaml.YAMLError) -> UserError:
@@ -198,8 +319,9 @@ def _yaml_error(name: str, exc: yaml.YAMLError) -> UserError:
     return UserError(f"{name}: YAML syntax error: {text}")
 
 
-def parse_yaml(text: str, name: str, *, max_nodes: int = MAX_NODES) -> Document:
-    """Parse YAML text into plain data and a line map."""
+def parse_yaml(text: str, name: str, *, max_nodes: int = MAX_NODES, max_bytes: int = MAX_FILE_BYTES) -> Document:
+    """Parse YAML text into plain data and a line map; the document with its aliases expanded is
+    held to ``max_nodes`` nodes and to ``max_bytes`` (the limit of the file itself)."""
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as exc:
@@ -209,9 +331,13 @@ def parse_yaml(text: str, name: str, *, max_nodes: int = MAX_NODES) -> Document:
         node = loader.get_single_node()
         if node is None:
             raise UserError(f"{name}: the file is empty")
-        lines: dict[PathKey, int] = {(): node.start_mark.line + 1}
-        _walk(node, (), lines, [max_nodes])
-        data = loader.construct_document(node)
+        walk = _Walk(text, max_nodes, max_bytes)
+        walk.lines[()] = node.start_mark.line + 1
+        walk(node, ())
+        lines = walk.lines
+        data = _plain_text(loader.construct_document(node), (), lines)
+    except Refused as exc:
+        raise exc.error(name) from None
     except UserError as exc:
         if str(exc).startswith(name):
             raise
@@ -235,22 +361,34 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def parse_json(text: str, name: str) -> Document:
-    """Parse JSON text; line numbers come from a YAML reading of the same text when it allows."""
+    """Parse JSON text; line numbers (and the field of a refused value) come from a YAML reading of
+    the same text when it allows."""
+    lines: dict[PathKey, int] = {(): 1}
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicates)
+        node = yaml.compose(text, Loader=_Loader)
+        if node is not None:
+            _walk(node, (), lines, [MAX_NODES])
+    except Refused as exc:
+        raise exc.error(name) from None
+    except (yaml.YAMLError, UserError, RecursionError):
+        pass
+
+    def whole(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_DIGITS:
+            line = text[: text.find(digits)].count("\n") + 1
+            raise Refused((), line, f"a number written with {len(digits):,} digits is beyond the range of every field")
+        return int(digits)
+
+    try:
+        data = _plain_text(json.loads(text, object_pairs_hook=_no_duplicates, parse_int=whole), (), lines)
+    except Refused as exc:
+        raise exc.error(name) from None
     except json.JSONDecodeError as exc:
         raise UserError(f"{name}:{exc.lineno}: JSON syntax error: {exc.msg}") from None
     except ValueError as exc:
         raise UserError(f"{name}: {exc}") from None
     except RecursionError:
         raise UserError(f"{name}: nested too deeply") from None
-    lines: dict[PathKey, int] = {(): 1}
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-        if node is not None:
-            _walk(node, (), lines, [MAX_NODES])
-    except (yaml.YAMLError, UserError, RecursionError):
-        pass
     if _depth(data) > MAX_DEPTH:
         raise UserError(f"{name}: nested more than {MAX_DEPTH} levels deep")
     return Document(name, data, lines)
@@ -274,7 +412,7 @@ def load_document(path: str | os.PathLike[str], *, max_bytes: int = MAX_FILE_BYT
         raise UserError(f"{name}: the file is empty")
     if name.lower().endswith(".json"):
         return parse_json(text, name)
-    return parse_yaml(text, name)
+    return parse_yaml(text, name, max_bytes=max_bytes)
 
 
 def to_plain(value: Any) -> Any:
