@@ -19,10 +19,9 @@ from sim.errors import Problem, UserError, did_you_mean
 from sim.scenario.distributions import Distribution
 from sim.scenario.documents import Document, PathKey, format_path
 from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, REGIME_TAG, ByRegime, Uncertain, mean_of
-from sim.scenario.models import DAY_TAG, DIST_TAG, Scenario, can_pause, field_names, model_at
+from sim.scenario.models import DAY_TAG, DIST_TAG, MAX_ROUNDS, Scenario, can_pause, field_names, model_at
+from sim.scenario.numbers import shown
 
-MAX_ROUNDS = 10_000
-"""Most scheduled rounds, event occurrences or reviews expected in one replication."""
 MAX_HORIZON = 36_525.0
 """A century of days: longer horizons are surely a mistake."""
 MAX_WORK = 1e9
@@ -53,7 +52,7 @@ def _describe(value: Any) -> str:
         return f"'{value[:60]}'"
     if isinstance(value, dt.date):
         return value.isoformat()
-    return repr(value)
+    return shown(value)
 
 
 def _message(err: Any, path: PathKey, root: type[BaseModel] | None = None) -> str:

@@ -40,6 +40,11 @@ Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 """Lower-case letters, digits, '-' and '_': safe as a folder name and as a column name."""
 
 MAX_SEED = 2**64 - 1
+MAX_ROUNDS = 10_000
+"""Most scheduled rounds, event occurrences or reviews expected in one replication (and so the most
+rounds of preparation an item can need)."""
+MAX_CAPACITY = 10_000
+"""Most items worked on in one round: beyond any agenda (a capacity above the item count is no limit)."""
 MAX_REPLICATIONS = 100_000_000
 """Most replications of one run (or sweep point) a file or a command line may ask for."""
 
@@ -145,7 +150,7 @@ class Rounds(Model):
     """Days between scheduled rounds."""
     cancel: UncertainProbability = 0.0
     """The chance that a scheduled round does not take place."""
-    capacity: Annotated[Whole, Field(ge=1)] | None = None
+    capacity: Annotated[Whole, Field(ge=1, le=MAX_CAPACITY)] | None = None
     """At most this many items are worked on in a round, by priority (default: all)."""
     stall: UncertainNonNegative | None = None
     """Pauses of the talks per 365 days while they are going (a hazard); no rounds are held while paused."""
@@ -179,7 +184,7 @@ class Item(Model):
     """Items that must all be agreed before this one can be."""
     constraints: dict[Slug, Effect] = {}
     """Constraints that block this item ('block') or multiply its chance while they are active."""
-    after_rounds: Count = 0
+    after_rounds: Annotated[Count, Field(le=MAX_ROUNDS)] = 0
     """Earlier rounds the item must have been on the agenda in (preparation) before it can be agreed."""
     priority: Number = 0.0
     """Lower goes first when a round's capacity is short; ties keep the file's order."""

@@ -10,6 +10,11 @@ from pydantic import BeforeValidator, Field
 def _number(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"must be a number, not {_kind(value)}")
+    if isinstance(value, int):
+        try:
+            float(value)
+        except OverflowError:
+            raise ValueError(f"{shown(value)} is beyond the range of numbers (about 1.8e+308)") from None
     return value
 
 
@@ -19,6 +24,15 @@ def _integer(value: Any) -> Any:
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValueError(f"must be a whole number, not {_kind(value)}")
     return value
+
+
+def shown(value: Any) -> str:
+    """A number as a message shows it: a whole number of many digits in short (``9.99e+4999``)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not -(10**24) < value < 10**24:
+        digits = str(abs(value))
+        short = f"{'-' if value < 0 else ''}{digits[0]}.{digits[1:3]}e+{len(digits) - 1}"
+        return f"{short} (a whole number of {len(digits):,} digits)"
+    return f"{value!r}"
 
 
 def _kind(value: Any) -> str:
@@ -32,7 +46,7 @@ def _kind(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return f"{value!r}"
+    return shown(value)
 
 
 Number = Annotated[float, BeforeValidator(_number)]
