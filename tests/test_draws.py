@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
+import pytest
 
 from sim.engine.draws import Draws, review_span
 from sim.engine.plan import compile_plan
 from sim.engine.streams import chunks
+from sim.errors import UserError
+from sim.scenario.distributions import Distribution
+from sim.scenario.judgements import Uncertain
 from tests.helpers import make
 
 PLAN = compile_plan(
@@ -75,3 +81,27 @@ def test_review_span_counts_reviews_from_day_zero_to_the_horizon_inclusive() -> 
         make(constraints={"c": {"active": False, "lift": {"reviews": {"first": 0, "every": 9}, "p": 1}}})
     )
     assert review_span(never, 0) is None  # inactive and never imposed: no review can matter
+
+
+def test_a_judgement_drawing_nonsense_is_stopped_before_the_rule_book() -> None:
+    """Validation refuses such judgements; were one to reach the engine (built without validation), a NaN
+    or infinite draw, or a chance outside [0, 1], is a UserError naming it, never a simulation of nonsense."""
+    plan = compile_plan(make(items={"a": {"p": {"dist": "beta", "a": 2, "b": 2}}, "b": {"p": 0.5}}))
+    for judged, message in (
+        (Uncertain.model_construct(dist="beta", a=1e300, b=2.0), r"items\.a\.p: beta\(a=1e\+300, b=2\) drew nan"),
+        (Uncertain.model_construct(dist="normal", mean=0.0, sd=1.7e308), "drew -?inf in replication"),
+        (Uncertain.model_construct(dist="uniform", low=0.5, high=1.5), r"items\.a: its chance of agreement comes out"),
+    ):
+        bad = dataclasses.replace(plan, judgements=(("items.a.p", judged),))
+        with pytest.raises(UserError, match=message):
+            Draws(bad, 0, 500)
+
+
+def test_intervals_of_nearly_0_days_are_stopped_rather_than_drawn_for_ever() -> None:
+    """A replication that would hold more rounds than validation allows any (its intervals nearly all 0
+    days) is a UserError naming rounds.interval, reached in a few doublings rather than by 8 at a time."""
+    s = make(calendar={"horizon": 365}, rounds={"interval": 30})
+    tiny = Distribution.model_construct(dist="gamma", shape=1e-6, scale=1e6)
+    plan = dataclasses.replace(compile_plan(s), rounds=dataclasses.replace(compile_plan(s).rounds, interval=tiny))
+    with pytest.raises(UserError, match=r"rounds\.interval: replication \d+ draws more than 40,000 rounds"):
+        Draws(plan, 0, 50)

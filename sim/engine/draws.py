@@ -17,11 +17,19 @@ import numpy as np
 
 from sim.engine import rules
 from sim.engine.params import Params, needs_draws
-from sim.engine.plan import Plan
+from sim.engine.plan import PER_YEAR, Plan
 from sim.engine.streams import CHUNK, chunks
+from sim.errors import UserError
 from sim.scenario.distributions import Distribution
+from sim.scenario.models import MAX_ROUNDS
 
 Transform = Callable[[np.ndarray], np.ndarray]
+
+MAX_WIDTH = 4 * MAX_ROUNDS
+"""Most scheduled rounds, or event occurrences, drawn for one replication before the horizon:
+validation holds a scenario to MAX_ROUNDS on average, so a replication past four times that is
+one whose draws validation could not foresee (intervals nearly all of 0 days): refused rather than
+drawn for ever."""
 
 
 def unit_exponential(u: np.ndarray) -> np.ndarray:
@@ -66,9 +74,16 @@ class Draws:
         while True:
             self.interval = self.matrix("interval", "rounds/interval", width, rounds.interval.ppf)
             self.round_times = np.cumsum(np.concatenate([first, self.interval[:, :-1]], axis=1), axis=1)
-            if n == 0 or not (self.round_times[:, -1] <= h).any():
+            short = self.round_times[:, -1] <= h
+            if n == 0 or not short.any():
                 break
-            width += CHUNK
+            if width >= MAX_WIDTH:
+                raise UserError(
+                    f"rounds.interval: replication {start + int(np.argmax(short))} draws more than {MAX_WIDTH:,} "
+                    f"rounds before the horizon (its intervals are nearly all close to 0 days); at most "
+                    f"{MAX_ROUNDS:,} are expected: give the interval a distribution whose draws are days apart"
+                )
+            width = min(MAX_WIDTH, width + max(CHUNK, width // (2 * CHUNK) * CHUNK))  # grows by half: never quadratic
         self.round_count = (self.round_times <= h).sum(axis=1)
         count = int(self.round_count.max(initial=0))
         self.cancel = self.matrix("cancel", "rounds/cancel", count) if needs_draws(rounds.cancel) else None
@@ -86,12 +101,25 @@ class Draws:
                 continue
             shortest = float(gaps.min(initial=np.inf))
             width = CHUNK * max(1, math.ceil((h / shortest + 3) / CHUNK)) if math.isfinite(shortest) else CHUNK
+            if width > MAX_WIDTH:
+                r = int(np.argmin(gaps))
+                raise UserError(
+                    f"events.{name}.rate: replication {start + r} draws a rate of {PER_YEAR / gaps[r]:.3g} per 365 "
+                    f"days, about {h / gaps[r]:,.0f} occurrences before the horizon; at most {MAX_ROUNDS:,} are "
+                    "expected: narrow the rate's distribution"
+                )
             while True:
                 unit = self.matrix(f"arrival{e}", f"event/{name}/arrival", width, unit_exponential)
                 times = np.cumsum(gaps[:, None] * unit, axis=1)
-                if n == 0 or not (times[:, -1] <= h).any():
+                short = times[:, -1] <= h
+                if n == 0 or not short.any():
                     break
-                width += CHUNK
+                if width >= MAX_WIDTH:
+                    raise UserError(
+                        f"events.{name}.rate: replication {start + int(np.argmax(short))} draws more than "
+                        f"{MAX_WIDTH:,} occurrences before the horizon; at most {MAX_ROUNDS:,} are expected"
+                    )
+                width = min(MAX_WIDTH, width + max(CHUNK, width // (2 * CHUNK) * CHUNK))
             self.arrival.append(unit)
             self.arrival_times.append(times)
             occurrences.append((times <= h).sum(axis=1) + dates)

@@ -17,6 +17,7 @@ import numpy as np
 
 from sim.engine.plan import PER_YEAR, Plan, RegimeValue, Value, has_judgement
 from sim.engine.streams import chunks
+from sim.errors import UserError
 
 
 @dataclass(frozen=True)
@@ -66,11 +67,20 @@ class Params:
     def __init__(self, plan: Plan, start: int, stop: int) -> None:
         n = stop - start
         self.n = n
+        self.start = start
         self.plan = plan
-        self.drawn: dict[str, np.ndarray] = {
-            path: judged.ppf(chunks(plan.seed, f"param/{path}", start, stop, 0)[:, 0])
-            for path, judged in plan.judgements
-        }
+        self.drawn: dict[str, np.ndarray] = {}
+        for path, judged in plan.judgements:
+            with np.errstate(all="ignore"):
+                drawn = judged.ppf(chunks(plan.seed, f"param/{path}", start, stop, 0)[:, 0])
+            bad = ~np.isfinite(drawn)
+            if bad.any():  # validation refuses such judgements: this is the last guard before the rule book
+                r = int(np.argmax(bad))
+                raise UserError(
+                    f"{path}: {judged.describe()} drew {drawn[r]} in replication {start + r}: a judgement's draws "
+                    "must be finite numbers; narrow its distribution"
+                )
+            self.drawn[path] = drawn
         self.regime = np.zeros(n, np.int8)
         """Each replication's state of the regime now (it may switch during a run: :meth:`switch`)."""
         everyone = np.arange(n)
@@ -162,7 +172,28 @@ class Params:
                         mine[rows] = new
             elif v is not None:
                 getattr(self, name)[rows] = v
+        self._guard(rows, values)
         self.certain = (self.p <= 0.0) | (self.p >= 1.0)
+
+    def _guard(self, rows: np.ndarray, values: dict[str, Any]) -> None:
+        """No NaN, and no chance outside [0, 1], reaches the rule book (a NaN chance would read as
+        certain agreement): a clear message naming the item and the replication instead."""
+        p = self.p[rows]
+        bad = ~((p >= 0.0) & (p <= 1.0))
+        if bad.any():
+            r, x = (int(i[0]) for i in np.nonzero(bad))
+            raise UserError(
+                f"items.{self.plan.items[x].name}: its chance of agreement comes out as {p[r, x]} in replication "
+                f"{self.start + int(rows[r])}: its judgements must give a chance within [0, 1]"
+            )
+        for name, v in values.items():
+            for part in v if isinstance(v, list) else [v]:
+                if part is not None and np.isnan(part).any():
+                    r = int(np.argmax(np.isnan(part).reshape(len(part), -1).any(axis=1)))
+                    raise UserError(
+                        f"the judgements of replication {self.start + int(rows[r])} give no number (NaN) for "
+                        f"{name.replace('_', ' ')}: check their distributions"
+                    )
 
     def switch(self, rows: np.ndarray, to: np.ndarray) -> None:
         """The regime of ``rows`` moves to the states ``to``: their judgements follow."""
@@ -184,7 +215,10 @@ class Params:
         """Replication ``start + i`` alone."""
         out = object.__new__(Params)
         out.n = 1
+        out.start = self.start + i
         for name, value in vars(self).items():
+            if name == "start":
+                continue
             if isinstance(value, np.ndarray):
                 setattr(out, name, value[i : i + 1])
             elif isinstance(value, list):

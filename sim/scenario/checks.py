@@ -16,7 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, UserError, did_you_mean
-from sim.scenario.distributions import Distribution
+from sim.scenario.distributions import CAP_GRID, Distribution
 from sim.scenario.documents import Document, PathKey, format_path
 from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, REGIME_TAG, ByRegime, Uncertain, mean_of
 from sim.scenario.models import DAY_TAG, DIST_TAG, MAX_ROUNDS, Scenario, can_pause, field_names, model_at
@@ -281,14 +281,7 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
             yield doc.problem(("calendar", "milestones", i), "is after the horizon")
     if not isinstance(s.rounds.first, Distribution):
         yield from before_start(("rounds", "first"), s.rounds.first)
-    mean = s.rounds.interval.expected()
-    if mean <= 0:
-        yield doc.problem(("rounds", "interval"), "must be more than 0 days on average")
-    elif horizon > 0 and horizon / mean > MAX_ROUNDS:
-        yield doc.problem(
-            ("rounds", "interval"),
-            f"a mean of {mean:g} days gives about {horizon / mean:,.0f} rounds in the horizon; at most {MAX_ROUNDS:,}",
-        )
+    yield from _interval(doc, s.rounds.interval, horizon)
     for cname, c in s.constraints.items():
         lift = c.lift
         if lift is None:
@@ -337,6 +330,47 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
                         f"'{name}' is agreed before the start but requires '{other}', which is not: "
                         f"mark '{other}' agreed too, or '{name}' open",
                     )
+
+
+def _interval(doc: Document, interval: Distribution, horizon: float) -> Iterator[Problem]:
+    """The days between rounds must leave at most MAX_ROUNDS rounds in the horizon: judged by the
+    mean, and where that cannot settle it, by what the draws do (the mean of the draws capped at the
+    horizon, which a gamma of tiny shape, with a mean of a day and nearly every draw under a second,
+    makes tiny: its rounds would be countless)."""
+    path = ("rounds", "interval")
+    mean = interval.expected()
+    if mean <= 0:
+        yield doc.problem(path, f"must be more than 0 days on average, not {mean:g}")
+        return
+    if horizon <= 0:
+        return
+    if horizon / mean > MAX_ROUNDS:
+        yield doc.problem(
+            path,
+            f"a mean of {mean:g} days gives about {horizon / mean:,.0f} rounds in the horizon; at most {MAX_ROUNDS:,}",
+        )
+        return
+    floor = 0.5 * min(interval.median_floor(), horizon)  # P(X >= median) >= 1/2: no scipy where this settles it
+    if floor > 0 and horizon / floor <= MAX_ROUNDS:
+        return
+    capped = interval.capped_mean(horizon)
+    if capped > 0 and horizon / capped <= MAX_ROUNDS:
+        return
+    with np.errstate(all="ignore"):
+        below = CAP_GRID[:-1][interval.ppf(CAP_GRID[:-1]) < 1 / 1440]  # under a minute
+    share = float(below.max(initial=0.0))
+    said = (
+        f"{math.floor(share * 10_000) / 100:g}% of its draws are under a minute"
+        if share >= 0.5
+        else f"half its draws are under {float(interval.ppf(np.array([0.5]))[0]):.2g} days"
+    )
+    pace = f"a round about every {capped:.2g} days, some {horizon / capped:,.0f}" if capped > 0 else "countless rounds"
+    yield doc.problem(
+        path,
+        f"{interval.describe()} has a mean of {mean:g} day{'' if mean == 1 else 's'}, but {said}: "
+        f"{pace} in the horizon ({horizon:g} days); "
+        f"at most {MAX_ROUNDS:,}",
+    )
 
 
 def _found(node: Any, path: PathKey) -> Iterator[tuple[PathKey, ByRegime]]:

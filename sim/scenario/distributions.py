@@ -33,6 +33,15 @@ MAX_DAYS = 1e9
 enough that no inverse CDF overflows."""
 
 HALF_ULP = 2.0**-54  # moves u from [0, 1) into (0, 1) for the unbounded inverse CDFs
+TOP_U = 1.0 - 2.0**-53
+"""The largest uniform a stream gives, and the largest argument the unbounded inverse CDFs take:
+the largest uniform plus HALF_ULP rounds to 1, where they are infinite."""
+
+
+CAP_GRID = np.unique(
+    np.concatenate([np.linspace(0.0, 1.0, 1001)[:-1], 1.0 - 10.0 ** -np.linspace(0.5, 15.9, 617), [TOP_U, 1.0]])
+)
+"""The uniforms of :meth:`Distribution.capped_mean`: a thousand steps, then forty to a decade towards 1."""
 
 
 class Distribution(BaseModel):
@@ -141,6 +150,37 @@ class Distribution(BaseModel):
         """Inverse CDF: uniforms in [0, 1) to days (vectorised)."""
         return ppf(self.dist, self.params(), u)
 
+    def describe(self) -> str:
+        """``gamma(shape=2, scale=10)``, for messages."""
+        return f"{self.dist}(" + ", ".join(f"{k}={v:g}" for k, v in self.params().items()) + ")"
+
+    def median_floor(self) -> float:
+        """A value at or below the median, without scipy (0 where none is cheap: a gamma of shape
+        below 1)."""
+        v = self.params()
+        match self.dist:
+            case "fixed":
+                return v["value"]
+            case "uniform" | "triangular":
+                return float(self.ppf(np.array([0.5]))[0])
+            case "normal":
+                return v["mean"]  # truncated at 0 from a mean of 0 or more: the median is above the mean
+            case "lognormal":
+                return math.exp(min(v["mu"], 700.0))
+            case "exponential":
+                return v["mean"] * math.log(2)
+            case _:
+                return max(v["shape"] - 1 / 3, 0.0) * v["scale"]  # Chen and Rubin (1986): above k - 1/3 for k >= 1
+
+    def capped_mean(self, cap: float) -> float:
+        """E[min(X, cap)], the mean of the draws counted only up to ``cap`` days: intervals of X days
+        pass ``cap`` after about cap / E[min(X, cap)] of them, however large the mean (a gamma of tiny
+        shape has a mean of a day with nearly every draw under a second). An upper sum over the
+        inverse CDF, on a grid that closes in on u = 1, so it errs on the side of fewer rounds."""
+        with np.errstate(all="ignore"):
+            days = np.minimum(np.nan_to_num(self.ppf(CAP_GRID[1:]), nan=cap), cap)
+        return float(np.sum(np.diff(CAP_GRID) * days))
+
 
 def _mills(a: float) -> float:
     """E[Z | Z > a] for a standard normal Z."""
@@ -170,10 +210,10 @@ def ppf(kind: str, v: dict[str, float], u: np.ndarray) -> np.ndarray:
             assert special is not None
             lo = special.ndtr(-v["mean"] / v["sd"])
             q = lo + (1 - lo) * (u + HALF_ULP)
-            return np.maximum(v["mean"] + v["sd"] * special.ndtri(np.minimum(q, 1 - HALF_ULP)), 0.0)
+            return np.maximum(v["mean"] + v["sd"] * special.ndtri(np.minimum(q, TOP_U)), 0.0)
         case "lognormal":
             assert special is not None
-            return np.exp(v["mu"] + v["sigma"] * special.ndtri(u + HALF_ULP))
+            return np.exp(v["mu"] + v["sigma"] * special.ndtri(np.minimum(u + HALF_ULP, TOP_U)))
         case "exponential":
             return -v["mean"] * np.log1p(-u)
         case "gamma":

@@ -31,6 +31,7 @@ from sim.scenario.judgements import (
     UncertainNumber,
     UncertainPositive,
     UncertainProbability,
+    UncertainShift,
     mean_of,
 )
 from sim.scenario.numbers import Count, Number, Positive, Whole
@@ -92,6 +93,8 @@ def _block_or_multiplier(value: Any) -> Any:
         return value
     if isinstance(value, int | float) and not isinstance(value, bool) and value >= 0:
         return float(value)
+    if isinstance(value, dict) and value.get("dist") == "fixed" and set(value) == {"dist", "value"}:
+        return _block_or_multiplier(value["value"])  # a fixed multiplier is that number
     if isinstance(value, dict | Uncertain):
         judged = Uncertain.model_validate(value) if isinstance(value, dict) else value
         if judged.support()[0] < 0:
@@ -402,7 +405,7 @@ class Scenario(Model):
     imposing constraints."""
     regime: Regime | None = None
     """A latent state of the whole case (have the leaders decided?), drawn once per replication."""
-    case_effect: UncertainNumber | None = None
+    case_effect: UncertainShift | None = None
     """A shift of the log odds of every chance (and the log of every hazard outside rounds), drawn
     once per replication and shared by every item: how much this case as a whole may differ from
     its reference classes (a normal of mean 0 whose sd is the case effect's spread)."""
