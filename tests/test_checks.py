@@ -326,3 +326,92 @@ def test_a_key_yaml_reads_as_something_else_is_a_name_as_written(
 
 def test_did_you_mean_takes_any_candidates() -> None:
     assert did_you_mean("visa", [None, "visas", dt.date(2025, 1, 1), True]) == " (did you mean 'visas'?)"
+
+
+CYCLE = """\
+schema: 1
+name: small
+calendar:
+  start: 2025-04-10
+  horizon: 365
+rounds:
+  interval: 30
+items:
+  visas:
+    p: 0.5
+    constraints: {aviation: VISAS}
+  flights:
+    p: 0.3
+    constraints: {banking: FLIGHTS}
+  hotels:
+    p: 0.3
+constraints:
+  aviation:
+    lift:
+      when_agreed: [flights]
+  banking:
+    lift:
+      when_agreed: [visas]BANKING
+  tourism:
+    lift:
+      when_agreed: [TOURISM]
+"""
+
+
+@pytest.mark.parametrize(
+    ("visas", "flights", "banking", "tourism", "stuck"),
+    [
+        ("block", "block", "", "hotels", {"aviation", "banking"}),
+        ("0", "0", "", "hotels", {"aviation", "banking"}),  # a multiplier of 0 blocks
+        ("{dist: fixed, value: 0}", "block", "", "hotels", {"aviation", "banking"}),  # as a plain 0
+        ("block", "block", "\n      on: 2030-01-01", "hotels", {"aviation", "banking"}),  # lifts after the horizon
+        (
+            "block",
+            "block",
+            "\n      reviews: {first: 2025-05-01, every: 30}\n      p: 0",
+            "hotels",
+            {"aviation", "banking"},
+        ),
+        ("block", "block", "", "visas", {"aviation", "banking", "tourism"}),  # waits behind the pair
+        ("block", "block", "\n      rate: 2", "visas", set()),  # banking can lift by its rate: nothing is stuck
+        ("0.5", "block", "", "visas", set()),
+    ],
+)
+def test_constraints_waiting_on_each_other_through_when_agreed_are_warned(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    visas: str,
+    flights: str,
+    banking: str,
+    tourism: str,
+    stuck: set[str],
+) -> None:
+    """A cycle of any length through when_agreed (and what waits behind one) is a warning at each stuck
+    constraint's when_agreed, naming the fields of the chain; a way out (a rate) silences it."""
+    text = CYCLE.replace("VISAS", visas).replace("FLIGHTS", flights).replace("BANKING", banking)
+    path = write(tmp_path, text.replace("TOURISM", tourism))
+    assert main(["validate", str(path)]) == 0
+    err = capsys.readouterr().err
+    warned = {c for c in ("aviation", "banking", "tourism") if f"constraints.{c}.lift.when_agreed: warning" in err}
+    assert warned == stuck, err
+    if "aviation" in stuck:
+        assert (
+            "'aviation' waits for 'flights' (constraints.aviation.lift.when_agreed), 'flights' is blocked by "
+            "'banking' (items.flights.constraints.banking), 'banking' waits for 'visas' "
+            "(constraints.banking.lift.when_agreed), 'visas' is blocked by 'aviation' itself "
+            "(items.visas.constraints.aviation)" in err
+        ), err
+
+
+def test_an_item_and_a_constraint_of_one_name_are_not_taken_for_each_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A constraint 'b' waiting for an item that requires the item 'b' is no cycle: item b can be agreed."""
+    text = GOOD.replace(
+        "constraints:\n  aviation:\n    lift:\n      on: 2025-09-01\n",
+        "  b:\n    p: 0.5\n  c:\n    p: 0.5\n    requires: [b]\n"
+        "constraints:\n  aviation:\n    lift:\n      on: 2025-09-01\n  b:\n    lift:\n      when_agreed: [c]\n",
+    )
+    path = write(tmp_path, text)
+    assert main(["validate", str(path)]) == 0
+    assert "warning" not in capsys.readouterr().err

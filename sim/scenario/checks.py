@@ -16,6 +16,7 @@ import numpy as np
 from pydantic import BaseModel, ValidationError
 
 from sim.errors import Problem, UserError, did_you_mean
+from sim.scenario.deadlocks import deadlocks
 from sim.scenario.distributions import CAP_GRID, Distribution
 from sim.scenario.documents import Document, PathKey, format_path
 from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, REGIME_TAG, ByRegime, Uncertain, mean_of
@@ -438,7 +439,7 @@ def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:
     for cname, c in s.constraints.items():
         if c.lift is not None and c.lift.on is not None:
             later(("constraints", cname, "lift", "on"), c.lift.on, "the constraint is never lifted on it")
-    out += _deadlocks(doc, s)
+    out += deadlocks(doc, s)
     out += _undecided(doc, s)
     if s.rounds.resume is not None and not can_pause(s):
         out.append(doc.problem(("rounds", "resume"), "warning: the talks never pause (no 'stall', no event 'pause')"))
@@ -555,52 +556,6 @@ def _slow_chains(doc: Document, s: Scenario) -> list[Problem]:
                 f"({horizon:,.0f} days)",
             )
         )
-    return out
-
-
-def _deadlocks(doc: Document, s: Scenario) -> list[Problem]:
-    """Constraints that lift only when items are agreed that they themselves block, directly or
-    through other such constraints: once active, they stay, and those items are never agreed."""
-    only_when: dict[str, list[str]] = {}
-    imposed = {c for e in s.events.values() for c in e.impose}
-    for cname, c in s.constraints.items():
-        lift = c.lift
-        can_bind = c.active or cname in imposed
-        if (
-            can_bind
-            and lift is not None
-            and lift.when_agreed
-            and lift.reviews is None
-            and lift.rate is None
-            and lift.on is None
-        ):
-            only_when[cname] = list(lift.when_agreed)
-    blocked_by = {x: [c for c, v in it.constraints.items() if v == "block"] for x, it in s.items.items()}
-    out = []
-    for cname, needed in only_when.items():
-        seen: set[str] = set()
-        stack = [(x, [x]) for x in needed]
-        while stack:  # does an item this constraint waits for wait, in turn, for this constraint?
-            x, chain = stack.pop()
-            for c in blocked_by[x] + [r for r in s.items[x].requires]:
-                if c == cname:
-                    out.append(
-                        doc.problem(
-                            ("constraints", cname, "lift", "when_agreed"),
-                            f"warning: can never happen: it waits for {' -> '.join(chain)}, which waits for '{cname}' "
-                            "itself; once active it stays, and those items are never agreed",
-                        )
-                    )
-                    stack = []
-                    break
-                key = f"{c}"
-                if key in seen:
-                    continue
-                seen.add(key)
-                if c in only_when:
-                    stack += [(y, [*chain, c, y]) for y in only_when[c]]
-                elif c in s.items:
-                    stack.append((c, [*chain, c]))
     return out
 
 

@@ -434,6 +434,16 @@ def mean_of(value: float | Uncertain | ByRegime) -> float:
     return value.expected() if isinstance(value, Uncertain | ByRegime) else float(value)
 
 
+def always_zero(value: object) -> bool:
+    """Whether a judgement is 0 in every replication (a plain 0, a distribution that only draws 0,
+    or 0 in every state of the regime)."""
+    if isinstance(value, ByRegime):
+        return all(always_zero(v) for v in value.regime.values())
+    if isinstance(value, Uncertain):
+        return value.support() == (0.0, 0.0)
+    return isinstance(value, int | float) and not isinstance(value, bool) and value == 0
+
+
 def is_uncertain(value: object) -> bool:
     """Whether a judgement varies between replications (a distribution, or by the regime)."""
     return isinstance(value, ByRegime) or (isinstance(value, Uncertain) and value.dist != "fixed")
