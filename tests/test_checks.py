@@ -415,3 +415,18 @@ def test_an_item_and_a_constraint_of_one_name_are_not_taken_for_each_other(
     path = write(tmp_path, text)
     assert main(["validate", str(path)]) == 0
     assert "warning" not in capsys.readouterr().err
+
+
+def test_calendar_problems_are_reported_with_the_field_problems_and_say_their_values(tmp_path: Path) -> None:
+    """Dates against the calendar are checked whatever else is wrong (every problem at once), and each
+    message says the value it judges and what it is judged against."""
+    text = GOOD.replace("  horizon: 2025-12-31\n", "  horizon: 2025-12-31\n  milestones: [2025-06-30, 2026-03-31]\n")
+    text = text.replace("rounds:\n", "rounds:\n  first: 2025-01-01\n").replace("    p: 0.3\n", "    p: 1.5\n")
+    found = problems(tmp_path, text)
+    assert any(p.endswith("calendar.milestones[1]: 2026-03-31 is after the horizon (2025-12-31)") for p in found), found
+    assert any(p.endswith("rounds.first: 2025-01-01 is before calendar.start (2025-04-10)") for p in found), found
+    assert any(p.endswith("items.flights.p: must be <= 1.0, not 1.5") for p in found), found
+    days = GOOD.replace("  horizon: 2025-12-31\n", "  horizon: 100\n  milestones: [50, 400]\n")
+    assert problems(tmp_path, days.replace("    p: 0.3\n", "    p: x\n"))[0].endswith(
+        "calendar.milestones[1]: 400 days is after the horizon (100 days)"
+    )

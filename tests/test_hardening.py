@@ -163,8 +163,14 @@ events:
     ("first", "status", "dates", "exit_code", "message"),
     [
         ("0", "requires: [a]", "10", 0, "constraints.c.lift.when_agreed: warning: can never happen"),
-        ("150", "requires: [a]", "10", 0, "rounds.first: warning: is after the horizon: no round is held"),
-        ("0", "requires: [a]", "200", 0, "events.e.dates[0]: warning: is after the horizon"),
+        (
+            "150",
+            "requires: [a]",
+            "10",
+            0,
+            "rounds.first: warning: 150 days is after the horizon (100 days): no round is held",
+        ),
+        ("0", "requires: [a]", "200", 0, "events.e.dates[0]: warning: 200 days is after the horizon (100 days)"),
         ("0", "status: agreed, requires: [a]", "10", 2, "'b' is agreed before the start but requires 'a'"),
         ("0", "requires: [a]", "1740614400", 2, "a Unix time stamp? give a date"),
     ],

@@ -54,7 +54,7 @@ def problems(**sections: object) -> list[str]:
                 "items": {"a": {"p": 0.5, "constraints": {"c": {"dist": "normal", "mean": 1, "sd": 1}}}},
                 "constraints": {"c": {"lift": {"on": 5}}},
             },
-            "normal can draw a negative multiplier",
+            "normal(mean=1, sd=1) can draw a negative multiplier (-7.29)",
         ),
     ],
 )

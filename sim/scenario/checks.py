@@ -22,6 +22,7 @@ from sim.scenario.documents import Document, PathKey, format_path
 from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, REGIME_TAG, ByRegime, Uncertain, mean_of
 from sim.scenario.models import DAY_TAG, DIST_TAG, MAX_ROUNDS, Scenario, can_pause, field_names, model_at
 from sim.scenario.numbers import shown
+from sim.scenario.sections import Sections, sections
 
 MAX_HORIZON = 36_525.0
 """A century of days: longer horizons are surely a mistake."""
@@ -252,8 +253,30 @@ def _cycles(doc: Document, items: dict[str, Any]) -> Iterator[Problem]:
             yield from visit(name, [])
 
 
-def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
-    """Rules that need the whole scenario: dates against the calendar, run size."""
+def _when(value: float | dt.date) -> str:
+    """A day or a date as the file gives it: ``2026-01-31`` or ``400 days``."""
+    return value.isoformat() if isinstance(value, dt.date) else f"{value:g} days"
+
+
+def rule_problems(doc: Document, s: Scenario | Sections) -> Iterator[Problem]:
+    """Rules that need the whole scenario: dates against the calendar, rounds, reviews and events
+    in the horizon. ``s`` may be the :class:`Sections` of a file with other problems: each rule is
+    checked where the sections it needs are valid."""
+    yield from _regime_values(doc, s)
+    for name, item in s.items.items():
+        for party, value in (item.accept or {}).items():
+            if not isinstance(value, Uncertain | ByRegime) and not math.isfinite(value):
+                yield doc.problem(("items", name, "accept", party), f"must be finite, not {value}")
+        if item.status == "agreed":
+            for i, other in enumerate(item.requires):
+                if other in s.items and s.items[other].status != "agreed":
+                    yield doc.problem(
+                        ("items", name, "requires", i),
+                        f"'{name}' is agreed before the start but requires '{other}', which is not: "
+                        f"mark '{other}' agreed too, or '{name}' open",
+                    )
+    if s.calendar is None:
+        return
     start = s.calendar.start
 
     def before_start(path: PathKey, value: Any) -> Iterator[Problem]:
@@ -268,21 +291,25 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
             )
 
     horizon = s.horizon
+    written = _when(s.calendar.horizon)
     if isinstance(s.calendar.horizon, dt.date) and horizon <= 0:
-        yield doc.problem(("calendar", "horizon"), f"{s.calendar.horizon.isoformat()} is not after calendar.start")
+        yield doc.problem(("calendar", "horizon"), f"{written} is not after calendar.start ({start.isoformat()})")
     elif horizon <= 0:
-        yield doc.problem(("calendar", "horizon"), "must be more than 0 days")
+        yield doc.problem(("calendar", "horizon"), f"must be more than 0 days, not {horizon:g}")
     elif horizon > MAX_HORIZON:
         yield doc.problem(("calendar", "horizon"), f"{horizon:g} days is more than a century")
     elif (dt.date.max - start).days < horizon:
-        yield doc.problem(("calendar", "horizon"), "ends after the year 9999")
+        yield doc.problem(
+            ("calendar", "horizon"), f"{written} from calendar.start ({start.isoformat()}) ends after the year 9999"
+        )
     for i, m in enumerate(s.calendar.milestones or []):
         yield from before_start(("calendar", "milestones", i), m)
         if s.day(m) > horizon > 0:
-            yield doc.problem(("calendar", "milestones", i), "is after the horizon")
-    if not isinstance(s.rounds.first, Distribution):
-        yield from before_start(("rounds", "first"), s.rounds.first)
-    yield from _interval(doc, s.rounds.interval, horizon)
+            yield doc.problem(("calendar", "milestones", i), f"{_when(m)} is after the horizon ({written})")
+    if s.rounds is not None:
+        if not isinstance(s.rounds.first, Distribution):
+            yield from before_start(("rounds", "first"), s.rounds.first)
+        yield from _interval(doc, s.rounds.interval, horizon)
     for cname, c in s.constraints.items():
         lift = c.lift
         if lift is None:
@@ -292,45 +319,44 @@ def rule_problems(doc: Document, s: Scenario) -> Iterator[Problem]:
         if lift.reviews is not None:  # a review calendar may have begun before the start
             yield from far(("constraints", cname, "lift", "reviews", "first"), lift.reviews.first)
         if lift.reviews is not None and horizon / lift.reviews.every > MAX_ROUNDS:
+            every = lift.reviews.every
             yield doc.problem(
-                ("constraints", cname, "lift", "reviews", "every"), "gives too many reviews in the horizon"
+                ("constraints", cname, "lift", "reviews", "every"),
+                f"a review every {every:g} days gives about {horizon / every:,.0f} reviews in the horizon; "
+                f"at most {MAX_ROUNDS:,}",
             )
     for ename, e in s.events.items():
         for i, d in enumerate(e.dates or []):
             yield from before_start(("events", ename, "dates", i), d)
         rate = e.rate
+        if isinstance(rate, ByRegime):
+            rate = max(r.bound(0.999) if isinstance(r, Uncertain) else r for r in rate.regime.values())
         if isinstance(rate, Uncertain):  # judged by its 99.9% quantile: the draws a run will meet
             # (computed only when a cheap bound above it is too high: scipy.special takes a tenth of a second)
             high = rate.bound(0.999) * horizon / 365 > MAX_ROUNDS
             rate = float(rate.ppf(np.array([0.999]))[0]) if high else None
         if rate is not None and rate * horizon / 365 > MAX_ROUNDS:
-            what = "its 99.9% quantile gives" if isinstance(e.rate, Uncertain) else "gives"
+            what = "its 99.9% quantile gives" if isinstance(e.rate, Uncertain | ByRegime) else "gives"
             yield doc.problem(
                 ("events", ename, "rate"),
                 f"{what} about {rate * horizon / 365:,.0f} events in the horizon; at most {MAX_ROUNDS:,}",
             )
-    rates = s.rounds.stall, s.rounds.resume
+    rates = (s.rounds.stall, s.rounds.resume) if s.rounds is not None else ()
     if horizon > 0 and any(r is not None for r in rates):
-        top = sum(r.bound(0.999) if isinstance(r, Uncertain) else r for r in rates if r is not None)
+        top = sum(_top(r) for r in rates if r is not None)
         if top * horizon / 365 > MAX_ROUNDS:
             yield doc.problem(
-                ("rounds", "stall" if s.rounds.stall is not None else "resume"),
+                ("rounds", "stall" if s.rounds is not None and s.rounds.stall is not None else "resume"),
                 f"the stall and resume rates give up to about {top * horizon / 365:,.0f} pauses in the horizon; "
                 f"at most {MAX_ROUNDS:,}",
             )
-    yield from _regime_values(doc, s)
-    for name, item in s.items.items():
-        for party, value in (item.accept or {}).items():
-            if not isinstance(value, Uncertain) and not math.isfinite(value):
-                yield doc.problem(("items", name, "accept", party), "must be finite")
-        if item.status == "agreed":
-            for i, other in enumerate(item.requires):
-                if s.items[other].status != "agreed":
-                    yield doc.problem(
-                        ("items", name, "requires", i),
-                        f"'{name}' is agreed before the start but requires '{other}', which is not: "
-                        f"mark '{other}' agreed too, or '{name}' open",
-                    )
+
+
+def _top(value: float | Uncertain | ByRegime) -> float:
+    """A value at or above a rate's 99.9% quantile (in every state of the regime)."""
+    if isinstance(value, ByRegime):
+        return max(_top(v) for v in value.regime.values())
+    return value.bound(0.999) if isinstance(value, Uncertain) else float(value)
 
 
 def _interval(doc: Document, interval: Distribution, horizon: float) -> Iterator[Problem]:
@@ -389,7 +415,7 @@ def _found(node: Any, path: PathKey) -> Iterator[tuple[PathKey, ByRegime]]:
             yield from _found(value, (*path, i))
 
 
-def _regime_values(doc: Document, s: Scenario) -> Iterator[Problem]:
+def _regime_values(doc: Document, s: Scenario | Sections) -> Iterator[Problem]:
     """A judgement given per state of the regime names exactly the regime's states, and the regime's
     own figures do not depend on it."""
     states = set(s.regime.states) if s.regime is not None else set()
@@ -401,7 +427,16 @@ def _regime_values(doc: Document, s: Scenario) -> Iterator[Problem]:
                     hint = did_you_mean(target, states - {name})
                     what = "itself" if target == name else f"an unknown state '{target}'{hint}"
                     yield doc.problem(("regime", "states", name, "to", target), f"a state cannot move to {what}")
-    for path, value in _found(s, ()):
+    found = (
+        _found(s, ())
+        if isinstance(s, Scenario)
+        else (
+            x
+            for name in ("rounds", "items", "constraints", "events", "regime", "trust", "case_effect")
+            for x in _found(getattr(s, name), (name,))
+        )
+    )
+    for path, value in found:
         if s.regime is None:
             yield doc.problem(path, "is given per state of the regime, but the scenario has no 'regime'")
         elif path[0] == "regime":
@@ -429,7 +464,9 @@ def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:
 
     def later(path: PathKey, value: Any, what: str) -> None:
         if isinstance(value, float | dt.date) and s.day(value) > horizon:
-            out.append(doc.problem(path, f"warning: is after the horizon: {what}"))
+            out.append(
+                doc.problem(path, f"warning: {_when(value)} is after the horizon ({_when(s.calendar.horizon)}): {what}")
+            )
 
     if not isinstance(s.rounds.first, Distribution):
         later(("rounds", "first"), s.rounds.first, "no round is held, nothing can be agreed")
@@ -583,8 +620,7 @@ def check_document(doc: Document) -> tuple[Scenario | None, list[Problem]]:
         problems.extend(shape_problems(doc, exc))
     problems = _merge_misspelt(problems)
     problems.extend(reference_problems(doc))
-    if scenario is not None and not problems:
-        problems.extend(rule_problems(doc, scenario))
+    problems.extend(rule_problems(doc, sections(doc.data, scenario)))  # all at once, whatever else is wrong
     problems = sorted(set(problems), key=lambda p: (p.line, p.path, p.message))
     return (scenario if not problems else None), problems
 

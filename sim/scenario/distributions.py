@@ -100,27 +100,27 @@ class Distribution(BaseModel):
             if k in v and abs(v[k]) > MAX_DAYS:
                 raise ValueError(f"{k}: {v[k]:g} days is beyond any horizon (at most {MAX_DAYS:g})")
         if self.dist == "fixed" and v["value"] < 0:
-            raise ValueError("value: days cannot be negative")
+            raise ValueError(f"value: days cannot be negative, not {v['value']:g}")
         if self.dist in ("uniform", "triangular"):
             if v["low"] < 0:
-                raise ValueError("low: days cannot be negative")
+                raise ValueError(f"low: days cannot be negative, not {v['low']:g}")
             if v["high"] < v["low"]:
                 raise ValueError(f"high ({v['high']:g}) is below low ({v['low']:g})")
         if self.dist == "triangular" and not v["low"] <= v["mode"] <= v["high"]:
             raise ValueError(f"mode ({v['mode']:g}) must lie between low ({v['low']:g}) and high ({v['high']:g})")
         if self.dist == "normal":
             if v["mean"] < 0:
-                raise ValueError("mean: days cannot be negative (the normal is truncated at 0)")
+                raise ValueError(f"mean: days cannot be negative (the normal is truncated at 0), not {v['mean']:g}")
             if v["sd"] <= 0:
-                raise ValueError("sd must be positive")
+                raise ValueError(f"sd must be positive, not {v['sd']:g}")
         if self.dist == "lognormal" and v["sigma"] <= 0:
-            raise ValueError("sigma must be positive")
+            raise ValueError(f"sigma must be positive, not {v['sigma']:g}")
         if self.dist == "exponential" and v["mean"] <= 0:
-            raise ValueError("mean must be positive")
+            raise ValueError(f"mean must be positive, not {v['mean']:g}")
         if self.dist == "gamma" and (v["shape"] <= 0 or v["scale"] <= 0):
-            raise ValueError("shape and scale must be positive")
+            raise ValueError(f"shape and scale must be positive, not {v['shape']:g} and {v['scale']:g}")
         if self.dist == "lognormal" and self.expected() > 1e9:
-            raise ValueError("mu and sigma give a mean of more than a billion days")
+            raise ValueError(f"mu and sigma give a mean of {self.expected():.3g} days, more than a billion")
         return self
 
     def params(self) -> dict[str, float]:

@@ -98,7 +98,10 @@ def _block_or_multiplier(value: Any) -> Any:
     if isinstance(value, dict | Uncertain):
         judged = Uncertain.model_validate(value) if isinstance(value, dict) else value
         if judged.support()[0] < 0:
-            raise ValueError(f"{judged.dist} can draw a negative multiplier: keep every draw at 0 or more")
+            raise ValueError(
+                f"{judged.describe()} can draw a negative multiplier ({judged.extremes()[0]:.3g}): keep every "
+                "draw at 0 or more"
+            )
         return judged
     raise ValueError(f"must be 'block' or a multiplier (a number, 0 or more, or a distribution), not {value!r}")
 
@@ -279,7 +282,7 @@ class Trust(Model):
         if self.min > self.max:
             raise ValueError(f"min ({self.min:g}) is above max ({self.max:g})")
         if not self.min <= self.initial <= self.max:
-            raise ValueError(f"initial ({self.initial:g}) must lie between min and max")
+            raise ValueError(f"initial ({self.initial:g}) must lie between min ({self.min:g}) and max ({self.max:g})")
         return self
 
 
