@@ -430,3 +430,19 @@ def test_calendar_problems_are_reported_with_the_field_problems_and_say_their_va
     assert problems(tmp_path, days.replace("    p: 0.3\n", "    p: x\n"))[0].endswith(
         "calendar.milestones[1]: 400 days is after the horizon (100 days)"
     )
+
+
+@pytest.mark.parametrize(("high", "code"), [("2", 0), ("20000", 2)])
+def test_rates_given_per_state_of_the_regime_are_judged_in_each_state(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], high: str, code: int
+) -> None:
+    """An event rate and a stall given per state were multiplied as numbers (a crash): each state is judged."""
+    text = GOOD.replace(
+        "rounds:\n",
+        "regime:\n  states:\n    on: {share: 0.5}\n    off: {}\nrounds:\n  stall: {regime: {on: 1, off: 2}}\n",
+    )
+    text += f"events:\n  e:\n    rate: {{regime: {{on: 1, off: {high}}}}}\n"
+    assert main(["validate", str(write(tmp_path, text))]) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert ("events.e.rate: in state 'off' it gives about 14,521 events in the horizon" in err) == (code == 2), err

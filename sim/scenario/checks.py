@@ -328,15 +328,21 @@ def rule_problems(doc: Document, s: Scenario | Sections) -> Iterator[Problem]:
     for ename, e in s.events.items():
         for i, d in enumerate(e.dates or []):
             yield from before_start(("events", ename, "dates", i), d)
-        rate = e.rate
-        if isinstance(rate, ByRegime):
-            rate = max(r.bound(0.999) if isinstance(r, Uncertain) else r for r in rate.regime.values())
+        rate, where = e.rate, ""
+        if isinstance(rate, ByRegime):  # judged in its highest state
+            by = rate.regime
+            state = max(by, key=lambda n: _top(by[n]))
+            rate, where = by[state], f"in state '{state}' "
+        what = (
+            f"{where}its 99.9% quantile gives"
+            if isinstance(rate, Uncertain)
+            else f"{where}{'it ' if where else ''}gives"
+        )
         if isinstance(rate, Uncertain):  # judged by its 99.9% quantile: the draws a run will meet
             # (computed only when a cheap bound above it is too high: scipy.special takes a tenth of a second)
             high = rate.bound(0.999) * horizon / 365 > MAX_ROUNDS
             rate = float(rate.ppf(np.array([0.999]))[0]) if high else None
         if rate is not None and rate * horizon / 365 > MAX_ROUNDS:
-            what = "its 99.9% quantile gives" if isinstance(e.rate, Uncertain | ByRegime) else "gives"
             yield doc.problem(
                 ("events", ename, "rate"),
                 f"{what} about {rate * horizon / 365:,.0f} events in the horizon; at most {MAX_ROUNDS:,}",
