@@ -14,6 +14,7 @@ compute and write data and never import presentation. In a notebook::
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import sys
 import time
@@ -40,7 +41,7 @@ from sim.runs.executors import Executor, default_jobs, make_executor
 from sim.runs.sweep import SweepSpec
 from sim.runs.sweeping import SweepOutcome, sweep
 from sim.scenario.checks import check_run_size
-from sim.scenario.documents import MAX_FILE_BYTES
+from sim.scenario.documents import MAX_FILE_BYTES, load_document
 from sim.scenario.load import TableSource, load_scenario, load_table
 from sim.scenario.models import Scenario
 from sim.scenario.null import null_scenario
@@ -287,6 +288,8 @@ def run_to_folder(
     known = None
     if obs is not None:
         known = history(obs, s)
+        check_given_size(s, scenario_file, replications, ceiling)
+    asked_ceiling = ceiling
     ceiling = ceiling or montecarlo.MAX_PRECISION_REPLICATIONS
     largest = max(s.simulation.replications, ceiling) if precision or known else s.simulation.replications
     check_run_size(s, largest, allow_large=allow_large)
@@ -321,7 +324,7 @@ def run_to_folder(
                 progress=progress,
                 sink=sink.write,
             )
-            check_kept(conditioned, known, given or "", s)
+            check_kept(conditioned, known, given or "", s, asked_ceiling)
         sink.close()
         wall = time.perf_counter() - t0
         phase("simulate")
@@ -361,13 +364,50 @@ def run_to_folder(
     return RunOutcome(results, target, reached, wall, workers, conditioned)
 
 
-def check_kept(conditioned: montecarlo.Given, known: Any, observed: str, s: Scenario) -> None:
+def check_given_size(
+    s: Scenario, scenario_file: str | os.PathLike[str], replications: int | None, ceiling: int | None
+) -> None:
+    """Refuse, before simulating, a --given run that asks for fewer replications than a forecast
+    needs kept, or lets fewer be tried: the message names the command-line option (or the
+    scenario's field) that asks for them, not the history."""
+    least = montecarlo.MIN_KEPT
+    wanted = s.simulation.replications
+    if wanted < least:
+        if replications is not None:
+            where = f"-n {replications:,}"
+        else:
+            doc = load_document(scenario_file)
+            where = f"{doc.problem(('simulation', 'replications'), str(wanted)).__str__()}"
+        raise UserError(
+            f"{where}: a forecast --given a history keeps at least {least} replications that agree with it; "
+            f"give -n {least} or more"
+        )
+    if ceiling is not None and ceiling < wanted:
+        raise UserError(
+            f"--max-replications {ceiling:,}: fewer replications tried than the {wanted:,} to keep (-n), of which "
+            "only those that agree with the history are kept: raise it well above -n, or leave it out (default "
+            f"{montecarlo.MAX_PRECISION_REPLICATIONS:,})"
+        )
+
+
+def check_kept(
+    conditioned: montecarlo.Given, known: Any, observed: str, s: Scenario, ceiling: int | None = None
+) -> None:
     """Refuse a conditioned forecast of fewer than MIN_KEPT replications: that is noise, and the
-    message says which conditions the scenario rarely meets."""
+    message says which conditions the scenario rarely meets, or, where the history is likely enough
+    and only the ``--max-replications`` given stopped the tries, names that option."""
     if conditioned.kept >= montecarlo.MIN_KEPT:
         return
-    worst = sorted(conditioned.conditions, key=lambda c: c[1])[:3]
     tried = conditioned.tried
+    rate = conditioned.kept / tried if tried else 0.0
+    if ceiling is not None and tried >= ceiling and rate * montecarlo.MAX_PRECISION_REPLICATIONS >= montecarlo.MIN_KEPT:
+        need = math.ceil(montecarlo.MIN_KEPT * max(1.0, conditioned.wanted / montecarlo.MIN_KEPT) / rate * 1.2)
+        raise UserError(
+            f"--max-replications {ceiling:,}: only {conditioned.kept} of the {tried:,} replications tried agree with "
+            f"{observed} (acceptance {rate:.1%}), fewer than the {montecarlo.MIN_KEPT} a forecast needs: raise "
+            f"--max-replications to about {need:,}, or leave it out"
+        )
+    worst = sorted(conditioned.conditions, key=lambda c: c[1])[:3]
     lines = [f"  {name}: met by {met / tried:.2%} of replications" for name, met in worst]
     if known.held is not None:
         spread = ", ".join(f"{k} in {c / tried:.0%}" for k, c in conditioned.held.items() if c / tried >= 0.005)

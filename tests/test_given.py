@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import numpy as np
@@ -305,3 +306,54 @@ def test_pauses_and_resumptions_must_alternate(tmp_path: Path, talks: str, expec
     with pytest.raises(UserError) as exc:
         load_observed(path, s)
     assert expected in str(exc.value)
+
+
+MID_FILE = SCENARIOS / "backtests-v1" / "cuba-2015" / "observed-mid-2015.yaml"
+
+
+@pytest.mark.parametrize(
+    ("options", "scenario_replications", "message"),
+    [
+        (["-n", "50"], None, "negsim: -n 50: a forecast --given a history keeps at least 100 replications"),
+        ([], "40", ":25: simulation.replications: 40: a forecast --given a history keeps at least 100"),
+        (["-n", "1000", "--max-replications", "200"], None, "--max-replications 200: fewer replications tried than"),
+        (["-n", "100", "--max-replications", "1000"], None, "--max-replications 1,000: only "),
+    ],
+)
+def test_given_names_the_option_that_asks_for_too_few_replications(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    options: list[str],
+    scenario_replications: str | None,
+    message: str,
+) -> None:
+    """Too small a -n (or simulation.replications) or --max-replications is said of that option or field,
+    not blamed on the scenario's account of the history; nothing is written."""
+    scenario = CUBA
+    if scenario_replications is not None:
+        text = CUBA.read_text(encoding="utf-8")
+        scenario = tmp_path / "scenario.yaml"
+        scenario.write_text(re.sub(r"replications: \d+", f"replications: {scenario_replications}", text, count=1))
+    out = tmp_path / "run"
+    code = main(["run", str(scenario), "--given", str(MID_FILE), "--jobs", "1", "--out", str(out), "--quiet", *options])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists(), err
+    assert message in err and "too unlikely" not in err and "Traceback" not in err, err
+    assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("option", ["-n", "--max-replications"])
+def test_origins_name_the_option_that_asks_for_too_few_replications(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str
+) -> None:
+    """score --origins with -n (or --max-replications) below what a forecast keeps names the option, rather
+    than saying that no origin could be forecast from the observed file."""
+    run = tmp_path / "run"
+    assert main(["run", str(CUBA), "-n", "300", "--jobs", "1", "--out", str(run), "--quiet", "--no-plots"]) == 0
+    capsys.readouterr()
+    observed = CUBA.parent / "observed.yaml"
+    argv = ["score", str(run), "--observed", str(observed), "--origins", "2016-06-30", option, "50"]
+    assert main([*argv, "--out", str(tmp_path / "s")]) == 2
+    err = capsys.readouterr().err
+    assert f"{option} 50: each origin's forecast keeps at least 100" in err and "Traceback" not in err, err
+    assert not (tmp_path / "s").exists()

@@ -222,6 +222,13 @@ def origins(
     if not dates:
         raise UserError(f"--origins {spec}: no date between the start and as_of")
     n = replications or min(s.simulation.replications, ORIGIN_REPLICATIONS)
+    least = montecarlo.MIN_KEPT
+    for option, asked in (("-n", replications), ("--max-replications", ceiling)):
+        if asked is not None and asked < least:  # every origin would be left out, blamed on the history
+            raise UserError(
+                f"{option} {asked:,}: each origin's forecast keeps at least {least} replications that agree with "
+                f"the history up to it; give {option} {least} or more"
+            )
     ceiling = ceiling or montecarlo.MAX_PRECISION_REPLICATIONS
     check_run_size(s, max(n, ceiling) * len(dates))
     cases: list[scoring.Case] = []
