@@ -43,6 +43,7 @@ TABLE = SCENARIOS / "backtests" / "table.yaml"
 
 UNREADABLE = {
     "alias-bomb.yaml",
+    "alias-expanded-size.yaml",
     "binary-garbage.yaml",
     "control-characters.yaml",
     "custom-include-tag.yaml",
@@ -53,6 +54,7 @@ UNREADABLE = {
     "json-duplicate-key.json",
     "json-trailing-comma.json",
     "not-utf8.yaml",
+    "number-thousands-of-digits.yaml",
     "only-comments.yaml",
     "python-object-tag.yaml",
     "sweep-binary.yaml",
@@ -61,10 +63,14 @@ UNREADABLE = {
     "syntax-multiple-documents.yaml",
     "syntax-tab-indent.yaml",
     "syntax-unclosed-bracket.yaml",
+    "yaml-lone-surrogate.yaml",
+    "yaml-set.yaml",
+    "yaml-two-merge-keys.yaml",
 }
 """Corpus files the YAML (or JSON) reader refuses before there is any data for a schema to judge:
-syntax errors, duplicate keys, binary or non-UTF-8 bytes, tags, alias bombs, empty files. An
-editor's YAML parser flags these itself."""
+syntax errors, duplicate keys, binary or non-UTF-8 bytes, tags, alias bombs (by count or by size),
+empty files, numbers of thousands of digits, sets, two merge keys in one mapping, lone surrogates. An
+editor's YAML parser flags most of these itself."""
 
 BEYOND_SCHEMA = {
     "cycle-self.yaml": "a requires cycle",
@@ -80,6 +86,13 @@ BEYOND_SCHEMA = {
     "dist-uniform-reversed.yaml": "one parameter compared with another (high below low)",
     "trust-bounds.yaml": "one field compared with another (trust.min above trust.max)",
     "range-interval-tiny.yaml": "the number of rounds in the horizon (the interval against the horizon)",
+    "interval-gamma-tiny-shape.yaml": "the number of rounds in the horizon (what the interval's draws do)",
+    "judgement-beta-nan.yaml": "a beta's a + b (one parameter added to another)",
+    "judgement-beta-u-shaped.yaml": "what a distribution's draws do (a beta too U-shaped to compute)",
+    "judgement-exponential-overflow.yaml": "what a distribution's draws do at its extremes",
+    "judgement-lognormal-overflow.yaml": "what a distribution's draws do at its extremes",
+    "judgement-normal-overflow.yaml": "what a distribution's draws do at its extremes",
+    "judgement-triangular-overflow.yaml": "what a distribution's draws do at its extremes",
     "nonfinite-p-nan.yaml": "a non-finite number (.nan exists in YAML, not in JSON)",
     "nonfinite-rate-inf.yaml": "a non-finite number (.inf exists in YAML, not in JSON)",
     "sweep-invalid-point.yaml": "a point checked against the scenario it sweeps",
