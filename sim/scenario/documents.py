@@ -213,16 +213,29 @@ def surrogate_problem(text: str) -> str | None:
     return f"holds \\u{ord(found[0]):04x}, half of a UTF-16 surrogate pair, which is not a character: remove it"
 
 
-class _Walk:
-    """Records the line of every field, and counts what the document is with its aliases expanded:
-    its nodes, and its size (the text of each node met again added once more)."""
+def expanded_size(node: yaml.Node, sizes: dict[int, int] | None = None) -> int:
+    """About how many characters a node takes written out with its aliases expanded: its scalars'
+    text, and a few characters of punctuation and indentation for each (each node once, however
+    often aliases repeat it)."""
+    sizes = {} if sizes is None else sizes
+    if id(node) not in sizes:
+        if isinstance(node, yaml.ScalarNode):
+            size = len(node.value) + 4
+        elif isinstance(node, yaml.MappingNode):
+            size = 2 + sum(expanded_size(k, sizes) + expanded_size(v, sizes) for k, v in node.value)
+        else:
+            size = 2 + sum(expanded_size(item, sizes) for item in node.value)
+        sizes[id(node)] = size
+    return sizes[id(node)]
 
-    def __init__(self, text: str, max_nodes: int, max_chars: int) -> None:
+
+class _Walk:
+    """Records the line of every field, counting the nodes with aliases expanded, and refuses what no
+    field may hold (a set, two merge keys in one mapping, a number of absurd length)."""
+
+    def __init__(self, max_nodes: int) -> None:
         self.lines: dict[PathKey, int] = {}
         self.nodes = max_nodes
-        self.chars = len(text)
-        self.max_chars = max_chars
-        self.met: set[int] = set()
 
     def __call__(self, node: yaml.Node, path: PathKey) -> None:
         self.nodes -= 1
@@ -230,14 +243,6 @@ class _Walk:
             raise UserError("too many YAML nodes after alias expansion")
         if len(path) > MAX_DEPTH:
             raise UserError(f"nested more than {MAX_DEPTH} levels deep")
-        if id(node) in self.met:  # an alias: its text once more
-            self.chars += node.end_mark.index - node.start_mark.index
-            if self.chars > self.max_chars:
-                raise UserError(
-                    f"with its aliases expanded the document is more than {self.max_chars:,} characters, the limit "
-                    "of a file (pass --allow-large to read it anyway)"
-                )
-        self.met.add(id(node))
         line = node.start_mark.line + 1
         if node.tag == _SET:
             raise Refused(
@@ -275,7 +280,7 @@ class _Walk:
 
 def _walk(node: yaml.Node, path: PathKey, lines: dict[PathKey, int], budget: list[int]) -> None:
     """Record the line of every field, counting nodes with aliases expanded (for JSON's line map)."""
-    walk = _Walk("", budget[0], 1 << 62)
+    walk = _Walk(budget[0])
     walk(node, path)
     lines.update({k: v for k, v in walk.lines.items() if k not in lines})
 
@@ -331,10 +336,15 @@ def parse_yaml(text: str, name: str, *, max_nodes: int = MAX_NODES, max_bytes: i
         node = loader.get_single_node()
         if node is None:
             raise UserError(f"{name}: the file is empty")
-        walk = _Walk(text, max_nodes, max_bytes)
+        walk = _Walk(max_nodes)
         walk.lines[()] = node.start_mark.line + 1
         walk(node, ())
         lines = walk.lines
+        if expanded_size(node) > max_bytes:  # aliases may expand a small file into one negsim would refuse
+            raise UserError(
+                f"with its aliases expanded the document is more than {max_bytes:,} characters, the limit of a "
+                "file (pass --allow-large to read it anyway)"
+            )
         data = _plain_text(loader.construct_document(node), (), lines)
     except Refused as exc:
         raise exc.error(name) from None
