@@ -446,3 +446,10 @@ def test_rates_given_per_state_of_the_regime_are_judged_in_each_state(
     err = capsys.readouterr().err
     assert "Traceback" not in err
     assert ("events.e.rate: in state 'off' it gives about 14,521 events in the horizon" in err) == (code == 2), err
+
+
+def test_values_per_state_wait_for_a_regime_that_is_there_but_wrong(tmp_path: Path) -> None:
+    """A regime with a bad share is said once; values per state are not then said to have no regime."""
+    text = GOOD.replace("rounds:\n", "regime:\n  states:\n    on: {share: 1.5}\n    off: {}\nrounds:\n")
+    found = problems(tmp_path, text.replace("    p: 0.3\n", "    p: {regime: {on: 0.5, off: 0.1}}\n"))
+    assert len(found) == 1 and "regime.states.on.share: must be <= 1.0, not 1.5" in found[0], found

@@ -424,6 +424,8 @@ def _found(node: Any, path: PathKey) -> Iterator[tuple[PathKey, ByRegime]]:
 def _regime_values(doc: Document, s: Scenario | Sections) -> Iterator[Problem]:
     """A judgement given per state of the regime names exactly the regime's states, and the regime's
     own figures do not depend on it."""
+    if isinstance(s, Sections) and s.regime is None and s.regime_given:
+        return  # a regime that is there but wrong: its own problems are said, values per state wait for it
     states = set(s.regime.states) if s.regime is not None else set()
     switching = s.regime is not None and any(st.to for st in s.regime.states.values())
     if s.regime is not None:

@@ -30,6 +30,8 @@ class Sections:
     constraints: dict[str, Constraint] = field(default_factory=dict)
     events: dict[str, Event] = field(default_factory=dict)
     regime: Regime | None = None
+    regime_given: bool = False
+    """Whether the file has a 'regime' (valid or not): values per state are not judged against one that is not."""
     trust: Trust | None = None
     case_effect: float | Uncertain | ByRegime | None = None
 
@@ -81,6 +83,7 @@ def sections(data: Any, scenario: Scenario | None = None) -> Sections | Scenario
         constraints=_each(Constraint, data.get("constraints")),
         events=_each(Event, data.get("events")),
         regime=_one(Regime, data["regime"]) if data.get("regime") is not None else None,
+        regime_given=data.get("regime") is not None,
         trust=_one(Trust, data.get("trust", {})),
         case_effect=effect,
     )
