@@ -453,3 +453,15 @@ def test_values_per_state_wait_for_a_regime_that_is_there_but_wrong(tmp_path: Pa
     text = GOOD.replace("rounds:\n", "regime:\n  states:\n    on: {share: 1.5}\n    off: {}\nrounds:\n")
     found = problems(tmp_path, text.replace("    p: 0.3\n", "    p: {regime: {on: 0.5, off: 0.1}}\n"))
     assert len(found) == 1 and "regime.states.on.share: must be <= 1.0, not 1.5" in found[0], found
+
+
+def test_a_name_yaml_reads_as_a_date_says_to_quote_it(tmp_path: Path) -> None:
+    """An item named 2025-01-01 is a name; naming it unquoted in a list reads as a date, and the message says
+    what to do; quoted, it is the item."""
+    text = GOOD.replace("  visas:\n", "  2025-01-01:\n")
+    found = problems(tmp_path, text.replace("requires: [visas]", "requires: [2025-01-01]"))
+    assert any(
+        "items.flights.requires[0]: must be text, not 2025-01-01 (YAML reads it as a date: put it in quotes" in p
+        for p in found
+    ), found
+    assert load_scenario(write(tmp_path, text.replace("requires: [visas]", "requires: ['2025-01-01']")))

@@ -57,6 +57,22 @@ def _describe(value: Any) -> str:
     return shown(value)
 
 
+def _read_as(value: Any) -> str:
+    """Why a value written as a name is not text: what YAML read it as, and the way out."""
+    if value is None:
+        return " (an empty value, ~ or null: give a name)"
+    what = (
+        "a boolean"
+        if isinstance(value, bool)
+        else "a date"
+        if isinstance(value, dt.date)
+        else "a number"
+        if isinstance(value, int | float)
+        else None
+    )
+    return f" (YAML reads it as {what}: put it in quotes to mean the text)" if what else ""
+
+
 def _message(err: Any, path: PathKey, root: type[BaseModel] | None = None) -> str:
     kind = err["type"]
     ctx = err.get("ctx") or {}
@@ -84,7 +100,7 @@ def _message(err: Any, path: PathKey, root: type[BaseModel] | None = None) -> st
         whole = kind.startswith("int")
         return f"must be a {'whole ' if whole else ''}number, not {_describe(value)}"
     if kind in ("string_type", "str_type"):
-        return f"must be text, not {_describe(value)}"
+        return f"must be text, not {_describe(value)}{_read_as(value)}"
     if kind in ("bool_type", "bool_parsing"):
         return f"must be true or false, not {_describe(value)}"
     if kind.startswith("date_") or kind == "date_type":
