@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,36 @@ def test_symbolic_links_at_the_destination_are_refused(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="symbolic link"), staged_folder(tmp_path / "link"):
         pass
     assert list(elsewhere.iterdir()) == []
+
+
+@pytest.fixture
+def umask_027() -> Iterator[int]:
+    """The process's umask set to 027 for the test (group may read, others nothing), then restored."""
+    old = os.umask(0o027)
+    try:
+        yield 0o027
+    finally:
+        os.umask(old)
+
+
+def modes(folder: Path) -> dict[str, int]:
+    """The permission bits of a folder and of everything in it, by relative path."""
+    found = {".": folder.stat().st_mode & 0o777}
+    for p in folder.rglob("*"):
+        found[str(p.relative_to(folder))] = p.stat().st_mode & 0o777
+    return found
+
+
+def test_staged_folders_and_files_follow_the_umask(tmp_path: Path, umask_027: int) -> None:
+    """A staged folder and the files written in it get the modes any other new file gets (not 0700/0600)."""
+    target = tmp_path / "out"
+    with staged_folder(target) as tmp:
+        write_text(tmp / "report.html", "<p>hello</p>\n")
+        (tmp / "plots").mkdir()
+        (tmp / "plots" / "a.png").write_bytes(b"png")
+    assert modes(target) == {".": 0o750, "report.html": 0o640, "plots": 0o750, "plots/a.png": 0o640}
+    with staged_folder(target, force=True) as tmp:  # replacing: the same
+        write_text(tmp / "report.html", "<p>again</p>\n")
+    assert modes(target) == {".": 0o750, "report.html": 0o640}
+    write_text(target / "report.html", "<p>in place</p>\n")
+    assert modes(target)["report.html"] == 0o640

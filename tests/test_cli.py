@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -175,3 +178,43 @@ def test_help_and_module_entry_point() -> None:
     assert done.returncode == 0 and "validate" in done.stdout and "sweep" not in done.stderr
     done = subprocess.run([sys.executable, "-m", "sim", "run", "nope.yaml"], capture_output=True, text=True)
     assert done.returncode == 2 and done.stderr.strip() == "nope.yaml: no such file"
+
+
+CUBA = SCENARIOS / "backtests-v1" / "cuba-2015"
+
+
+@pytest.fixture
+def umask_027() -> Iterator[int]:
+    """The process's umask set to 027 for the test (group may read, others nothing), then restored."""
+    old = os.umask(0o027)
+    try:
+        yield 0o027
+    finally:
+        os.umask(old)
+
+
+def assert_umask_modes(folder: Path) -> None:
+    """The folder and everything in it have the modes umask 027 gives new files and folders."""
+    wrong = {
+        str(p): oct(p.stat().st_mode & 0o777)
+        for p in [folder, *folder.rglob("*")]
+        if p.stat().st_mode & 0o777 != (0o750 if p.is_dir() else 0o640)
+    }
+    assert not wrong, wrong
+
+
+def test_every_command_writes_folders_a_colleague_can_open(tmp_path: Path, umask_027: int) -> None:
+    """run, plot, sweep (new and --force), compare, score and backtest follow the umask, as Parquet and PNG do."""
+    run, sweep, library = tmp_path / "run", tmp_path / "sweep", tmp_path / "library"
+    shutil.copytree(CUBA, library / CUBA.name)
+    quiet = ["--jobs", "1", "--quiet"]
+    assert main(["run", str(CUBA / "scenario.yaml"), "-n", "100", "--out", str(run), *quiet]) == 0
+    assert main(["plot", str(run)]) == 0
+    for force in ([], ["--force"]):
+        argv = ["sweep", str(CUBA / "scenario.yaml"), "--set", "rounds.cancel=0.1,0.3", "-n", "100", "--out"]
+        assert main([*argv, str(sweep), *quiet, *force]) == 0
+    assert main(["compare", str(run), f"{sweep}:1", "--out", str(tmp_path / "compare")]) == 0
+    assert main(["score", str(run), "--observed", str(CUBA / "observed.yaml"), "--out", str(tmp_path / "score")]) == 0
+    assert main(["backtest", str(library), "-n", "100", "--jobs", "1", "--out", str(tmp_path / "backtest")]) == 0
+    for name in ("run", "sweep", "compare", "score", "backtest"):
+        assert_umask_modes(tmp_path / name)

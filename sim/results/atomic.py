@@ -9,6 +9,10 @@ wrote, of the same kind (a run, a sweep, a comparison, a score); without it, the
 refuses to replace a folder that appeared meanwhile (``RENAME_NOREPLACE``), so of two commands
 writing to the same place at once exactly one wins. Symbolic links at the destination are never
 followed. Leftovers of killed runs are removed by the next run that writes to the same place.
+
+Temporary names are made with ``mkstemp``/``mkdtemp``, which keep them private (0600, 0700) while
+they are written; once complete they get the modes the user's umask gives any new file, like the
+Parquet files and figures beside them, so that a colleague the umask lets in can open the report.
 """
 
 from __future__ import annotations
@@ -42,12 +46,33 @@ KINDS = {
 manifests said their kind."""
 
 
+def umask() -> int:
+    """The process's umask: read from /proc where the system has it, since setting the umask to read
+    it changes it for every thread meanwhile."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def public(path: str | os.PathLike[str], folder: bool = False) -> None:
+    """Give a file (or folder) made private by mkstemp (mkdtemp) the modes of any new file: 0666
+    (0777) less the umask."""
+    os.chmod(path, (0o777 if folder else 0o666) & ~umask())
+
+
 def write_text(path: Path, text: str) -> None:
-    """Write a file under a temporary name, then rename it into place."""
+    """Write a file under a temporary name, then rename it into place (with the umask's modes)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
             f.write(text)
+        public(tmp)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -138,9 +163,11 @@ def _make_parent(target: Path) -> None:
 
 
 def make_temporary(target: Path) -> Path:
-    """A hidden folder beside ``target`` to build it in."""
+    """A hidden folder beside ``target`` to build it in, with the modes the umask gives new folders."""
     try:
-        return Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.partial-"))
+        tmp = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.partial-"))
+        public(tmp, folder=True)
+        return tmp
     except OSError as exc:
         raise UserError(f"{target.parent}: cannot write there ({exc.strerror or exc})") from None
 
