@@ -484,6 +484,7 @@ def redraw(path: str | os.PathLike[str], metric: str | None = None, svg: bool | 
         write_text(folder / "report.html", sweep_report(sw))
     else:
         results = load(folder)
+        results.summary_data  # noqa: B018 - computed once here, not in each process that draws
         with staged_folder(target, force=True) as tmp:
             files = draw_all(results, tmp, svg=svg, jobs=default_jobs())
         write_text(folder / "report.html", run_report(results, folder))

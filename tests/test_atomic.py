@@ -97,6 +97,7 @@ def test_force_replaces_only_folders_negsim_wrote_of_the_same_kind(tmp_path: Pat
         pass
     run = tmp_path / "run"
     run.mkdir()
+    (run / "items.parquet").write_text("records")
     (run / "manifest.json").write_text(json.dumps({"kind": "run"}))
     with pytest.raises(UserError, match="a negsim run folder"), staged_folder(run, force=True, kind="comparison"):
         pass
@@ -151,3 +152,33 @@ def test_staged_folders_and_files_follow_the_umask(tmp_path: Path, umask_027: in
     assert modes(target) == {".": 0o750, "report.html": 0o640}
     write_text(target / "report.html", "<p>in place</p>\n")
     assert modes(target)["report.html"] == 0o640
+
+
+def test_the_files_present_decide_a_folders_kind_not_its_manifest(tmp_path: Path) -> None:
+    """A sweep whose manifest says "run" is still a sweep: run --force never replaces it."""
+    import json
+
+    from sim.results.atomic import folder_kind
+
+    sweep = tmp_path / "sweep"
+    sweep.mkdir()
+    for name in ("sweep.yaml", "scenario.yaml", "points.parquet", "items.parquet"):
+        (sweep / name).write_text("x")
+    (sweep / "manifest.json").write_text(json.dumps({"kind": "run"}))
+    assert folder_kind(sweep) is None  # the manifest and the files disagree: not trusted
+    with pytest.raises(UserError, match="--force replaces only a run folder"), staged_folder(sweep, True, "run"):
+        pass
+    assert (sweep / "sweep.yaml").exists()
+    (sweep / "manifest.json").write_text(json.dumps({"kind": "sweep"}))
+    assert folder_kind(sweep) == "sweep"
+    (sweep / "manifest.json").write_text(json.dumps({"format": 1}))  # no kind: the files say it
+    assert folder_kind(sweep) == "sweep"
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "items.parquet").write_text("x")
+    (run / "manifest.json").write_text(json.dumps({"kind": "score"}))  # a run that claims to be a score
+    assert folder_kind(run) is None
+    (run / "manifest.json").write_text(json.dumps({"kind": "run"}))
+    assert folder_kind(run) == "run"
+    (run / "score.json").write_text("{}")  # two kinds' files at once: neither
+    assert folder_kind(run) is None

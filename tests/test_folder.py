@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
+import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -134,3 +137,198 @@ def test_text_that_a_spreadsheet_would_run_is_quoted() -> None:
         "'-x",
         "plain",
     ]
+
+
+# ---------------------------------------------------------------------- a folder read back is untrusted input
+
+CUBA = SCENARIOS / "backtests-v1" / "cuba-2015"
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A run and a --given run of a scenario with uncertain judgements, made once for the damages below."""
+    from sim.cli import main
+
+    root = tmp_path_factory.mktemp("made")
+    argv = ["run", str(CUBA / "scenario.yaml"), "-n", "200", "--jobs", "1", "--no-plots", "--quiet"]
+    assert main([*argv, "--out", str(root / "run")]) == 0
+    assert main([*argv, "--out", str(root / "given"), "--given", str(CUBA / "observed-mid-2015.yaml")]) == 0
+    return root
+
+
+def set_column(path: Path, name: str, values: Any) -> None:
+    """Replace (or, with None, drop) a column of a Parquet file, as someone editing a folder would."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    if values is None:
+        table = table.drop_columns([name])
+    else:
+        old = table.column(name).to_pylist()
+        new = pa.array(values(old) if callable(values) else values)
+        table = table.set_column(table.column_names.index(name), name, new)
+    pq.write_table(table, path)
+
+
+def edit_manifest(folder: Path, change: Any) -> None:
+    data = json.loads((folder / "manifest.json").read_text())
+    change(data)
+    (folder / "manifest.json").write_text(json.dumps(data, indent=2))
+
+
+def _given(field: str, value: Any) -> Any:
+    return lambda f: edit_manifest(f, lambda m: m["given"].__setitem__(field, value))
+
+
+DAMAGES: list[tuple[str, str, Any, str]] = [
+    # (id, folder, damage, what the one line says)
+    (
+        "agreed-as-text",
+        "run",
+        lambda f: set_column(f / "items.parquet", "agreed", lambda v: ["yes" if x else "no" for x in v]),
+        "items.parquet: column 'agreed' holds text, not true/false",
+    ),
+    (
+        "day-overflows",
+        "run",
+        lambda f: set_column(f / "items.parquet", "day", lambda v: [None if x is None else 1e300 for x in v]),
+        "items.parquet: column 'day', row 0: 1e+300: the day of agreement must lie between 0 and the horizon",
+    ),
+    (
+        "day-negative",
+        "run",
+        lambda f: set_column(f / "items.parquet", "day", lambda v: [None if x is None else -5.0 for x in v]),
+        "column 'day', row 0: -5: the day of agreement must lie between 0",
+    ),
+    (
+        "day-where-none",
+        "run",
+        lambda f: set_column(f / "items.parquet", "day", lambda v: [3.0] * len(v)),
+        "3: a day for an item not agreed",
+    ),
+    (
+        "round-as-text",
+        "run",
+        lambda f: set_column(f / "items.parquet", "round", lambda v: [str(x) for x in v]),
+        "items.parquet: column 'round' holds text, not whole numbers",
+    ),
+    (
+        "items-out-of-order",
+        "run",
+        lambda f: set_column(f / "items.parquet", "item", lambda v: list(reversed(v))),
+        "items.parquet: column 'item', row 0: lists other items than scenario.yaml",
+    ),
+    (
+        "replications-twice",
+        "run",
+        lambda f: set_column(f / "replications.parquet", "replication", lambda v: [0] * len(v)),
+        "replications.parquet: column 'replication', row 1: 0: each replication once",
+    ),
+    (
+        "rounds-negative",
+        "run",
+        lambda f: set_column(f / "replications.parquet", "rounds_held", lambda v: [-3] * len(v)),
+        "replications.parquet: column 'rounds_held', row 0: -3: a count cannot be negative",
+    ),
+    (
+        "rounds-beyond-int32",
+        "run",
+        lambda f: set_column(f / "replications.parquet", "rounds_held", lambda v: [2**40] * len(v)),
+        "replications.parquet: column 'rounds_held', row 0: beyond the int32",
+    ),
+    (
+        "trust-infinite",
+        "run",
+        lambda f: set_column(f / "replications.parquet", "trust", lambda v: [float("inf")] * len(v)),
+        "replications.parquet: column 'trust', row 0: inf: must be a finite number",
+    ),
+    (
+        "breakdown-day-without-one",
+        "run",
+        lambda f: set_column(f / "replications.parquet", "breakdown_day", lambda v: [1e300] * len(v)),
+        "column 'breakdown_day', row 0: 1e+300: a day without a breakdown",
+    ),
+    (
+        "lifted-as-numbers",
+        "run",
+        lambda f: set_column(f / "constraints.parquet", "lifted", lambda v: [7] * len(v)),
+        "constraints.parquet: column 'lifted' holds whole numbers, not true/false",
+    ),
+    (
+        "judgement-column-missing",
+        "run",
+        lambda f: set_column(f / "parameters.parquet", "items.banking.p", None),
+        "parameters.parquet: column 'items.banking.p' is missing",
+    ),
+    (
+        "judgement-draw-infinite",
+        "run",
+        lambda f: set_column(f / "parameters.parquet", "items.banking.p", lambda v: [float("inf")] * len(v)),
+        "parameters.parquet: column 'items.banking.p', row 0: inf: must be a finite number",
+    ),
+    ("parameters-missing", "run", lambda f: (f / "parameters.parquet").unlink(), "parameters.parquet: missing"),
+    ("as-of-day-as-text", "given", _given("as_of_day", "soon"), "manifest.json:"),
+    (
+        "as-of-day-nan",
+        "given",
+        lambda f: (f / "manifest.json").write_text(
+            (f / "manifest.json").read_text().replace('"as_of_day": ', '"as_of_day": NaN, "was": ')
+        ),
+        "given.as_of_day: must be a finite number",
+    ),
+    (
+        "as-of-day-beyond-the-horizon",
+        "given",
+        _given("as_of_day", 1e300),
+        "given.as_of_day: 1e+300 is not a day before the horizon",
+    ),
+    ("as-of-day-not-as-of", "given", _given("as_of_day", 3.0), "given.as_of_day: 3 is not the day of as_of 2015-06-30"),
+    (
+        "given-a-list",
+        "given",
+        lambda f: edit_manifest(f, lambda m: m.__setitem__("given", [1])),
+        "given: must be a mapping",
+    ),
+    ("kept-as-text", "given", _given("kept", "many"), "given.kept: must be a whole number, not the text 'many'"),
+]
+
+
+@pytest.mark.parametrize(("base", "damage", "message"), [d[1:] for d in DAMAGES], ids=[d[0] for d in DAMAGES])
+def test_a_damaged_run_folder_is_one_clear_line_everywhere_it_is_read(
+    made: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], base: str, damage: Any, message: str
+) -> None:
+    """plot, compare, score and sim.load_results name the file and the field; exit 2, never a wrong number."""
+    import sim
+    from sim.cli import main
+
+    folder = tmp_path / "damaged"
+    shutil.copytree(made / base, folder)
+    damage(folder)
+    for argv in (
+        ["plot", str(folder)],
+        ["compare", str(made / "run"), str(folder), "--out", str(tmp_path / "c"), "--no-plots"],
+        ["score", str(folder), "--observed", str(CUBA / "observed.yaml"), "--out", str(tmp_path / "s"), "--no-plots"],
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert message in err and str(folder) in err, err
+    with pytest.raises(UserError, match=re.escape(message)):
+        sim.load_results(folder).summary  # noqa: B018 - reading it is the test
+    assert not (folder / "plots").exists() and not (tmp_path / "c").exists() and not (tmp_path / "s").exists()
+
+
+def test_the_summary_is_what_the_records_say_not_what_summary_json_says(made: Path, tmp_path: Path) -> None:
+    """A summary.json of another shape (or other numbers) is never read back: plot and load_results use the records."""
+    import sim
+    from sim.cli import main
+
+    folder = tmp_path / "edited"
+    shutil.copytree(made / "given", folder)
+    written = json.loads((folder / "summary.json").read_text())
+    for text in ('{"replications": 200, "items": "x"}', json.dumps({**written, "items": [{"item": 1}]})):
+        (folder / "summary.json").write_text(text)
+        assert main(["plot", str(folder)]) == 0
+        assert load(folder).summary_data == written
+        assert list(sim.load_results(folder).summary["item"]) == [it["item"] for it in written["items"]]

@@ -117,19 +117,26 @@ def remove_stale(target: Path) -> None:
 
 
 def folder_kind(folder: Path) -> str | None:
-    """The kind of negsim folder ``folder`` is (``run``, ``sweep``, ...), or None if negsim did not write it."""
+    """The kind of negsim folder ``folder`` is (``run``, ``sweep``, ...), or None if negsim did not
+    write it. The files present decide, not the manifest alone: a folder holding one kind's files
+    and a manifest that names no other kind (a manifest is text anyone can edit, so a sweep whose
+    manifest says "run" is not a run that ``run --force`` may replace)."""
     manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return None
+    present = {kind for kind, marker in KINDS.items() if (folder / marker).is_file()}
+    if "sweep" in present:
+        present.discard("run")  # a finished sweep gathers its records in items.parquet too
+    if len(present) != 1:
+        return None
+    (found,) = present
     try:
-        if manifest.is_file() and manifest.stat().st_size < 1 << 20:
-            kind = json.loads(manifest.read_text(encoding="utf-8")).get("kind")
-            if kind in KINDS:
-                return str(kind)
+        if manifest.stat().st_size >= 1 << 20:
+            return None
+        claimed = json.loads(manifest.read_text(encoding="utf-8")).get("kind")
     except (OSError, ValueError, RecursionError, AttributeError):
         return None
-    for kind, marker in KINDS.items():
-        if (folder / marker).is_file() and manifest.is_file():
-            return kind
-    return None
+    return found if claimed in (None, found) else None
 
 
 def check_target(target: Path, force: bool, kind: str | None) -> bool:

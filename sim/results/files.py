@@ -131,6 +131,11 @@ def read_column(path: Path, name: str, fill: Any, dtype: Any) -> Any:
             if fill is not None:
                 c = c.fill_null(fill)
             chunk = c.to_numpy(zero_copy_only=False)
+            if out.dtype.kind in "iu" and chunk.size and chunk.dtype.kind in "iu":
+                low, high = np.iinfo(out.dtype).min, np.iinfo(out.dtype).max
+                if int(chunk.min()) < low or int(chunk.max()) > high:  # never wrapped round silently
+                    row = at + int(np.flatnonzero((chunk < low) | (chunk > high))[0])
+                    raise UserError(f"{path}: column '{name}', row {row}: beyond the {out.dtype} negsim writes")
             out[at : at + chunk.size] = chunk
             at += chunk.size
     except UserError:

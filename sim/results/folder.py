@@ -26,13 +26,24 @@ from sim.engine.plan import compile_plan, judgement_paths
 from sim.engine.records import HOW, HOW_BEFORE, HOW_ROUND, Records
 from sim.errors import UserError
 from sim.results.atomic import staged_folder, write_text
+from sim.results.checks import (
+    NAMES,
+    NUMBER,
+    WHOLE,
+    check_counts,
+    check_days,
+    check_finite,
+    check_long,
+    check_replications,
+    check_rounds,
+    check_schema,
+    kind_of,
+    run_manifest,
+)
 from sim.results.files import (
     json_text,
     read_column,
-    read_json,
-    read_manifest,
     read_parquet,
-    read_parquet_schema,
     sha256_file,
     stamped_folder,
     versions,
@@ -335,9 +346,29 @@ UNWRITTEN = (
 """Where each field of the records is kept in a run folder."""
 
 
+REQUIRED = {
+    "items": {"replication", "item", "agreed", "day", "round"},
+    "constraints": {"replication", "constraint", "lifted", "day", "lifts", "active_at_horizon"},
+    "replications": {"replication", "rounds_held", "rounds_cancelled", "breakdown", "breakdown_day", "trust"},
+}
+"""Columns every run folder has; the others of FIELDS came later, and older folders read as empty."""
+NAMED = {"items": ("item", "how"), "constraints": ("constraint",), "replications": ("regime", "regime_start")}
+"""Columns of names (text, or a dictionary of text)."""
+DAYS = {
+    "item_day": ("item_agreed", "of agreement", "for an item not agreed"),
+    "constraint_day": ("constraint_lifted", "of the first lift", "for a constraint not lifted"),
+    "breakdown_day": ("breakdown", "of the breakdown", "without a breakdown"),
+}
+"""Day columns, each with the field that says whether it happened."""
+
+
 class FolderRecords:
     """The records of a run folder, each field read from its Parquet column when first used: a
-    figure of a million replications reads the columns it draws, not the whole folder."""
+    figure of a million replications reads the columns it draws, not the whole folder.
+
+    The folder is untrusted input (:mod:`sim.results.checks`): the column types and the order of
+    the long tables are checked when it is opened, each column's values when it is read.
+    """
 
     def __init__(self, s: Scenario, folder: Path) -> None:
         import pyarrow.parquet as pq
@@ -345,24 +376,57 @@ class FolderRecords:
         self._scenario, self._folder = s, folder
         self._cache: dict[str, np.ndarray] = {}
         rows = {}
-        for name in TABLES:
-            try:
-                rows[name] = pq.ParquetFile(folder / f"{name}.parquet").metadata.num_rows
-            except Exception as exc:  # pyarrow raises many kinds on a damaged file
+        self._names: dict[str, list[str]] = {}
+        for name in tables_of(s):
+            path = folder / f"{name}.parquet"
+            if name == "parameters" and not path.is_file():
                 raise UserError(
-                    f"{folder / name}.parquet: not a readable Parquet file ({type(exc).__name__})"
-                ) from None
+                    f"{path}: missing (the scenario has uncertain judgements, and their draws are kept here)"
+                )
+            try:
+                meta = pq.ParquetFile(path)
+                rows[name], schema = meta.metadata.num_rows, meta.schema_arrow
+            except Exception as exc:  # pyarrow raises many kinds on a damaged file
+                raise UserError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+            self._names[name] = list(schema.names)
+            check_schema(path, schema, self._kinds(name), self._required(name))
         n, k, m = rows["replications"], len(s.items), len(s.constraints)
-        if rows["items"] != n * k or rows["constraints"] != n * m:
+        if rows["items"] != n * k or rows["constraints"] != n * m or rows.get("parameters", n) != n:
             raise UserError(f"{folder}: the parquet files do not match the scenario's items and constraints")
-        if n and k:
-            first = read_parquet(folder / "items.parquet", columns=["item"]).column("item").slice(0, k).to_pylist()
-            if tuple(first) != tuple(s.items):
-                raise UserError(f"{folder}: items.parquet lists other items than scenario.yaml")
         self.n = n
-        self.start = (
-            int(read_parquet(folder / "replications.parquet", ["replication"]).column(0)[0].as_py()) if n else 0
+        ids = self.replication
+        check_long(
+            folder / "items.parquet",
+            "item",
+            read_parquet(folder / "items.parquet", ["replication", "item"]),
+            tuple(s.items),
+            ids,
         )
+        check_long(
+            folder / "constraints.parquet",
+            "constraint",
+            read_parquet(folder / "constraints.parquet", ["replication", "constraint"]),
+            tuple(s.constraints),
+            ids,
+        )
+        self.start = int(ids[0]) if n else 0
+
+    def _kinds(self, file: str) -> dict[str, str]:
+        """The kind of each column negsim writes in ``file``."""
+        kinds = {"replication": WHOLE, **{col: NAMES for col in NAMED.get(file, ())}}
+        kinds.update({col: kind_of(dtype) for f, col, _, dtype, _ in FIELDS.values() if f == file})
+        if file == "replications":
+            kinds.update({f"events.{e}": WHOLE for e in self._scenario.events})
+        if file == "parameters":
+            kinds.update({path: NUMBER for path in judgement_paths(self._scenario)})
+        return kinds
+
+    def _required(self, file: str) -> set[str]:
+        s = self._scenario
+        if file == "parameters":
+            return {"replication", *judgement_paths(s)}
+        extra = {f"events.{e}" for e in s.events} if file == "replications" else set()
+        return REQUIRED[file] | extra
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("_") or (
@@ -389,29 +453,55 @@ class FolderRecords:
             return self._regime(name)
         if name == "parameters":
             paths = judgement_paths(s)
-            if not paths or not (self._folder / "parameters.parquet").is_file():
-                return np.zeros((n, len(paths)))
-            table = read_parquet(self._folder / "parameters.parquet", paths)
-            return np.stack([table.column(c).to_numpy() for c in paths], axis=1)
+            if not paths:
+                return np.zeros((n, 0))
+            path = self._folder / "parameters.parquet"
+            table = read_parquet(path, paths)
+            values = np.stack([table.column(c).to_numpy().astype(float) for c in paths], axis=1)
+            for j, c in enumerate(paths):
+                check_finite(path, c, values[:, j])
+            return values
         if name == "event_count":
             names = [f"events.{e}" for e in s.events]
             if not names:
                 return np.zeros((n, 0), np.int32)
-            table = read_parquet(self._folder / "replications.parquet", names)
-            return np.stack([table.column(c).to_numpy().astype(np.int32) for c in names], axis=1)
+            path = self._folder / "replications.parquet"
+            columns = [read_column(path, c, None, np.int32) for c in names]
+            for c, values in zip(names, columns, strict=True):
+                check_counts(path, c, values)
+            return np.stack(columns, axis=1)
         file, col, fill, dtype, shape = FIELDS[name]
+        path = self._folder / f"{file}.parquet"
         width = {"item": len(s.items), "constraint": len(s.constraints), "replication": 0}[shape]
-        if col not in read_parquet_schema(self._folder / f"{file}.parquet"):  # folders from before it existed
+        if col not in self._names[file]:  # folders from before it existed
             return np.full((n, width) if width or shape != "replication" else n, 0 if fill is None else fill, dtype)
-        values = read_column(self._folder / f"{file}.parquet", col, fill, dtype)
-        return values.reshape(n, width) if shape != "replication" else values
+        values = read_column(path, col, fill, dtype)
+        values = values.reshape(n, width) if shape != "replication" else values
+        self._check(name, path, col, values)
+        return values
+
+    def _check(self, name: str, path: Path, col: str, values: np.ndarray) -> None:
+        """The values of a field are in its range (:mod:`sim.results.checks`)."""
+        if name in DAYS:
+            happened, of, none = DAYS[name]
+            check_days(path, col, values, getattr(self, happened), self._scenario.horizon, of, none)
+        elif name == "item_round":
+            check_rounds(path, values, self.item_agreed)
+        elif name == "replication":
+            check_replications(path, values)
+        elif name in ("trust", "next_round_day"):
+            check_finite(path, col, values, missing=name == "next_round_day")
+        elif values.dtype.kind == "i":
+            check_counts(path, col, values)
 
     def _how(self) -> np.ndarray:
         """How each item was agreed: its column where the folder has one, else implied by ``round``
         (a scenario that can agree items only in rounds: 0 is before the start)."""
         s = self._scenario
-        if "how" in read_parquet_schema(self._folder / "items.parquet"):
+        if "how" in self._names["items"]:
             codes = read_parquet(self._folder / "items.parquet", ["how"]).column("how").combine_chunks()
+            if not hasattr(codes, "dictionary"):
+                raise UserError(f"{self._folder / 'items.parquet'}: column 'how' holds values negsim does not write")
             names = codes.dictionary.to_pylist() if self.n else list(HOW)
             if any(name not in HOW for name in names):
                 raise UserError(f"{self._folder / 'items.parquet'}: column 'how' holds values negsim does not write")
@@ -423,15 +513,25 @@ class FolderRecords:
 
     def _regime(self, col: str) -> np.ndarray:
         s = self._scenario
-        if s.regime is None or col not in read_parquet_schema(self._folder / "replications.parquet"):
+        if s.regime is None or col not in self._names["replications"]:
             return np.zeros(self.n, np.int8)
-        codes = read_parquet(self._folder / "replications.parquet", [col]).column(col).combine_chunks()
+        path = self._folder / "replications.parquet"
+        codes = read_parquet(path, [col]).column(col).combine_chunks()
+        if not hasattr(codes, "dictionary") or codes.null_count:
+            raise UserError(f"{path}: column '{col}' holds values negsim does not write")
         names = list(compile_plan(s).regime.names)  # type: ignore[union-attr]
         stored = codes.dictionary.to_pylist() if self.n else names
         if any(name not in names for name in stored):
-            raise UserError(f"{self._folder / 'replications.parquet'}: column '{col}' names states the scenario lacks")
+            raise UserError(f"{path}: column '{col}' names states the scenario lacks")
         lookup = np.array([names.index(name) for name in stored] or [0], np.int8)
         return lookup[codes.indices.to_numpy(zero_copy_only=False)].astype(np.int8)
+
+    def check(self) -> None:
+        """Read every column once and check its values, keeping none of them: a damaged folder is
+        refused when it is opened, by every command, whichever columns the command then reads."""
+        for name in (*FIELDS, "event_count", "parameters", "item_how", "regime", "regime_start"):
+            if name not in self._cache:
+                self._read(name)
 
     def materialize(self) -> Records:
         """Every field, as :class:`Records`."""
@@ -483,7 +583,10 @@ def write_run(results: RunResults, folder: Path, *, parquet: bool = True) -> Non
 
 
 def load(folder: str | os.PathLike[str]) -> RunResults:
-    """Read a run folder."""
+    """Read a run folder, as untrusted input (:mod:`sim.results.checks`): every column is checked
+    before anything is drawn or compared from it. Its summary is computed
+    again from the records when it is wanted, never taken from summary.json, so that what is drawn
+    and reported is what the records say."""
     path = Path(folder)
     if not path.is_dir():
         raise UserError(f"{path}: no such result folder")
@@ -492,12 +595,8 @@ def load(folder: str | os.PathLike[str]) -> RunResults:
             raise UserError(f"{path}: not a result folder ({name} is missing)")
     s = load_scenario(path / "scenario.yaml")
     rec = FolderRecords(s, path)
-    summary = None
-    if (path / "summary.json").is_file():  # computed from every replication when the run was made
-        data = read_json(path / "summary.json")
-        if isinstance(data, dict) and data.get("replications") == rec.n and "items" in data:
-            summary = data
-    return RunResults(s, rec, read_manifest(path), path, summary)  # type: ignore[arg-type]
+    rec.check()
+    return RunResults(s, rec, run_manifest(path / "manifest.json", s), path)  # type: ignore[arg-type]
 
 
 def manifest(

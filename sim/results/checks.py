@@ -1,0 +1,240 @@
+"""A result folder read back is untrusted input: its columns, values and manifest are checked.
+
+A folder may come from a colleague, an older negsim, a disk that failed or someone who edited it.
+What negsim reads back is checked as a scenario file is: each Parquet column must have the type
+negsim writes (``agreed`` as true/false, never text that would count every "no" as agreed), each
+value its range (days within the run, counts not negative, draws finite), the long tables their
+order, and the manifest the shape negsim gives it. Every failure is one line naming the file and
+the field (exit 2), never a wrong number or a traceback further on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from pathlib import Path
+from typing import Annotated, Any
+
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+
+from sim.errors import UserError
+from sim.scenario.checks import shape_problems
+from sim.scenario.documents import load_document
+from sim.scenario.models import Scenario
+from sim.scenario.numbers import Count, NonNegative, Probability
+
+BOOL, WHOLE, NUMBER, NAMES = "true/false", "whole numbers", "numbers", "names"
+"""What a column holds, as the messages say it."""
+
+
+def kind_of(dtype: Any) -> str:
+    """What a numpy dtype of the records holds: true/false, whole numbers or numbers."""
+    kind = np.dtype(dtype).kind
+    return BOOL if kind == "b" else WHOLE if kind in "iu" else NUMBER
+
+
+def holds(arrow_type: Any, kind: str) -> bool:
+    """Whether an Arrow column type holds ``kind``: booleans, integers, floating point (or integers)
+    numbers, and names (text, or a dictionary of text)."""
+    import pyarrow as pa
+
+    t = arrow_type
+    if kind == BOOL:
+        return bool(pa.types.is_boolean(t))
+    if kind == WHOLE:
+        return bool(pa.types.is_integer(t))
+    if kind == NUMBER:
+        return bool(pa.types.is_floating(t) or pa.types.is_integer(t))
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return bool(pa.types.is_string(t) or pa.types.is_large_string(t))
+
+
+def _described(arrow_type: Any) -> str:
+    import pyarrow as pa
+
+    t = arrow_type.value_type if pa.types.is_dictionary(arrow_type) else arrow_type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "text"
+    if pa.types.is_boolean(t):
+        return "true/false"
+    if pa.types.is_integer(t):
+        return "whole numbers"
+    if pa.types.is_floating(t):
+        return "numbers"
+    return str(arrow_type)
+
+
+def check_schema(path: Path, schema: Any, columns: dict[str, str], required: set[str]) -> None:
+    """Each of ``columns`` (name: kind) that ``schema`` has holds its kind; every ``required`` one is there."""
+    names = set(schema.names)
+    for name in sorted(required - names):
+        raise UserError(f"{path}: column '{name}' is missing")
+    for name, kind in columns.items():
+        if name in names and not holds(schema.field(name).type, kind):
+            found = _described(schema.field(name).type)
+            raise UserError(f"{path}: column '{name}' holds {found}, not {kind}")
+
+
+def _value(x: Any) -> str:
+    return f"{x:g}" if isinstance(x, float | np.floating) else str(x)
+
+
+def _first(bad: np.ndarray) -> int:
+    return int(np.flatnonzero(bad.ravel())[0])
+
+
+def check_days(
+    path: Path, column: str, days: np.ndarray, happened: np.ndarray, horizon: float, of: str, none: str
+) -> None:
+    """Days of events that happened lie in [0, horizon]; rows where nothing happened have none
+    (``of`` and ``none`` say which: "of agreement", "for an item not agreed")."""
+    inside = np.isfinite(days) & (days >= 0) & (days <= horizon)
+    bad = (happened & ~inside) | (~happened & ~np.isnan(days))
+    if bad.any():
+        row = _first(bad)
+        value = days.ravel()[row]
+        if happened.ravel()[row]:
+            why = f"the day {of} must lie between 0 and the horizon, {horizon:g}"
+        else:
+            why = f"a day {none}"
+        raise UserError(f"{path}: column '{column}', row {row}: {_value(value)}: {why}")
+
+
+def check_rounds(path: Path, rounds: np.ndarray, agreed: np.ndarray) -> None:
+    """The round of an agreement is 0 (before the start) or more; no round where nothing was agreed."""
+    bad = (agreed & (rounds < 0)) | (~agreed & (rounds != -1))
+    if bad.any():
+        row = _first(bad)
+        why = "a round must be 0 or more" if agreed.ravel()[row] else "a round where nothing was agreed"
+        raise UserError(f"{path}: column 'round', row {row}: {rounds.ravel()[row]}: {why}")
+
+
+def check_counts(path: Path, column: str, values: np.ndarray) -> None:
+    """Counts are never negative."""
+    if values.size and (values < 0).any():
+        row = _first(values < 0)
+        raise UserError(f"{path}: column '{column}', row {row}: {values.ravel()[row]}: a count cannot be negative")
+
+
+def check_finite(path: Path, column: str, values: np.ndarray, missing: bool = False) -> None:
+    """Numbers are finite (``missing``: or NaN, for a value that may be absent)."""
+    bad = ~np.isfinite(values) & ~(np.isnan(values) if missing else False)
+    if bad.any():
+        row = _first(bad)
+        raise UserError(f"{path}: column '{column}', row {row}: {_value(values.ravel()[row])}: must be a finite number")
+
+
+def check_replications(path: Path, ids: np.ndarray) -> None:
+    """Replication numbers are 0 or more and strictly increasing: each replication once, in order."""
+    bad = ids < 0
+    if ids.size > 1:
+        bad[1:] |= np.diff(ids) <= 0
+    if bad.any():
+        row = _first(bad)
+        why = "cannot be negative" if ids[row] < 0 else "each replication once, in increasing order"
+        raise UserError(f"{path}: column 'replication', row {row}: {ids[row]}: {why}")
+
+
+def check_long(path: Path, column: str, table: Any, names: tuple[str, ...], replications: np.ndarray) -> None:
+    """A long table (items.parquet, constraints.parquet) lists every name, in the scenario's order,
+    for every replication, in replication order: so that each value is read as what it is."""
+    import pyarrow as pa
+
+    k, n = len(names), replications.size
+    labels = table.column(column).combine_chunks()
+    if pa.types.is_dictionary(labels.type):
+        stored = labels.dictionary.to_pylist()
+        lookup = np.array([names.index(x) if x in names else -1 for x in stored] or [-1], np.int64)
+        codes = lookup[labels.indices.fill_null(0).to_numpy(zero_copy_only=False)]
+        codes[np.asarray(labels.is_null().to_numpy(zero_copy_only=False), bool)] = -1
+    else:
+        where = {x: i for i, x in enumerate(names)}
+        codes = np.array([where.get(x, -1) for x in labels.to_pylist()], np.int64)
+    expected = np.tile(np.arange(k), n)
+    if codes.shape != expected.shape or (codes != expected).any():
+        row = _first(codes != expected) if codes.shape == expected.shape else 0
+        raise UserError(
+            f"{path}: column '{column}', row {row}: lists other {column}s than scenario.yaml "
+            f"(which has {', '.join(names) or 'none'}, listed in turn for each replication)"
+        )
+    ids = table.column("replication").to_numpy()
+    if not np.array_equal(ids, np.repeat(replications, k)):
+        row = _first(ids != np.repeat(replications, k))
+        raise UserError(f"{path}: column 'replication', row {row}: does not follow replications.parquet")
+
+
+# ---------------------------------------------------------------------- the manifest
+
+
+def _text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    return value
+
+
+def _iso_date(value: Any) -> Any:
+    try:
+        dt.date.fromisoformat(_text(value))
+    except ValueError:
+        raise ValueError("must be a date, YYYY-MM-DD") from None
+    return value
+
+
+Text = Annotated[str, BeforeValidator(_text)]
+
+
+class _Condition(BaseModel):
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    condition: Text
+    met: Probability
+
+
+class _Given(BaseModel):
+    """The ``given`` section of a --given run's manifest: what the report and ``score`` read."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    as_of: Annotated[str, BeforeValidator(_iso_date)]
+    as_of_day: NonNegative
+    tried: Count
+    kept: Count
+    acceptance: Probability
+    conditions: list[_Condition] = Field(default_factory=list)
+    observed_file: Text = ""
+
+
+class _Manifest(BaseModel):
+    """A run folder's manifest.json, as far as negsim reads it back."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    kind: Text | None = None
+    given: _Given | None = None
+
+
+def run_manifest(path: Path, s: Scenario) -> dict[str, Any]:
+    """A run folder's manifest.json (empty if there is none), its fields checked: a ``given`` section
+    whose ``as_of_day`` is a day of the run before its horizon, and its date."""
+    if not path.is_file():
+        return {}
+    doc = load_document(path)
+    if not isinstance(doc.data, dict):
+        raise UserError(f"{path}: not a manifest (a mapping of fields)")
+    try:
+        made = _Manifest.model_validate(doc.data)
+    except ValidationError as exc:
+        raise UserError(str(next(iter(shape_problems(doc, exc, _Manifest))))) from None
+    given, horizon = made.given, s.horizon
+    if given is not None:
+        line = doc.line(("given", "as_of_day"))
+        where = f"{path}:{line}" if line else str(path)
+        if not given.as_of_day < horizon or not math.isfinite(given.as_of_day):
+            raise UserError(
+                f"{where}: given.as_of_day: {given.as_of_day:g} is not a day before the horizon ({horizon:g})"
+            )
+        if s.date(given.as_of_day).isoformat() != given.as_of:
+            raise UserError(f"{where}: given.as_of_day: {given.as_of_day:g} is not the day of as_of {given.as_of}")
+    return dict(doc.data)
