@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -604,3 +605,207 @@ def test_median_dates_in_sweep_figures_are_dates_with_the_year(tmp_path: Path) -
         ax = fig.axes[1] if draw is tornado else fig.axes[0]  # (item b's panel of the tornado)
         ticks = [t.get_text() for t in getattr(ax, axis).get_ticklabels() if t.get_text()]
         assert ticks and "2025" in ticks[0], ticks
+
+
+# ---------------------------------------------------------------------- a sweep folder read back is untrusted input
+
+CUBA = SCENARIOS / "backtests-v1" / "cuba-2015"
+SWEEP = ["sweep", str(CUBA / "scenario.yaml"), "--set", "rounds.cancel=0.1,0.3,0.5", "-n", "100", "--jobs", "1"]
+
+
+@pytest.fixture(scope="module")
+def sweeps(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A finished sweep, and the same sweep killed after its first point (for --resume), made once."""
+    from sim.runs import sweeping
+
+    root = tmp_path_factory.mktemp("sweeps")
+    assert main([*SWEEP, "--no-plots", "--quiet", "--out", str(root / "whole")]) == 0
+    with pytest.MonkeyPatch.context() as m:
+        _crash_at(m, sweeping, "write_part", 1)
+        with pytest.raises(Killed):
+            main([*SWEEP, "--no-plots", "--quiet", "--out", str(root / "killed")])
+    assert sorted(p.name for p in (root / "killed" / "parts").iterdir()) == ["point-000000.parquet"]
+    return root
+
+
+def rewrite(path: Path, change: object) -> None:
+    """Rewrite a Parquet file through ``change`` (a function of its table), as someone editing a folder would."""
+    pq.write_table(change(pq.read_table(path)), path)  # type: ignore[operator]
+
+
+def column(name: str, values: object) -> object:
+    import pyarrow as pa
+
+    return lambda t: t.set_column(t.column_names.index(name), name, pa.array(values(t.column(name).to_pylist())))  # type: ignore[operator]
+
+
+FINISHED: list[tuple[str, object, str]] = [
+    (
+        "a-row-missing",
+        lambda f: rewrite(f / "items.parquet", lambda t: t.slice(0, t.num_rows - 1)),
+        "items.parquet: point 2 has 399 rows, not 100 replications x 4 items = 400",
+    ),
+    (
+        "a-point-missing",
+        lambda f: rewrite(f / "items.parquet", lambda t: t.slice(0, 400)),
+        "items.parquet: no records of point 1, which ran",
+    ),
+    (
+        "agreed-as-text",
+        lambda f: rewrite(f / "items.parquet", column("agreed", lambda v: ["no"] * len(v))),
+        "items.parquet: point 0: column 'agreed' holds text, not true/false",
+    ),
+    (
+        "day-overflows",
+        lambda f: rewrite(f / "items.parquet", column("day", lambda v: [1e300] * len(v))),
+        "items.parquet: point 0: column 'day', row 0: 1e+300: the day of agreement must lie between 0 and the horizon",
+    ),
+    (
+        "records-of-a-point-that-did-not-run",
+        lambda f: rewrite(f / "items.parquet", column("point", lambda v: [7] * len(v))),
+        "items.parquet: column 'point': records of point 7, which did not run",
+    ),
+    (
+        "a-points-row-missing",
+        lambda f: rewrite(f / "points.parquet", lambda t: t.slice(1)),
+        "points.parquet: 11 rows, not 3 points x 4 items = 12",
+    ),
+    (
+        "p-as-text",
+        lambda f: rewrite(f / "points.parquet", column("p_agreed", lambda v: ["x"] * len(v))),
+        "points.parquet: column 'p_agreed' holds text, not numbers",
+    ),
+    (
+        "p-beyond-one",
+        lambda f: rewrite(f / "points.parquet", column("p_agreed", lambda v: [5.0] * len(v))),
+        "points.parquet: column 'p_agreed', row 0: 5: a probability lies between 0 and 1",
+    ),
+    (
+        "swept-value-changed",
+        lambda f: rewrite(f / "points.parquet", column("rounds.cancel", lambda v: [0.9] * len(v))),
+        "points.parquet: column 'rounds.cancel', row 0: 0.9: not the value sweep.yaml gives it",
+    ),
+    (
+        "failed-points-as-text",
+        lambda f: _manifest(f, failed_points="x"),
+        "manifest.json:1: failed_points: must be a whole number, not the text 'x'",
+    ),
+    ("complete-as-text", lambda f: _manifest(f, complete="yes"), "manifest.json:1: complete: must be true or false"),
+]
+RESUMED = {"failed-points-as-text", "complete-as-text"}
+"""Damages --resume reads in a finished sweep (it reads only the manifest of one)."""
+
+
+def _manifest(folder: Path, **changes: object) -> None:
+    import json
+
+    data = json.loads((folder / "manifest.json").read_text())
+    (folder / "manifest.json").write_text(json.dumps({**data, **changes}))
+
+
+@pytest.mark.parametrize(("name", "damage", "message"), FINISHED, ids=[d[0] for d in FINISHED])
+def test_a_damaged_sweep_folder_is_one_clear_line_everywhere_it_is_read(
+    sweeps: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, damage: object, message: str
+) -> None:
+    """plot, compare and score of a point, --resume and sim.load_results: the file and the field, exit 2."""
+    import shutil
+
+    import sim
+
+    folder = tmp_path / "sw"
+    shutil.copytree(sweeps / "whole", folder)
+    damage(folder)  # type: ignore[operator]
+    observed = ["--observed", str(CUBA / "observed.yaml"), "--no-plots", "--out"]
+    for argv in (
+        ["plot", str(folder)],
+        ["compare", f"{folder}:0", f"{folder}:1", "--no-plots", "--out", str(tmp_path / "c")],
+        ["score", f"{folder}:1", *observed, str(tmp_path / "s")],
+        *([[*SWEEP, "--out", str(folder), "--resume"]] if name in RESUMED else []),
+    ):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert f"{folder}/{message}" in err, err
+    with pytest.raises(UserError, match=re.escape(message)):
+        sim.load_results(folder)
+
+
+KILLED: list[tuple[str, object, str | None]] = [
+    ("a-stray-file", lambda f: (f / "parts" / "point-abc.parquet").write_text("mine"), None),
+    ("a-superscript-point", lambda f: (f / "parts" / "point-00000\u00b9.parquet").write_text("x"), None),
+    (
+        "a-row-missing",
+        lambda f: rewrite(f / "parts" / "point-000000.parquet", lambda t: t.slice(1)),
+        "parts/point-000000.parquet: 399 rows, not 100 replications x 4 items = 400; delete it",
+    ),
+    (
+        "agreed-as-text",
+        lambda f: rewrite(f / "parts" / "point-000000.parquet", column("agreed", lambda v: ["no"] * len(v))),
+        "parts/point-000000.parquet: column 'agreed' holds text, not true/false; delete it",
+    ),
+    (
+        "garbage",
+        lambda f: (f / "parts" / "point-000000.parquet").write_bytes(b"PAR1 garbage"),
+        "parts/point-000000.parquet: not a readable Parquet file",
+    ),
+    (
+        "a-folder-named-as-a-part",
+        lambda f: (f / "parts" / "point-000001.parquet").mkdir(),
+        "parts/point-000001.parquet: not a part negsim wrote (a folder or a link); delete it",
+    ),
+    ("sweep-yaml-binary", lambda f: (f / "sweep.yaml").write_bytes(b"\xff\xfe\x00"), "holds a different sweep"),
+    (
+        "scenario-yaml-not-utf8",
+        lambda f: (f / "scenario.yaml").write_bytes(b"name: \xff\n"),
+        "the scenario has changed",
+    ),
+]
+
+
+@pytest.mark.parametrize(("damage", "message"), [k[1:] for k in KILLED], ids=[k[0] for k in KILLED])
+def test_resume_reads_a_killed_sweep_as_untrusted_input(
+    sweeps: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: object, message: str | None
+) -> None:
+    """A stray file in parts/ is not a part (the sweep resumes to the same files); a damaged part, or files that
+    are not text, are one line naming the file (exit 2)."""
+    import shutil
+
+    folder = tmp_path / "sw"
+    shutil.copytree(sweeps / "killed", folder)
+    damage(folder)  # type: ignore[operator]
+    code = main([*SWEEP, "--out", str(folder), "--resume", "--no-plots", "--quiet"])
+    err = capsys.readouterr().err
+    assert "Traceback" not in err, err
+    if message is None:
+        assert code == 0, err
+        assert data_files(folder) == data_files(sweeps / "whole")
+    else:
+        assert code == 2 and len(err.strip().splitlines()) == 1 and message in err, err
+
+
+def test_a_point_is_named_by_ascii_digits_only(
+    sweeps: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """SWEEP:¹ or SWEEP:٣ (digits to str.isdigit) is not point 1 or 3: one line saying how to name a point."""
+    folder = sweeps / "whole"
+    for point in ("\u00b9", "\u0663", "1\n", "+1", "0x1"):
+        assert main(["compare", f"{folder}:0", f"{folder}:{point}", "--no-plots", "--out", str(tmp_path / "c")]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+        assert "is not a point of the sweep; name one by its number, such as" in err, err
+    assert not (tmp_path / "c").exists()
+
+
+def test_run_force_never_replaces_a_sweep_whose_manifest_says_run(
+    sweeps: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The files present say what a folder is: a sweep with a manifest edited to say "run" is kept."""
+    import shutil
+
+    folder = tmp_path / "sw"
+    shutil.copytree(sweeps / "whole", folder)
+    _manifest(folder, kind="run")
+    before = data_files(folder)
+    assert main(["run", str(CUBA / "scenario.yaml"), "-n", "50", "--jobs", "1", "--out", str(folder), "--force"]) == 2
+    assert "--force replaces only a run folder, so it is kept" in capsys.readouterr().err
+    assert data_files(folder) == before

@@ -66,7 +66,7 @@ def _described(arrow_type: Any) -> str:
     return str(arrow_type)
 
 
-def check_schema(path: Path, schema: Any, columns: dict[str, str], required: set[str]) -> None:
+def check_schema(path: Path | str, schema: Any, columns: dict[str, str], required: set[str]) -> None:
     """Each of ``columns`` (name: kind) that ``schema`` has holds its kind; every ``required`` one is there."""
     names = set(schema.names)
     for name in sorted(required - names):
@@ -86,7 +86,7 @@ def _first(bad: np.ndarray) -> int:
 
 
 def check_days(
-    path: Path, column: str, days: np.ndarray, happened: np.ndarray, horizon: float, of: str, none: str
+    path: Path | str, column: str, days: np.ndarray, happened: np.ndarray, horizon: float, of: str, none: str
 ) -> None:
     """Days of events that happened lie in [0, horizon]; rows where nothing happened have none
     (``of`` and ``none`` say which: "of agreement", "for an item not agreed")."""
@@ -102,7 +102,7 @@ def check_days(
         raise UserError(f"{path}: column '{column}', row {row}: {_value(value)}: {why}")
 
 
-def check_rounds(path: Path, rounds: np.ndarray, agreed: np.ndarray) -> None:
+def check_rounds(path: Path | str, rounds: np.ndarray, agreed: np.ndarray) -> None:
     """The round of an agreement is 0 (before the start) or more; no round where nothing was agreed."""
     bad = (agreed & (rounds < 0)) | (~agreed & (rounds != -1))
     if bad.any():
@@ -111,14 +111,14 @@ def check_rounds(path: Path, rounds: np.ndarray, agreed: np.ndarray) -> None:
         raise UserError(f"{path}: column 'round', row {row}: {rounds.ravel()[row]}: {why}")
 
 
-def check_counts(path: Path, column: str, values: np.ndarray) -> None:
+def check_counts(path: Path | str, column: str, values: np.ndarray) -> None:
     """Counts are never negative."""
     if values.size and (values < 0).any():
         row = _first(values < 0)
         raise UserError(f"{path}: column '{column}', row {row}: {values.ravel()[row]}: a count cannot be negative")
 
 
-def check_finite(path: Path, column: str, values: np.ndarray, missing: bool = False) -> None:
+def check_finite(path: Path | str, column: str, values: np.ndarray, missing: bool = False) -> None:
     """Numbers are finite (``missing``: or NaN, for a value that may be absent)."""
     bad = ~np.isfinite(values) & ~(np.isnan(values) if missing else False)
     if bad.any():
@@ -126,7 +126,7 @@ def check_finite(path: Path, column: str, values: np.ndarray, missing: bool = Fa
         raise UserError(f"{path}: column '{column}', row {row}: {_value(values.ravel()[row])}: must be a finite number")
 
 
-def check_replications(path: Path, ids: np.ndarray) -> None:
+def check_replications(path: Path | str, ids: np.ndarray) -> None:
     """Replication numbers are 0 or more and strictly increasing: each replication once, in order."""
     bad = ids < 0
     if ids.size > 1:
@@ -137,12 +137,14 @@ def check_replications(path: Path, ids: np.ndarray) -> None:
         raise UserError(f"{path}: column 'replication', row {row}: {ids[row]}: {why}")
 
 
-def check_long(path: Path, column: str, table: Any, names: tuple[str, ...], replications: np.ndarray) -> None:
-    """A long table (items.parquet, constraints.parquet) lists every name, in the scenario's order,
-    for every replication, in replication order: so that each value is read as what it is."""
+def check_long(
+    path: Path | str, column: str, table: Any, names: tuple[str, ...], ids: np.ndarray, by: str = "replication"
+) -> None:
+    """A long table (items.parquet, constraints.parquet, a sweep's points) lists every name, in the
+    scenario's order, for each of ``ids`` in turn (column ``by``): so that each value is read as what it is."""
     import pyarrow as pa
 
-    k, n = len(names), replications.size
+    k, n = len(names), ids.size
     labels = table.column(column).combine_chunks()
     if pa.types.is_dictionary(labels.type):
         stored = labels.dictionary.to_pylist()
@@ -157,12 +159,12 @@ def check_long(path: Path, column: str, table: Any, names: tuple[str, ...], repl
         row = _first(codes != expected) if codes.shape == expected.shape else 0
         raise UserError(
             f"{path}: column '{column}', row {row}: lists other {column}s than scenario.yaml "
-            f"(which has {', '.join(names) or 'none'}, listed in turn for each replication)"
+            f"(which has {', '.join(names) or 'none'}, listed in turn for each {by})"
         )
-    ids = table.column("replication").to_numpy()
-    if not np.array_equal(ids, np.repeat(replications, k)):
-        row = _first(ids != np.repeat(replications, k))
-        raise UserError(f"{path}: column 'replication', row {row}: does not follow replications.parquet")
+    got, want = table.column(by).to_numpy(), np.repeat(ids, k)
+    if not np.array_equal(got, want):
+        row = _first(got != want) if got.shape == want.shape else 0
+        raise UserError(f"{path}: column '{by}', row {row}: the rows are not in {by} order, each {by} once")
 
 
 # ---------------------------------------------------------------------- the manifest
@@ -171,6 +173,12 @@ def check_long(path: Path, column: str, table: Any, names: tuple[str, ...], repl
 def _text(value: Any) -> Any:
     if not isinstance(value, str):
         raise ValueError("must be text")
+    return value
+
+
+def _flag(value: Any) -> Any:
+    if not isinstance(value, bool):
+        raise ValueError("must be true or false")
     return value
 
 
@@ -237,4 +245,123 @@ def run_manifest(path: Path, s: Scenario) -> dict[str, Any]:
             )
         if s.date(given.as_of_day).isoformat() != given.as_of:
             raise UserError(f"{where}: given.as_of_day: {given.as_of_day:g} is not the day of as_of {given.as_of}")
+    return dict(doc.data)
+
+
+# ---------------------------------------------------------------------- sweep folders
+
+
+POINT_RECORDS = {"replication": WHOLE, "item": NAMES, "agreed": BOOL, "day": NUMBER, "round": WHOLE, "how": NAMES}
+"""The columns of a sweep point's records (a part file, or its rows of items.parquet)."""
+POINT_REQUIRED = {"replication", "item", "agreed", "day"}
+
+
+def check_point_records(
+    path: Path | str, table: Any, names: tuple[str, ...], replications: int, horizon: float
+) -> None:
+    """The records of one sweep point: every item, in order, for replications 0..n-1, agreed on a
+    day of the run or not at all."""
+    check_schema(path, table.schema, POINT_RECORDS, POINT_REQUIRED)
+    k = len(names)
+    if table.num_rows != replications * k:
+        raise UserError(
+            f"{path}: {table.num_rows:,} rows, not {replications:,} replications x {k} items = {replications * k:,}"
+        )
+    check_long(path, "item", table, names, np.arange(replications))
+    agreed = table.column("agreed").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
+    day = table.column("day").fill_null(float("nan")).to_numpy(zero_copy_only=False).astype(float)
+    check_days(path, "day", day, agreed, horizon, "of agreement", "for an item not agreed")
+
+
+def check_sweep_records(
+    path: Path | str, table: Any, names: tuple[str, ...], replications: int, ran: set[int], horizon: float
+) -> None:
+    """A finished sweep's items.parquet: the records of exactly the points that ran (``ran``), in
+    point order, each as :func:`check_point_records` says."""
+    check_schema(path, table.schema, {"point": WHOLE}, {"point"})
+    point = table.column("point").to_numpy()
+    if point.size > 1 and (np.diff(point) < 0).any():
+        raise UserError(f"{path}: column 'point', row {_first(np.diff(point) < 0) + 1}: the points are out of order")
+    found = np.unique(point)
+    for p in found.tolist():
+        if p not in ran:
+            raise UserError(f"{path}: column 'point': records of point {p}, which did not run (see points.csv)")
+    for p in sorted(ran - set(found.tolist())):
+        raise UserError(f"{path}: no records of point {p}, which ran (points.csv says so)")
+    k, size = len(names), replications * len(names)
+    for p in found.tolist():
+        rows = np.flatnonzero(point == p)
+        if rows.size != size:
+            raise UserError(
+                f"{path}: point {p} has {rows.size:,} rows, not {replications:,} replications x {k} items = {size:,}"
+            )
+        part = table.slice(int(rows[0]), size).drop_columns(["point"])
+        check_point_records(f"{path}: point {p}", part, names, replications, horizon)
+
+
+POINT_ROWS = {
+    "point": WHOLE,
+    "item": NAMES,
+    "p_agreed": NUMBER,
+    "ci_low": NUMBER,
+    "ci_high": NUMBER,
+    "median_day": NUMBER,
+    "status": NAMES,
+}
+
+
+def check_points(path: Path | str, table: Any, names: tuple[str, ...], points: list[dict[str, float]]) -> set[int]:
+    """A finished sweep's points.parquet: a row per point (in sweep.yaml's order) and item, with its
+    swept values; P(agreed by horizon) and its interval in [0, 1] where the point ran. Returns the
+    points that ran."""
+    paths = [key for key in (points[0] if points else {}) if key != "point"]
+    check_schema(path, table.schema, {**POINT_ROWS, **dict.fromkeys(paths, NUMBER)}, {*POINT_ROWS, *paths})
+    k = len(names)
+    index = np.array([pt["point"] for pt in points], np.int64)
+    if table.num_rows != index.size * k:
+        raise UserError(f"{path}: {table.num_rows:,} rows, not {index.size} points x {k} items = {index.size * k:,}")
+    check_long(path, "item", table, names, index, by="point")
+    for key in paths:
+        got = table.column(key).to_numpy(zero_copy_only=False).astype(float)
+        want = np.repeat([pt[key] for pt in points], k)
+        if not np.array_equal(got, want):
+            row = _first(got != want)
+            raise UserError(f"{path}: column '{key}', row {row}: {_value(got[row])}: not the value sweep.yaml gives it")
+    status = table.column("status").to_pylist()
+    ok = np.array([x == "ok" for x in status], bool)
+    for col in ("p_agreed", "ci_low", "ci_high"):
+        p = table.column(col).fill_null(float("nan")).to_numpy(zero_copy_only=False).astype(float)
+        bad = (ok & ~((p >= 0) & (p <= 1))) | (~ok & ~np.isnan(p))
+        if bad.any():
+            row = _first(bad)
+            why = "a probability lies between 0 and 1" if ok[row] else "a point that did not run has none"
+            raise UserError(f"{path}: column '{col}', row {row}: {_value(p[row])}: {why}")
+    ran = ok.reshape(-1, k) if k else np.zeros((index.size, 0), bool)
+    mixed = ran.any(axis=1) & ~ran.all(axis=1)
+    if mixed.any():
+        raise UserError(f"{path}: column 'status': point {index[_first(mixed)]} ran for some items and not others")
+    return {int(p) for p, r in zip(index.tolist(), ran.all(axis=1).tolist(), strict=True) if r and k}
+
+
+class _SweepManifest(BaseModel):
+    """A sweep folder's manifest.json, as far as negsim reads it back."""
+
+    model_config = ConfigDict(extra="allow", allow_inf_nan=False)
+
+    kind: Text | None = None
+    complete: Annotated[bool, BeforeValidator(_flag)] = False
+    failed_points: Count = 0
+
+
+def sweep_manifest(path: Path) -> dict[str, Any]:
+    """A sweep folder's manifest.json (empty if there is none, as while it runs), its fields checked."""
+    if not path.is_file():
+        return {}
+    doc = load_document(path)
+    if not isinstance(doc.data, dict):
+        raise UserError(f"{path}: not a manifest (a mapping of fields)")
+    try:
+        _SweepManifest.model_validate(doc.data)
+    except ValidationError as exc:
+        raise UserError(str(next(iter(shape_problems(doc, exc, _SweepManifest))))) from None
     return dict(doc.data)

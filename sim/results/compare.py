@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,12 +58,24 @@ class RunData:
         return names.index(item) if item in names else None
 
 
+POINT = re.compile(r"[0-9]{1,9}")
+"""A sweep point's number: ASCII digits only (``str.isdigit`` takes superscripts and other scripts' digits)."""
+
+
 def sweep_point_spec(spec: str) -> tuple[Path, int] | None:
-    """``SWEEP_DIR:POINT`` as a folder and a point number; None for anything else."""
+    """``SWEEP_DIR:POINT`` as a folder and a point number; None for anything else. A sweep folder
+    followed by anything but a point number is refused, saying how to name a point."""
     if Path(spec).is_dir() or ":" not in spec:
         return None
     folder, _, point = spec.rpartition(":")
-    return (Path(folder), int(point)) if Path(folder).is_dir() and point.isdigit() else None
+    if not Path(folder).is_dir():
+        return None
+    if POINT.fullmatch(point):
+        return Path(folder), int(point)
+    if (Path(folder) / "sweep.yaml").is_file():
+        shown = point.encode("unicode_escape").decode("ascii")
+        raise UserError(f"{folder}: '{shown}' is not a point of the sweep; name one by its number, such as {folder}:0")
+    return None
 
 
 def load_run(spec: str, label: str | None = None) -> RunData:

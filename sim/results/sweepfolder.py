@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+import re
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,11 +26,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import check_target, folder_kind, make_temporary, place, remove_stale, write_text
-from sim.results.files import csv_text, json_text, read_json, read_manifest, read_parquet
+from sim.results.checks import check_point_records, check_points, check_sweep_records, sweep_manifest
+from sim.results.files import csv_text, json_text, read_json, read_parquet
 from sim.results.folder import column, items_table, scenario_yaml, table_of
 from sim.results.stats import paired, quantile_day, wilson
 from sim.scenario.checks import shape_problems
-from sim.scenario.documents import load_document
+from sim.scenario.documents import load_document, read_text
 from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
 from sim.scenario.paths import scenario_data, written_number
@@ -56,7 +58,10 @@ def write_table(table: Any, path: Path) -> None:
 def write_part(s: Scenario, folder: Path, index: int, rec: Records) -> Any:
     """A finished point's records, kept until the sweep is gathered; returns them as an Arrow table."""
     table = items_table(s, rec)
-    write_table(table, part_path(folder, index))
+    path = part_path(folder, index)
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        raise UserError(f"{path}: not a part negsim wrote (a folder or a link); delete it, and --resume runs it again")
+    write_table(table, path)
     error_path(folder, index).unlink(missing_ok=True)
     return table
 
@@ -79,7 +84,7 @@ class Prepared:
 def is_complete(folder: Path) -> bool:
     """A sweep folder whose manifest says it was finished (figures, report and all)."""
     try:
-        return bool(read_manifest(folder).get("complete"))
+        return sweep_manifest(folder / "manifest.json").get("complete") is True
     except UserError:
         return False
 
@@ -98,10 +103,11 @@ def prepare_folder(
         previous = folder / "sweep.yaml"
         if not previous.is_file() or folder_kind(folder) not in ("sweep", None):
             raise UserError(f"{folder}: not a sweep folder (sweep.yaml is missing); cannot resume")
-        if previous.read_text(encoding="utf-8") != described:
+        if _text_or_none(previous) != described:
             raise UserError(f"{folder}: holds a different sweep (sweep.yaml differs); cannot resume it")
-        if (folder / "scenario.yaml").read_text(encoding="utf-8") != scenario_yaml(base):
+        if _text_or_none(folder / "scenario.yaml") != scenario_yaml(base):
             raise UserError(f"{folder}: the scenario has changed since the sweep began; cannot resume it")
+        sweep_manifest(folder / "manifest.json")  # a finished sweep's, checked before it is believed
         (folder / "parts").mkdir(exist_ok=True)
         return Prepared(folder, folder, False, is_complete(folder))
     try:
@@ -132,6 +138,14 @@ def prepare_folder(
     return Prepared(work, folder, replace, False)
 
 
+def _text_or_none(path: Path) -> str | None:
+    """A file negsim wrote as text, or None if it is not one (missing, binary, not UTF-8, too large)."""
+    try:
+        return read_text(path)
+    except UserError:
+        return None
+
+
 def finish_folder(prepared: Prepared, manifest: dict[str, Any]) -> None:
     """Mark the sweep complete, remove its parts, and (``--force``) swap it in for the old one."""
     write_text(prepared.work / "manifest.json", json_text({**manifest, "complete": True}))
@@ -140,11 +154,52 @@ def finish_folder(prepared: Prepared, manifest: dict[str, Any]) -> None:
         place(prepared.work, prepared.final, replace=True)
 
 
+PART = re.compile(r"point-([0-9]{6})\.parquet")
+"""A part's name, as :func:`part_path` makes it (ASCII digits only)."""
+
+
 def finished_points(folder: Path) -> set[int]:
+    """The points whose part is written; anything else in ``parts/`` (a stray file) is not a part."""
     parts = folder / "parts"
     if not parts.is_dir():
         return set()
-    return {int(p.stem.split("-")[1]) for p in parts.glob("point-*.parquet")}
+    found = set()
+    for p in parts.iterdir():
+        match = PART.fullmatch(p.name)
+        if match and p.is_file() and not p.is_symlink():
+            found.add(int(match[1]))
+    return found
+
+
+def horizon_of(s: Scenario, values: dict[str, float]) -> float:
+    """The horizon of a sweep point: the base scenario's, unless the sweep sets it."""
+    return float(values["calendar.horizon"]) if "calendar.horizon" in values else s.horizon
+
+
+def read_part(s: Scenario, folder: Path, index: int, values: dict[str, float]) -> Any:
+    """A point's part written by an earlier run of the sweep (None if there is none), checked as
+    untrusted input: a damaged one is named, to be deleted so that ``--resume`` runs it again."""
+    path = part_path(folder, index)
+    if not path.is_file():
+        return None
+    table = read_parquet(path)
+    try:
+        check_point_records(path, table, tuple(s.items), s.simulation.replications, horizon_of(s, values))
+    except UserError as exc:
+        raise UserError(f"{exc}; delete it, and --resume runs point {index} again") from None
+    return table
+
+
+def failure(folder: Path, index: int) -> str:
+    """Why a point did not run, as its error record says (or "not run")."""
+    path = error_path(folder, index)
+    if not path.is_file():
+        return "not run"
+    try:
+        data = read_json(path)
+    except UserError:
+        data = None
+    return str(data.get("error", "")) if isinstance(data, dict) else f"(unreadable record in {path.name})"
 
 
 def _records_from_part(s: Scenario, t: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -161,12 +216,10 @@ def point_rows(
     """One row per item of a point: P(agreed by horizon) with its Wilson interval, median day.
     ``part`` is the point's records (an Arrow table) if at hand; else its part file, if any, is read."""
     rows = []
-    path = part_path(folder, index)
-    if part is None and path.exists():
-        part = read_parquet(path)
     if part is None:
-        err = error_path(folder, index)
-        status = "error: " + (str(read_json(err).get("error", "")) if err.exists() else "not run")
+        part = read_part(s, folder, index, values)
+    if part is None:
+        status = "error: " + failure(folder, index)
         for name in s.items:
             rows.append(
                 {
@@ -219,8 +272,8 @@ def gather(
     failed = 0
     for index, values in points:
         t = (known or {}).get(index)
-        if t is None and part_path(folder, index).exists():
-            t = read_parquet(part_path(folder, index))
+        if t is None:
+            t = read_part(s, folder, index, values)
         r = point_rows(s, index, values, folder, t)
         failed += r[0]["status"] != "ok"
         rows += r
@@ -306,14 +359,17 @@ def load_sweep(folder: str | Path) -> SweepResults:
             raise UserError(f"{path}: not a finished sweep folder ({name} is missing)")
     described = described_sweep(path / "sweep.yaml")
     base = load_scenario(path / "scenario.yaml")
-    items = read_parquet(path / "items.parquet") if (path / "items.parquet").exists() else None
+    manifest = sweep_manifest(path / "manifest.json")
+    items = read_parquet(path / "items.parquet") if (path / "items.parquet").is_file() else None
     points = read_parquet(path / "points.parquet")
-    needed = {"point", "item", "p_agreed", "ci_low", "ci_high", "median_day", "status", *described["parameters"]}
-    if not needed <= set(points.column_names):
-        raise UserError(f"{path / 'points.parquet'}: not the points of this sweep (columns differ)")
-    if items is not None and not {"point", "replication", "item", "agreed", "day"} <= set(items.column_names):
-        raise UserError(f"{path / 'items.parquet'}: not the records of a sweep (columns differ)")
-    return SweepResults(path, described, base, points, items, read_manifest(path))
+    names = tuple(base.items)
+    ran = check_points(path / "points.parquet", points, names, described["points"])
+    if items is not None:
+        horizon = max([base.horizon, *(horizon_of(base, pt) for pt in described["points"])])
+        check_sweep_records(path / "items.parquet", items, names, int(described["replications"]), ran, horizon)
+    elif ran and base.items:
+        raise UserError(f"{path}: items.parquet is missing, though points ran")
+    return SweepResults(path, described, base, points, items, manifest)
 
 
 class _Described(BaseModel):

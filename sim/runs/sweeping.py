@@ -19,7 +19,8 @@ from typing import Any
 from sim.engine.plan import compile_plan
 from sim.engine.records import Records
 from sim.errors import Interrupted
-from sim.results.files import read_manifest, versions
+from sim.results.checks import sweep_manifest
+from sim.results.files import versions
 from sim.results.sweepfolder import finish_folder, finished_points, gather, prepare_folder, write_error, write_part
 from sim.runs.executors import Executor, LocalProcesses
 from sim.runs.sweep import SweepSpec
@@ -115,7 +116,7 @@ def sweep(
     prepared = prepare_folder(spec.describe(), spec.base, folder, resume=resume, force=force)
     if prepared.complete:  # resumed after it had finished: leftovers of a kill go, nothing else changes
         shutil.rmtree(folder / "parts", ignore_errors=True)
-        made = read_manifest(folder)
+        made = sweep_manifest(folder / "manifest.json")
         return SweepOutcome(
             folder,
             len(spec.points),
