@@ -142,7 +142,8 @@ class SweepResults(sweepfolder.SweepResults):
         """The sweep's figure for a metric (p_agreed, median_day, p_by:DATE), as a matplotlib Figure."""
         from sim.views.plots.sweep import figure_for
 
-        return figure_for(self, sweepfolder.parse_metric(metric, self.base.calendar.start))[1]
+        horizon = sweepfolder.sweep_horizon(self.base, self.described["points"])
+        return figure_for(self, sweepfolder.parse_metric(metric, self.base.calendar.start, horizon))[1]
 
     def _repr_html_(self) -> str:
         from sim.views.report import sweep_body
@@ -479,7 +480,11 @@ def redraw(path: str | os.PathLike[str], metric: str | None = None, svg: bool | 
     target = folder / "plots"
     if (folder / "sweep.yaml").is_file():
         sw = sweepfolder.load_sweep(folder)
+        sweepfolder.parse_metric(
+            metric, sw.base.calendar.start, sweepfolder.sweep_horizon(sw.base, sw.described["points"])
+        )
         with staged_folder(target, force=True) as tmp:
+            keep_figures(target, tmp)  # the figures of other metrics stay beside this one's
             files = draw(sw, tmp, metric, svg=svg)
         write_text(folder / "report.html", sweep_report(sw))
     else:
@@ -489,6 +494,18 @@ def redraw(path: str | os.PathLike[str], metric: str | None = None, svg: bool | 
             files = draw_all(results, tmp, svg=svg, jobs=default_jobs())
         write_text(folder / "report.html", run_report(results, folder))
     return files, target
+
+
+def keep_figures(plots: Path, into: Path) -> None:
+    """Copy the figures in ``plots`` (PNG and SVG files, never links) into ``into``, where new ones are
+    drawn over them: a sweep redrawn for one metric keeps the figures drawn before for others."""
+    import shutil
+
+    if not plots.is_dir() or plots.is_symlink():
+        return
+    for p in plots.iterdir():
+        if p.suffix in (".png", ".svg") and p.is_file() and not p.is_symlink():
+            shutil.copyfile(p, into / p.name)
 
 
 def sweep_to_folder(

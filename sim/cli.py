@@ -620,7 +620,7 @@ class _SweepBar:
 def cmd_sweep(args: argparse.Namespace) -> int:
     from sim import api
     from sim.api import sweep_to_folder
-    from sim.results.sweepfolder import parse_metric
+    from sim.results.sweepfolder import parse_metric, sweep_horizon
     from sim.runs.executors import make_executor
     from sim.runs.sweep import make_spec
     from sim.scenario.checks import check_run_size
@@ -643,7 +643,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     check_run_size(spec.base, spec.base.simulation.replications, len(spec.points), args.allow_large)
     api.phase("validate")
     if args.metric:
-        parse_metric(args.metric, spec.base.calendar.start)
+        parse_metric(args.metric, spec.base.calendar.start, sweep_horizon(spec.base, [p.values for p in spec.points]))
         spec = type(spec)(**{**spec.__dict__, "metric": args.metric})
     n = spec.base.simulation.replications
     bar = _SweepBar(len(spec.points), n)

@@ -809,3 +809,79 @@ def test_run_force_never_replaces_a_sweep_whose_manifest_says_run(
     assert main(["run", str(CUBA / "scenario.yaml"), "-n", "50", "--jobs", "1", "--out", str(folder), "--force"]) == 2
     assert "--force replaces only a run folder, so it is kept" in capsys.readouterr().err
     assert data_files(folder) == before
+
+
+def test_plot_with_another_metric_keeps_the_figures_of_the_first(sweeps: Path, tmp_path: Path) -> None:
+    """plot SWEEP --metric B adds B's figure beside A's (and the report shows both), never deleting A's."""
+    import shutil
+
+    folder = tmp_path / "sw"
+    shutil.copytree(sweeps / "whole", folder)
+    assert main(["plot", str(folder), "--metric", "median_day"]) == 0
+    first = {p.name: p.read_bytes() for p in (folder / "plots").iterdir()}
+    assert set(first) == {"sweep_lines_p_agreed.png", "sweep_lines_median_day.png"}
+    assert main(["plot", str(folder), "--metric", "p_by:2016-01-21"]) == 0
+    now = {p.name: p.read_bytes() for p in (folder / "plots").iterdir()}
+    assert set(now) == {*first, "sweep_lines_p_by_2016-01-21.png"}
+    assert now["sweep_lines_median_day.png"] == first["sweep_lines_median_day.png"]
+    assert (folder / "report.html").read_text().count("<img") == 3
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        ("p_by:2017-01-22", "p_by:2017-01-22: after the horizon, 2017-01-21"),
+        ("p_by:2030-01-01", "p_by:2030-01-01: after the horizon, 2017-01-21"),
+        ("p_by:2015-01-20", "p_by:2015-01-20: before the start, 2015-01-21"),
+        ("p_by:-3", "p_by:-3: before the start, 2015-01-21"),
+        ("p_by:1e400", "p_by:1e400: after the horizon"),
+        ("p_by:nan", "give p_by:YYYY-MM-DD or p_by:DAYS"),
+    ],
+)
+def test_p_by_a_date_outside_the_run_is_refused(
+    sweeps: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], metric: str, message: str
+) -> None:
+    """plot, sweep and SweepResults.plot refuse a p_by date before the start or after the horizon, before drawing."""
+    import shutil
+
+    from sim.api import load_results
+
+    folder = tmp_path / "sw"
+    shutil.copytree(sweeps / "whole", folder)
+    before = data_files(folder)
+    for argv in (["plot", str(folder), "--metric", metric], [*SWEEP, "--metric", metric, "--out", str(tmp_path / "n")]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and message in err, err
+    assert data_files(folder) == before and not (tmp_path / "n").exists()
+    with pytest.raises(UserError, match=re.escape(message)):
+        load_results(folder).plot(metric)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("metric", "message"),
+    [
+        ("median", "metric: median: choose p_agreed, median_day, or p_by:YYYY-MM-DD"),
+        ("p_by:2030-01-01", "metric: p_by:2030-01-01: after the horizon, 2017-01-21"),
+    ],
+)
+def test_a_study_files_metric_is_checked_before_anything_runs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, metric: str, message: str
+) -> None:
+    """A study's metric that cannot be drawn is refused naming the study file, its line and field, before
+    a single point runs or a folder is written; validate finds a metric negsim does not know."""
+    from sim.runs import sweeping
+
+    study = tmp_path / "study.yaml"
+    study.write_text(f"parameters:\n  rounds.cancel: [0.1, 0.3]\nmetric: {metric}\n")
+    monkeypatch.setattr(sweeping, "run_points", lambda *a, **k: pytest.fail("a point ran"))
+    out = tmp_path / "sw"
+    argv = ["sweep", str(CUBA / "scenario.yaml"), "--sweep", str(study), "-n", "100", "--jobs", "1", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1 and f"{study}:3: {message}" in err, err
+    assert not out.exists()
+    if metric == "median":
+        assert main(["validate", str(study)]) == 2
+        assert f"{study}:3: {message}" in capsys.readouterr().err

@@ -365,7 +365,7 @@ def load_sweep(folder: str | Path) -> SweepResults:
     names = tuple(base.items)
     ran = check_points(path / "points.parquet", points, names, described["points"])
     if items is not None:
-        horizon = max([base.horizon, *(horizon_of(base, pt) for pt in described["points"])])
+        horizon = sweep_horizon(base, described["points"])
         check_sweep_records(path / "items.parquet", items, names, int(described["replications"]), ran, horizon)
     elif ran and base.items:
         raise UserError(f"{path}: items.parquet is missing, though points ran")
@@ -421,8 +421,9 @@ class Metric:
         return f"P(agreed by {(start + dt.timedelta(days=self.day or 0)).isoformat()})"
 
 
-def parse_metric(text: str | None, start: dt.date) -> Metric:
-    """``p_agreed`` (default), ``median_day``, or ``p_by:DATE`` (or ``p_by:DAYS``)."""
+def parse_metric(text: str | None, start: dt.date, horizon: float | None = None, where: str = "--metric") -> Metric:
+    """``p_agreed`` (default), ``median_day``, or ``p_by:DATE`` (or ``p_by:DAYS``); with ``horizon``,
+    a p_by date must lie within the run. ``where`` names the option or the field in messages."""
     if text in (None, "", "p_agreed"):
         return Metric("p_agreed", "p_agreed")
     if text == "median_day":
@@ -430,11 +431,25 @@ def parse_metric(text: str | None, start: dt.date) -> Metric:
     if text.startswith("p_by:"):
         arg = text[5:]
         try:
-            day = float((dt.date.fromisoformat(arg) - start).days) if "-" in arg else float(arg)
+            day = float(arg)
         except ValueError:
-            raise UserError(f"--metric {text}: give p_by:YYYY-MM-DD or p_by:DAYS") from None
+            try:
+                day = float((dt.date.fromisoformat(arg) - start).days)
+            except ValueError:
+                raise UserError(f"{where} {text}: give p_by:YYYY-MM-DD or p_by:DAYS") from None
+        if math.isnan(day):
+            raise UserError(f"{where} {text}: give p_by:YYYY-MM-DD or p_by:DAYS")
+        if horizon is not None and not 0 <= day <= horizon:
+            end = (start + dt.timedelta(days=int(horizon))).isoformat()
+            side = f"before the start, {start.isoformat()}" if day < 0 else f"after the horizon, {end}"
+            raise UserError(f"{where} {text}: {side} (choose a date from {start.isoformat()} to {end})")
         return Metric(f"p_by_{arg}", "p_by", day)
-    raise UserError(f"--metric {text}: choose p_agreed, median_day, or p_by:YYYY-MM-DD")
+    raise UserError(f"{where} {text}: choose p_agreed, median_day, or p_by:YYYY-MM-DD")
+
+
+def sweep_horizon(base: Scenario, points: list[dict[str, float]]) -> float:
+    """The latest horizon of a sweep's points (the base scenario's, unless the sweep sets it)."""
+    return max([base.horizon, *(horizon_of(base, pt) for pt in points)])
 
 
 def metric_values(

@@ -19,6 +19,7 @@ the chance of agreement is not linear in the judgement.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import itertools
 import math
@@ -30,6 +31,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from sim.errors import UserError, did_you_mean
+from sim.results.sweepfolder import parse_metric, sweep_horizon
 from sim.scenario.checks import check_document
 from sim.scenario.documents import MAX_FILE_BYTES, Document
 from sim.scenario.load import TableSource, load_model, load_scenario
@@ -323,7 +325,16 @@ class SweepFile(BaseModel):
 
 
 def load_sweep_file(path: str | os.PathLike[str], max_bytes: int = MAX_FILE_BYTES) -> tuple[SweepFile, Document]:
-    return load_model(path, SweepFile, "sweep file", "'parameters'", max_bytes=max_bytes)
+    """A study file, checked on its own: its fields, and a metric negsim can draw."""
+    study, doc = load_model(path, SweepFile, "sweep file", "'parameters'", max_bytes=max_bytes)
+    if study.metric is not None:
+        parse_metric(study.metric, dt.date(2000, 1, 1), where=metric_field(path, doc))
+    return study, doc
+
+
+def metric_field(path: str | os.PathLike[str], doc: Document) -> str:
+    """Where a study file's metric is, as messages name it: ``FILE:LINE: metric:``."""
+    return f"{path}:{doc.line(('metric',))}: metric:"
 
 
 @dataclass(frozen=True)
@@ -396,6 +407,10 @@ def make_spec(
     if update:
         s = s.with_values(simulation={**s.simulation.model_dump(), **update})
     points = build_points(s, list(params.values()), chosen_design, chosen_samples, where)
+    if study is not None and study.metric is not None and sweep_file:  # a date within the run, before any runs
+        parse_metric(
+            study.metric, s.calendar.start, sweep_horizon(s, [p.values for p in points]), metric_field(sweep_file, doc)
+        )
     return SweepSpec(
         scenario_file=str(Path(scenario_file)),
         base=s,
