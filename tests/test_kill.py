@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -109,3 +111,83 @@ def test_two_runs_to_the_same_folder_at_once_one_wins(tmp_path: Path) -> None:
     loser = next(err for code, err in results if code == 2)
     assert ("appeared while" in loser or "already exists" in loser) and "Traceback" not in loser
     assert load(out).records.n == 3000
+
+
+CUBA = SCENARIOS / "backtests-v1" / "cuba-2015"
+KEEP = {"table.yaml", "cuba-2015", "israel-uae-2020", "scenario.yaml", "observed.yaml"}
+"""A library of two cases, enough to calibrate."""
+
+
+def group(pgid: int) -> list[tuple[int, str]]:
+    """The live processes of a process group (pid, command line), read from /proc."""
+    found = []
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+                found.append((int(d.name), (d / "cmdline").read_bytes().replace(b"\0", b" ").decode()))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
+
+
+ORPHANS = {
+    # command, and how many processes of the group show that its workers are up
+    "run --given": (
+        ["run", str(CUBA / "scenario.yaml"), "--given", str(CUBA / "observed-mid-2015.yaml"), "-n", "200000"],
+        lambda procs: sum("forkserver" in cmd for _, cmd in procs) >= 3,  # the forkserver and two workers
+    ),
+    "score --origins": (
+        ["score", "RUN", "--observed", str(CUBA / "observed.yaml"), "--origins", "quarterly", "-n", "60000"],
+        lambda procs: sum("forkserver" in cmd for _, cmd in procs) >= 3,
+    ),
+    "calibrate (bootstrap)": (
+        ["calibrate", "LIBRARY", "-n", "600", "--resamples", "400"],
+        lambda procs: sum("forkserver" in cmd for _, cmd in procs) >= 3,
+    ),
+    "run (drawing)": (
+        ["run", ISTANBUL, "-n", "3000"],  # too few to start workers: the processes that draw the figures are forked
+        lambda procs: sum(" -m sim run " in cmd for _, cmd in procs) >= 3,
+    ),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process table from /proc")
+@pytest.mark.parametrize("name", list(ORPHANS))
+def test_workers_end_when_their_parent_is_killed(tmp_path: Path, name: str) -> None:
+    """SIGKILL to negsim alone (not its group): its workers, the forkserver and the resource tracker end
+    within seconds, instead of waiting for work for ever."""
+    argv, up = ORPHANS[name]
+    if "RUN" in argv:
+        run = tmp_path / "run"
+        made = [sys.executable, "-m", "sim", "run", str(CUBA / "scenario.yaml"), "-n", "300", "--no-plots"]
+        subprocess.run([*made, "--jobs", "1", "--out", str(run)], env=ENV, check=True, capture_output=True)
+        argv = [str(run) if a == "RUN" else a for a in argv]
+    if "LIBRARY" in argv:
+        library = tmp_path / "library"
+        shutil.copytree(SCENARIOS / "backtests", library, ignore=lambda d, names: [n for n in names if n not in KEEP])
+        argv = [str(library) if a == "LIBRARY" else a for a in argv]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sim", *argv, "--jobs", "2", "--out", str(tmp_path / "out")],
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a group of its own: everything it starts, and nothing else
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not up(group(proc.pid)) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert up(group(proc.pid)), f"the workers never started: {group(proc.pid)}"
+        os.kill(proc.pid, signal.SIGKILL)  # negsim alone: it has no chance to stop anything
+        proc.wait()
+        deadline = time.monotonic() + 5
+        while group(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert group(proc.pid) == []
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # whatever survived, so that a failure leaves no orphans

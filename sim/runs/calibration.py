@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import multiprocessing as mp
+import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sim.engine.records import Records
 from sim.results import calibration as fitting
 from sim.results.calibration import PROPOSAL_TAU, CaseSample, Fit, Problem, RowPrior
 from sim.runs import montecarlo
-from sim.runs.executors import Executor
+from sim.runs.executors import Executor, end_with_parent
 from sim.runs.forecasting import CaseFiles, Library, Status
 from sim.scenario.load import load_scenario
 from sim.scenario.table import LoadedTable, Row, Table
@@ -260,7 +261,9 @@ def bootstrap(problem: Problem, theta: np.ndarray, resamples: int, jobs: int = 1
         return fitting.bootstrap(problem, theta, picks, seeds)
     ctx = mp.get_context("forkserver" if sys.platform.startswith("linux") else "spawn")
     parts = np.array_split(np.arange(resamples), jobs)
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(
+        max_workers=jobs, mp_context=ctx, initializer=end_with_parent, initargs=(os.getpid(),)
+    ) as pool:
         done = list(
             pool.map(
                 fitting.bootstrap,

@@ -10,10 +10,14 @@ an optional extra (``pip install 'negsim[dask]'``).
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing as mp
 import os
+import select
 import signal
 import sys
+import threading
 import time
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -53,6 +57,59 @@ def default_jobs() -> int:
 def ignore_interrupts() -> None:
     """In a worker: leave Ctrl-C to the parent, which stops cleanly and says what was kept."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def end_with_parent(parent: int) -> None:
+    """In a worker process: end as soon as ``parent`` (the negsim process that started the pool) dies,
+    even by SIGKILL, which gives it no chance to stop its workers. Without this they wait for work
+    for ever, and keep the forkserver and the resource tracker alive with them.
+
+    On Linux the kernel kills the worker when the process that forked it dies (``PR_SET_PDEATHSIG``);
+    a forkserver's workers are forked by the forkserver, not by negsim, so a watchdog thread also
+    waits for negsim itself to end (a pidfd where the system has one; elsewhere it polls, every
+    half second, whether the parent is still there)."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    threading.Thread(target=_watch, args=(parent, os.getppid()), name="negsim-watch-parent", daemon=True).start()
+
+
+def _watch(parent: int, ppid: int) -> None:
+    """Wait until ``parent`` has ended, then end this process at once."""
+    try:
+        fd = os.pidfd_open(parent)
+    except ProcessLookupError:
+        os._exit(1)  # it has ended already
+    except (AttributeError, OSError):
+        fd = None
+    if fd is not None:
+        select.select([fd], [], [])  # readable once the process has ended
+        os._exit(1)
+    while _alive(parent) and os.getppid() == ppid:
+        time.sleep(0.5)
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def worker_setup(parent: int) -> None:
+    """The initializer of every pool's workers: Ctrl-C is the parent's, and they end with it."""
+    ignore_interrupts()
+    end_with_parent(parent)
 
 
 def simulate_task(plan: Plan, start: int, stop: int) -> Done:
@@ -103,10 +160,10 @@ _PLANS: Plans = {}
 """A local worker's plans, set once when it starts."""
 
 
-def _init_worker(plans: Plans) -> None:
+def _init_worker(plans: Plans, parent: int) -> None:
     global _PLANS
     _PLANS = plans
-    ignore_interrupts()
+    worker_setup(parent)
 
 
 def _local_task(plan_key: Hashable, start: int, stop: int) -> Done:
@@ -156,7 +213,7 @@ class LocalProcesses(Executor):
             if method == "forkserver":
                 ctx.set_forkserver_preload(["sim.engine.simulate"])
             self._pool = ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(plans,)
+                max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(plans, os.getpid())
             )
             self._plans = plans
             self._started = True

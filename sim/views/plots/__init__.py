@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from matplotlib.figure import Figure
 
 from sim.engine.plan import judgement_paths
 from sim.results.folder import RunResults
+from sim.runs.executors import end_with_parent
 from sim.views.plots.judgements import judgements
 from sim.views.plots.outcomes import agreed_by_horizon, joint_outcomes, rounds_and_breakdowns
 from sim.views.plots.style import save, say_missing_glyphs
@@ -71,7 +73,8 @@ def draw_all(results: RunResults, folder: Path, svg: bool | None = None, jobs: i
     try:
         if jobs > 1 and "fork" in mp.get_all_start_methods():
             font_manager.findfont(font_manager.FontProperties())  # load the fonts once, for every child
-            with mp.get_context("fork").Pool(min(jobs, len(names))) as pool:
+            pool_of = mp.get_context("fork").Pool
+            with pool_of(min(jobs, len(names)), initializer=end_with_parent, initargs=(os.getpid(),)) as pool:
                 drawn = pool.map(_draw, names, chunksize=1)
         else:
             drawn = [_draw(name) for name in names]
