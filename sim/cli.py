@@ -98,6 +98,22 @@ def _seconds(text: str) -> float:
     return value
 
 
+PATIENCE = 60.0
+"""Seconds --executor dask waits for its scheduler to answer, and for a worker, unless --worker-timeout says."""
+
+
+def _patience(args: argparse.Namespace) -> float:
+    """--worker-timeout, which only Dask has: refused with the local executor rather than ignored."""
+    if args.worker_timeout is None:
+        return PATIENCE
+    if args.executor != "dask":
+        raise UserError(
+            "--worker-timeout is for --executor dask (how long to wait for its scheduler and workers); "
+            "local processes need none"
+        )
+    return float(args.worker_timeout)
+
+
 def _labels(text: str) -> list[str]:
     """An argparse type: run names, comma-separated, none of them empty."""
     labels = [x.strip() for x in text.split(",")]
@@ -137,9 +153,10 @@ def _executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--worker-timeout",
         type=_seconds,
-        default=60.0,
+        default=None,
         metavar="SECONDS",
-        help="with --executor dask: give up after this long without any worker connected (default 60)",
+        help="with --executor dask: give up after this long without an answer from the scheduler, or without "
+        "any worker connected (default 60)",
     )
 
 
@@ -192,9 +209,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument(
         "--worker-timeout",
         type=_seconds,
-        default=60.0,
+        default=None,
         metavar="SECONDS",
-        help="with --executor dask: give up after this long without any worker connected (default 60)",
+        help="with --executor dask: give up after this long without an answer from the scheduler, or without "
+        "any worker connected (default 60)",
     )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
     r.add_argument(
@@ -254,9 +272,10 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument(
         "--worker-timeout",
         type=_seconds,
-        default=60.0,
+        default=None,
         metavar="SECONDS",
-        help="with --executor dask: give up after this long without any worker connected (default 60)",
+        help="with --executor dask: give up after this long without an answer from the scheduler, or without "
+        "any worker connected (default 60)",
     )
     w.add_argument(
         "--out", metavar="DIR", type=_folder, help="sweep folder (default: results/<name>/sweep-<time stamp>)"
@@ -515,7 +534,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             executor=args.executor,
             jobs=args.jobs,
             address=args.address,
-            patience=args.worker_timeout,
+            patience=_patience(args),
             precision=args.precision,
             ceiling=args.max_replications,
             plots=not args.no_plots,
@@ -648,7 +667,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     n = spec.base.simulation.replications
     bar = _SweepBar(len(spec.points), n)
     try:
-        with make_executor(args.executor, args.jobs, args.address, args.worker_timeout) as executor:
+        with make_executor(args.executor, args.jobs, args.address, _patience(args)) as executor:
             outcome = sweep_to_folder(
                 spec,
                 args.out,
@@ -743,7 +762,7 @@ def cmd_score(args: argparse.Namespace) -> int:
             status=_Status(),
             executor=args.executor,
             address=args.address,
-            patience=args.worker_timeout,
+            patience=_patience(args),
         )
     finally:
         _Status.clear()
@@ -778,7 +797,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
             force=args.force,
             executor=args.executor,
             address=args.address,
-            patience=args.worker_timeout,
+            patience=_patience(args),
             loo=args.loo,
         )
     finally:
@@ -829,7 +848,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             force=args.force,
             executor=args.executor,
             address=args.address,
-            patience=args.worker_timeout,
+            patience=_patience(args),
             status=_Status(),
         )
     finally:

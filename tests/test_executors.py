@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
 import pytest
 
 from sim.engine.plan import compile_plan
 from sim.engine.simulate import simulate
 from sim.runs import executors
 from sim.runs.executors import Done, InProcess, LocalProcesses, in_order, make_executor
-from tests.helpers import make
+from tests.helpers import SCENARIOS, make
 
 PLANS = {"a": compile_plan(make(items={"x": {"p": 0.3}})), "b": compile_plan(make(items={"x": {"p": 0.9}}))}
 TASKS = [(i, "a" if i % 2 else "b", 100 * i, 100 * i + 100) for i in range(6)]
@@ -103,3 +108,112 @@ def test_dask_with_every_worker_gone_gives_up_and_says_so() -> None:
         with pytest.raises(UserError, match=r"no Dask worker has been connected .* for 3 s"):
             collect(cluster)
         assert time.monotonic() - t0 < 20
+
+
+@pytest.fixture
+def impostor() -> Iterator[Callable[[str], str]]:
+    """Local TCP servers that are not Dask schedulers: one that accepts and never answers, one that writes
+    junk; ``impostor(kind)`` starts one and gives its port. Closed after the test."""
+    import socket
+    import threading
+
+    servers: list[socket.socket] = []
+
+    def start(kind: str) -> str:
+        server = socket.socket()
+        server.bind(("127.0.0.1", 0))
+        server.listen(4)
+        servers.append(server)
+
+        def serve() -> None:
+            kept = []
+            while True:
+                try:
+                    conn, _ = server.accept()
+                except OSError:
+                    return
+                kept.append(conn)  # a silent server keeps the connection open and says nothing
+                if kind == "junk":
+                    with contextlib.suppress(OSError):
+                        conn.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"\x00\xffnot dask" * 500)
+
+        threading.Thread(target=serve, daemon=True).start()
+        return str(server.getsockname()[1])
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def _bounded(call: Callable[[], object]) -> BaseException | None:
+    """Run ``call`` in a thread; what it raised. The test fails, rather than hangs, if it never returns."""
+    import threading
+
+    raised: list[BaseException | None] = [None]
+
+    def target() -> None:
+        try:
+            call()
+        except BaseException as exc:  # handed back to the test
+            raised[0] = exc
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    thread.join(120)
+    assert not thread.is_alive(), "still waiting for the scheduler: the connection is not bounded"
+    return raised[0]
+
+
+@pytest.mark.parametrize(
+    ("scheme", "kind", "message"),
+    [
+        ("tcp", "silent", r"no answer from a Dask scheduler at tcp://127\.0\.0\.1:\d+ within 2 s \(--worker-timeout\)"),
+        ("tcp", "junk", r"tcp://127\.0\.0\.1:\d+: answers, but not as a Dask scheduler does"),
+        ("tls", "silent", r"tls://127\.0\.0\.1:\d+: a tls:// scheduler needs Dask's TLS settings"),
+    ],
+)
+def test_an_address_that_is_not_a_scheduler_is_one_line_within_the_worker_timeout(
+    impostor: Callable[[str], str], scheme: str, kind: str, message: str
+) -> None:
+    """A server that never answers, one that answers junk, a tls:// address without TLS settings: a UserError
+    once --worker-timeout has passed at most, never a hang or another exception."""
+    from sim.errors import UserError
+
+    address = f"{scheme}://127.0.0.1:{impostor(kind)}"
+    raised = _bounded(lambda: make_executor("dask", 1, address, patience=2.0))
+    assert isinstance(raised, UserError), repr(raised)
+    assert re.fullmatch(message + ".*", str(raised)), str(raised)
+
+
+def test_the_command_line_says_so_in_one_line(
+    impostor: Callable[[str], str], capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """negsim run --executor dask --address ... : exit 2 and one line; --worker-timeout without Dask is refused."""
+    from sim.cli import main
+
+    scenario = str(SCENARIOS / "istanbul-2025.yaml")
+    out = ["--out", str(tmp_path / "out"), "--no-plots"]
+    address = f"tcp://127.0.0.1:{impostor('junk')}"
+    code = main(
+        ["run", scenario, "-n", "50", "--executor", "dask", "--address", address, "--worker-timeout", "2", *out]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert "answers, but not as a Dask scheduler does" in err
+    for argv in (["run", scenario, "-n", "50"], ["sweep", scenario, "--set", "trust.weight=0,1", "-n", "50"]):
+        assert main([*argv, "--worker-timeout", "5", *out]) == 2
+        err = capsys.readouterr().err
+        assert "--worker-timeout is for --executor dask" in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.slow
+def test_a_real_scheduler_at_an_address_still_works() -> None:
+    """The check before connecting lets a scheduler through: the same records as in this process."""
+    from dask.distributed import LocalCluster
+
+    reference = collect(InProcess())
+    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    with cluster, make_executor("dask", 1, cluster.scheduler_address, patience=30.0) as pool:
+        got = collect(pool)
+    assert all(got[k].equals(reference[k]) for k in reference)

@@ -258,16 +258,15 @@ class DaskCluster(Executor):
         except ImportError:
             raise UserError("--executor dask needs Dask: pip install 'negsim[dask]' (or dask[distributed])") from None
         self.cluster = None
-        try:
-            if address:
-                self.client = Client(address, timeout="20s")
-            else:
-                self.cluster = LocalCluster(
-                    n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None
-                )
-                self.client = Client(self.cluster)
-        except (OSError, TimeoutError) as exc:
-            raise UserError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+        if address:
+            probe_scheduler(address, patience)
+            try:
+                self.client = Client(address, timeout=f"{patience}s")
+            except Exception as exc:  # whatever the address answers, one line
+                raise UserError(f"cannot reach the Dask scheduler at {address}: {_said(exc)}") from None
+        else:
+            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+            self.client = Client(self.cluster)
         info = self.client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
         self._scattered: tuple[Plans, Any] | None = None
@@ -320,6 +319,50 @@ class DaskCluster(Executor):
         self.client.close()
         if self.cluster is not None:
             self.cluster.close()
+
+
+def _said(exc: BaseException) -> str:
+    """An exception as one short line: its kind, and its message if it has one."""
+    text = " ".join(str(exc).split())[:160]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def probe_scheduler(address: str, timeout: float) -> None:
+    """Check that a Dask scheduler answers at ``address`` within ``timeout`` seconds (--worker-timeout),
+    before a Client is made: Dask's own connection waits without end for a server that accepts the
+    connection and says nothing, and fails in many ways on one that answers something else, or on a
+    tls:// address without a TLS configuration. Every failure is one line (exit 2)."""
+    import asyncio
+
+    from distributed import Security
+    from distributed.comm import connect
+
+    async def identify() -> object:
+        comm = await connect(address, timeout=timeout, **security)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    security = Security().get_connection_args("client")
+    if address.startswith("tls://") and security.get("ssl_context") is None:
+        raise UserError(
+            f"{address}: a tls:// scheduler needs Dask's TLS settings (the CA file, and the client's certificate "
+            "and key, under distributed.comm.tls in the Dask configuration); none are set"
+        )
+    try:
+        answer = asyncio.run(asyncio.wait_for(identify(), timeout))
+    except TimeoutError:
+        raise UserError(
+            f"no answer from a Dask scheduler at {address} within {timeout:g} s (--worker-timeout)"
+        ) from None
+    except OSError as exc:
+        raise UserError(f"cannot reach the Dask scheduler at {address}: {_said(exc)}") from None
+    except Exception as exc:  # whatever else the address answers, one line
+        raise UserError(f"{address}: answers, but not as a Dask scheduler does ({type(exc).__name__})") from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        raise UserError(f"{address}: answers, but not as a Dask scheduler does")
 
 
 class NoWorkers(UserError):
