@@ -27,7 +27,7 @@ import numpy as np
 import yaml
 
 from sim.engine.plan import compile_plan
-from sim.errors import UserError
+from sim.errors import UserError, plural
 from sim.results import compare as comparing
 from sim.results import score as scoring
 from sim.results import sweepfolder
@@ -127,8 +127,8 @@ class Results(RunResults):
 
     def __repr__(self) -> str:
         where = f" from {self.folder}" if self.folder else ""
-        items = len(self.scenario.items)
-        return f"<negsim run {self.scenario.name}: {self.records.n:,} replications, {items} items{where}>"
+        size = f"{plural(self.records.n, 'replication')}, {plural(len(self.scenario.items), 'item')}"
+        return f"<negsim run {self.scenario.name}: {size}{where}>"
 
     @classmethod
     def of(cls, data: RunResults) -> Results:
@@ -152,7 +152,7 @@ class SweepResults(sweepfolder.SweepResults):
 
     def __repr__(self) -> str:
         points = len(self.described["points"])
-        return f"<negsim sweep {self.base.name}: {self.design}, {points} points, from {self.folder}>"
+        return f"<negsim sweep {self.base.name}: {self.design}, {plural(points, 'point')}, from {self.folder}>"
 
     @classmethod
     def of(cls, data: sweepfolder.SweepResults) -> SweepResults:
@@ -247,6 +247,8 @@ class RunOutcome:
     simulate_seconds: float
     workers: int
     given: montecarlo.Given | None = None
+    fewer: str | None = None
+    """Why fewer processes were used than asked (None when as many were)."""
 
 
 def run_to_folder(
@@ -272,6 +274,7 @@ def run_to_folder(
     status: Callable[[str], None] | None = None,
     given: str | None = None,
     table: TableSource = None,
+    planned: Callable[[int], None] | None = None,
 ) -> RunOutcome:
     """``negsim run``: simulate, stream the records to a new folder, add the summary, manifest,
     figures and report, and rename the folder into place. With ``given`` (an observed file), only
@@ -313,6 +316,7 @@ def run_to_folder(
                 ceiling=ceiling,
                 progress=progress,
                 sink=sink.write,
+                planned=planned,
             )
         else:
             rec, conditioned, reached = montecarlo.run_given(
@@ -324,6 +328,7 @@ def run_to_folder(
                 ceiling=ceiling,
                 progress=progress,
                 sink=sink.write,
+                planned=planned,
             )
             check_kept(conditioned, known, given or "", s, asked_ceiling)
         sink.close()
@@ -338,7 +343,7 @@ def run_to_folder(
                 "reached": reached.reached,
                 "worst_half_width": round(reached.worst_half_width, 6),
             }
-        workers = pool.used  # small local runs do not start worker processes
+        workers, fewer = pool.used, pool.fewer  # small local runs do not start worker processes
         results = Results(s, rec)
         results.manifest = manifest(
             s,
@@ -362,7 +367,7 @@ def run_to_folder(
                 status("drawing the figures and the report")
             draw_run(results, tmp, svg=svg, jobs=jobs or default_jobs())
     results.folder = target
-    return RunOutcome(results, target, reached, wall, workers, conditioned)
+    return RunOutcome(results, target, reached, wall, workers, conditioned, fewer)
 
 
 def check_given_size(
@@ -415,7 +420,7 @@ def check_kept(
         lines.append(f"  rounds held by as_of in the scenario: {spread}")
     raise UserError(
         f"{observed}: the history as of {s.date(known.as_of).isoformat()} is too unlikely under {s.name}: "
-        f"{conditioned.kept} of {tried:,} replications agree with it (at least {montecarlo.MIN_KEPT} are "
+        f"{conditioned.kept} of {plural(tried, 'replication')} agree with it (at least {montecarlo.MIN_KEPT} are "
         "needed for a forecast). Revisit the scenario: it gives little chance to what happened. "
         "The conditions met least often:\n" + "\n".join(lines)
     )

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from sim.errors import Interrupted, ScenarioWarning, UserError
+from sim.errors import Interrupted, ScenarioWarning, UserError, plural
 
 PROG = "negsim"
 
@@ -440,8 +440,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
             for warning in scenario_warnings(doc, scenario) + scenario_advice(doc, scenario):
                 say(warning, file=sys.stderr)
             say(
-                f"{name}: ok ({len(scenario.items)} items, {len(scenario.constraints)} constraints, "
-                f"{len(scenario.events)} events)"
+                f"{name}: ok ({plural(len(scenario.items), 'item')}, "
+                f"{plural(len(scenario.constraints), 'constraint')}, {plural(len(scenario.events), 'event')})"
             )
     return 2 if bad else 0
 
@@ -464,14 +464,14 @@ def _check_other(name: str, kind: str, max_bytes: int) -> str:
 
     if kind == "study":
         study, _ = load_sweep_file(name, max_bytes)
-        return f"a sweep file: {len(study.parameters)} parameters, design {study.design}"
+        return f"a sweep file: {plural(len(study.parameters), 'parameter')}, design {study.design}"
     if kind == "table":
         from sim.scenario.load import load_table
 
         t = load_table(name).table
-        return f"a reference-class table: {t.name} version {t.version}, {len(t.rows)} rows"
+        return f"a reference-class table: {t.name} version {t.version}, {plural(len(t.rows), 'row')}"
     observed = load_observed_alone(name, max_bytes)
-    return f"an observed file as of {observed.as_of.isoformat()}: {len(observed.items)} items"
+    return f"an observed file as of {observed.as_of.isoformat()}: {plural(len(observed.items), 'item')}"
 
 
 class _Status:
@@ -495,14 +495,21 @@ class _Status:
 
 
 class _Bar:
-    """A progress bar on a terminal; silent when stderr is piped."""
+    """A progress bar on a terminal; silent when stderr is piped. Its total is the work planned so
+    far (:meth:`plan`), which ``--precision`` and ``--given`` raise as they add batches."""
 
     def __init__(self, total: int, unit: str = "rep") -> None:
         self.bar = None
         if sys.stderr.isatty():
-            from tqdm import tqdm
+            import tqdm
 
-            self.bar = tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
+            self.bar = tqdm.tqdm(total=total, unit=unit, unit_scale=True, file=sys.stderr, leave=False)
+
+    def plan(self, total: int) -> None:
+        """The work planned so far: what the bar counts towards."""
+        if self.bar is not None and total != self.bar.total:
+            self.bar.total = max(total, self.bar.n)
+            self.bar.refresh()
 
     def __call__(self, n: int) -> None:
         if self.bar is not None:
@@ -517,6 +524,7 @@ class _Bar:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from sim import api
+    from sim.runs.executors import default_jobs
     from sim.views.text import judgements_table, prior_posterior_table, summary_table, talks_text
 
     api.phase("import")
@@ -546,6 +554,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             status=_Status(),
             given=args.given,
             table=args.table,
+            planned=bar.plan,
         )
     finally:
         bar.close()
@@ -570,14 +579,17 @@ def cmd_run(args: argparse.Namespace) -> int:
             say(talks)
         if given:
             say(
-                f"given the history as of {given['as_of']}: kept {given['kept']:,} of {given['tried']:,} replications "
-                f"tried (acceptance {given['acceptance']:.1%})"
+                f"given the history as of {given['as_of']}: kept {given['kept']:,} of "
+                f"{plural(given['tried'], 'replication')} tried (acceptance {given['acceptance']:.1%})"
             )
-        say(f"{rec.n:,} replications in {done.simulate_seconds:.1f} s on {used} job{'s' if used > 1 else ''}")
+        asked = args.jobs or default_jobs()
+        why = f" ({asked} asked: {done.fewer})" if done.fewer and used < asked else ""
+        say(f"{plural(rec.n, 'replication')} in {done.simulate_seconds:.1f} s on {plural(used, 'job')}{why}")
     say(f"wrote {done.folder}")
     if given and given["kept"] < (done.given.wanted if done.given else 0):  # said even with --quiet
         say(
-            f"{PROG}: only {given['kept']:,} of the {done.given.wanted if done.given else 0:,} replications asked for "
+            f"{PROG}: only {given['kept']:,} of the {plural(done.given.wanted if done.given else 0, 'replication')} "
+            "asked for "
             f"agree with {args.given} after {given['tried']:,} tried (acceptance {given['acceptance']:.2%}); "
             "raise --max-replications, or revisit the scenario",
             file=sys.stderr,
@@ -585,8 +597,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     if done.precision is not None and not done.precision.reached:  # said even with --quiet
         p = done.precision
         say(
-            f"{PROG}: precision +/-{p.target:g} NOT reached: the ceiling of {p.ceiling:,} replications came first "
-            f"(widest side {p.worst_half_width:.4f}); raise --max-replications",
+            f"{PROG}: precision +/-{p.target:g} NOT reached: the ceiling of {plural(p.ceiling, 'replication')} came "
+            f"first (widest side {p.worst_half_width:.4f}); raise --max-replications",
             file=sys.stderr,
         )
     return 0
@@ -640,7 +652,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from sim import api
     from sim.api import sweep_to_folder
     from sim.results.sweepfolder import parse_metric, sweep_horizon
-    from sim.runs.executors import make_executor
+    from sim.runs.executors import default_jobs, make_executor
     from sim.runs.sweep import make_spec
     from sim.scenario.checks import check_run_size
 
@@ -698,15 +710,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             if outcome.up
             else ""
         )
+        asked = args.jobs or default_jobs()
+        why = f" ({asked} asked: {outcome.fewer})" if outcome.fewer and outcome.workers < asked else ""
         say(
-            f"{outcome.points} points ({outcome.failed} failed) x {n:,} replications = {total:,} in "
-            f"{outcome.wall_seconds:.1f} s on {outcome.workers} {args.executor} worker(s); "
+            f"{plural(outcome.points, 'point')} ({outcome.failed} failed) x {plural(n, 'replication')} = {total:,} in "
+            f"{outcome.wall_seconds:.1f} s on {plural(outcome.workers, args.executor + ' worker')}{why}; "
             f"simulating {busy:.0%} of the workers' time{alive}"
         )
     say(f"wrote {outcome.folder}")
     if outcome.failed:
         say(
-            f"{PROG}: {outcome.failed} of {outcome.points} points failed; their errors are in the 'status' "
+            f"{PROG}: {outcome.failed} of {plural(outcome.points, 'point')} failed; their errors are in the 'status' "
             f"column of {outcome.folder / 'points.csv'}",
             file=sys.stderr,
         )

@@ -41,6 +41,11 @@ def did_you_mean(name: str, candidates: Iterable[object]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+def plural(n: int, word: str, many: str | None = None) -> str:
+    """``n`` and the word, singular for one: "1 replication", "2,000 replications"."""
+    return f"{n:,} {word if n == 1 else many or word + 's'}"
+
+
 class ScenarioWarning(UserWarning):
     """Something a valid input says that can never happen (``file:line: field: warning: what``):
     one line on stderr, and the command goes on."""

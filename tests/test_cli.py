@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import ClassVar
 
 import pyarrow.parquet as pq
 import pytest
@@ -218,3 +219,68 @@ def test_every_command_writes_folders_a_colleague_can_open(tmp_path: Path, umask
     assert main(["backtest", str(library), "-n", "100", "--jobs", "1", "--out", str(tmp_path / "backtest")]) == 0
     for name in ("run", "sweep", "compare", "score", "backtest"):
         assert_umask_modes(tmp_path / name)
+
+
+def test_fewer_processes_than_asked_are_said_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A small run or sweep uses this process alone: it says so, and why, rather than ignoring --jobs."""
+    argv = ["run", ISTANBUL, "-n", "300", "--jobs", "3", "--no-plots", "--out", str(tmp_path / "run")]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "300 replications in" in out and "on 1 job (3 asked: fewer than 20,000 replications" in out, out
+    sweep = ["sweep", ISTANBUL, "--set", "trust.weight=0,1", "-n", "100", "--jobs", "3", "--no-plots"]
+    assert main([*sweep, "--out", str(tmp_path / "sweep")]) == 0
+    out = capsys.readouterr().out
+    assert "on 1 local worker (3 asked: fewer than 20,000 replications" in out, out
+    assert main(["run", ISTANBUL, "-n", "300", "--jobs", "1", "--no-plots", "--out", str(tmp_path / "one")]) == 0
+    assert "on 1 job\n" in capsys.readouterr().out  # as many as asked: nothing to explain
+
+
+def test_one_of_anything_is_singular(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """'1 replication', '1 point': never '1 replications'."""
+    assert main(["run", ISTANBUL, "-n", "1", "--jobs", "1", "--no-plots", "--out", str(tmp_path / "run")]) == 0
+    out = capsys.readouterr().out
+    assert "1 replication in" in out and "1 replications" not in out, out
+    sweep = ["sweep", ISTANBUL, "--set", "trust.weight=1", "-n", "1", "--jobs", "1", "--no-plots"]
+    assert main([*sweep, "--out", str(tmp_path / "sweep")]) == 0
+    out = capsys.readouterr().out
+    assert "1 point (0 failed) x 1 replication = 1 in" in out and "1 replications" not in out, out
+
+
+class _Recorder:
+    """A stand-in for tqdm that records (done, total) after every change."""
+
+    seen: ClassVar[list[tuple[int, int]]] = []
+
+    def __init__(self, total: int = 0, **_: object) -> None:
+        self.n, self.total = 0, total
+
+    def update(self, n: int) -> None:
+        self.n += n
+        _Recorder.seen.append((self.n, self.total))
+
+    def refresh(self) -> None:
+        _Recorder.seen.append((self.n, self.total))
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_progress_bar_of_precision_shows_the_work_still_planned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --precision the bar's total is the replications planned so far, so it reads less than 100% while
+    more are being added (it used to grow with the count, always full)."""
+    import tqdm
+
+    monkeypatch.setattr(tqdm, "tqdm", _Recorder)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    _Recorder.seen = []
+    argv = ["run", ISTANBUL, "-n", "1000", "--precision", "0.015", "--jobs", "1", "--no-plots", "--quiet", "--out"]
+    assert main([*argv, str(tmp_path / "run")]) == 0
+    seen = _Recorder.seen
+    first = min(n for n, _ in seen if n)
+    assert all(n <= total for n, total in seen), seen
+    assert any(first < n < total for n, total in seen), seen  # part way through the replications added
+    assert seen[-1][0] == seen[-1][1] == json.loads((tmp_path / "run" / "summary.json").read_text())["replications"]

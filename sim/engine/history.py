@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.engine.records import Records
+from sim.errors import plural
 
 
 def by(days: np.ndarray, limit: float) -> np.ndarray:
@@ -50,16 +51,16 @@ class History:
         for c, name, on in self.in_force:
             out.append((f"{name} {'in force' if on else 'not in force'}", rec.constraint_active_at_census[:, c] == on))
         for c, name, times in self.imposed:
-            out.append((f"{name} imposed {times} times", rec.constraint_imposed_by_census[:, c] == times))
+            out.append((f"{name} imposed {plural(times, 'time')}", rec.constraint_imposed_by_census[:, c] == times))
         if self.breakdown is not None:
             broken = by(rec.breakdown_day, self.as_of)
             out.append(("talks broken off" if self.breakdown else "talks not broken off", broken == self.breakdown))
         if self.held is not None:
-            out.append((f"{self.held} rounds held", rec.held_by_census == self.held))
+            out.append((f"{plural(self.held, 'round')} held", rec.held_by_census == self.held))
         if self.cancelled is not None:
-            out.append((f"{self.cancelled} rounds cancelled", rec.cancelled_by_census == self.cancelled))
+            out.append((f"{plural(self.cancelled, 'round')} cancelled", rec.cancelled_by_census == self.cancelled))
         if self.pauses is not None:
-            out.append((f"{self.pauses} pauses", rec.pauses_by_census == self.pauses))
+            out.append((f"{plural(self.pauses, 'pause')}", rec.pauses_by_census == self.pauses))
         if self.paused is not None:
             out.append(("talks paused" if self.paused else "talks not paused", rec.paused_at_census == self.paused))
         return out

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from sim.errors import UserError
+from sim.errors import UserError, plural
 from sim.scenario.checks import shape_problems
 from sim.scenario.documents import load_document
 from sim.scenario.models import Scenario
@@ -265,7 +265,8 @@ def check_point_records(
     k = len(names)
     if table.num_rows != replications * k:
         raise UserError(
-            f"{path}: {table.num_rows:,} rows, not {replications:,} replications x {k} items = {replications * k:,}"
+            f"{path}: {plural(table.num_rows, 'row')}, not {plural(replications, 'replication')} x "
+            f"{plural(k, 'item')} = {replications * k:,}"
         )
     check_long(path, "item", table, names, np.arange(replications))
     agreed = table.column("agreed").fill_null(False).to_numpy(zero_copy_only=False).astype(bool)
@@ -293,7 +294,8 @@ def check_sweep_records(
         rows = np.flatnonzero(point == p)
         if rows.size != size:
             raise UserError(
-                f"{path}: point {p} has {rows.size:,} rows, not {replications:,} replications x {k} items = {size:,}"
+                f"{path}: point {p} has {plural(rows.size, 'row')}, not {plural(replications, 'replication')} x "
+                f"{plural(k, 'item')} = {size:,}"
             )
         part = table.slice(int(rows[0]), size).drop_columns(["point"])
         check_point_records(f"{path}: point {p}", part, names, replications, horizon)
@@ -319,7 +321,10 @@ def check_points(path: Path | str, table: Any, names: tuple[str, ...], points: l
     k = len(names)
     index = np.array([pt["point"] for pt in points], np.int64)
     if table.num_rows != index.size * k:
-        raise UserError(f"{path}: {table.num_rows:,} rows, not {index.size} points x {k} items = {index.size * k:,}")
+        raise UserError(
+            f"{path}: {plural(table.num_rows, 'row')}, not {plural(index.size, 'point')} x {plural(k, 'item')} "
+            f"= {index.size * k:,}"
+        )
     check_long(path, "item", table, names, index, by="point")
     for key in paths:
         got = table.column(key).to_numpy(zero_copy_only=False).astype(float)

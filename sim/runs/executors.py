@@ -132,6 +132,11 @@ class Executor:
         """Workers that have run tasks so far (local processes stay unstarted for small work)."""
         return self.workers
 
+    @property
+    def fewer(self) -> str | None:
+        """Why fewer workers were used than there are (None when all were)."""
+        return None
+
     def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
         raise NotImplementedError
 
@@ -199,10 +204,15 @@ class LocalProcesses(Executor):
         self._pool: ProcessPoolExecutor | None = None
         self._plans: Plans | None = None
         self._started = False
+        self._why = ""
 
     @property
     def used(self) -> int:
         return self.workers if self._started else 1
+
+    @property
+    def fewer(self) -> str | None:
+        return None if self.used >= self.workers else self._why
 
     def _start(self, plans: Plans) -> ProcessPoolExecutor:
         if self._pool is not None and self._plans != plans:
@@ -223,6 +233,12 @@ class LocalProcesses(Executor):
     def map(self, plans: Plans, tasks: Sequence[Task]) -> Iterator[Outcome]:
         size = sum(stop - start for _, _, start, stop in tasks)
         if self.workers == 1 or len(tasks) == 1 or (self._pool is None and size < POOL_MIN):
+            if not self._why:
+                self._why = (
+                    "the work was one batch, run in this process"
+                    if len(tasks) == 1 and size >= POOL_MIN
+                    else f"fewer than {POOL_MIN:,} replications take less time in this process than starting workers"
+                )
             yield from InProcess().map(plans, tasks)
             return
         pool = self._start(plans)

@@ -22,7 +22,7 @@ import numpy as np
 from sim.engine.history import History
 from sim.engine.plan import compile_plan
 from sim.engine.records import Records
-from sim.errors import UserError
+from sim.errors import UserError, plural
 from sim.results import score as scoring
 from sim.results.compare import sweep_point, sweep_point_spec
 from sim.results.files import read_manifest, sha256_file, versions
@@ -83,7 +83,7 @@ def baselines(s: Scenario, obs: Observed, n: int, executor: Executor, known: His
         rec, given, _ = montecarlo.run_given(plan, count, cond, executor, ceiling=BASELINE_CEILING)
         if given.kept < montecarlo.MIN_KEPT and cond.held is not None:
             out.notes.append(
-                f"the {name.replace('_', ' ')} almost never holds {cond.held} rounds by "
+                f"the {name.replace('_', ' ')} almost never holds {plural(cond.held, 'round')} by "
                 f"{s.date(cond.as_of).isoformat()}: conditioned on the items alone"
             )
             cond = History(as_of=cond.as_of, items=cond.items)

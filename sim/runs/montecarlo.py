@@ -27,6 +27,10 @@ MAX_PRECISION_REPLICATIONS = 1_000_000
 """Default ceiling on replications when ``--precision`` keeps adding batches."""
 
 Progress = Callable[[int], None]
+"""Called with the replications just finished."""
+Planned = Callable[[int], None]
+"""Called with the replications planned so far, whenever that grows (``--precision`` and ``--given``
+add batches as they go): what a progress bar counts towards."""
 Sink = Callable[[Records], None]
 
 
@@ -101,17 +105,23 @@ def run(
     ceiling: int = MAX_PRECISION_REPLICATIONS,
     progress: Progress | None = None,
     sink: Sink | None = None,
+    planned: Planned | None = None,
 ) -> tuple[Records, Precision | None]:
     """Run ``n`` replications; with ``precision``, keep adding batches up to ``ceiling``.
 
     The sequence of sizes depends only on the records so far, never on the executor, so the
     result is the same for any number of processes. ``sink`` sees every batch, in order, as it
-    arrives (to stream the records to disk). Without an executor, local processes are used
-    (``jobs``, default all cores) and closed at the end.
+    arrives (to stream the records to disk); ``planned`` the replications planned, first ``n``, then
+    each new goal of ``precision``. Without an executor, local processes are used (``jobs``, default
+    all cores) and closed at the end.
     """
     if executor is None:
         with LocalProcesses(jobs or default_jobs()) as local:
-            return run(plan, n, local, precision=precision, ceiling=ceiling, progress=progress, sink=sink)
+            return run(
+                plan, n, local, precision=precision, ceiling=ceiling, progress=progress, sink=sink, planned=planned
+            )
+    if planned is not None:
+        planned(n)
     rec = replications(executor, plan, 0, n, progress, sink)
     if precision is None:
         return rec, None
@@ -123,6 +133,8 @@ def run(
             return rec, Precision(precision, ceiling, bool(width <= precision), width)
         goal = max(needed(rec, precision), total + MIN_BATCH)
         goal = min(ceiling, math.ceil(goal * 1.05 / MIN_BATCH) * MIN_BATCH)
+        if planned is not None:
+            planned(goal)
         parts.append(replications(executor, plan, total, goal, progress, sink))
         total = goal
         rec = Records.concat(parts)
@@ -162,6 +174,7 @@ def run_given(
     ceiling: int = MAX_PRECISION_REPLICATIONS,
     progress: Progress | None = None,
     sink: Sink | None = None,
+    planned: Planned | None = None,
 ) -> tuple[Records, Given, Precision | None]:
     """The first ``n`` replications (in replication order) whose history up to ``history.as_of``
     agrees with ``history``, trying batches until there are ``n`` of them or ``ceiling``
@@ -176,7 +189,15 @@ def run_given(
     if executor is None:
         with LocalProcesses(jobs or default_jobs()) as local:
             return run_given(
-                plan, n, history, local, precision=precision, ceiling=ceiling, progress=progress, sink=sink
+                plan,
+                n,
+                history,
+                local,
+                precision=precision,
+                ceiling=ceiling,
+                progress=progress,
+                sink=sink,
+                planned=planned,
             )
     kept: list[Records] = []
     met: dict[str, int] = {}
@@ -204,6 +225,8 @@ def run_given(
             rate = count / tried if count else 1.0 / tried
             goal = tried + math.ceil((wanted - count) / rate * 1.1)
             goal = min(ceiling, max(tried + MIN_BATCH, math.ceil(goal / MIN_BATCH) * MIN_BATCH))
+        if planned is not None:
+            planned(goal)  # the replications tried so far and in this batch: what the bar counts
         batch = replications(executor, plan, tried, goal, progress)
         agree = np.ones(batch.n, bool)
         for name, rows in history.conditions(batch):

@@ -18,7 +18,7 @@ from typing import Any
 
 from sim.engine.plan import compile_plan
 from sim.engine.records import Records
-from sim.errors import Interrupted
+from sim.errors import Interrupted, plural
 from sim.results.checks import sweep_manifest
 from sim.results.files import versions
 from sim.results.sweepfolder import finish_folder, finished_points, gather, prepare_folder, write_error, write_part
@@ -46,6 +46,8 @@ class SweepOutcome:
     already_complete: bool = False
     up: float = 0.0
     """Seconds the local worker processes were up (0 in this process or on Dask)."""
+    fewer: str | None = None
+    """Why fewer workers were used than there are (None when all were)."""
 
 
 def batches(n: int, size: int = SWEEP_BATCH) -> list[tuple[int, int]]:
@@ -137,7 +139,7 @@ def sweep(
             raise Interrupted(f"interrupted: the sweep that was in {folder} is kept as it was") from None
         kept = len(finished_points(work))
         raise Interrupted(
-            f"interrupted: {kept} of {len(spec.points)} points are finished and kept in {folder}; "
+            f"interrupted: {kept} of {plural(len(spec.points), 'point')} are finished and kept in {folder}; "
             "run the same command with --resume to continue"
         ) from None
     t1 = time.perf_counter()
@@ -158,7 +160,7 @@ def sweep(
         "replications_per_point": spec.base.simulation.replications,
         "seed": spec.base.simulation.seed,
         "executor": type(executor).__name__,
-        "workers": executor.workers,
+        "workers": executor.used,
         "command": argv,
         "started": started.isoformat(timespec="seconds"),
         "wall_seconds": round(t2 - t0, 3),
@@ -175,9 +177,10 @@ def sweep(
         failed,
         t3 - t0,
         sim_seconds,
-        executor.workers,
+        executor.used,
         t2 - t1,
         t3 - t2,
         manifest,
         up=executor.up,
+        fewer=executor.fewer,
     )

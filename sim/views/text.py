@@ -8,6 +8,7 @@ from typing import Any
 
 from sim.engine.records import HOW_BEFORE, HOW_ENACTED, HOW_OUTSIDE, Records
 from sim.engine.state import Trace
+from sim.errors import plural
 from sim.results.compare import Comparison
 from sim.results.score import FLOOR
 from sim.results.sweepfolder import SweepResults
@@ -125,7 +126,7 @@ def judgements_table(summary: dict[str, Any]) -> str:
     noise = 2 * math.sqrt(2 / max(summary["replications"], 1))  # two SE of a difference of quarters, at worst
     head = (
         "which judgements drive each item: P(agreed) in the top quarter of the draws minus the bottom quarter\n"
-        f"(differences within about +/-{noise:.2f} can be chance at {summary['replications']:,} replications)"
+        f"(differences within about +/-{noise:.2f} can be chance at {plural(summary['replications'], 'replication')})"
     )
     return "\n".join([head, "", *text_table(("judgement", "drawn from", *items), body, right=range(2, 99))])
 
