@@ -720,6 +720,9 @@ def backtest(
             scored.data["loo"] = loo_data(loo_cases, left_out, fitted)  # type: ignore[arg-type]
         if lib.skipped:
             scored.data["skipped"] = lib.skipped
+        final = {str(tmp / "runs" / c.name): str(target / "runs" / c.name) for c in lib.cases}
+        for entry in [*scored.data["runs"], *(scored.data.get("loo") or {}).get("runs", [])]:
+            entry["run"] = final.get(entry["run"], entry["run"])  # where the run is once the folder is renamed
         write_text(tmp / "backtest.json", json_text(scored.data))
         if plots:
             if status:

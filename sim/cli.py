@@ -826,6 +826,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     if done.reused:
         say(f"reused the runs of {', '.join(done.reused)} (scenario, count, seed and negsim unchanged)")
     say(f"wrote {done.folder}")
+    for skipped in done.skipped:  # said even when everything else ran: a misspelt file is left out
+        say(f"{PROG}: skipped {skipped}", file=sys.stderr)
     return 0
 
 

@@ -284,3 +284,53 @@ def test_the_progress_bar_of_precision_shows_the_work_still_planned(
     assert all(n <= total for n, total in seen), seen
     assert any(first < n < total for n, total in seen), seen  # part way through the replications added
     assert seen[-1][0] == seen[-1][1] == json.loads((tmp_path / "run" / "summary.json").read_text())["replications"]
+
+
+def _library(tmp_path: Path, *cases: str) -> Path:
+    """A backtest library of some of the bundled cases."""
+    library = tmp_path / "library"
+    for case in cases:
+        shutil.copytree(SCENARIOS / "backtests-v1" / case, library / case)
+    return library
+
+
+def test_backtest_replaces_its_folder_whole_and_only_with_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Without --force an existing backtest folder is kept; with --force --no-plots the new folder has no report
+    or figures of the old numbers beside it."""
+    library = _library(tmp_path, "cuba-2015")
+    out = tmp_path / "bt"
+    argv = ["backtest", str(library), "-n", "100", "--jobs", "1", "--out", str(out)]
+    assert main(argv) == 0
+    assert (out / "report.html").is_file() and (out / "plots").is_dir()
+    before = (out / "backtest.json").read_bytes()
+    assert main([*argv[:3], "200", *argv[4:]]) == 2
+    assert "pass --force" in capsys.readouterr().err and (out / "backtest.json").read_bytes() == before
+    assert main([*argv[:3], "200", *argv[4:], "--force", "--no-plots"]) == 0
+    assert json.loads((out / "runs" / "cuba-2015" / "manifest.json").read_text())["replications"] == 200
+    assert json.loads((out / "backtest.json").read_text())["runs"][0]["run"] == str(out / "runs" / "cuba-2015")
+    assert not (out / "report.html").exists() and not (out / "plots").exists()
+
+
+def test_backtest_checks_every_case_before_writing_and_names_the_skipped(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A broken second case is found before the first is run or anything written; a case whose file is misspelt
+    is said to be skipped, on the terminal and in backtest.json."""
+    library = _library(tmp_path, "cuba-2015", "israel-uae-2020")
+    broken = library / "israel-uae-2020" / "scenario.yaml"
+    good = broken.read_text()
+    broken.write_text(good.replace("\nitems:\n", "\nitemz:\n", 1))
+    out = tmp_path / "bt"
+    argv = ["backtest", str(library), "-n", "100", "--jobs", "1", "--no-plots", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "israel-uae-2020/scenario.yaml" in err and "Traceback" not in err, err
+    assert not out.exists() and list(tmp_path.iterdir()) == [library]
+    broken.write_text(good)
+    (library / "israel-uae-2020" / "scenario.yaml").rename(library / "israel-uae-2020" / "scenaro.yaml")
+    assert main(argv) == 0
+    printed = capsys.readouterr()
+    assert "skipped israel-uae-2020: no scenario.yaml" in printed.out + printed.err, printed
+    assert json.loads((out / "backtest.json").read_text())["skipped"] == ["israel-uae-2020: no scenario.yaml"]
