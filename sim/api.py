@@ -174,6 +174,17 @@ class ComparisonResults:
             raise UserError(f"{folder}: not a readable comparison folder ({type(exc).__name__})") from None
         if not {"run", "item", "p_agreed"} <= set(self.table.columns):
             raise UserError(f"{folder / 'comparison.csv'}: not a comparison (columns differ)")
+        for col in ("p_agreed", "ci_low", "ci_high"):  # read as untrusted input: numbers where numbers are
+            if col not in self.table.columns:
+                continue
+            values = pd.to_numeric(self.table[col], errors="coerce")
+            bad = (values.isna() | (values < 0) | (values > 1)).to_numpy()
+            if bad.any():
+                row = int(bad.argmax())
+                raise UserError(
+                    f"{folder / 'comparison.csv'}:{row + 2}: {col}: {str(self.table[col].iloc[row])[:40]!r} "
+                    "is not a probability between 0 and 1"
+                )
 
     @property
     def summary(self) -> Any:

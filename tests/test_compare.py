@@ -554,3 +554,18 @@ def test_compare_names_every_item_and_says_when_the_runs_are_of_different_scenar
     assert any("different scenarios" in n for n in json.loads((tmp_path / "c" / "manifest.json").read_text())["notes"])
     same = Comparison(runs[:1] * 2, comparison_rows(runs[:1] * 2))
     assert same.notes == [] and "note:" not in comparison_table(same)
+
+
+@pytest.mark.parametrize(("old", "new"), [("0.", "x"), ("0.", "5")])
+def test_a_comparison_folder_read_back_holds_probabilities(tmp_path: Path, old: str, new: str) -> None:
+    """sim.load_results of a comparison whose comparison.csv was edited: one line naming the file, line and field."""
+    run = tmp_path / "run"
+    argv = ["run", str(SCENARIOS / "istanbul-2025.yaml"), "-n", "50", "--jobs", "1", "--no-plots", "--quiet"]
+    assert main([*argv, "--out", str(run)]) == 0
+    assert main(["compare", str(run), str(run), "--no-plots", "--out", str(tmp_path / "c")]) == 0
+    path = tmp_path / "c" / "comparison.csv"
+    lines = path.read_text().splitlines()
+    lines[1] = lines[1].replace("," + old, "," + new, 1)
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(UserError, match=re.escape(f"{path}:2: p_agreed: '{new}") + ".* is not a probability"):
+        load_results(tmp_path / "c")
