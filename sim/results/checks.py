@@ -312,11 +312,12 @@ POINT_ROWS = {
 }
 
 
-def check_points(path: Path | str, table: Any, names: tuple[str, ...], points: list[dict[str, float]]) -> set[int]:
-    """A finished sweep's points.parquet: a row per point (in sweep.yaml's order) and item, with its
-    swept values; P(agreed by horizon) and its interval in [0, 1] where the point ran. Returns the
-    points that ran."""
-    paths = [key for key in (points[0] if points else {}) if key != "point"]
+def check_points(
+    path: Path | str, table: Any, names: tuple[str, ...], points: list[dict[str, float]], paths: list[str]
+) -> set[int]:
+    """A finished sweep's points.parquet: a row per point (in sweep.yaml's order) and item, with the
+    values it sets of the swept ``paths`` (empty where it leaves one as written); P(agreed by horizon)
+    and its interval in [0, 1] where the point ran. Returns the points that ran."""
     check_schema(path, table.schema, {**POINT_ROWS, **dict.fromkeys(paths, NUMBER)}, {*POINT_ROWS, *paths})
     k = len(names)
     index = np.array([pt["point"] for pt in points], np.int64)
@@ -327,9 +328,9 @@ def check_points(path: Path | str, table: Any, names: tuple[str, ...], points: l
         )
     check_long(path, "item", table, names, index, by="point")
     for key in paths:
-        got = table.column(key).to_numpy(zero_copy_only=False).astype(float)
-        want = np.repeat([pt[key] for pt in points], k)
-        if not np.array_equal(got, want):
+        got = table.column(key).fill_null(float("nan")).to_numpy(zero_copy_only=False).astype(float)
+        want = np.repeat([pt.get(key, math.nan) for pt in points], k)
+        if not np.array_equal(got, want, equal_nan=True):
             row = _first(got != want)
             raise UserError(f"{path}: column '{key}', row {row}: {_value(got[row])}: not the value sweep.yaml gives it")
     status = table.column("status").to_pylist()

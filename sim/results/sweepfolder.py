@@ -363,7 +363,7 @@ def load_sweep(folder: str | Path) -> SweepResults:
     items = read_parquet(path / "items.parquet") if (path / "items.parquet").is_file() else None
     points = read_parquet(path / "points.parquet")
     names = tuple(base.items)
-    ran = check_points(path / "points.parquet", points, names, described["points"])
+    ran = check_points(path / "points.parquet", points, names, described["points"], list(described["parameters"]))
     if items is not None:
         horizon = sweep_horizon(base, described["points"])
         check_sweep_records(path / "items.parquet", items, names, int(described["replications"]), ran, horizon)
