@@ -242,7 +242,7 @@ def test_one_of_anything_is_singular(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert main(["run", ISTANBUL, "-n", "1", "--jobs", "1", "--no-plots", "--out", str(tmp_path / "run")]) == 0
     out = capsys.readouterr().out
     assert "1 replication in" in out and "1 replications" not in out, out
-    sweep = ["sweep", ISTANBUL, "--set", "trust.weight=1", "-n", "1", "--jobs", "1", "--no-plots"]
+    sweep = ["sweep", str(CUBA / "scenario.yaml"), "--set", "rounds.cancel=0.1", "-n", "1", "--jobs", "1", "--no-plots"]
     assert main([*sweep, "--out", str(tmp_path / "sweep")]) == 0
     out = capsys.readouterr().out
     assert "1 point (0 failed) x 1 replication = 1 in" in out and "1 replications" not in out, out

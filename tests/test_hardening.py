@@ -211,7 +211,7 @@ def test_validate_reads_study_and_observed_files(capsys: pytest.CaptureFixture[s
     observed = SCENARIOS / "backtests-v1" / "cuba-2015" / "observed.yaml"
     assert main(["validate", str(study), str(observed)]) == 0
     out = capsys.readouterr().out
-    assert "a sweep file: 1 parameters" in out and "an observed file as of" in out
+    assert "a sweep file: 1 parameter," in out and "an observed file as of" in out
     study.write_text("parameters:\n  trust.weight: [0, yes]\n")
     assert main(["validate", str(study)]) == 2
     assert "parameters.trust.weight[1]: must be a number" in one_error_line(capsys)
