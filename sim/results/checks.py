@@ -343,10 +343,11 @@ def check_points(
             why = "a probability lies between 0 and 1" if ok[row] else "a point that did not run has none"
             raise UserError(f"{path}: column '{col}', row {row}: {_value(p[row])}: {why}")
     ran = ok.reshape(-1, k) if k else np.zeros((index.size, 0), bool)
-    mixed = ran.any(axis=1) & ~ran.all(axis=1)
+    every: np.ndarray = np.all(ran, axis=1)
+    mixed: np.ndarray = np.any(ran, axis=1) & ~every
     if mixed.any():
         raise UserError(f"{path}: column 'status': point {index[_first(mixed)]} ran for some items and not others")
-    return {int(p) for p, r in zip(index.tolist(), ran.all(axis=1).tolist(), strict=True) if r and k}
+    return {int(p) for p, r in zip(index.tolist(), every.tolist(), strict=True) if r and k}
 
 
 class _SweepManifest(BaseModel):
