@@ -57,6 +57,7 @@ __all__ = [
     "backtest",
     "calibrate",
     "compare",
+    "explore",
     "load_results",
     "redraw",
     "run",
@@ -848,3 +849,24 @@ def calibrate(
 
         write_text(tmp / "report.html", calibration_report(data))
     return CalibrationOutcome(cal, target, data)
+
+
+# ---------------------------------------------------------------------- the explorer
+
+
+def explore(
+    scenario_file: str | os.PathLike[str],
+    observed: str | os.PathLike[str] | None = None,
+    *,
+    replications: int | None = None,
+    seed: int | None = None,
+) -> Any:
+    """``negsim explore`` in a notebook: the same live page, inline (a Panel layout; needs the
+    extra ``negsim[app]``). With ``observed``, a switch shows the forecast given its history."""
+    from sim.app import require
+
+    require()
+    from sim.app.model import Explorer
+    from sim.app.serve import notebook
+
+    return notebook(Explorer(scenario_file, observed, replications, seed))

@@ -407,6 +407,14 @@ def parser() -> argparse.ArgumentParser:
         help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
     )
     c.add_argument("--no-plots", action="store_true", help="tables only (no figures, no report.html)")
+
+    ex = sub.add_parser("explore", help="a live what-if page on 127.0.0.1 (needs the extra: negsim[app])")
+    ex.add_argument("file", metavar="FILE")
+    ex.add_argument("--observed", metavar="OBS", help="an observed file: shade its history and offer --given")
+    ex.add_argument("--port", type=_whole(1, 65535), help="port on 127.0.0.1 (default 5006, or a free one)")
+    ex.add_argument("--no-browser", action="store_true", help="do not open a browser; print the address only")
+    ex.add_argument("-n", "--replications", type=_replications, help="replications per run (default: the file's)")
+    ex.add_argument("--seed", type=_seed, help="seed (default: the file's)")
     return p
 
 
@@ -899,6 +907,22 @@ def cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_explore(args: argparse.Namespace) -> int:
+    """``negsim explore FILE``: serve the explorer on 127.0.0.1 until Ctrl-C."""
+    from sim.app import require
+    from sim.app.model import Explorer
+
+    require()
+    explorer = Explorer(args.file, args.observed, args.replications, args.seed)
+    from sim.app.serve import serve
+
+    try:
+        serve(explorer, args.port, not args.no_browser, say)
+    except KeyboardInterrupt:
+        say(f"{PROG} explore: stopped")
+    return 0
+
+
 COMMANDS = {
     "validate": cmd_validate,
     "run": cmd_run,
@@ -911,6 +935,7 @@ COMMANDS = {
     "schema": cmd_schema,
     "table": cmd_table,
     "calibrate": cmd_calibrate,
+    "explore": cmd_explore,
 }
 
 

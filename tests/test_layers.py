@@ -1,9 +1,10 @@
 """The package's structure is a contract: layers in data-flow order, no cycles, imports on top.
 
-Layers, lowest first: errors, scenario, engine, results, runs, views, then the command layer
-(api, cli). A module may import its own layer and the layers below it, never above; presentation
-(views) is imported only by the command layer. Imports of negsim's own modules sit at the top of
-the file everywhere but in the command layer, so what a module depends on is visible at a glance.
+Layers, lowest first: errors, scenario, engine, results, runs, views, the explorer (app), then
+the command layer (api, cli). A module may import its own layer and the layers below it, never
+above; presentation (views, app) is imported only by the layers above it. Imports of negsim's
+own modules sit at the top of the file everywhere but in the command layer, so what a module
+depends on is visible at a glance.
 """
 
 from __future__ import annotations
@@ -17,7 +18,17 @@ import pytest
 from tests.helpers import ROOT
 
 PACKAGE = ROOT / "sim"
-LAYERS = ["sim.errors", "sim.scenario", "sim.engine", "sim.results", "sim.runs", "sim.views", "sim.api", "sim.cli"]
+LAYERS = [
+    "sim.errors",
+    "sim.scenario",
+    "sim.engine",
+    "sim.results",
+    "sim.runs",
+    "sim.views",
+    "sim.app",
+    "sim.api",
+    "sim.cli",
+]
 COMMAND_LAYER = {"sim.api", "sim.cli"}
 
 
