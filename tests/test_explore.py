@@ -364,3 +364,26 @@ def test_paired_differences_use_the_same_replications(explorer: Explorer) -> Non
     """Runs of one file and seed hold replications 0..n-1 in order: what makes the pairing valid."""
     out = explorer.run(explorer.variant({AVIATION: 0.2}))
     assert np.array_equal(out.records.replication, np.arange(out.records.n))
+
+
+def test_a_variant_asked_for_twice_at_once_runs_once(tmp_path: Path) -> None:
+    """Two threads asking for the same values (the warm-up and the first page) share one run."""
+    import threading
+
+    x = Explorer(ISTANBUL, replications=500)
+    v = x.variant({AVIATION: 0.25})
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(x.run(v))) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert x.runs == 1 and len(got) == 3 and all(g is got[0] for g in got)
+
+
+def test_a_run_far_larger_than_intended_is_refused_not_started() -> None:
+    """The explorer refuses what `negsim run` refuses without --allow-large, as a problem, running nothing."""
+    x = Explorer(ISTANBUL, replications=100_000_000)
+    v = x.variant({})
+    assert v.scenario is None and "agreement draws" in v.problems[""][0] and "--allow-large" not in v.problems[""][0]
+    assert x.runs == 0

@@ -18,7 +18,7 @@ from panel.custom import JSComponent
 from sim.app.controls import Group
 
 CSS = """
-:host {display: block; font-family: inherit; font-size: 13px}
+:host {display: block; font-family: inherit; font-size: 13px; max-height: calc(100vh - 70px); overflow-y: auto}
 details {border: 1px solid #ddd; border-radius: 4px; margin: 0 0 6px 0; background: #fff}
 summary {cursor: pointer; padding: 6px 8px; font-weight: 600; background: #f6f6f6}
 .negsim-field {padding: 4px 10px}
@@ -72,7 +72,9 @@ export function render({ model }) {
       const line = document.createElement("div");
       line.className = "negsim-spread";
       line.dataset.path = path;
-      box.appendChild(line);
+      const after = g.controls.filter(c => c.path === path || c.path.startsWith(path + ".")).pop();
+      const field = after ? inputs[after.path].parentElement : null;
+      if (field) field.after(line); else box.appendChild(line);
       spreads[path] = line;
     }
     root.appendChild(box);

@@ -18,6 +18,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,7 @@ from sim.results.folder import scenario_yaml
 from sim.results.observed import history, load_observed
 from sim.runs import montecarlo
 from sim.runs.executors import InProcess
-from sim.scenario.checks import check_document
+from sim.scenario.checks import check_document, check_run_size
 from sim.scenario.documents import Document
 from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
@@ -97,6 +98,7 @@ class Explorer:
         """Simulations started so far (a bad value starts none)."""
         self._cache: OrderedDict[tuple[Any, ...], Outcome] = OrderedDict()
         self._lock = threading.Lock()
+        self._pending: dict[tuple[Any, ...], Future[Outcome]] = {}
 
     @property
     def as_of(self) -> dt.date | None:
@@ -132,6 +134,10 @@ class Explorer:
             for p in found:
                 problems.setdefault(p.path, []).append(p.message)
             return Variant(changes, None, problems or {"": ["not a valid scenario"]})
+        try:  # a valid scenario can still ask for far more work than intended (rounds a day apart)
+            check_run_size(s, s.simulation.replications)
+        except UserError as exc:
+            return Variant(changes, None, {"": [str(exc).split("; pass --allow-large")[0]]})
         return Variant(changes, s)
 
     # ------------------------------------------------------------------ runs
@@ -145,13 +151,33 @@ class Explorer:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-            self.runs += 1
-        outcome = self._simulate(variant.scenario, given)
+            pending = self._pending.get(key)
+            if pending is None:  # this thread runs it; any other that asks meanwhile waits for it
+                pending = self._pending[key] = Future()
+                self.runs += 1
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            return pending.result()
+        try:
+            outcome = self._simulate(variant.scenario, given)
+        except BaseException as exc:
+            pending.set_exception(exc)
+            raise
+        finally:
+            with self._lock:
+                del self._pending[key]
         with self._lock:
             self._cache[key] = outcome
             while len(self._cache) > CACHED:
                 self._cache.popitem(last=False)
+        pending.set_result(outcome)
         return outcome
+
+    def warm(self) -> None:
+        """Run the file's values ahead of the first page, which then finds them ready."""
+        threading.Thread(target=self.run, args=(self.variant({}),), name="negsim-warm", daemon=True).start()
 
     def _simulate(self, s: Scenario, given: bool) -> Outcome:
         n = s.simulation.replications

@@ -28,7 +28,7 @@ from sim.app.controls import label, spread
 from sim.app.differences import View, compare
 from sim.app.form import Form, layout, shown
 from sim.app.model import Explorer, Outcome, Variant
-from sim.app.tables import items_table, judgements_table, talks_table
+from sim.app.tables import headline_table, items_table, judgements_table, talks_table
 from sim.errors import UserError
 from sim.results.stats import Curve
 from sim.scenario.paths import scenario_data
@@ -94,13 +94,15 @@ class Page:
         self.reset.on_click(self._on_reset)
         self.save.on_click(self._on_save)
         self.figures, self.sources = self._figures()
+        self.headline_html = pn.pane.HTML("", sizing_mode="stretch_width")
         self.items_html = pn.pane.HTML("", sizing_mode="stretch_width")
         self.talks_html = pn.pane.HTML("", sizing_mode="stretch_width")
         self.judgements_html = pn.pane.HTML("", sizing_mode="stretch_width")
         self.results = pn.Column(
+            self.headline_html,
             pn.pane.HTML("<h3>Agreement by date: these values (solid, 95% band) and the baseline (dashed)</h3>"),
             self.figures,
-            pn.pane.HTML("<h3>Chance of agreement, against the baseline</h3>"),
+            pn.pane.HTML("<h3>By each milestone, against the baseline</h3>"),
             self.items_html,
             pn.pane.HTML("<h3>Rounds and breakdown</h3>"),
             self.talks_html,
@@ -156,11 +158,11 @@ class Page:
             colour = COLOURS[k % len(COLOURS)]
             title = item.title or name
             fig = figure(
-                height=240,
-                width=380,
+                height=230,
+                width=330,
                 x_axis_type="datetime",
                 y_range=Range1d(start=0, end=1),
-                title=Title(text=title if len(title) <= 50 else title[:47] + "...", text_font_size="10pt"),
+                title=Title(text=title if len(title) <= 44 else title[:41] + "...", text_font_size="10pt"),
                 tools="",
                 toolbar_location=None,
             )
@@ -178,7 +180,8 @@ class Page:
                 fig.add_layout(Span(location=as_of, dimension="height", line_color="#555555", line_dash="dotted"))
             figs.append(fig)
             sources[name] = (cur, ghost)
-        grid = pn.FlexBox(*[pn.pane.Bokeh(f) for f in figs], sizing_mode="stretch_width")
+        self.figure_panes = [pn.pane.Bokeh(f) for f in figs]
+        grid = pn.FlexBox(*self.figure_panes, sizing_mode="stretch_width")
         return grid, sources
 
     # ------------------------------------------------------------------ state
@@ -420,7 +423,10 @@ class Page:
             cur, ghost = self.sources[it.item]
             cur.data = _curve_data(current.scenario, it.curve)
             ghost.data = _curve_data(base.scenario, it.ghost)
+        if self.notebook:
+            pn.io.push_notebook(*self.figure_panes)  # Bokeh models changed in place reach the cell so
         titles = {name: item.title or name for name, item in current.scenario.items.items()}
+        self.headline_html.object = headline_table(view, g)
         self.items_html.object = items_table(view, g)
         self.talks_html.object = talks_table(view, g)
         self.judgements_html.object = judgements_table(view, titles, g)

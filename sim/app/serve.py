@@ -76,6 +76,7 @@ def serve(
         )
     except OSError as exc:
         raise UserError(f"cannot serve on {HOST}:{chosen}: {exc.strerror or exc}") from None
+    explorer.warm()
     server.start()
     say(f"negsim explore: {url} (Ctrl-C to stop)")
     if open_browser:

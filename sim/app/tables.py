@@ -24,7 +24,7 @@ STYLE = """
 .negsim-same {color: #555}
 .negsim-moves {background: #fff3c4; font-weight: 600}
 .negsim-note {color: #555; font-size: 12px; margin: 2px 0 8px 0}
-.negsim-table tr[data-measure="horizon"] td {font-weight: 600}
+#negsim-items tr[data-measure="horizon"] td {font-weight: 600}
 </style>
 """
 
@@ -45,9 +45,10 @@ def _difference(m: Measure) -> str:
         return '<span class="negsim-same">no change in any replication</span>'
     scale, unit = (100, " pts") if m.share else (1, "")
     kind = "negsim-up" if m.low > 0 else "negsim-down" if m.high < 0 else "negsim-same"
+    digits = 2 if max(abs(m.low), abs(m.high)) * scale < 1 else 1  # a small difference is not shown as +0.0
     return (
-        f'<span class="{kind}">{scale * m.diff:+.1f}{unit}</span> '
-        f'<span class="negsim-same">({scale * m.low:+.1f} to {scale * m.high:+.1f})</span>'
+        f'<span class="{kind}">{scale * m.diff:+.{digits}f}{unit}</span> '
+        f'<span class="negsim-same">({scale * m.low:+.{digits}f} to {scale * m.high:+.{digits}f})</span>'
     )
 
 
@@ -62,6 +63,19 @@ def _row(first: str, m: Measure, item: str) -> str:
     return (
         f'<tr class="negsim-row" data-item="{escape(item)}" data-measure="{escape(m.key)}" {data}>'
         f"<td>{first}</td><td>{shown[0]}</td><td>{shown[1]}</td><td>{_difference(m)}</td></tr>"
+    )
+
+
+def headline_table(view: View, generation: int) -> str:
+    """Each item's P(agreed by the horizon), variant against baseline: the figures a change moves."""
+    rows = []
+    for it in view.items:
+        m = next(m for m in it.measures if m.key == "horizon")
+        rows.append(_row(escape(it.title), m, it.item))
+    return (
+        f'{STYLE}<table class="negsim-table" id="negsim-headline" data-generation="{generation}">'
+        "<thead><tr><th>P(agreed by the horizon)</th><th>these values</th><th>baseline</th>"
+        f"<th>difference, 95% interval</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
     )
 
 
