@@ -46,7 +46,10 @@ def session(explorer: Explorer) -> Any:
     """A new page for a browser session, in the state its address holds."""
     args = {k: [v.decode("utf-8", "replace") for v in vs] for k, vs in pn.state.session_args.items()}
     page = Page(explorer, args)
-    pn.state.onload(page.refresh)
+    if page.given.value:
+        pn.state.onload(page.refresh)  # a run given a history can take seconds: the page says it is working
+    else:
+        page.refresh_now()  # the first values in the page as it is sent (the file's are run at start)
     pn.state.on_session_destroyed(lambda _: page.close())
     return page.view
 
@@ -91,7 +94,7 @@ def serve(
 def notebook(explorer: Explorer) -> Page:
     """The same page, for a notebook cell (it shows itself inline): its first values computed
     before it is shown."""
-    pn.extension()
+    pn.extension(inline=True)  # the scripts go into the notebook, not fetched from a CDN
     page = Page(explorer, notebook=True)
     page.refresh_now()
     return page
