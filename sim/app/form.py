@@ -6,12 +6,18 @@ One component rather than a Panel widget per number: a page of eighty widgets an
 panes is some five hundred Bokeh models, which took seconds to build and send before the first
 value could appear; this is one. The browser sends the text of an input when it changes (Enter
 or leaving the field); Python parses and validates it.
+
+In a notebook, Panel 1.9 delivers a custom component's changes to the kernel one change late (each
+waits for the next), so there the same controls are Panel's own text inputs (:class:`WidgetForm`),
+with the same ``values``, ``problems`` and ``spreads``.
 """
 
 from __future__ import annotations
 
+from html import escape
 from typing import Any
 
+import panel as pn
 import param
 from panel.custom import JSComponent
 
@@ -145,3 +151,61 @@ class Form(JSComponent):  # type: ignore[misc]
 
     _esm = ESM
     _stylesheets = [CSS]  # noqa: RUF012 (Panel's own class attribute)
+
+
+class WidgetForm(pn.viewable.Viewer):  # type: ignore[misc]
+    """The same controls as :class:`Form`, as Panel text inputs (for notebooks)."""
+
+    values = param.Dict(default={}, doc="The text of each input, by path ('' where blank).")
+    problems = param.Dict(default={}, doc="The validator's message beside each control, by path.")
+    spreads = param.Dict(default={}, doc="Each distribution's mean and spread, by path.")
+
+    def __init__(self, groups: list[dict[str, Any]], values: dict[str, str], width: int = 390) -> None:
+        super().__init__(values=values)
+        self._inputs: dict[str, Any] = {}
+        self._problems: dict[str, Any] = {}
+        self._spreads: dict[str, Any] = {}
+        cards = []
+        for g in groups:
+            body: list[Any] = []
+            for c in g["controls"]:
+                box = pn.widgets.TextInput(
+                    label=f"{c['label']} {c['original']}".strip(),
+                    value=values.get(c["path"], ""),
+                    placeholder=c["placeholder"],
+                    css_classes=["negsim-input"],
+                    width=width - 40,
+                )
+                box.param.watch(lambda event, path=c["path"]: self._typed(path, event.new), "value")
+                self._inputs[c["path"]] = box
+                self._problems[c["path"]] = pn.pane.HTML("", styles={"color": "#b3261e", "font-size": "12px"})
+                body += [box, self._problems[c["path"]]]
+            for path in g["distributions"]:
+                self._spreads[path] = pn.pane.HTML("", styles={"color": "#555", "font-size": "12px"})
+                body.append(self._spreads[path])
+            cards.append(pn.Card(*body, title=g["title"], collapsed=not g["open"], width=width))
+        self._layout = pn.Column(*cards, width=width)
+        self.param.watch(self._show_values, "values")
+        self.param.watch(self._show_problems, "problems")
+        self.param.watch(self._show_spreads, "spreads")
+
+    def _typed(self, path: str, text: str) -> None:
+        if self.values.get(path) != text:
+            self.values = {**self.values, path: text}
+
+    def _show_values(self, *_: Any) -> None:
+        for path, box in self._inputs.items():
+            text = self.values.get(path, "")
+            if box.value != text:
+                box.value = text
+
+    def _show_problems(self, *_: Any) -> None:
+        for path, pane in self._problems.items():
+            pane.object = escape(self.problems.get(path, ""))
+
+    def _show_spreads(self, *_: Any) -> None:
+        for path, pane in self._spreads.items():
+            pane.object = escape(self.spreads.get(path, ""))
+
+    def __panel__(self) -> Any:
+        return self._layout

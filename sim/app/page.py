@@ -26,7 +26,7 @@ from bokeh.plotting import figure
 
 from sim.app.controls import label, spread
 from sim.app.differences import View, compare
-from sim.app.form import Form, layout, shown
+from sim.app.form import Form, WidgetForm, layout, shown
 from sim.app.model import Explorer, Outcome, Variant
 from sim.app.tables import headline_table, items_table, judgements_table, talks_table
 from sim.errors import UserError
@@ -62,7 +62,12 @@ class Page:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="negsim-explore")
         self.controls = {c.path: c for g in explorer.groups for c in g.controls}
         self.base: dict[str, float] = {}
-        self.form = Form(groups=layout(explorer.groups), values=self._file_texts(), width=390)
+        groups = layout(explorer.groups)
+        self.form = (
+            WidgetForm(groups, self._file_texts())
+            if notebook
+            else Form(groups=groups, values=self._file_texts(), width=390)
+        )
         self.form.param.watch(self._on_change, "values")
         self.status = pn.pane.HTML(
             self._status_html("running", "Working: running the scenario…"), sizing_mode="stretch_width"
@@ -258,6 +263,14 @@ class Page:
 
     def _on_change(self, *_: Any) -> None:
         if not self._quiet:
+            self._rerun()
+
+    def _rerun(self) -> None:
+        """Refresh: on the server in a worker thread (the page stays live and says it is working);
+        in a notebook at once, since a kernel runs a scheduled task only when it next runs a cell."""
+        if self.notebook:
+            self.refresh_now()
+        else:
             pn.state.execute(self.refresh)
 
     def _current(self) -> tuple[Variant | None, dict[str, list[str]]]:
@@ -267,21 +280,21 @@ class Page:
         current = self.x.variant(numbers)
         return current, current.problems
 
-    async def _on_pin(self, *_: Any) -> None:
+    def _on_pin(self, *_: Any) -> None:
         current = self._current()[0]
         if current is None or current.scenario is None:
             self.saved.object = "<div style='color:#b3261e'>Fix the values marked in red before pinning them.</div>"
             return
         self.base = dict(current.overrides)
-        await self.refresh()
+        self._rerun()
 
-    async def _on_unpin(self, *_: Any) -> None:
+    def _on_unpin(self, *_: Any) -> None:
         self.base = {}
-        await self.refresh()
+        self._rerun()
 
-    async def _on_reset(self, *_: Any) -> None:
+    def _on_reset(self, *_: Any) -> None:
         self._set_texts(self._file_texts())
-        await self.refresh()
+        self._rerun()
 
     def _on_save(self, *_: Any) -> None:
         current = self._current()[0]
@@ -352,12 +365,15 @@ class Page:
         return compare(b, c), b, c
 
     def refresh_now(self) -> None:
-        """Validate, run and show at once, in this thread (a notebook cell's first view)."""
+        """Validate, run and show at once, in this thread (the first page, and a notebook)."""
         g, current, base = self._check()
-        if current is not None:
-            done = self._compute(g, base, current, bool(self.given.value))
-            if done is not None:
-                self._show(g, *done)
+        if current is None:
+            return
+        self.results.styles = STALE
+        self._status("running", "Working: running the scenario…")
+        done = self._compute(g, base, current, bool(self.given.value))
+        if done is not None:
+            self._show(g, *done)
 
     # ------------------------------------------------------------------ showing
 
