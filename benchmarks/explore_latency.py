@@ -7,7 +7,7 @@ when the page says its numbers are current (``#negsim-status``). Each update set
 before, so no run comes from the explorer's cache. The load average is printed beside the figures,
 since the cores may be shared.
 
-    python benchmarks/explore_latency.py [--updates 10] [--file scenarios/istanbul-2025.yaml]
+    python benchmarks/explore_latency.py [--updates 10] [--jobs 1 2] [--file scenarios/istanbul-2025.yaml]
     python benchmarks/explore_latency.py --screenshot docs/explorer.png    # the README's picture
 """
 
@@ -53,31 +53,28 @@ def settled(page: Any, old: str | None, limit: float = 120.0) -> dict[str, str]:
     raise SystemExit("the page did not become current in time")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--file", default="scenarios/istanbul-2025.yaml", help="relative to the repository")
-    ap.add_argument("--updates", type=int, default=10)
-    ap.add_argument("--screenshot", help="after the updates, save a PNG of the page here (the aviation chance at 0.3)")
-    args = ap.parse_args()
-    from playwright.sync_api import sync_playwright
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
-    if chromium is None:
-        raise SystemExit("Chromium is not installed (Debian: apt-get install chromium)")
+def measure(page: Any, file: str, jobs: int, updates: int, screenshot: str | None) -> dict[str, Any]:
+    """One server, as a user starts it: the first value, then ``updates`` changes of the aviation
+    review's chance (each to a value not set before, so none comes from the cache)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1440, "height": 1250})  # a browser already open, as a user's is
+    with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / "server.log"
+        command = [
+            sys.executable,
+            "-m",
+            "sim",
+            "explore",
+            file,
+            "--port",
+            str(port),
+            "--no-browser",
+            "--jobs",
+            str(jobs),
+        ]
         t0 = time.perf_counter()
         with log.open("w") as out:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "sim", "explore", args.file, "--port", str(port), "--no-browser"],
-                cwd=ROOT,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
+            server = subprocess.Popen(command, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
         try:
             while True:
                 try:
@@ -91,10 +88,9 @@ def main() -> int:
             page.goto(url)
             state = settled(page, None)
             first = time.perf_counter() - t0
-            opened = first - serving
             waits, runs = [], []
             box = page.locator(f'input[data-path="{AVIATION}"]')
-            for k in range(args.updates):
+            for k in range(updates):
                 box.fill(f"{0.12 + 0.03 * k:.2f}")
                 t = time.perf_counter()
                 box.press("Enter")
@@ -102,25 +98,50 @@ def main() -> int:
                 waits.append(time.perf_counter() - t)
                 text = page.locator("#negsim-status").inner_text()
                 runs.append(float(text.rsplit("(", 1)[1].split(" s")[0]))
-            if args.screenshot:
+            if screenshot:
                 box.scroll_into_view_if_needed()
                 box.fill("0.3")
                 box.press("Enter")
                 settled(page, state["generation"])
-                page.screenshot(path=args.screenshot)
+                page.screenshot(path=screenshot)
         finally:
-            browser.close()
             server.terminate()
             server.wait(timeout=10)
-    load = os.getloadavg()
-    print(f"negsim explore {Path(args.file).name} on {os.cpu_count()} cores (load average {load[0]:.1f})")
-    print(f"  serving after                       {serving:6.2f} s")
-    print(f"  first value after the command       {first:6.2f} s  (after the page was opened: {opened:.2f} s)")
-    print(
-        f"  update after an input changed       {statistics.median(waits):6.2f} s median of {len(waits)} "
-        f"(fastest {min(waits):.2f}, slowest {max(waits):.2f})"
-    )
-    print(f"    of which the simulation           {statistics.median(runs):6.2f} s median")
+    return {"serving": serving, "first": first, "waits": waits, "runs": runs}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--file", default="scenarios/istanbul-2025.yaml", help="relative to the repository")
+    ap.add_argument("--updates", type=int, default=10)
+    ap.add_argument("--jobs", type=int, nargs="+", default=[1], help="measure with each of these --jobs (1 2: both)")
+    ap.add_argument("--screenshot", help="after the updates, save a PNG of the page here (the aviation chance at 0.3)")
+    args = ap.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if chromium is None:
+        raise SystemExit("Chromium is not installed (Debian: apt-get install chromium)")
+    print(f"negsim explore {Path(args.file).name} on {os.cpu_count()} cores (load average {os.getloadavg()[0]:.1f})")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=["--no-sandbox"])
+        try:
+            for i, jobs in enumerate(args.jobs):
+                page = browser.new_page(viewport={"width": 1440, "height": 1250})  # a browser already open
+                got = measure(page, args.file, jobs, args.updates, args.screenshot if i == 0 else None)
+                page.close()
+                waits, runs = got["waits"], got["runs"]
+                print(f"--jobs {jobs}")
+                print(f"  serving after                       {got['serving']:6.2f} s")
+                print(f"  first value after the command       {got['first']:6.2f} s")
+                print(
+                    f"  update after an input changed       {statistics.median(waits):6.2f} s median of {len(waits)} "
+                    f"(fastest {min(waits):.2f}, slowest {max(waits):.2f})"
+                )
+                print(f"    of which the simulation           {statistics.median(runs):6.2f} s median")
+        finally:
+            browser.close()
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
     if args.screenshot:
         print(f"wrote {args.screenshot}")
     return 0

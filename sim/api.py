@@ -860,13 +860,15 @@ def explore(
     *,
     replications: int | None = None,
     seed: int | None = None,
+    jobs: int = 1,
 ) -> Any:
-    """``negsim explore`` in a notebook: the same live page, inline (a Panel layout; needs the
-    extra ``negsim[app]``). With ``observed``, a switch shows the forecast given its history."""
+    """``negsim explore`` in a notebook: the same live page, inline (needs the extra
+    ``negsim[app]``). With ``observed``, a switch shows the forecast given its history; ``jobs``
+    worker processes run each change (one, this process, is fastest at a few thousand replications)."""
     from sim.app import require
 
     require()
     from sim.app.model import Explorer
     from sim.app.serve import notebook
 
-    return notebook(Explorer(scenario_file, observed, replications, seed))
+    return notebook(Explorer(scenario_file, observed, replications, seed, jobs=jobs))

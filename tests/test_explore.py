@@ -388,3 +388,21 @@ def test_a_run_far_larger_than_intended_is_refused_not_started() -> None:
     v = x.variant({})
     assert v.scenario is None and "agreement draws" in v.problems[""][0] and "--allow-large" not in v.problems[""][0]
     assert x.runs == 0
+
+
+def test_runs_on_warm_worker_processes_are_the_same_bytes() -> None:
+    """Two worker processes, sent a new plan with every task, give the records one process gives,
+    for a plain run and for one given a history."""
+    x = Explorer(ISTANBUL, replications=1500, jobs=2)
+    one = Explorer(ISTANBUL, replications=1500)
+    try:
+        for overrides in ({}, {AVIATION: 0.3}):
+            assert x.run(x.variant(overrides)).records.equals(one.run(one.variant(overrides)).records)
+    finally:
+        x.close()
+    g = Explorer(CUBA / "scenario.yaml", CUBA / "observed-mid-2015.yaml", replications=150, jobs=2)
+    g1 = Explorer(CUBA / "scenario.yaml", CUBA / "observed-mid-2015.yaml", replications=150)
+    try:
+        assert g.run(g.variant({}), given=True).records.equals(g1.run(g1.variant({}), given=True).records)
+    finally:
+        g.close()

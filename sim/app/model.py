@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.app.controls import Group, groups, is_distribution, listed_paths, node_at
+from sim.app.workers import WarmPool
 from sim.engine.history import History
 from sim.engine.plan import compile_plan
 from sim.engine.records import Records
@@ -33,7 +34,7 @@ from sim.results.compare import scenario_diff
 from sim.results.folder import scenario_yaml
 from sim.results.observed import history, load_observed
 from sim.runs import montecarlo
-from sim.runs.executors import InProcess
+from sim.runs.executors import Executor, InProcess
 from sim.scenario.checks import check_document, check_run_size
 from sim.scenario.documents import Document
 from sim.scenario.load import load_scenario
@@ -79,6 +80,7 @@ class Explorer:
         observed: str | os.PathLike[str] | None = None,
         replications: int | None = None,
         seed: int | None = None,
+        jobs: int = 1,
     ) -> None:
         self.file = Path(file)
         s = load_scenario(self.file)
@@ -99,6 +101,8 @@ class Explorer:
         self._cache: OrderedDict[tuple[Any, ...], Outcome] = OrderedDict()
         self._lock = threading.Lock()
         self._pending: dict[tuple[Any, ...], Future[Outcome]] = {}
+        self.executor: Executor = WarmPool(jobs) if jobs > 1 else InProcess()
+        """Where runs go: worker processes kept warm (the page's runs use every core), or this process."""
 
     @property
     def as_of(self) -> dt.date | None:
@@ -175,6 +179,10 @@ class Explorer:
         pending.set_result(outcome)
         return outcome
 
+    def close(self) -> None:
+        """Stop the worker processes."""
+        self.executor.close(cancel=True)
+
     def warm(self) -> None:
         """Run the file's values ahead of the first page, which then finds them ready."""
         threading.Thread(target=self.run, args=(self.variant({}),), name="negsim-warm", daemon=True).start()
@@ -183,10 +191,10 @@ class Explorer:
         n = s.simulation.replications
         t0 = time.perf_counter()
         if not given or self.known is None:
-            rec, _ = montecarlo.run(compile_plan(s), n, InProcess())
+            rec, _ = montecarlo.run(compile_plan(s), n, self.executor)
             return Outcome(s, rec, time.perf_counter() - t0)
         plan = compile_plan(s, census=self.known.as_of)
-        rec, kept, _ = montecarlo.run_given(plan, n, self.known, InProcess())
+        rec, kept, _ = montecarlo.run_given(plan, n, self.known, self.executor)
         problem = None
         if kept.kept < montecarlo.MIN_KEPT:
             problem = (

@@ -89,6 +89,7 @@ def serve(
         server.io_loop.start()
     finally:
         server.stop()
+        explorer.close()
 
 
 def notebook(explorer: Explorer) -> Page:
