@@ -6,11 +6,12 @@ values as a scenario file that ``negsim run`` reproduces. It is an optional extr
 (``pip install 'negsim[app]'``): nothing else in negsim imports it, so the core install stays lean.
 
 Why Panel (1.9, the last line that runs on Python 3.10): it serves the page and every script it
-needs from this machine, with no request leaving it and no setting to turn off, and it runs the
-same view inline in Jupyter. Measured when choosing, for a page like this one: first value 2.8 s
-after start, each update 0.3 s after an input changed (``benchmarks/explore_latency.py`` measures
-this page). Streamlit needs Python 3.11 and a setting to stop it calling home; Solara fetches its
-scripts from a CDN and fails offline.
+needs from this machine, with no request leaving it and no setting to turn off (the browser test
+checks that no request leaves loopback), and it shows the same view inline in Jupyter. When the
+library was chosen, a Panel prototype of a what-if page showed its first value 2.8 s after start
+and each update 0.3 s after an input changed; Streamlit needs Python 3.11 and a setting to stop it
+calling home; Solara fetches its scripts from a CDN and fails offline. ``benchmarks/explore_latency.py``
+measures this page.
 
 Modules: :mod:`sim.app.controls` (every number as a titled control), :mod:`sim.app.model` (variants,
 their runs, saving), :mod:`sim.app.differences` (a variant against the baseline),
