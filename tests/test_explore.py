@@ -25,7 +25,7 @@ from sim.scenario.checks import check_document
 from sim.scenario.documents import Document
 from sim.scenario.load import load_scenario
 from sim.scenario.paths import scenario_data, set_path
-from tests.helpers import BUNDLED, ROOT, SCENARIOS
+from tests.helpers import BASE, BUNDLED, ROOT, SCENARIOS
 
 ISTANBUL = SCENARIOS / "istanbul-2025.yaml"
 AVIATION = "constraints.aviation.lift.p.mean"
@@ -406,3 +406,19 @@ def test_runs_on_warm_worker_processes_are_the_same_bytes() -> None:
         assert g.run(g.variant({}), given=True).records.equals(g1.run(g1.variant({}), given=True).records)
     finally:
         g.close()
+
+
+def test_what_a_variant_says_that_can_never_happen_is_noted(tmp_path: Path) -> None:
+    """The validator's warnings for the values (as `negsim validate` gives them) are shown, and the values still run."""
+    from sim.app.page import Page
+
+    file = tmp_path / "small.yaml"
+    file.write_text(yaml.safe_dump(BASE), encoding="utf-8")
+    page = Page(Explorer(file), notebook=True)
+    try:
+        page._set_texts({**page.form.values, "rounds.first": "150"})
+        page.refresh_now()
+        assert "Note: rounds.first: warning: is after the horizon" in page.general.object
+        assert "data-status='current'" in page.status.object
+    finally:
+        page.close()

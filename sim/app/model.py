@@ -35,7 +35,7 @@ from sim.results.folder import scenario_yaml
 from sim.results.observed import history, load_observed
 from sim.runs import montecarlo
 from sim.runs.executors import Executor, InProcess
-from sim.scenario.checks import check_document, check_run_size
+from sim.scenario.checks import check_document, check_run_size, scenario_warnings
 from sim.scenario.documents import Document
 from sim.scenario.load import load_scenario
 from sim.scenario.models import Scenario
@@ -56,6 +56,8 @@ class Variant:
     scenario: Scenario | None
     problems: dict[str, list[str]] = field(default_factory=dict)
     """The validator's messages, by the path of the field it names ('' for the scenario as a whole)."""
+    notes: tuple[str, ...] = ()
+    """What a valid variant says that can never happen (the warnings of ``negsim validate``)."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,8 @@ class Explorer:
             data = set_path(data, path, value)
         for path in fixed:
             data = set_path(data, path, changes[path])
-        s, found = check_document(Document(str(self.file), data, {}))
+        doc = Document(str(self.file), data, {})
+        s, found = check_document(doc)
         if s is None or found:
             problems: dict[str, list[str]] = {}
             for p in found:
@@ -142,7 +145,8 @@ class Explorer:
             check_run_size(s, s.simulation.replications)
         except UserError as exc:
             return Variant(changes, None, {"": [str(exc).split("; pass --allow-large")[0]]})
-        return Variant(changes, s)
+        notes = tuple(f"{w.path}: {w.message}" if w.path else w.message for w in scenario_warnings(doc, s))
+        return Variant(changes, s, notes=notes)
 
     # ------------------------------------------------------------------ runs
 

@@ -59,6 +59,7 @@ class Page:
         self.generation = 0
         self.shown = 0
         self._quiet = False
+        self._ignored: list[str] = []
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="negsim-explore")
         self.controls = {c.path: c for g in explorer.groups for c in g.controls}
         self.base: dict[str, float] = {}
@@ -244,8 +245,8 @@ class Page:
             else:
                 texts[path] = text  # checked as if typed
         self._set_texts(texts)
-        if ignored:
-            self.general.object = f"<div style='color:#555'>Ignored in the address: {escape(', '.join(ignored))}</div>"
+        self._ignored = ignored
+        self._problems({})
 
     def query(self, current: Variant | None) -> str:
         """The page's state as a query string (numbers as typed while they are not valid)."""
@@ -267,7 +268,7 @@ class Page:
 
     def _rerun(self) -> None:
         """Refresh: on the server in a worker thread (the page stays live and says it is working);
-        in a notebook at once, since a kernel runs a scheduled task only when it next runs a cell."""
+        in a notebook at once, in the kernel (the cell says it is working first)."""
         if self.notebook:
             self.refresh_now()
         else:
@@ -307,9 +308,10 @@ class Page:
                 f"<div class='negsim-saved' data-saved='' style='color:#b3261e'>{escape(str(exc))}</div>"
             )
             return
+        command = f"negsim run {path}" + (f" --given {self.x.observed}" if self.given.value else "")
         self.saved.object = (
             f"<div class='negsim-saved' data-saved='{escape(str(path.resolve()))}'>Saved {escape(str(path))}: "
-            f"<code>negsim run {escape(str(path))}</code> gives these numbers.</div>"
+            f"<code>{escape(command)}</code> gives these numbers.</div>"
         )
         self.save_as.value = str(self.x.default_name())
 
@@ -320,7 +322,7 @@ class Page:
         self.generation += 1
         current, problems = self._current()
         base = self.x.variant(self.base)
-        self._problems(problems)
+        self._problems(problems, current.notes if current is not None else ())
         self._spreads(current)
         self._baseline_note()
         if not self.notebook and pn.state.location is not None:
@@ -389,9 +391,10 @@ class Page:
     def _status(self, state: str, text: str) -> None:
         self.status.object = self._status_html(state, text)
 
-    def _problems(self, problems: dict[str, list[str]]) -> None:
+    def _problems(self, problems: dict[str, list[str]], notes: tuple[str, ...] = ()) -> None:
         """Each message beside the control its path names (one about a whole distribution beside
-        the parameters that were changed); the rest above the figures."""
+        the parameters that were changed); the rest above the figures, with what the values say
+        that can never happen (the validator's warnings)."""
         placed: dict[str, list[str]] = {}
         rest = []
         file = self._file_texts()
@@ -405,11 +408,11 @@ class Page:
             for p in near:
                 placed.setdefault(p, []).extend(messages if p == path else [f"{path}: {m}" for m in messages])
         self.form.problems = {p: "; ".join(m) for p, m in placed.items()}
-        self.general.object = (
-            "<div class='negsim-problem' style='color:#b3261e'>" + "<br>".join(escape(r) for r in rest) + "</div>"
-            if rest
-            else ""
-        )
+        lines = [f"<div class='negsim-problem' style='color:#b3261e'>{escape(r)}</div>" for r in rest]
+        lines += [f"<div style='color:#555'>Note: {escape(n)}</div>" for n in notes]
+        if self._ignored:
+            lines.append(f"<div style='color:#555'>Ignored in the address: {escape(', '.join(self._ignored))}</div>")
+        self.general.object = "".join(lines)
 
     def _spreads(self, current: Variant | None) -> None:
         """Each distribution's mean and spread at the current values."""
