@@ -61,6 +61,26 @@ def ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def start_forkserver() -> None:
+    """Start multiprocessing's forkserver (and its resource tracker) with Ctrl-C blocked, if they are
+    not running yet. The signal mask is inherited through fork and exec, so neither the forkserver
+    nor the workers it forks can ever be interrupted: a Ctrl-C while the forkserver was still
+    importing its preload (pydantic, numpy: about a second) printed a KeyboardInterrupt traceback of
+    its own beside negsim's one line. Ctrl-C is negsim's: it arrives here as soon as the mask is
+    restored, and negsim stops its workers and says what it kept."""
+    from multiprocessing import forkserver, resource_tracker
+
+    resource_tracker.ensure_running()  # first: starting it unblocks SIGINT (it ignores Ctrl-C itself)
+    if not hasattr(signal, "pthread_sigmask"):  # pragma: no cover - not POSIX
+        forkserver.ensure_running()
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        forkserver.ensure_running()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 _PR_SET_PDEATHSIG = 1
 
 
@@ -224,6 +244,7 @@ class LocalProcesses(Executor):
             ctx = mp.get_context(method)
             if method == "forkserver":
                 ctx.set_forkserver_preload(["sim.engine.simulate"])
+                start_forkserver()
             self._pool = ProcessPoolExecutor(
                 max_workers=self.workers, mp_context=ctx, initializer=_init_worker, initargs=(plans, os.getpid())
             )
