@@ -12,6 +12,7 @@ import numpy as np
 from sim.engine.plan import compile_plan, milestones
 from sim.engine.records import HOW, HOW_ENACTED, HOW_OUTSIDE, HOW_ROUND, Records
 from sim.engine.rules import IN_FORCE_POINTS
+from sim.results import shares
 from sim.results.files import csv_text
 from sim.results.stats import quantile_day, wilson
 from sim.scenario.models import Scenario, agrees_outside_rounds, can_pause
@@ -68,19 +69,31 @@ def judgements(s: Scenario, rec: Records) -> list[dict[str, Any]]:
     as written), the mean and quantiles of the replications' draws (in a ``--given`` run, of the kept
     replications: the posterior), and what it does to each
     item: P(agreed by horizon) among the replications in each quarter of its draws (lowest first),
-    and the difference between the highest and the lowest quarter."""
+    the difference between the highest and the lowest quarter, and the share of the item's variance
+    the draw explains with its 95% interval (:mod:`sim.results.shares`); ``band`` is the share chance
+    alone could give the largest cell of the run's table."""
     out = []
     n = rec.n
-    for j, (path, judged) in enumerate(compile_plan(s).judgements):
+    uncertain = compile_plan(s).judgements
+    noise = _r(shares.band(n, len(uncertain) * len(s.items)))
+    for j, (path, judged) in enumerate(uncertain):
         draws = rec.parameters[:, j]
         quarter = np.zeros(n, np.int64)
         if n:
             quarter[np.argsort(draws, kind="stable")] = np.arange(n) * 4 // n
         items = {}
+        ranked = shares.bins_of(draws)
         for x, name in enumerate(s.items):
             p = [_r(float(rec.item_agreed[quarter == q, x].mean())) if (quarter == q).any() else None for q in range(4)]
             spread = None if p[0] is None or p[3] is None else _r(p[3] - p[0])
-            items[name] = {"p_by_quarter": p, "spread": spread}
+            found = shares.share(ranked, rec.item_agreed[:, x], s.simulation.seed, path, name)
+            items[name] = {
+                "p_by_quarter": p,
+                "spread": spread,
+                "share": None if found is None else _r(found[0]),
+                "share_low": None if found is None else _r(found[1]),
+                "share_high": None if found is None else _r(found[2]),
+            }
         prior = judged.ppf(np.array(JUDGEMENT_QUANTILES))
         out.append(
             {
@@ -93,6 +106,7 @@ def judgements(s: Scenario, rec: Records) -> list[dict[str, Any]]:
                 "mean": _r(float(draws.mean()) if n else None),
                 "quantiles": {str(q): _r(float(np.quantile(draws, q))) for q in JUDGEMENT_QUANTILES} if n else {},
                 "items": items,
+                "band": noise,
             }
         )
     return out

@@ -7,6 +7,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from sim.engine.plan import compile_plan
+from sim.results import shares
 from sim.results.folder import RunResults
 from sim.views.plots.style import color, given_caption, given_of, panel_grid, styled, title
 
@@ -46,9 +47,7 @@ def judgements(results: RunResults) -> Figure:
         heading = path
         row = drives.get(path)
         if row is not None and row["items"]:
-            item, moved = max(row["items"].items(), key=lambda kv: abs(kv[1]["spread"] or 0.0))
-            if moved["spread"] is not None:
-                heading += f"\nmoves {item} by {moved['spread']:+.2f}"
+            heading += "\n" + shares.headline(row)
         ax.set_title(heading, fontsize=10, loc="left")
         if j == 0:
             ax.legend(loc="upper right", fontsize=8.5)
@@ -62,7 +61,14 @@ def judgements(results: RunResults) -> Figure:
         fig,
         f"{name}: the uncertain judgements" + (f", before and after the history to {given['as_of']}" if given else ""),
         f"{rec.n:,} replications, seed {s.simulation.seed}. Line: each judgement's distribution as written; bars: "
-        "the replications' draws. 'moves X by d': P(X agreed by horizon) in the top quarter of the draws minus the "
-        "bottom quarter." + given_caption(given, shaded=False),
+        "the replications' draws. 'moves X by d (s of its variance)': P(X agreed by horizon) in the top quarter of "
+        "the draws minus the bottom quarter, for the item whose variance the draw explains most, named only when "
+        f"that share is beyond what chance alone gives ({_band(drives)}); otherwise the judgement's own item, "
+        "within chance." + given_caption(given, shaded=False),
     )
     return fig
+
+
+def _band(drives: dict[str, dict[str, object]]) -> str:
+    noise = next((row.get("band") for row in drives.values()), None)
+    return f"{noise:.2%} of the variance" if isinstance(noise, float) else "no band: too few replications"
