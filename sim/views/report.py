@@ -19,6 +19,7 @@ from typing import Any
 
 import yaml
 
+from sim.results import shares
 from sim.results.compare import Comparison, unpaired_interval
 from sim.results.folder import RunResults, scenario_yaml
 from sim.results.sweepfolder import SweepResults
@@ -238,23 +239,26 @@ def judgements_section(sm: dict[str, Any], conditioned: bool) -> str:
         return f"{mean:.3g} ({q['0.1']:.3g} – {q['0.9']:.3g})" if q and mean is not None else ""
 
     rows = []
+    noise = sm["judgements"][0].get("band")
     for row in sm["judgements"]:
-        moved = [row["items"][x]["spread"] for x in items]
         rows.append(
             [
                 row["path"],
                 row["distribution"],
                 spread(row["prior"]["quantiles"], row["prior"]["mean"]),
                 spread(row["quantiles"], row["mean"]),
-                *["" if m is None else f"{m:+.2f}" for m in moved],
+                *[shares.cell_text(row["items"][x], noise) for x in items],
             ]
         )
     drawn = "given the history: mean (10% – 90%)" if conditioned else "drawn: mean (10% – 90%)"
+    band = shares.band_text(sm["replications"], noise, len(rows) * len(items))
     return (
         "<h2>Uncertain judgements</h2><p>Each judgement written as a distribution is drawn once per replication. "
-        "The item columns give P(agreed by horizon) in the top quarter of its draws minus the bottom quarter: "
-        "the judgements with the largest differences are the ones that matter.</p>"
+        "The item columns give P(agreed by horizon) in the top quarter of its draws minus the bottom quarter, and "
+        "in brackets the share of the item's variance the draw explains: the judgements with shares beyond the "
+        "band chance alone gives are the ones that matter.</p>"
         + table(["judgement", "distribution", "prior: mean (10% – 90%)", drawn, *items], rows)
+        + (f"<p class=note>{esc(band)}</p>" if band else "")
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sim.engine.records import HOW_BEFORE, HOW_ENACTED, HOW_OUTSIDE, Records
 from sim.engine.state import Trace
 from sim.errors import plural
+from sim.results import shares
 from sim.results.compare import Comparison
 from sim.results.score import FLOOR
 from sim.results.sweepfolder import SweepResults
@@ -110,25 +111,25 @@ def sweep_table(sw: SweepResults, most: int = 20) -> str:
 
 def judgements_table(summary: dict[str, Any]) -> str:
     """Which judgements drive each item: P(agreed) in the highest quarter of a judgement's draws
-    minus in the lowest quarter, per item ('' when the scenario has no uncertain judgement)."""
+    minus in the lowest quarter, and the share of the item's variance the draw explains, marked
+    where it is beyond the band chance alone gives ('' when the scenario has no uncertain judgement)."""
     rows = summary.get("judgements") or []
     if not rows:
         return ""
     items = [it["item"] for it in summary["items"]]
+    noise = rows[0].get("band")
     body = [
-        (
-            row["path"],
-            row["distribution"],
-            *("" if row["items"][x]["spread"] is None else f"{row['items'][x]['spread']:+.3f}" for x in items),
-        )
-        for row in rows
+        (row["path"], row["distribution"], *(shares.cell_text(row["items"][x], noise) for x in items)) for row in rows
     ]
-    noise = 2 * math.sqrt(2 / max(summary["replications"], 1))  # two SE of a difference of quarters, at worst
+    n = summary["replications"]
     head = (
-        "which judgements drive each item: P(agreed) in the top quarter of the draws minus the bottom quarter\n"
-        f"(differences within about +/-{noise:.2f} can be chance at {plural(summary['replications'], 'replication')})"
+        "which judgements drive each item: P(agreed) in the top quarter of the draws minus the bottom quarter,\n"
+        "and (in brackets) the share of the item's variance the draw explains"
     )
-    return "\n".join([head, "", *text_table(("judgement", "drawn from", *items), body, right=range(2, 99))])
+    note = shares.band_text(n, noise, len(rows) * len(items))
+    if not note:  # a summary written before shares: the quarters' own chance spread
+        note = f"(differences within about +/-{2 * math.sqrt(2 / max(n, 1)):.2f} can be chance at {plural(n, 'replication')})"
+    return "\n".join([head, note, "", *text_table(("judgement", "drawn from", *items), body, right=range(2, 99))])
 
 
 def _spread(q: dict[str, Any], mean: Any) -> str:
