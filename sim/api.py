@@ -29,10 +29,10 @@ import yaml
 from sim.engine.plan import compile_plan
 from sim.errors import UserError, plural
 from sim.results import compare as comparing
+from sim.results import discovery, sobol, sweepfolder
 from sim.results import score as scoring
-from sim.results import sweepfolder
 from sim.results.atomic import check_target, staged_folder, write_text
-from sim.results.files import json_text, manifest_of, sha256_file, stamped_folder
+from sim.results.files import json_text, manifest_of, read_json, sha256_file, stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
 from sim.results.observed import history, load_observed
 from sim.runs import calibration as calibrating
@@ -51,12 +51,16 @@ __all__ = [
     "BacktestOutcome",
     "CalibrationOutcome",
     "ComparisonResults",
+    "DiscoverOutcome",
+    "Discovery",
     "Results",
     "RunOutcome",
     "SweepResults",
     "backtest",
+    "box_bounds",
     "calibrate",
     "compare",
+    "discover",
     "explore",
     "load_results",
     "redraw",
@@ -131,6 +135,14 @@ class Results(RunResults):
         size = f"{plural(self.records.n, 'replication')}, {plural(len(self.scenario.items), 'item')}"
         return f"<negsim run {self.scenario.name}: {size}{where}>"
 
+    def discover(
+        self, item: str, by: str | None = None, negate: bool = False, box: int | None = None, **settings: Any
+    ) -> Discovery:
+        """Which judgements decide ``item`` (agreed by the horizon, or by ``by``; ``negate``: not
+        agreed): PRIM over the replications' draws, as ``negsim discover`` finds it, writing nothing."""
+        inputs = discovery.run_inputs(self, item, by, negate)
+        return Discovery(discovery.find(inputs, box=box, **settings), inputs)
+
     @classmethod
     def of(cls, data: RunResults) -> Results:
         return cls(data.scenario, data.records, data.manifest, data.folder, data._summary)
@@ -154,6 +166,21 @@ class SweepResults(sweepfolder.SweepResults):
     def __repr__(self) -> str:
         points = len(self.described["points"])
         return f"<negsim sweep {self.base.name}: {self.design}, {plural(points, 'point')}, from {self.folder}>"
+
+    def discover(
+        self, item: str, by: str | None = None, negate: bool = False, box: int | None = None, **settings: Any
+    ) -> Discovery:
+        """Which swept values decide ``item``: PRIM over the sweep's points, as ``negsim discover``."""
+        inputs = discovery.sweep_inputs(self, item, by, negate)
+        return Discovery(discovery.find(inputs, box=box, **settings), inputs)
+
+    @property
+    def sobol(self) -> Any:
+        """A sobol sweep's first and total indices (sobol.csv) as pandas, or None for another design."""
+        import pandas as pd
+
+        path = self.folder / "sobol.csv"
+        return pd.read_csv(path) if path.is_file() else None
 
     @classmethod
     def of(cls, data: sweepfolder.SweepResults) -> SweepResults:
@@ -210,9 +237,82 @@ class ComparisonResults:
         return str(self.table.to_html(index=False)) + str(self.scenario_diff.to_html(index=False))
 
 
-def load_results(path: str | os.PathLike[str]) -> Results | SweepResults | ComparisonResults:
-    """Read a run, sweep or comparison folder."""
+class Discovery:
+    """A discovery (``negsim discover``, ``Results.discover``): the box in words (``words``), its
+    bounds (``boxes``, pandas), the peeling trajectory (``trajectory``), the figure (``plot()``),
+    the bounds per field path (``bounds()``), and in Jupyter the same page as report.html."""
+
+    def __init__(self, data: dict[str, Any], inputs: discovery.Inputs | None = None, folder: Path | None = None):
+        self.data = data
+        self.inputs = inputs
+        self.folder = folder
+
+    @property
+    def words(self) -> str:
+        return str(self.data["words"])
+
+    @property
+    def boxes(self) -> Any:
+        """The chosen box: one row per field it restricts (boxes.csv)."""
+        import pandas as pd
+
+        return pd.DataFrame(self.data["box"]["restrictions"])
+
+    @property
+    def trajectory(self) -> Any:
+        import pandas as pd
+
+        return pd.DataFrame([{k: v for k, v in t.items() if k != "bounds"} for t in self.data["trajectory"]])
+
+    def bounds(self, box: int | None = None) -> dict[str, tuple[float, float]]:
+        """The box's bounds per field path (``-inf``/``inf`` where open); ``box``: one of the trajectory's."""
+        return discovery.box_bounds(self.data, box)
+
+    def plot(self) -> Any:
+        """The figure, as a matplotlib Figure (the scatter panel needs the points: not for a folder read back)."""
+        from sim.views.plots.discovery import discovery_figure
+
+        x = self.inputs.x if self.inputs is not None else None
+        y = self.inputs.y if self.inputs is not None else None
+        return discovery_figure(self.data, x, y)
+
+    def __str__(self) -> str:
+        from sim.views.text import discovery_text
+
+        return discovery_text(self.data)
+
+    def __repr__(self) -> str:
+        return f"<negsim discovery: {self.data['item']}, {len(self.data['box']['restrictions'])} fields in the box>"
+
+    def _repr_html_(self) -> str:
+        from sim.views.report import discovery_body
+
+        if self.folder is not None and (self.folder / "plots").is_dir():
+            return discovery_body(self.data, self.folder / "plots")
+        import tempfile
+
+        from sim.views.plots.style import save
+
+        with tempfile.TemporaryDirectory() as tmp:
+            save(self.plot(), Path(tmp), "discovery")
+            return discovery_body(self.data, Path(tmp))
+
+
+def box_bounds(source: Discovery | dict[str, Any] | str | os.PathLike[str], box: int | None = None) -> dict[str, Any]:
+    """The bounds of a discovery's chosen box (or of box ``box`` of its trajectory) per field path:
+    ``{"constraints.aviation.lift.p": (0.079, inf)}``, for a page or figure that shades it. ``source``:
+    a :class:`Discovery`, its data, or a discovery folder."""
+    if isinstance(source, Discovery):
+        return source.bounds(box)
+    data = source if isinstance(source, dict) else discovery.read(source)
+    return discovery.box_bounds(data, box)
+
+
+def load_results(path: str | os.PathLike[str]) -> Results | SweepResults | ComparisonResults | Discovery:
+    """Read a run, sweep, comparison or discovery folder."""
     folder = Path(path)
+    if (folder / "discover.json").is_file():
+        return Discovery(discovery.read(folder), None, folder)
     if (folder / "sweep.yaml").is_file():
         return SweepResults.of(sweepfolder.load_sweep(folder))
     if (folder / "comparison.csv").is_file():
@@ -502,7 +602,7 @@ def redraw(path: str | os.PathLike[str], metric: str | None = None, svg: bool | 
         )
         with staged_folder(target, force=True) as tmp:
             keep_figures(target, tmp)  # the figures of other metrics stay beside this one's
-            files = draw(sw, tmp, metric, svg=svg)
+            files = draw(sw, tmp, metric, svg=svg) + draw_sobol(sw, tmp, svg)
         write_text(folder / "report.html", sweep_report(sw))
     else:
         results = load(folder)
@@ -542,20 +642,107 @@ def sweep_to_folder(
     t0 = time.perf_counter()
 
     def finish(folder: Path, made: dict[str, Any]) -> None:
+        sw = sweepfolder.load_sweep(folder)  # once: a large sweep's sweep.yaml takes seconds to read
+        if spec.design == "sobol":
+            write_sobol(sw, spec.metric)
         if not plots:
             return
         from sim.views.plots.sweep import draw_sweep as draw
         from sim.views.report import sweep_report
 
         phase("simulate+gather")
-        sw = sweepfolder.load_sweep(folder)
         draw(sw, folder / "plots", spec.metric, svg=svg)
+        draw_sobol(sw, folder / "plots", svg)
         phase("plots")
         made["wall_seconds"] = round(time.perf_counter() - t0, 3)
         sw.manifest = made
         write_text(folder / "report.html", sweep_report(sw))
 
     return sweep(spec, target, pool, resume=resume, force=force, argv=argv, progress=progress, finish=finish)
+
+
+def sobol_metrics(sw: sweepfolder.SweepResults, metric: str | None) -> list[sweepfolder.Metric]:
+    """The metrics a sobol sweep's indices are computed for: P(agreed by horizon), and ``--metric
+    p_by:DATE`` when given (a median date has no variance to share out)."""
+    start = sw.base.calendar.start
+    out = [sweepfolder.parse_metric(None, start)]
+    chosen = sweepfolder.parse_metric(metric, start) if metric else None
+    if chosen is not None and chosen.kind == "p_by":
+        out.append(chosen)
+    return out
+
+
+def write_sobol(sw: sweepfolder.SweepResults, metric: str | None = None) -> list[dict[str, Any]]:
+    """A sobol sweep's indices: ``sobol.csv`` and ``sobol.json`` (and ``sobol_p_by_DATE.*``) in its folder."""
+    out = []
+    for m in sobol_metrics(sw, metric):
+        data = sobol.indices(sw, m)
+        sobol.write_files(data, sw.folder, m)
+        out.append(data)
+    return out
+
+
+def draw_sobol(sw: sweepfolder.SweepResults, plots: Path, svg: bool | None = None) -> list[Path]:
+    """The figure of each ``sobol*.json`` of a sweep folder (none for other designs)."""
+    from sim.views.plots.discovery import sobol_figure
+    from sim.views.plots.style import save
+
+    files: list[Path] = []
+    for path in sorted(sw.folder.glob("sobol*.json")):
+        data = read_json(path)
+        files += save(
+            sobol_figure(data, sw.base.title or sw.base.name), plots, path.stem.replace("sobol", "sobol_indices"), svg
+        )
+    return files
+
+
+@dataclass
+class DiscoverOutcome:
+    """A discovery written to its folder."""
+
+    discovery: Discovery
+    folder: Path
+
+
+def discover(
+    source: str | os.PathLike[str],
+    item: str,
+    *,
+    by: str | None = None,
+    negate: bool = False,
+    box: int | None = None,
+    out: str | None = None,
+    force: bool = False,
+    plots: bool = True,
+    svg: bool | None = None,
+    resamples: int = discovery.prim.RESAMPLES,
+    argv: list[str] | None = None,
+) -> DiscoverOutcome:
+    """``negsim discover``: PRIM over a run's judgement draws or a sweep's points, into a folder
+    (``SOURCE/discover-ITEM...`` by default): discover.json, boxes.csv, trajectory.csv, the figure
+    and report.html, written whole or not at all."""
+    folder = Path(source)
+    if (folder / "sweep.yaml").is_file():
+        sw = sweepfolder.load_sweep(folder)
+        inputs = discovery.sweep_inputs(sw, item, by, negate)
+    elif (folder / "discover.json").is_file():
+        raise UserError(f"{folder}: a discovery folder; give the run or sweep folder it was made from")
+    else:
+        inputs = discovery.run_inputs(load(folder), item, by, negate)
+    target = Path(out) if out else discovery.default_folder(folder, item, by, negate)
+    check_target(target, force, "discovery")  # before the work, so that a mistake costs nothing
+    data = discovery.find(inputs, box=box, resamples=resamples)
+    with staged_folder(target, force=force, kind="discovery") as tmp:
+        discovery.write_files(data, tmp)
+        write_text(tmp / "manifest.json", json_text(manifest_of("discovery", source=str(folder), command=argv)))
+        if plots:
+            from sim.views.plots.discovery import discovery_figure
+            from sim.views.plots.style import save
+            from sim.views.report import discovery_report
+
+            save(discovery_figure(data, inputs.x, inputs.y), tmp / "plots", "discovery", svg)
+            write_text(tmp / "report.html", discovery_report(data, tmp / "plots"))
+    return DiscoverOutcome(Discovery(data, inputs, target), target)
 
 
 def compare(

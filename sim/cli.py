@@ -260,8 +260,18 @@ def parser() -> argparse.ArgumentParser:
         help="a dotted path to a number and its values: 0.1,0.2,0.4 or FROM:TO:POINTS (repeatable)",
     )
     w.add_argument("--sweep", metavar="STUDY", help="a sweep file (YAML) with parameters, design, samples")
-    w.add_argument("--design", choices=["grid", "lhs", "oat"], help="grid (default), lhs or oat")
-    w.add_argument("--samples", type=_samples, metavar="K", help="points of a Latin hypercube (--design lhs)")
+    w.add_argument(
+        "--design",
+        choices=["grid", "lhs", "oat", "sobol"],
+        help="grid (default), lhs, oat, or sobol (variance shares: sobol.csv)",
+    )
+    w.add_argument(
+        "--samples",
+        type=_samples,
+        metavar="K",
+        help="points of a Latin hypercube (--design lhs), or the base sample size of a sobol design "
+        "(K x (parameters + 3) points)",
+    )
     w.add_argument("-n", "--replications", type=_replications, help="replications per point")
     w.add_argument("--seed", type=_seed)
     w.add_argument("--jobs", type=_jobs, help="local worker processes, or LocalCluster workers")
@@ -392,6 +402,38 @@ def parser() -> argparse.ArgumentParser:
 
     sm = sub.add_parser("schema", help="print the JSON Schema of scenario, study or observed files (for editors)")
     sm.add_argument("kind", nargs="?", default="scenario", choices=["scenario", "study", "observed"])
+
+    dv = sub.add_parser(
+        "discover", help="which judgements decide an item: PRIM boxes over a run's judgement draws or a sweep's points"
+    )
+    dv.add_argument("folder", metavar="RESULT_DIR|SWEEP_DIR")
+    dv.add_argument("--item", required=True, help="the item whose agreement the box should hold")
+    dv.add_argument("--by", metavar="DATE", help="agreed by this date (default: by the horizon)")
+    dv.add_argument("--not", dest="negate", action="store_true", help="the box where the item is NOT agreed")
+    dv.add_argument(
+        "--box",
+        type=_whole(0, 100_000, "must be a box of the peeling trajectory (0, 1, 2, ...)"),
+        metavar="K",
+        help="take box K of the peeling trajectory (default: the one that separates best)",
+    )
+    dv.add_argument(
+        "--resamples",
+        type=_whole(0, 10_000, "must be between 0 and 10,000"),
+        default=None,
+        metavar="R",
+        help="bootstrap resamples for the bounds' stability (default 50)",
+    )
+    dv.add_argument(
+        "--out", metavar="DIR", type=_folder, help="discovery folder (default: RESULT_DIR/discover-ITEM...)"
+    )
+    dv.add_argument("--force", action="store_true", help="replace an existing discovery folder")
+    dv.add_argument("--no-plots", action="store_true", help="files only (no figure, no report.html)")
+    dv.add_argument(
+        "--svg",
+        action="store_true",
+        default=None,
+        help="write SVG beside every PNG (default: NEGSIM_SVG=1 in the environment, else PNG only)",
+    )
 
     c = sub.add_parser("compare", help="compare runs item by item (and points of sweeps: SWEEP_DIR:POINT)")
     c.add_argument("folders", nargs="+", metavar="RESULT_DIR")
@@ -711,11 +753,15 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         say(f"{outcome.folder}: the sweep is already complete; nothing to do")
         return 0 if not outcome.failed else 1
     if not args.quiet:
+        from sim.results.files import read_json
         from sim.results.sweepfolder import load_sweep
-        from sim.views.text import sweep_table
+        from sim.views.text import sobol_text, sweep_table
 
         say(sweep_table(load_sweep(outcome.folder)))
         say()
+        for path in sorted(outcome.folder.glob("sobol*.json")):
+            say(sobol_text(read_json(path)))
+            say()
         total = outcome.points * n
         busy = outcome.simulate_seconds / max(outcome.wall_seconds * outcome.workers, 1e-9)
         alive = (
@@ -845,6 +891,30 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """``negsim discover``: PRIM's box for an item, printed and written to a folder."""
+    from sim import api
+    from sim.views.text import discovery_text
+
+    done = api.discover(
+        args.folder,
+        args.item,
+        by=args.by,
+        negate=args.negate,
+        box=args.box,
+        out=args.out,
+        force=args.force,
+        plots=not args.no_plots,
+        svg=args.svg,
+        resamples=api.discovery.prim.RESAMPLES if args.resamples is None else args.resamples,
+        argv=[PROG, *sys.argv[1:]],
+    )
+    say(discovery_text(done.discovery.data))
+    say()
+    say(f"wrote {done.folder}")
+    return 0
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     from sim import api
     from sim.views.text import comparison_table, diff_text, outcomes_table
@@ -942,6 +1012,7 @@ COMMANDS = {
     "table": cmd_table,
     "calibrate": cmd_calibrate,
     "explore": cmd_explore,
+    "discover": cmd_discover,
 }
 
 

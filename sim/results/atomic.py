@@ -41,6 +41,7 @@ KINDS = {
     "score": "score.json",
     "backtest": "backtest.json",
     "calibration": "calibration.json",
+    "discovery": "discover.json",
 }
 """The kinds of folder negsim writes, each with the file that marks folders written before
 manifests said their kind."""

@@ -107,6 +107,9 @@ def sweep_point(folder: Path, point: int, spec: str) -> tuple[Scenario, np.ndarr
     data = scenario_data(sw.base)
     for path, v in values.items():
         data = set_path(data, path, v)
+    seeds = sw.described.get("seeds")
+    if seeds is not None:  # a sobol design: each point has a seed of its own
+        data = set_path(data, "simulation.seed", seeds[point])
     s, problems = check_document(Document(spec, data, {}))
     if s is None:
         raise UserError(f"{spec}: cannot rebuild the point's scenario", problems)

@@ -3,9 +3,11 @@
 A parameter is a dotted path to a number of the scenario as run (``items.flights.p``,
 ``rounds.interval.mode``, ``items.staffing.accept.us``). Values are a list (``0.1,0.2,0.4``) or a
 range (``0.1:0.5:5``: five points, both ends included). Designs: ``grid`` (every combination),
-``lhs`` (a Latin hypercube of ``samples`` points over each parameter's range, scipy.stats.qmc) and
-``oat`` (one at a time around the scenario as written). Every point is built and validated
-before anything runs.
+``lhs`` (a Latin hypercube of ``samples`` points over each parameter's range, scipy.stats.qmc),
+``oat`` (one at a time around the scenario as written) and ``sobol`` (Saltelli's design of
+``samples`` rows for Sobol' indices, :mod:`sim.results.sobol`). For ``lhs`` and ``sobol`` an
+uncertain judgement may be swept over its own distribution (``PATH=prior``) instead of a range.
+Every point is built and validated before anything runs.
 
 A point sets only the paths it lists; every other number stays as the scenario writes it, and a
 judgement written as a distribution stays drawn from it, replication by replication, exactly as
@@ -28,18 +30,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
+import numpy as np
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Field, Tag, WithJsonSchema
 
+from sim.engine.plan import compile_plan
 from sim.errors import UserError, did_you_mean
 from sim.results.sweepfolder import parse_metric, sweep_horizon
+from sim.results import sobol
 from sim.scenario.checks import check_document
 from sim.scenario.documents import MAX_FILE_BYTES, Document
+from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, Uncertain
 from sim.scenario.load import TableSource, load_model, load_scenario
 from sim.scenario.models import MAX_REPLICATIONS, MAX_SEED, Scenario
 from sim.scenario.numbers import Number, Whole
-from sim.scenario.paths import is_integer_path, numeric_paths, scenario_data, set_path, settable, written_number
+from sim.scenario.paths import is_integer_path, numeric_paths, scenario_data, set_paths, settable, written_number
 
-Design = Literal["grid", "lhs", "oat"]
+Design = Literal["grid", "lhs", "oat", "sobol"]
+PRIOR = "prior"
+"""The values of a judgement swept over its own distribution (``--set items.flights.p=prior``)."""
+PRIOR_RANGE = (0.001, 0.999)
+"""The quantiles that stand for a prior's range where one is shown (sweep.yaml, figures)."""
 MAX_POINTS = 100_000
 
 
@@ -49,6 +59,8 @@ class Parameter:
 
     path: str
     values: tuple[float, ...]
+    prior: bool = False
+    """Drawn from the judgement's own distribution (``PATH=prior``; ``values``: its 0.1% and 99.9% quantiles)."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,8 @@ def parse_set(text: str) -> Parameter:
         raise UserError(f"--set: expected PATH=VALUES, such as items.flights.p=0.1,0.2,0.4, not '{text}'")
     path, values = text.split("=", 1)
     path = path.strip()
+    if values.strip() == PRIOR:
+        return Parameter(path, (), prior=True)
     return Parameter(path, parse_values(values, f"--set {path}"))
 
 
@@ -134,12 +148,19 @@ def check_paths(s: Scenario, parameters: list[Parameter], where: dict[str, str] 
 
 
 def design_points(
-    parameters: list[Parameter], design: Design, base: dict[str, float], samples: int | None, seed: int
+    parameters: list[Parameter],
+    design: Design,
+    base: dict[str, float],
+    samples: int | None,
+    seed: int,
+    priors: dict[str, Uncertain] | None = None,
 ) -> list[dict[str, float]]:
     """The values each point sets, in a fixed order. ``base`` holds the plain numbers the scenario
     writes at swept paths (none for a distribution or an unset field). ``oat`` begins with the
     scenario as written (a point that sets nothing) and then sets one path at a time, leaving out a
-    value equal to the plain number already there (that point would be the first one again)."""
+    value equal to the plain number already there (that point would be the first one again). For
+    ``lhs`` and ``sobol``, the unit cube is scaled to each parameter's range, or taken through a
+    judgement's inverse CDF where it is swept over its own distribution (``priors``)."""
     paths = [p.path for p in parameters]
     if design == "grid":
         count = math.prod(len(p.values) for p in parameters)
@@ -154,22 +175,37 @@ def design_points(
                     points.append({p.path: v})
         return points
     if samples is None:
-        raise UserError("--design lhs needs --samples K")
-    from scipy.stats import qmc
+        raise UserError(
+            f"--design {design} needs --samples K"
+            + (" (the base sample size: the sweep runs K x (parameters + 3) points)" if design == "sobol" else "")
+        )
+    if design == "sobol":
+        count = samples * len(sobol.blocks(paths))
+        if count > MAX_POINTS:
+            raise UserError(
+                f"--samples {samples}: the sobol design would have {count:,} points; at most {MAX_POINTS:,}"
+            )
+        unit = sobol.unit_design(len(parameters), samples, seed)
+    else:
+        from scipy.stats import qmc
 
-    sampler = qmc.LatinHypercube(d=len(parameters), seed=seed % 2**32)
-    unit = sampler.random(samples)
-    lows = [min(p.values) for p in parameters]
-    highs = [max(p.values) for p in parameters]
-    scaled = qmc.scale(unit, lows, highs) if any(h > lo for lo, h in zip(lows, highs, strict=True)) else unit
+        unit = qmc.LatinHypercube(d=len(parameters), seed=seed % 2**32).random(samples)
+    columns = []
+    for j, p in enumerate(parameters):
+        if priors and p.path in priors:
+            column = priors[p.path].ppf(np.clip(unit[:, j], 1e-12, 1 - 1e-12))
+        else:
+            low, high = min(p.values), max(p.values)
+            column = low + unit[:, j] * (high - low) if high > low else np.full(unit.shape[0], low)
+        columns.append(column)
     out = []
-    for row in scaled.tolist():
+    for row in zip(*columns, strict=True):
         point = {}
-        for j, p in enumerate(parameters):
-            v = float(row[j]) if highs[j] > lows[j] else lows[j]
+        for p, v in zip(parameters, row, strict=True):
+            value = float(v)
             if is_integer_path(p.path, base):
-                v = float(round(v))
-            point[p.path] = v
+                value = float(round(value))
+            point[p.path] = value
         out.append(point)
     return out
 
@@ -192,21 +228,27 @@ def is_as_written(values: dict[str, float], written: dict[str, float]) -> bool:
 
 
 def build_points(
-    s: Scenario, parameters: list[Parameter], design: Design, samples: int | None, where: dict[str, str] | None = None
+    s: Scenario,
+    parameters: list[Parameter],
+    design: Design,
+    samples: int | None,
+    where: dict[str, str] | None = None,
+    priors: dict[str, Uncertain] | None = None,
+    seeds: list[int] | None = None,
 ) -> list[Point]:
-    """Every point's scenario, validated; all problems of all points reported at once."""
+    """Every point's scenario, validated; all problems of all points reported at once. ``seeds``
+    gives each point a seed of its own (the sobol design); otherwise every point has the sweep's."""
     check_paths(s, parameters, where)
     base = written_values(s, parameters)
-    raw = design_points(parameters, design, base, samples, s.simulation.seed)
+    raw = design_points(parameters, design, base, samples, s.simulation.seed, priors)
     if design == "grid" and not any(is_as_written(values, base) for values in raw):
         raw.append({})  # the baseline, run as `negsim run` runs it
     data = scenario_data(s)
     points: list[Point] = []
     problems: list[str] = []
     for i, values in enumerate(raw):
-        d = data
-        for path, v in values.items():
-            d = set_path(d, path, v)
+        extra = {"simulation.seed": seeds[i]} if seeds is not None else {}
+        d = set_paths(data, {**values, **extra})
         label = ", ".join(f"{k}={_fmt(v)}" for k, v in values.items()) or "the scenario as written"
         scenario, found = check_document(Document(f"point {i} ({label})", d, {}))
         if found or scenario is None:
@@ -235,13 +277,18 @@ def _values_field(value: Any) -> Any:
         raise ValueError(str(exc).removeprefix("values: ")) from None
 
 
-VALUES_FORMS = "a number, a list of numbers, a range FROM:TO:POINTS or {from: X, to: Y, points: N}"
+VALUES_FORMS = (
+    "a number, a list of numbers, a range FROM:TO:POINTS, {from: X, to: Y, points: N}, or prior (a judgement's "
+    "own distribution, for lhs and sobol)"
+)
 
 
 def _values(value: Any) -> Any:
     """A study file's values: numbers stay numbers; text is only a range (``0:2:3``), never a
     number written as text (``"0.5"``), which YAML would have read as a number had it been one."""
     if isinstance(value, str):
+        if value.strip() == PRIOR:
+            return value.strip()
         if ":" not in value:
             raise ValueError(f"must be {VALUES_FORMS}, not the text '{value[:40]}'")
         return list(parse_values(value, "values"))
@@ -276,6 +323,10 @@ VALUES_SCHEMA: dict[str, Any] = {
             "description": "A range FROM:TO:POINTS, such as 0.1:0.5:5 (five points, both ends included).",
         },
         {
+            "const": PRIOR,
+            "description": "The judgement's own distribution, as the scenario writes it (designs lhs and sobol).",
+        },
+        {
             "type": "object",
             "description": "A range: POINTS values from FROM to TO, both ends included.",
             "required": ["from", "to", "points"],
@@ -296,7 +347,18 @@ VALUES_SCHEMA: dict[str, Any] = {
 }
 """The forms :func:`_values` reads, for editors (``negsim schema study``)."""
 
-Values = Annotated[list[Number], BeforeValidator(_values_field), Field(min_length=1), WithJsonSchema(VALUES_SCHEMA)]
+
+def _values_kind(value: Any) -> str:
+    return JUDGEMENT_TAG if value == PRIOR else NUMBER_TAG  # tags that located messages leave out
+
+
+Values = Annotated[
+    Annotated[Annotated[list[Number], Field(min_length=1)], Tag(NUMBER_TAG)]
+    | Annotated[Literal["prior"], Tag(JUDGEMENT_TAG)],
+    Discriminator(_values_kind),
+    BeforeValidator(_values_field),
+    WithJsonSchema(VALUES_SCHEMA),
+]
 
 
 class SweepFile(BaseModel):
@@ -305,14 +367,16 @@ class SweepFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, use_attribute_docstrings=True)
 
     design: Design = "grid"
-    """Which points: grid (every combination), lhs (a Latin hypercube of ``samples`` points) or oat (the
-    scenario as written, then one parameter at a time from it)."""
+    """Which points: grid (every combination), lhs (a Latin hypercube of ``samples`` points), oat (the
+    scenario as written, then one parameter at a time from it) or sobol (Saltelli's design of ``samples``
+    rows, for Sobol indices: ``samples`` x (parameters + 3) points)."""
     samples: Annotated[Whole, Field(ge=1, le=MAX_POINTS)] | None = None
-    """The number of points of a Latin hypercube (design lhs only)."""
+    """The number of points of a Latin hypercube, or of rows of a sobol design (designs lhs and sobol only)."""
     replications: Annotated[Whole, Field(ge=1, le=MAX_REPLICATIONS)] | None = None
     """Replications at each point (default: the scenario's)."""
     seed: Annotated[Whole, Field(ge=0, le=MAX_SEED)] | None = None
-    """The seed of every point (default: the scenario's): the same at every point, which pairs them."""
+    """The seed of every point (default: the scenario's): the same at every point, which pairs them (a
+    sobol design derives a seed per row from it)."""
     metric: Annotated[str, Field(json_schema_extra={"pattern": "^(?:p_agreed|median_day|p_by:.+)$"})] | None = None
     """A metric the sweep's figures show as well as p_agreed (the chance of agreement by the horizon):
     median_day, or p_by:YYYY-MM-DD (or p_by:DAYS)."""
@@ -348,10 +412,14 @@ class SweepSpec:
     samples: int | None
     points: tuple[Point, ...]
     metric: str | None = None
+    priors: dict[str, str] | None = None
+    """The judgements swept over their own distributions (path: the distribution as written)."""
+    seeds: tuple[int, ...] | None = None
+    """Each point's seed, where points have seeds of their own (the sobol design)."""
 
     def describe(self) -> dict[str, Any]:
         """What ``sweep.yaml`` holds: enough to see, and to check on ``--resume``, what was run."""
-        return {
+        out: dict[str, Any] = {
             "scenario": self.base.name,
             "scenario_file": self.scenario_file,
             "design": self.design,
@@ -359,8 +427,19 @@ class SweepSpec:
             "replications": self.base.simulation.replications,
             "seed": self.base.simulation.seed,
             "parameters": {p.path: list(p.values) for p in self.parameters},
-            "points": [{"point": pt.index, **pt.values} for pt in self.points],
         }
+        if self.priors:
+            out["priors"] = dict(self.priors)
+        if self.design == "sobol":
+            out["sobol"] = {
+                "samples": self.samples,
+                "blocks": sobol.blocks([p.path for p in self.parameters]),
+                "streams": "row j of A and of every AB share a seed; B and R rows have their own (seeds, per point)",
+            }
+        out["points"] = [{"point": pt.index, **pt.values} for pt in self.points]
+        if self.seeds is not None:
+            out["seeds"] = list(self.seeds)
+        return out
 
 
 def make_spec(
@@ -383,7 +462,9 @@ def make_spec(
     if sweep_file:
         study, doc = load_sweep_file(sweep_file, max_bytes)
         for path, values in study.parameters.items():
-            params[path] = Parameter(path, tuple(values))
+            params[path] = (
+                Parameter(path, (), prior=True) if isinstance(values, str) else Parameter(path, tuple(values))
+            )
             where[path] = f"{sweep_file}:{doc.line(('parameters', path))}: parameters.{path}"
     given: set[str] = set()
     for text in sets:
@@ -397,8 +478,11 @@ def make_spec(
         raise UserError("nothing to sweep: give --set PATH=VALUES or --sweep FILE")
     chosen_design: Design = design or (study.design if study else "grid")
     chosen_samples = samples or (study.samples if study else None)
-    if chosen_samples is not None and chosen_design != "lhs":
-        raise UserError(f"--samples is the size of a Latin hypercube; it needs --design lhs (not {chosen_design})")
+    if chosen_samples is not None and chosen_design not in ("lhs", "sobol"):
+        raise UserError(
+            f"--samples is the size of a Latin hypercube or a sobol design; it needs --design lhs or sobol "
+            f"(not {chosen_design})"
+        )
     update = {
         "replications": replications or (study.replications if study else None),
         "seed": seed if seed is not None else (study.seed if study else None),
@@ -406,7 +490,11 @@ def make_spec(
     update = {k: v for k, v in update.items() if v is not None}
     if update:
         s = s.with_values(simulation={**s.simulation.model_dump(), **update})
-    points = build_points(s, list(params.values()), chosen_design, chosen_samples, where)
+    parameters, priors = with_priors(s, list(params.values()), chosen_design, where)
+    seeds = None
+    if chosen_design == "sobol" and chosen_samples is not None:
+        seeds = sobol.point_seeds(s.simulation.seed, [p.path for p in parameters], chosen_samples)
+    points = build_points(s, parameters, chosen_design, chosen_samples, where, priors, seeds)
     if study is not None and study.metric is not None and sweep_file:  # a date within the run, before any runs
         parse_metric(
             study.metric, s.calendar.start, sweep_horizon(s, [p.values for p in points]), metric_field(sweep_file, doc)
@@ -414,9 +502,40 @@ def make_spec(
     return SweepSpec(
         scenario_file=str(Path(scenario_file)),
         base=s,
-        parameters=tuple(params.values()),
+        parameters=tuple(parameters),
         design=chosen_design,
         samples=chosen_samples,
         points=tuple(points),
         metric=study.metric if study else None,
+        priors={path: judged.describe() for path, judged in priors.items()} or None,
+        seeds=None if seeds is None else tuple(seeds),
     )
+
+
+def with_priors(
+    s: Scenario, parameters: list[Parameter], design: Design, where: dict[str, str]
+) -> tuple[list[Parameter], dict[str, Uncertain]]:
+    """The parameters with each ``prior`` one given its distribution's range (0.1% to 99.9%), and
+    those distributions; ``prior`` is refused for a number that is not an uncertain judgement, and
+    outside the lhs and sobol designs (a grid or OAT needs values)."""
+    judged = dict(compile_plan(s).judgements)
+    out: list[Parameter] = []
+    priors: dict[str, Uncertain] = {}
+    for p in parameters:
+        if not p.prior:
+            out.append(p)
+            continue
+        given = where.get(p.path, f"--set {p.path}")
+        if design not in ("lhs", "sobol"):
+            raise UserError(f"{given}: prior draws from the judgement's distribution: use --design lhs or sobol")
+        if p.path not in judged:
+            raise UserError(
+                f"{given}: prior sweeps a judgement over its own distribution, but {p.path} is not written as "
+                f"a distribution in the scenario; give a range instead (FROM:TO:2)"
+                + (f"; the scenario's judgements: {', '.join(judged)}" if judged else "")
+            )
+        dist = judged[p.path]
+        ends = dist.ppf(np.array(PRIOR_RANGE))
+        out.append(Parameter(p.path, (round(float(ends[0]), 9), round(float(ends[1]), 9)), prior=True))
+        priors[p.path] = dist
+    return out, priors

@@ -59,13 +59,19 @@ def settable(data: dict[str, Any], path: str) -> bool:
 
 def set_path(data: dict[str, Any], path: str, value: float) -> dict[str, Any]:
     """A copy of ``data`` with the number at ``path`` replaced."""
+    return set_paths(data, {path: value})
+
+
+def set_paths(data: dict[str, Any], values: dict[str, float]) -> dict[str, Any]:
+    """A copy of ``data`` with the number at each path replaced (one copy for them all)."""
     out = copy.deepcopy(data)
-    node = out
-    parts = path.split(".")
-    for part in parts[:-1]:
-        node = node[part]
-    old = node.get(parts[-1])
-    node[parts[-1]] = int(value) if isinstance(old, int) and float(value).is_integer() else value
+    for path, value in values.items():
+        node = out
+        parts = path.split(".")
+        for part in parts[:-1]:
+            node = node[part]
+        old = node.get(parts[-1])
+        node[parts[-1]] = int(value) if isinstance(old, int) and float(value).is_integer() else value
     return out
 
 

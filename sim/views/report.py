@@ -19,8 +19,10 @@ from typing import Any
 
 import yaml
 
-from sim.results import shares
+from sim.results import discovery, shares
+from sim.results import sobol as sobol_indices
 from sim.results.compare import Comparison, unpaired_interval
+from sim.results.files import read_json
 from sim.results.folder import RunResults, scenario_yaml
 from sim.results.sweepfolder import SweepResults
 from sim.views.text import METRIC_NAMES, NAMES, baseline_note, interval_text, point_cells
@@ -287,7 +289,12 @@ def sweep_body(sw: SweepResults, embed_plots: bool = True) -> str:
     parts = [
         f"<h1>{esc(sw.base.title or sw.base.name)}: sweep</h1>",
         f"<p class=sub>{esc(d['design'])} design, {len(d['points'])} points x {d['replications']:,} replications, "
-        f"seed {esc(d['seed'])}, common random numbers across points</p>",
+        f"seed {esc(d['seed'])}, "
+        + (
+            "a seed per row of the design (see the variance shares)</p>"
+            if d.get("seeds")
+            else "common random numbers across points</p>"
+        ),
         "<h2>Parameters</h2>",
         table(["path", "values"], [[p, ", ".join(f"{v:g}" for v in vals)] for p, vals in d["parameters"].items()]),
         "<h2>P(agreed by horizon) at each point</h2>",
@@ -295,6 +302,8 @@ def sweep_body(sw: SweepResults, embed_plots: bool = True) -> str:
     ]
     if note:
         parts.append(f"<p class=note>{esc(note[0].upper() + note[1:])}.</p>")
+    for path in sorted(sw.folder.glob("sobol*.json")):
+        parts.append(sobol_section(read_json(path)))
     if embed_plots:
         parts.append("<h2>Figures</h2>" + images(sw.folder / "plots"))
     parts.append(
@@ -642,3 +651,82 @@ def origins_section(block: dict[str, Any], titles: dict[str, str] | None = None)
             rows,
         )
     )
+
+
+# ---------------------------------------------------------------------- discovery and variance shares
+
+
+def discovery_body(data: dict[str, Any], plots: Path | None = None) -> str:
+    """A discovery: the box in the words the terminal prints, its bounds, the trajectory, the figure."""
+    b = data["box"]
+    name = data["source"].get("title") or data["source"]["scenario"]
+    how = "the box of the peeling trajectory that separates best" if data["chosen_by"] == "separation" else "as asked"
+    parts = [
+        f"<h1>{esc(name)}: which judgements decide it</h1>",
+        f"<p class=sub>Whether the {esc(data['unit'])} {esc(discovery.outcome_text(data))}: PRIM over "
+        f"{data['count']:,} {esc(data['unit'])} of {esc(data['source']['folder'])}</p>",
+        f"<p><b>{esc(data['words'])}</b></p>",
+    ]
+    rows = discovery.restriction_rows(data)
+    if rows:
+        parts.append(table(list(discovery.RESTRICTION_HEADER), rows))
+    parts.append(
+        f"<p class=note>Box {data['peeled_to']} of the peeling trajectory ({esc(how)}), then pasted and pruned; "
+        f"separation z {b['separation']:.1f}, against up to {data['chance']['separation']:.1f} on "
+        f"{data['chance']['shuffles']} shuffles of the outcome (chance alone); bounds resampled {data['resamples']} "
+        "times. Another box: <code>negsim discover ... --box K</code>.</p>"
+    )
+    parts.append("<h2>Peeling trajectory</h2>")
+    parts.append(
+        table(
+            ["box", "mass", "coverage", "density", "z", "restricts"],
+            [
+                [
+                    t["box"],
+                    pct(t["mass"]),
+                    pct(t["coverage"]),
+                    pct(t["density"]),
+                    f"{t['separation']:.1f}",
+                    ", ".join(t["bounds"]),
+                ]
+                for t in data["trajectory"]
+            ],
+        )
+    )
+    if plots is not None:
+        parts.append("<h2>Figure</h2>" + images(plots))
+    return "".join(parts)
+
+
+def discovery_report(data: dict[str, Any], plots: Path | None = None) -> str:
+    return page(f"{data['source']['scenario']}: discover {data['item']}", discovery_body(data, plots))
+
+
+def sobol_section(data: dict[str, Any]) -> str:
+    """A sobol sweep's variance shares: each item in the terminal's words, then every index."""
+    rows = []
+    for it in data["items"]:
+        for p in sorted(it["parameters"], key=lambda p: -(p["total"] or 0.0)):
+            rows.append(
+                [
+                    it["item"],
+                    p["path"],
+                    p["title"],
+                    _index(p["first"], p["first_low"], p["first_high"]),
+                    _index(p["total"], p["total_low"], p["total_high"]),
+                ]
+            )
+    words = "".join(f"<li>{esc(sobol_indices.item_words(it, data['label']))}</li>" for it in data["items"])
+    return (
+        f"<h2>Variance shares of {esc(data['label'])} (Sobol indices)</h2>"
+        f"<p>{data['samples']} rows of a Saltelli design (A, B, one AB per judgement, and A again on other "
+        f"random streams), {data['replications']:,} replications per point; each point's Monte Carlo noise is "
+        "subtracted; 95% bootstrap intervals over the rows.</p>"
+        f"<ul>{words}</ul>" + table(["item", "judgement", "what it is", "first order", "total"], rows)
+    )
+
+
+def _index(v: float | None, low: float | None, high: float | None) -> str:
+    if v is None:
+        return "n/a"
+    return f"{v + 0.0:.2f}" if low is None or high is None else f"{v + 0.0:.2f} ({low + 0.0:.2f} – {high + 0.0:.2f})"

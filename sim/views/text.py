@@ -9,7 +9,8 @@ from typing import Any
 from sim.engine.records import HOW_BEFORE, HOW_ENACTED, HOW_OUTSIDE, Records
 from sim.engine.state import Trace
 from sim.errors import plural
-from sim.results import shares
+from sim.results import discovery, shares
+from sim.results import sobol as sobol_indices
 from sim.results.compare import Comparison
 from sim.results.score import FLOOR
 from sim.results.sweepfolder import SweepResults
@@ -543,3 +544,85 @@ def format_trace(s: Scenario, replication: int, lines: Trace, rec: Records) -> s
 def _line(s: Scenario, day: float, kind: str, text: str) -> str:
     d = s.date(day).isoformat() if math.isfinite(day) else "?"
     return f"{d}  day {day:6.1f}  {kind:<10}  {text}"
+
+
+# ---------------------------------------------------------------------- discovery and variance shares
+
+
+def discovery_text(data: dict[str, Any], most: int = 14) -> str:
+    """What ``negsim discover`` prints: the box in words, its bounds with their stability, and the
+    peeling trajectory (every box, for ``--box K``, is in trajectory.csv)."""
+    b = data["box"]
+    unit = data["unit"]
+    how = (
+        f"box {data['peeled_to']} of the peeling trajectory, the one that separates best"
+        if data["chosen_by"] == "separation"
+        else f"box {data['peeled_to']} of the peeling trajectory, as asked"
+    )
+    lines = [
+        f"which judgements decide whether the {unit} {discovery.outcome_text(data)}: "
+        f"PRIM over {data['count']:,} {unit}",
+        "",
+        data["words"],
+    ]
+    rows = discovery.restriction_rows(data)
+    if rows:
+        lines += ["", *text_table(discovery.RESTRICTION_HEADER, rows, right=(3, 4))]
+    lines += [
+        "",
+        f"{how}, then pasted and pruned: separation z {b['separation']:.1f} (chance alone, over "
+        f"{data['chance']['shuffles']} shuffles of the outcome: up to {data['chance']['separation']:.1f}); "
+        f"bounds resampled {data['resamples']} times",
+    ]
+    trajectory = data["trajectory"]
+    step = max(1, math.ceil(len(trajectory) / most))
+    shown = sorted({*range(0, len(trajectory), step), len(trajectory) - 1, data["peeled_to"]})
+    body = [
+        (
+            f"{t['box']}{' <' if t['box'] == data['peeled_to'] else ''}",
+            f"{t['mass']:.0%}",
+            f"{t['coverage']:.0%}",
+            f"{t['density']:.1%}",
+            f"{t['separation']:.1f}",
+            str(len(t["bounds"])),
+        )
+        for t in (trajectory[i] for i in shown)
+    ]
+    lines += [
+        "",
+        "peeling trajectory (another box: --box K; every box, with the fields it restricts, in trajectory.csv)",
+        *text_table(("box", "mass", "coverage", "density", "z", "fields"), body, right=(1, 2, 3, 4, 5)),
+    ]
+    return "\n".join(lines)
+
+
+def sobol_text(data: dict[str, Any]) -> str:
+    """What a sobol sweep prints: each item's variance in a sentence, then every judgement's first
+    and total indices with 95% intervals."""
+    lines = [
+        f"variance shares of {data['label']}: Sobol first and total indices, 95% bootstrap intervals "
+        f"({data['samples']} rows x {data['replications']:,} replications per point; Monte Carlo noise subtracted)",
+        "",
+    ]
+    lines += [sobol_indices.item_words(it, data["label"]) for it in data["items"]]
+    body = []
+    for it in data["items"]:
+        for i, p in enumerate(sorted(it["parameters"], key=lambda p: -(p["total"] or 0.0))):
+            body.append(
+                (
+                    it["item"] if i == 0 else "",
+                    p["path"],
+                    _index(p["first"], p["first_low"], p["first_high"]),
+                    _index(p["total"], p["total_low"], p["total_high"]),
+                )
+            )
+    lines += ["", *text_table(("item", "judgement", "first", "total"), body)]
+    return "\n".join(lines)
+
+
+def _index(v: float | None, low: float | None, high: float | None) -> str:
+    if v is None:
+        return "n/a"
+    if low is None or high is None:
+        return f"{v + 0.0:.2f}"
+    return f"{v + 0.0:.2f} ({low + 0.0:.2f} to {high + 0.0:.2f})"

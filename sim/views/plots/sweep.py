@@ -103,9 +103,11 @@ def _date_text(start: dt.date, day: float, fine: bool) -> str:
 
 def _caption(res: SweepResults, extra: str) -> str:
     n = res.described["replications"]
+    streams = (
+        "a seed per row of the sobol design" if res.described.get("seeds") else "common random numbers across points"
+    )
     return (
-        f"{len(res.described['points'])} points x {n:,} replications, seed {res.described['seed']}, "
-        f"common random numbers across points. {extra}"
+        f"{len(res.described['points'])} points x {n:,} replications, seed {res.described['seed']}, {streams}. {extra}"
     )
 
 
@@ -528,7 +530,7 @@ def partial_dependence(res: SweepResults, metric: Metric) -> Figure:
 def figure_for(res: SweepResults, metric: Metric) -> tuple[str, Figure]:
     if res.design == "oat":
         return "tornado", tornado(res, metric)
-    if res.design == "lhs" or len(res.parameters) > 2:
+    if res.design in ("lhs", "sobol") or len(res.parameters) > 2:
         return "partial_dependence", partial_dependence(res, metric)
     if len(res.parameters) == 2:
         return "heatmaps", heatmaps(res, metric)
