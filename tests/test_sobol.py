@@ -236,3 +236,15 @@ def test_prior_sweeps_a_judgement_over_its_own_distribution(tmp_path: Path) -> N
     assert spec.describe()["priors"] == {"items.coin.p": judged.describe()}
     with pytest.raises(UserError, match="use --design lhs or sobol"):
         make_spec(scenario, ["items.coin.p=prior"], design="grid")
+
+
+@pytest.mark.slow
+def test_a_sobol_sweep_gives_the_same_files_on_one_process_or_two(tmp_path: Path) -> None:
+    """Each point's own seed, and the bootstrap's, make sobol.csv and sobol.json the same bytes whatever the jobs."""
+    scenario = tmp_path / "product.yaml"
+    scenario.write_text(PRODUCT.replace("replications: 300", "replications: 60"))
+    args = ["sweep", str(scenario), "--set", "items.deal.accept.ru=0:1:2", "--set", "items.deal.accept.us=0.5:1:2"]
+    for jobs in ("1", "2"):
+        assert main([*args, "--design", "sobol", "--samples", "8", "--out", str(tmp_path / jobs), "--jobs", jobs]) == 0
+    for name in ("sobol.csv", "sobol.json", "points.parquet", "items.parquet", "sweep.yaml"):
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes(), name

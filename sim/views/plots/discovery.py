@@ -113,9 +113,9 @@ def _bounds(ax: Any, data: dict[str, Any]) -> None:
         a, b = at(r["low"], 0.0), at(r["high"], 1.0)
         ax.barh(y, 1.0, left=0.0, height=0.5, color="0.88", zorder=1)
         ax.barh(y, b - a, left=a, height=0.5, color=color(0), alpha=0.85, zorder=2)
-        for key in ("low_range", "high_range"):
+        for key, side in (("low_range", "low"), ("high_range", "high")):
             q = r[key]
-            if q and q[0] is not None and q[2] is not None:
+            if r[side] is not None and q and q[0] is not None and q[2] is not None:
                 mid = at(q[1], 0.0)
                 ax.errorbar(
                     [mid],
@@ -153,7 +153,15 @@ def _scatter(ax: Any, data: dict[str, Any], x: np.ndarray | None, y: np.ndarray 
         edges = np.linspace(float(x[:, j].min()), float(x[:, j].max()), 31)
         done = y > 0.5 if data["unit"] == "replications" else np.ones_like(y, bool)
         weights = None if data["unit"] == "replications" else y
-        ax.hist(x[done, j], bins=edges, density=True, color=color(1), alpha=0.6, weights=weights, label="those that do")
+        ax.hist(
+            x[done, j],
+            bins=edges,
+            density=True,
+            color=color(1),
+            alpha=0.6,
+            weights=weights,
+            label=discovery.outcome_text(data),
+        )
         ax.hist(x[:, j], bins=edges, density=True, histtype="step", color="0.2", lw=1.4, label=f"all {data['unit']}")
         for v in (r["low"], r["high"]):
             if v is not None:
@@ -167,8 +175,9 @@ def _scatter(ax: Any, data: dict[str, Any], x: np.ndarray | None, y: np.ndarray 
     a, b = (paths.index(r["path"]) for r in strongest)
     if data["unit"] == "replications":
         done = ys_ > 0.5
-        ax.scatter(xs[~done, a], xs[~done, b], s=5, color="0.75", lw=0, label="do not")
-        ax.scatter(xs[done, a], xs[done, b], s=8, color=color(1), lw=0, label="do")
+        yes, no = f"{data['item']} agreed by {data['by']}", f"{data['item']} not agreed"
+        ax.scatter(xs[~done, a], xs[~done, b], s=5, color="0.75", lw=0, label=yes if data["negated"] else no)
+        ax.scatter(xs[done, a], xs[done, b], s=8, color=color(1), lw=0, label=no if data["negated"] else yes)
         ax.legend(loc="upper right", fontsize=8.5, markerscale=2)
     else:
         dots = ax.scatter(xs[:, a], xs[:, b], s=14, c=ys_, cmap="viridis", lw=0)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -21,7 +23,7 @@ def judgements(results: RunResults) -> Figure:
     s, rec = results.scenario, results.records
     judged = compile_plan(s).judgements
     given = given_of(results)
-    fig, axes = panel_grid(len(judged), min(3, max(len(judged), 1)), width=10, row_height=2.8)
+    fig, axes = panel_grid(len(judged), min(3, max(len(judged), 1)), width=10, row_height=3.1)
     drives = {row["path"]: row for row in results.summary_data.get("judgements", [])}
     for j, (path, dist) in enumerate(judged):
         ax = axes.flat[j]
@@ -47,7 +49,7 @@ def judgements(results: RunResults) -> Figure:
         heading = path
         row = drives.get(path)
         if row is not None and row["items"]:
-            heading += "\n" + shares.headline(row)
+            heading += "\n" + "\n".join(textwrap.wrap(shares.headline(row), 33))
         ax.set_title(heading, fontsize=10, loc="left")
         if j == 0:
             ax.legend(loc="upper right", fontsize=8.5)
