@@ -251,7 +251,7 @@ def indices(sw: SweepResults, metric: Metric, resamples: int = RESAMPLES) -> dic
             }
             for i, path in enumerate(paths)
         ]
-        firsts = [float(p["first"]) for p in params if p["first"] is not None]
+        firsts = [float(e["first"][i]) for i in range(len(paths)) if math.isfinite(e["first"][i])]
         out_items.append(
             {
                 **entry,
