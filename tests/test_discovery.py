@@ -176,6 +176,12 @@ def test_discover_on_the_points_of_a_latin_hypercube(tmp_path: Path, capsys: pyt
     found = sw.discover("a", resamples=5)
     assert list(found.boxes["path"]) == ["items.a.p"] and found.data["unit"] == "points"
     assert "chance that they see a agreed" in found.words
+    grid = tmp_path / "grid"  # a judgement swept on a grid: the scenario as written is one more point, left out
+    drawn = tmp_path / "d.yaml"
+    drawn.write_text(scenario.read_text().replace("a: {p: 0.5}", "a: {p: {dist: uniform, low: 0, high: 1}}"))
+    assert main(["sweep", str(drawn), "--set", "items.a.p=0:1:11", "--out", str(grid), "--quiet", "--no-plots"]) == 0
+    on_grid = sim.load_results(grid)
+    assert len(on_grid.described["points"]) == 12 and on_grid.discover("a", resamples=0).data["count"] == 11
     oat = tmp_path / "oat"
     assert (
         main(["sweep", str(scenario), "--set", "items.a.p=0.2,0.8", "--design", "oat", "--out", str(oat), "--quiet"])

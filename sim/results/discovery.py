@@ -95,7 +95,7 @@ def run_inputs(res: RunResults, item: str, by: str | None = None, negated: bool 
 
 
 def sweep_inputs(sw: SweepResults, item: str, by: str | None = None, negated: bool = False) -> Inputs:
-    """A sweep's points that ran: their swept values and their chance of the outcome."""
+    """A sweep's points that ran and set every swept path: their values and their chance of the outcome."""
     s = sw.base
     _item(s, item)
     if sw.design == "oat":
@@ -106,6 +106,8 @@ def sweep_inputs(sw: SweepResults, item: str, by: str | None = None, negated: bo
     _, date = outcome_day(s, by)
     metric = parse_metric(None if by is None else f"p_by:{date}", s.calendar.start)
     idx, p, _, _ = metric_values(sw, metric)[item]
+    full = np.array([sw.is_full(int(i)) for i in idx], bool)  # not a grid's added baseline, which sets nothing
+    idx, p = idx[full], p[full]
     by_point = {int(pt["point"]): pt for pt in sw.described["points"]}
     x = np.array([[float(by_point[int(i)][path]) for path in sw.parameters] for i in idx]).reshape(idx.size, -1)
     y = 1 - p if negated else p
