@@ -35,8 +35,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Discriminator, Fiel
 
 from sim.engine.plan import compile_plan
 from sim.errors import UserError, did_you_mean
-from sim.results.sweepfolder import parse_metric, sweep_horizon
 from sim.results import sobol
+from sim.results.sweepfolder import parse_metric, sweep_horizon
 from sim.scenario.checks import check_document
 from sim.scenario.documents import MAX_FILE_BYTES, Document
 from sim.scenario.judgements import JUDGEMENT_TAG, NUMBER_TAG, Uncertain

@@ -129,7 +129,8 @@ def judgements_table(summary: dict[str, Any]) -> str:
     )
     note = shares.band_text(n, noise, len(rows) * len(items))
     if not note:  # a summary written before shares: the quarters' own chance spread
-        note = f"(differences within about +/-{2 * math.sqrt(2 / max(n, 1)):.2f} can be chance at {plural(n, 'replication')})"
+        band = 2 * math.sqrt(2 / max(n, 1))
+        note = f"(differences within about +/-{band:.2f} can be chance at {plural(n, 'replication')})"
     return "\n".join([head, note, "", *text_table(("judgement", "drawn from", *items), body, right=range(2, 99))])
 
 
