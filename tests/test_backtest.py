@@ -142,3 +142,30 @@ def test_backtest_refuses_an_empty_library_and_a_foreign_folder(
     (foreign / "notes.txt").write_text("keep me")
     assert main(["backtest", str(LIBRARY), "--out", str(foreign), "--force"]) == 2
     assert "not a folder negsim wrote" in capsys.readouterr().err and (foreign / "notes.txt").read_text() == "keep me"
+
+
+def test_a_case_added_to_the_library_changes_no_other_case(tmp_path: Path) -> None:
+    """Each case runs on its own seed and the library's table, whatever else the library holds: the
+    runs and scores of the cases already there are the same bytes after a case is added."""
+    library = tmp_path / "library"
+    library.mkdir()
+    cases = sorted(p.name for p in LIBRARY.iterdir() if p.is_dir())
+    for name in [*cases[:2], *(p.name for p in LIBRARY.iterdir() if p.is_file())]:
+        src = LIBRARY / name
+        (shutil.copytree if src.is_dir() else shutil.copy)(src, library / name)
+
+    def backtest(out: Path) -> dict:
+        assert main(["backtest", str(library), "-n", "300", "--jobs", "1", "--no-plots", "--out", str(out)]) == 0
+        return {r["scenario"]: r for r in json.loads((out / "backtest.json").read_text())["runs"]}
+
+    before = backtest(tmp_path / "before")
+    shutil.copytree(LIBRARY / cases[2], library / cases[2])
+    after = backtest(tmp_path / "after")
+    assert sorted(after) == sorted(cases[:3]) and sorted(before) == sorted(cases[:2])
+    for case in cases[:2]:
+        old, new = dict(before[case]), dict(after[case])
+        assert old.pop("run").endswith(case) and new.pop("run").endswith(case)
+        assert old == new
+        for name in ("items.parquet", "replications.parquet", "summary.json"):
+            a = (tmp_path / "before" / "runs" / case / name).read_bytes()
+            assert a == (tmp_path / "after" / "runs" / case / name).read_bytes(), (case, name)
