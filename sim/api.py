@@ -13,6 +13,7 @@ compute and write data and never import presentation. In a notebook::
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import math
 import os
@@ -28,8 +29,8 @@ import yaml
 
 from sim.engine.plan import compile_plan
 from sim.errors import UserError, plural
+from sim.results import background, discovery, sobol, sweepfolder
 from sim.results import compare as comparing
-from sim.results import discovery, sobol, sweepfolder
 from sim.results import score as scoring
 from sim.results.atomic import check_target, staged_folder, write_text
 from sim.results.files import json_text, manifest_of, read_json, sha256_file, stamped_folder
@@ -46,6 +47,7 @@ from sim.scenario.load import TableSource, load_scenario, load_table
 from sim.scenario.models import Scenario
 from sim.scenario.null import null_scenario
 from sim.scenario.table import LoadedTable
+from sim.views.glyphs import figure_texts, surely_drawn
 
 __all__ = [
     "BacktestOutcome",
@@ -361,6 +363,8 @@ class RunOutcome:
     given: montecarlo.Given | None = None
     fewer: str | None = None
     """Why fewer processes were used than asked (None when as many were)."""
+    drawing: int | None = None
+    """The process drawing the figures and report after this returned (``detach``), or None."""
 
 
 def run_to_folder(
@@ -387,10 +391,13 @@ def run_to_folder(
     given: str | None = None,
     table: TableSource = None,
     planned: Callable[[int], None] | None = None,
+    detach: bool = False,
 ) -> RunOutcome:
     """``negsim run``: simulate, stream the records to a new folder, add the summary, manifest,
     figures and report, and rename the folder into place. With ``given`` (an observed file), only
-    the replications whose history up to its ``as_of`` agrees with it are kept."""
+    the replications whose history up to its ``as_of`` agrees with it are kept. With ``detach``,
+    the figures and report are drawn by a detached process after this returns (where the system
+    can fork; :mod:`sim.results.background`), and manifest.json says when they are complete."""
     s = load_scenario(scenario_file, max_bytes=max_bytes or MAX_FILE_BYTES, table=table)
     phase("validate")
     obs = None
@@ -411,9 +418,11 @@ def run_to_folder(
     check_run_size(s, largest, allow_large=allow_large)
     target = Path(out) if out else default_folder(s)
     check_target(target, force, "run")  # before simulating, so that a mistake costs nothing
+    detach = detach and plots and background.can_detach()
     started = dt.datetime.now(dt.timezone.utc)
     t0 = time.perf_counter()
     with (
+        contextlib.ExitStack() as later,  # left last: after the folder is in place
         make_executor(executor, jobs, address, patience) as pool,
         staged_folder(target, force=force, kind="run") as tmp,
     ):
@@ -470,16 +479,26 @@ def run_to_folder(
         )
         if conditioned is not None and known is not None:
             results.manifest["given"] = given_manifest(conditioned, known, given or "", s, rec)
+        drawer = None
+        if detach:
+            warn_missing_glyphs(s)  # here: the detached process has no terminal to say it on
+            argv = [str(Path(__file__).resolve().parent.parent), str(target.absolute()), str(svg), str(jobs or 0)]
+            drawer = later.enter_context(background.Detached(tmp, DRAW_LATER, argv))
+            results.manifest.update(drawer.fields)
+        else:
+            results.manifest["figures"] = background.COMPLETE if plots else background.NONE
         if status:
             status("writing the summary and manifest")
         write_run(results, tmp, parquet=False)
         phase("write")
-        if plots:
+        if plots and not detach:
             if status:
                 status("drawing the figures and the report")
             draw_run(results, tmp, svg=svg, jobs=jobs or default_jobs())
+        if target.is_dir():  # the folder --force replaces: a drawing of its figures is cancelled, not raced
+            later.enter_context(background.locked(target))
     results.folder = target
-    return RunOutcome(results, target, reached, wall, workers, conditioned, fewer)
+    return RunOutcome(results, target, reached, wall, workers, conditioned, fewer, drawer.pid if drawer else None)
 
 
 def check_given_size(
@@ -575,6 +594,52 @@ def given_manifest(
     }
 
 
+def warn_missing_glyphs(s: Scenario) -> None:
+    """Warn of characters the figures cannot draw (fonts are read only for text beyond those DejaVu Sans has)."""
+    texts = figure_texts(s)
+    if not surely_drawn(texts):
+        from sim.views.plots.style import say_missing_glyphs
+
+        say_missing_glyphs(texts)
+
+
+DRAW_LATER = "import sys; sys.path.insert(0, sys.argv[1]); from sim.api import draw_later; draw_later(sys.argv[2:])"
+"""The program of the process that draws a run's figures after ``run`` returned (``python -c``)."""
+
+
+def draw_later(argv: list[str]) -> None:
+    """The process that draws a run's figures after ``run`` returned (:class:`background.Detached`):
+    FOLDER SVG JOBS LOCK READ. It imports what drawing needs while the run finishes, and once the
+    folder is in place draws its figures and report as ``negsim plot`` does."""
+    import sim.views.plots
+    import sim.views.report  # noqa: F401 - both imported while the command finishes
+
+    folder, svg, jobs, lock, read = argv
+    os.set_inheritable(int(lock), False)  # held until this process ends, by it alone
+    shown = {"None": None, "True": True, "False": False}[svg]
+    sys.exit(background.serve(int(read), Path(folder), lambda: redraw_run(Path(folder), shown, int(jobs) or None)))
+
+
+def redraw_run(folder: Path, svg: bool | None = None, jobs: int | None = None) -> list[Path]:
+    """A run folder's figures (``plots/``, built under a hidden name and renamed into place whole)
+    and ``report.html`` drawn from its files, and its manifest saying they are complete. The caller
+    holds the folder's lock."""
+    from sim.views.plots import draw_all
+    from sim.views.report import run_report
+
+    results = load(folder)
+    results.summary_data  # noqa: B018 - computed once here, not in each process that draws
+    said = "figures" in results.manifest
+    if said:
+        results.manifest = background.with_state(results.manifest, background.COMPLETE)
+    with staged_folder(folder / "plots", force=True) as tmp:
+        files = draw_all(results, tmp, svg=svg, jobs=jobs or default_jobs())
+    write_text(folder / "report.html", run_report(results, folder))
+    if said:
+        background.set_state(folder, background.COMPLETE)
+    return files
+
+
 def draw_run(results: RunResults, folder: Path, svg: bool | None = None, jobs: int = 2) -> list[Path]:
     """A run folder's figures (``plots/``, drawn on ``jobs`` processes) and ``report.html``."""
     from sim.views.plots import draw_all
@@ -588,10 +653,10 @@ def draw_run(results: RunResults, folder: Path, svg: bool | None = None, jobs: i
 
 
 def redraw(path: str | os.PathLike[str], metric: str | None = None, svg: bool | None = None) -> tuple[list[Path], Path]:
-    """``negsim plot``: draw a run's or a sweep's figures and report again from its files."""
-    from sim.views.plots import draw_all
+    """``negsim plot``: draw a run's or a sweep's figures and report again from its files (a run's
+    figures being drawn after ``run`` returned are cancelled first: these replace them)."""
     from sim.views.plots.sweep import draw_sweep as draw
-    from sim.views.report import run_report, sweep_report
+    from sim.views.report import sweep_report
 
     folder = Path(path)
     target = folder / "plots"
@@ -605,11 +670,8 @@ def redraw(path: str | os.PathLike[str], metric: str | None = None, svg: bool | 
             files = draw(sw, tmp, metric, svg=svg) + draw_sobol(sw, tmp, svg)
         write_text(folder / "report.html", sweep_report(sw))
     else:
-        results = load(folder)
-        results.summary_data  # noqa: B018 - computed once here, not in each process that draws
-        with staged_folder(target, force=True) as tmp:
-            files = draw_all(results, tmp, svg=svg, jobs=default_jobs())
-        write_text(folder / "report.html", run_report(results, folder))
+        with background.locked(folder):  # a drawing in progress is cancelled: these figures replace it
+            files = redraw_run(folder, svg)
     return files, target
 
 

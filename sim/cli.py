@@ -8,6 +8,7 @@ commands, so ``negsim --help`` stays fast.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import traceback
@@ -215,6 +216,12 @@ def parser() -> argparse.ArgumentParser:
         "any worker connected (default 60)",
     )
     r.add_argument("--no-plots", action="store_true", help="skip the figures")
+    r.add_argument(
+        "--wait",
+        action="store_true",
+        help="draw the figures and report.html before returning (default: drawn in the background after the "
+        'command returns, manifest.json saying "figures": "complete" when they are; NEGSIM_WAIT=1 waits too)',
+    )
     r.add_argument(
         "--svg",
         action="store_true",
@@ -611,6 +618,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             given=args.given,
             table=args.table,
             planned=bar.plan,
+            detach=not (args.wait or os.environ.get("NEGSIM_WAIT", "") not in ("", "0")),
         )
     finally:
         bar.close()
@@ -642,6 +650,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         why = f" ({asked} asked: {done.fewer})" if done.fewer and used < asked else ""
         say(f"{plural(rec.n, 'replication')} in {done.simulate_seconds:.1f} s on {plural(used, 'job')}{why}")
     say(f"wrote {done.folder}")
+    if done.drawing and not args.quiet:
+        say(
+            f"the figures and report.html are being drawn in the background (process {done.drawing}); "
+            'manifest.json says "figures": "complete" when they are (--wait waits for them)'
+        )
     if given and given["kept"] < (done.given.wanted if done.given else 0):  # said even with --quiet
         say(
             f"{PROG}: only {given['kept']:,} of the {plural(done.given.wanted if done.given else 0, 'replication')} "

@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from sim.engine.plan import judgement_paths
 from sim.results.folder import RunResults
 from sim.runs.executors import end_with_parent
+from sim.views.glyphs import figure_texts
 from sim.views.plots.judgements import judgements
 from sim.views.plots.outcomes import agreed_by_horizon, joint_outcomes, rounds_and_breakdowns
 from sim.views.plots.style import save, say_missing_glyphs
@@ -62,11 +63,7 @@ def draw_all(results: RunResults, folder: Path, svg: bool | None = None, jobs: i
     a copy; the files are the same bytes however many draw them.
     """
     global _DRAWING
-    sc = results.scenario
-    say_missing_glyphs(
-        [sc.title or "", *(p.name for p in sc.parties.values())]
-        + [x.title or "" for part in (sc.items, sc.constraints, sc.events) for x in part.values()]
-    )
+    say_missing_glyphs(figure_texts(results.scenario))
     names = [name for name in FIGURES if WHEN.get(name, lambda r: True)(results)]
     names.sort(key=lambda name: COST.get(name, 0.0), reverse=True)  # the longest first
     _DRAWING = (results, folder, svg)

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import Formatter
 
 from sim.results.stats import cumulative
+from sim.views.glyphs import surely_drawn
 
 RC: Any = {
     "figure.dpi": 100,
@@ -67,7 +68,7 @@ def missing_glyphs(texts: list[str]) -> list[str]:
     from matplotlib.ft2font import FT2Font
 
     chars = {c for text in texts for c in text if ord(c) > 127 and not c.isspace()}
-    if not chars:
+    if not chars or surely_drawn(list(chars)):
         return []
     maps = []
     for family in RC["font.family"]:
