@@ -182,3 +182,54 @@ def test_skill_at_the_perfect_threshold_and_after_an_undefined_baseline() -> Non
         "cuba", "banking", {"scenario": np.array([5.0])}, 5.0, 0.0, 58.0, month_edges(dt.date(2025, 1, 1), 0.0, 58.0)
     )
     assert (it.case, it.item, it.agreed) == ("cuba", "banking", 5.0)
+
+
+def _intervals_item_by_item(
+    cases: list[list[ItemScore]], name: str, baselines: list[str], resamples: int, seed: int = 0
+) -> dict[str, dict[str, dict[str, tuple[float, float]]]]:
+    """The intervals as negsim computed them before they were vectorised: each resample a list of
+    items, each mean ``np.mean`` of a list (the reference the arrays must match bit for bit)."""
+    cases = [c for c in cases if c]
+    rng = np.random.default_rng(seed)
+    draws = []
+    for _ in range(resamples):
+        picked = [cases[i] for i in rng.integers(0, len(cases), len(cases))] if len(cases) > 1 else cases
+        draws.append([c[i] for c in picked for i in rng.integers(0, len(c), len(c))])
+
+    def mean(items: list[ItemScore], who: str, m: str) -> float:
+        return float(np.mean([it.scores[who][m] for it in items]))
+
+    def q(values: list[float]) -> tuple[float, float]:
+        low, high = np.quantile(np.array(values, dtype=float), [0.025, 0.975])
+        return float(low), float(high)
+
+    out: dict[str, dict[str, dict[str, tuple[float, float]]]] = {"score": {}, "skill": {}}
+    for who in [name, *baselines]:
+        out["score"][who] = {m: q([mean(d, who, m) for d in draws]) for m in METRICS}
+    for b in baselines:
+        out["skill"][b] = {m: q([mean(d, b, m) - mean(d, name, m) for d in draws]) for m in METRICS}
+    return out
+
+
+@pytest.mark.parametrize("sizes", [[7], [3, 5, 1, 8], [4, 4, 4], [2, 13, 6, 1, 9, 3, 11]])
+def test_vectorised_intervals_are_the_item_by_item_ones_bit_for_bit(sizes: list[int]) -> None:
+    """The resamples' means on arrays give the same floats as the item-by-item loop they replaced
+    (same seed, same draws), for one case and for cases of unequal sizes (resamples of many lengths)."""
+    rng = np.random.default_rng(len(sizes))
+    forecasters = ["scenario", "null", "naive"]
+    cases = [
+        [
+            ItemScore(f"c{c}", f"i{i}", None, {f: {m: float(rng.random()) for m in METRICS} for f in forecasters})
+            for i in range(n)
+        ]
+        for c, n in enumerate(sizes)
+    ]
+    got = intervals(cases, "scenario", ["null", "naive"], resamples=500, seed=3)
+    want = _intervals_item_by_item(cases, "scenario", ["null", "naive"], resamples=500, seed=3)
+    for who, by_metric in want["score"].items():
+        for m, (low, high) in by_metric.items():
+            assert (got["score"][who][m].low, got["score"][who][m].high) == (low, high)
+    for b, by_metric in want["skill"].items():
+        base = {m: float(np.mean([it.scores[b][m] for c in cases for it in c])) for m in METRICS}
+        for m, (low, high) in by_metric.items():
+            assert (got["skill"][b][m].low, got["skill"][b][m].high) == (low / base[m], min(high / base[m], 1.0))
