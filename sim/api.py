@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
@@ -36,7 +36,6 @@ from sim.results.atomic import check_target, staged_folder, write_text
 from sim.results.files import json_text, manifest_of, read_json, sha256_file, stamped_folder
 from sim.results.folder import ParquetSink, RunResults, default_folder, load, manifest, write_run
 from sim.results.observed import history, load_observed
-from sim.runs import calibration as calibrating
 from sim.runs import forecasting, montecarlo
 from sim.runs.executors import Executor, default_jobs, make_executor
 from sim.runs.sweep import SweepSpec
@@ -48,6 +47,9 @@ from sim.scenario.models import Scenario
 from sim.scenario.null import null_scenario
 from sim.scenario.table import LoadedTable
 from sim.views.glyphs import figure_texts, surely_drawn
+
+if TYPE_CHECKING:  # imported where used: run need not wait for scipy.optimize (a third of its imports)
+    from sim.runs import calibration as calibrating
 
 __all__ = [
     "BacktestOutcome",
@@ -971,6 +973,8 @@ def backtest(
         with make_executor(executor, jobs, address, patience) as pool:
             left_out = None
             if fitted is not None:
+                from sim.runs import calibration as calibrating
+
                 left_out = calibrating.leave_one_case_out(
                     lib, fitted, pool, replications or calibrating.CALIBRATION_REPLICATIONS, status=status
                 )
@@ -1048,7 +1052,7 @@ def calibrate(
     *,
     replications: int | None = None,
     jobs: int | None = None,
-    resamples: int = calibrating.RESAMPLES,
+    resamples: int | None = None,
     table: str | os.PathLike[str] | None = None,
     force: bool = False,
     executor: str = "local",
@@ -1057,13 +1061,17 @@ def calibrate(
     status: Callable[[str], None] | None = None,
 ) -> CalibrationOutcome:
     """``negsim calibrate LIBRARY --out DIR``: fit the table's rows to the library (sim.results.calibration)
-    and write ``table.yaml`` (the fitted table, with 90% intervals), ``calibration.json`` and ``report.html``."""
+    and write ``table.yaml`` (the fitted table, with 90% intervals), ``calibration.json`` and ``report.html``
+    (``resamples``: by default sim.runs.calibration.RESAMPLES)."""
     root = Path(library)
     chosen = None if table is None else load_table(table)
     lib = forecasting.read_library(root, chosen)
     base = library_table(root, chosen)
     target = Path(out)
     check_target(target, force, "calibration")
+    from sim.runs import calibration as calibrating
+
+    resamples = calibrating.RESAMPLES if resamples is None else resamples
     n = replications or calibrating.CALIBRATION_REPLICATIONS
     with make_executor(executor, jobs, address, patience) as pool:
         refs, sims = calibrating.converge(lib, base, pool, n, status=status)

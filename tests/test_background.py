@@ -263,3 +263,20 @@ def test_a_drawing_killed_leaves_nothing_half_drawn_and_plot_draws_it_again(tmp_
     assert done.returncode == 0, done.stderr
     assert background.state(out) == "complete" and len(pngs(out)) == 7 and (out / "report.html").is_file()
     assert leftovers(out) == []
+
+
+def test_run_imports_neither_the_figures_nor_calibration(tmp_path: Path) -> None:
+    """What a run returns after is not slowed by what it does not use: without --wait, the command
+    imports neither matplotlib (the detached process draws) nor scipy.optimize (calibration's)."""
+    program = (
+        "import sys; from sim.cli import main; code = main(sys.argv[1:]); "
+        "print(sorted(m for m in ('matplotlib', 'scipy.optimize', 'sim.runs.calibration') if m in sys.modules)); "
+        "sys.exit(code)"
+    )
+    out = tmp_path / "out"
+    argv = ["run", ISTANBUL, "-n", "200", "--out", str(out), "--quiet"]
+    done = subprocess.run([sys.executable, "-c", program, *argv], env=DETACHED, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    expected = "[]" if background.can_detach() else "['matplotlib']"
+    assert done.stdout.strip().splitlines()[-1] == expected
+    assert background.wait(out, timeout=120) == "complete"  # and nothing left drawing after the test
