@@ -629,6 +629,9 @@ def redraw_run(folder: Path, svg: bool | None = None, jobs: int | None = None) -
     from sim.views.plots import draw_all
     from sim.views.report import run_report
 
+    for name in ("report.html", "manifest.json"):  # what a cancelled or killed drawing was writing
+        for left in folder.glob(f".{name}.*.tmp"):
+            left.unlink(missing_ok=True)
     results = load(folder)
     results.summary_data  # noqa: B018 - computed once here, not in each process that draws
     said = "figures" in results.manifest

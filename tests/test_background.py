@@ -177,6 +177,7 @@ WORK = {
     "sleep": "time.sleep(60)",
     "fail": "raise RuntimeError('no room on the disk')",
     "touch": "(folder / 'drawn').touch()",
+    "pool": "with mp.get_context('fork').Pool(2) as p: (folder / 'drawn').write_text(repr(p.map(handler, [0, 1])))",
 }
 
 
@@ -185,6 +186,8 @@ def detached(folder: Path, work: str) -> background.Detached:
     program = (
         f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); from pathlib import Path; "
         "from sim.results import background; folder = Path(sys.argv[1])\n"
+        "import multiprocessing as mp, signal\n"
+        "def handler(_):\n    return str(signal.getsignal(signal.SIGTERM))\n"
         f"def work():\n    {WORK[work]}\n"
         "sys.exit(background.serve(int(sys.argv[-1]), folder, work))"
     )
@@ -209,8 +212,20 @@ def test_a_cancelled_drawing_stops_and_the_lock_passes(tmp_path: Path) -> None:
     with background.locked(folder):
         assert time.monotonic() - t0 < background.PATIENCE  # cancelled, not waited for
         assert background.state(folder) == "drawing"  # held by this process now
-    assert reap(drawer.pid) == 0
+    assert reap(drawer.pid) == -signal.SIGTERM  # ended by the signal's default action
     assert background.state(folder) == "interrupted"  # says drawing, but nobody is
+
+
+@needs_fork
+def test_the_processes_a_drawing_forks_end_on_sigterm(tmp_path: Path) -> None:
+    """A drawing's pool ends its processes with SIGTERM: they must not inherit a Python handler for
+    it (one that wakes another thread than the one waiting for work leaves them waiting for ever,
+    and the drawing with them: seen in benchmarks/run_wait.py)."""
+    folder = folder_with_manifest(tmp_path, figures="drawing")
+    with detached(folder, "pool") as drawer:
+        pass
+    assert reap(drawer.pid) == 0
+    assert (folder / "drawn").read_text() == repr([str(signal.SIG_DFL)] * 2)
 
 
 @needs_fork
@@ -280,3 +295,14 @@ def test_run_imports_neither_the_figures_nor_calibration(tmp_path: Path) -> None
     expected = "[]" if background.can_detach() else "['matplotlib']"
     assert done.stdout.strip().splitlines()[-1] == expected
     assert background.wait(out, timeout=120) == "complete"  # and nothing left drawing after the test
+
+
+def test_plot_clears_what_a_killed_drawing_was_writing(tmp_path: Path) -> None:
+    """A drawing killed while it wrote report.html or manifest.json (under hidden temporary names)
+    leaves them behind; ``plot``, holding the folder's lock, removes them as it draws again."""
+    out = tmp_path / "out"
+    assert main(["run", ISTANBUL, "-n", "200", "--jobs", "1", "--out", str(out), "--no-plots", "--quiet"]) == 0
+    (out / ".report.html.k1ll3d.tmp").write_text("<html><body>half")
+    (out / ".manifest.json.k1ll3d.tmp").write_text('{"kind": ')
+    assert main(["plot", str(out)]) == 0
+    assert leftovers(out) == [] and manifest(out)["figures"] == "complete"

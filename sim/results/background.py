@@ -36,7 +36,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from sim.results.atomic import write_text
@@ -194,15 +193,6 @@ def wait(folder: Path, timeout: float | None = None) -> str | None:
 # ---------------------------------------------------------------------- the detached process
 
 
-class Cancelled(BaseException):
-    """Raised in a detached drawing when ``plot`` or ``run --force`` cancels it (SIGTERM), so that
-    what it was writing under temporary names is removed on the way out."""
-
-
-def _cancelled(signum: int, frame: FrameType | None) -> None:
-    raise Cancelled()
-
-
 class Detached:
     """A new Python process, started now, that runs ``program`` with ``argv`` and the numbers of two
     descriptors it inherits: the lock of the folder being built (``staged``), so that the folder is
@@ -263,17 +253,22 @@ class Detached:
 
 def serve(read: int, final: Path, work: Callable[[], None]) -> int:
     """In the process :class:`Detached` started: wait to be told to go, then ``work`` (which draws
-    into ``final``); the exit code. A cancellation (SIGTERM) ends it quietly; a failure is recorded
-    in the manifest (``failed`` and why). The folder's lock is held until the process ends."""
-    signal.signal(signal.SIGTERM, _cancelled)
+    into ``final``); the exit code. A failure is recorded in the manifest (``failed`` and why). The
+    folder's lock is held until the process ends.
+
+    A cancellation (SIGTERM, to the whole group) ends it and its drawing processes at once, by the
+    signal's default action: every file is written under a temporary name and renamed, so nothing
+    half-drawn is visible, and the ``plot`` or ``run --force`` that cancelled it clears what it
+    left. (A Python handler would be inherited by the processes the drawing forks, and there it can
+    wake a thread other than the one waiting for work, which then waits for ever: the pool, ending
+    them with SIGTERM, hung.)"""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         if os.read(read, 1) != b"g":
             return 0
         os.close(read)
         work()
-    except Cancelled:
-        return 0
     except Exception as exc:
         with contextlib.suppress(Exception):
             set_state(final, FAILED, f"{type(exc).__name__}: {exc}"[:500])
