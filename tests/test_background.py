@@ -306,3 +306,21 @@ def test_plot_clears_what_a_killed_drawing_was_writing(tmp_path: Path) -> None:
     (out / ".manifest.json.k1ll3d.tmp").write_text('{"kind": ')
     assert main(["plot", str(out)]) == 0
     assert leftovers(out) == [] and manifest(out)["figures"] == "complete"
+
+
+def test_the_characters_said_drawn_without_a_font_check_are_in_dejavu_sans() -> None:
+    """sim/views/glyphs.py spares the command the font check for text made of DRAWN's characters:
+    each of them (assigned, printable) must be in the font the figures use first."""
+    import unicodedata
+
+    from matplotlib import font_manager
+    from matplotlib.ft2font import FT2Font
+
+    from sim.views.glyphs import DRAWN, surely_drawn
+
+    font = font_manager.findfont(font_manager.FontProperties(family="DejaVu Sans"), fallback_to_default=False)
+    charmap = FT2Font(font).get_charmap()
+    said = [chr(c) for a, b in DRAWN for c in range(a, b + 1)]
+    printable = [c for c in said if unicodedata.category(c) not in ("Cn", "Cc", "Cs", "Co") and not c.isspace()]
+    assert len(printable) > 1000 and [c for c in printable if ord(c) not in charmap] == []
+    assert surely_drawn(["Istanbul – переговоры ≤ 5 €"]) and not surely_drawn(["中俄 talks"])

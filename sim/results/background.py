@@ -251,7 +251,7 @@ class Detached:
         self.go() if kind is None else self.abandon()
 
 
-def serve(read: int, final: Path, work: Callable[[], None]) -> int:
+def serve(read: int, final: Path, work: Callable[[], object]) -> int:
     """In the process :class:`Detached` started: wait to be told to go, then ``work`` (which draws
     into ``final``); the exit code. A failure is recorded in the manifest (``failed`` and why). The
     folder's lock is held until the process ends.

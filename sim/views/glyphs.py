@@ -3,7 +3,7 @@
 The figures' first font is DejaVu Sans, which matplotlib ships. Checking a title against the
 installed fonts means importing matplotlib and reading font files (half a second), which a run
 whose figures are drawn after it returns should not wait for; the characters in :data:`DRAWN` are
-in DejaVu Sans (``tests/test_plots.py`` checks them against the font), so text made only of them
+in DejaVu Sans (``tests/test_background.py`` checks them against the font), so text made only of them
 needs no check.
 """
 
@@ -27,7 +27,7 @@ DRAWN = (
 
 def figure_texts(s: Scenario) -> list[str]:
     """Every text of a scenario that its figures show: titles and names."""
-    return [s.title or "", *(p.name for p in s.parties.values())] + [
+    return [s.title or "", *(p.name or "" for p in s.parties.values() if p is not None)] + [
         x.title or "" for part in (s.items, s.constraints, s.events) for x in part.values()
     ]
 
