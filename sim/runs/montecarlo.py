@@ -8,7 +8,7 @@ amortise dispatch. ``--precision`` adds batches until every item's 95% interval 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -47,15 +47,24 @@ def replications(
     executor: Executor, plan: Plan, start: int, stop: int, progress: Progress | None = None, sink: Sink | None = None
 ) -> Records:
     """Replications ``start..stop-1`` of ``plan``; ``sink`` sees every batch in replication order."""
+    out = []
+    for records in replication_parts(executor, plan, start, stop, progress):
+        if sink is not None:
+            sink(records)
+        out.append(records)
+    return Records.concat(out)
+
+
+def replication_parts(
+    executor: Executor, plan: Plan, start: int, stop: int, progress: Progress | None = None
+) -> Iterator[Records]:
+    """Replications ``start..stop-1`` of ``plan``, task by task in replication order, each as soon
+    as it and those before it are done: a caller that keeps a few of them holds no more."""
     plans = {0: plan}
     parts = batches(start, stop, batch_size(stop - start, executor.workers))
     tasks = [(i, 0, a, b) for i, (a, b) in enumerate(parts)]
-    out = []
     for done in in_order(_counted(executor.map(plans, tasks), progress), list(range(len(tasks)))):
-        if sink is not None:
-            sink(done.records)
-        out.append(done.records)
-    return Records.concat(out)
+        yield done.records
 
 
 def _counted(outcomes, progress: Progress | None):  # type: ignore[no-untyped-def]
@@ -227,19 +236,19 @@ def run_given(
             goal = min(ceiling, max(tried + MIN_BATCH, math.ceil(goal / MIN_BATCH) * MIN_BATCH))
         if planned is not None:
             planned(goal)  # the replications tried so far and in this batch: what the bar counts
-        batch = replications(executor, plan, tried, goal, progress)
-        agree = np.ones(batch.n, bool)
-        for name, rows in history.conditions(batch):
-            met[name] = met.get(name, 0) + int(rows.sum())
-            agree &= rows
-        for k, c in zip(*np.unique(batch.held_by_census, return_counts=True), strict=True):
-            held[int(k)] = held.get(int(k), 0) + int(c)
-        if plan.regime is not None:
-            for k, c in zip(*np.unique(batch.regime_start, return_counts=True), strict=True):
-                regimes[int(k)] = regimes.get(int(k), 0) + int(c)
-        part = batch.select(agree)
-        kept.append(part)
-        count += part.n
+        for batch in replication_parts(executor, plan, tried, goal, progress):  # only the kept rows are held
+            agree = np.ones(batch.n, bool)
+            for name, rows in history.conditions(batch):
+                met[name] = met.get(name, 0) + int(rows.sum())
+                agree &= rows
+            for k, c in zip(*np.unique(batch.held_by_census, return_counts=True), strict=True):
+                held[int(k)] = held.get(int(k), 0) + int(c)
+            if plan.regime is not None:
+                for k, c in zip(*np.unique(batch.regime_start, return_counts=True), strict=True):
+                    regimes[int(k)] = regimes.get(int(k), 0) + int(c)
+            part = batch.select(agree)
+            kept.append(part)
+            count += part.n
         tried = goal
     rec = Records.concat(kept).take(wanted) if kept else None
     given = Given(tried, count, wanted, list(met.items()), dict(sorted(held.items())), dict(sorted(regimes.items())))
