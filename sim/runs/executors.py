@@ -31,9 +31,11 @@ from sim.errors import UserError
 POOL_MIN = 20_000
 """Fewer replications than this run in this process: they take less time than starting workers."""
 
-Task = tuple[Hashable, Hashable, int, int]
-"""(task key, plan key, start, stop)."""
-Plans = Mapping[Hashable, Plan]
+Task = tuple[Any, Hashable, int, int]
+"""(task key, plan key, start, stop). Keys are any hashable values; typed Any so that a caller's
+dict[int, Plan] and its tuple task keys are accepted and unpacked as they are (Mapping is invariant in
+its keys)."""
+Plans = Mapping[Any, Plan]
 
 
 class Done(NamedTuple):
@@ -43,7 +45,7 @@ class Done(NamedTuple):
     seconds: float
 
 
-Outcome = tuple[Hashable, "Done | BaseException"]
+Outcome = tuple[Any, "Done | BaseException"]
 
 
 def default_jobs() -> int:

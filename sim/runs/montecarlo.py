@@ -250,10 +250,10 @@ def run_given(
             kept.append(part)
             count += part.n
         tried = goal
-    rec = Records.concat(kept).take(wanted) if kept else None
-    given = Given(tried, count, wanted, list(met.items()), dict(sorted(held.items())), dict(sorted(regimes.items())))
-    if rec is None:
+    if not kept:
         raise ValueError("no replication was tried")
+    rec = Records.concat(kept).take(wanted)
+    given = Given(tried, count, wanted, list(met.items()), dict(sorted(held.items())), dict(sorted(regimes.items())))
     if precision is not None and reached is None:
         reached = Precision(precision, ceiling, False, half_width(rec) if rec.n else 1.0)
     if sink is not None:

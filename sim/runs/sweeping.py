@@ -71,7 +71,7 @@ def run_points(
     pending: dict[int, dict[int, Records]] = {}
     failed: dict[int, str] = {}
     simulate_seconds = 0.0
-    for (index, b), result in executor.map(plans, tasks):  # type: ignore[misc]
+    for (index, b), result in executor.map(plans, tasks):
         if isinstance(result, BaseException):
             failed.setdefault(index, f"{type(result).__name__}: {result}")
             pending.pop(index, None)

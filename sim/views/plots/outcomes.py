@@ -71,7 +71,7 @@ def rounds_and_breakdowns(results: RunResults) -> Figure:
     can_break = any(mean_of(e.breakdown) > 0 for e in s.events.values())
     curve = step_curve(right, start, rec.breakdown_day, horizon, color(1))
     pb = rec.breakdown.mean() if rec.n else 0.0
-    top = float(curve.high.max())
+    peak = float(curve.high.max())
     talks = results.summary_data.get("talks")
     if talks:  # the pauses: the share of replications whose talks are paused on each date
         counts = np.array(talks["paused"])
@@ -89,14 +89,14 @@ def rounds_and_breakdowns(results: RunResults) -> Figure:
         right.fill_between(xs, low, high, color=color(2), alpha=0.18, lw=0, step="post")
         right.plot([], [], color=color(1), lw=2.0, label=f"broken off for good, by date ({pb:.1%})")
         right.legend(loc="upper left", fontsize=9)
-        top = max(top, float(high.max()))
+        peak = max(peak, float(high.max()))
         right.set_title("Talks paused, or broken off", fontsize=11, loc="left")
         right.set_ylabel("probability")
     else:
         right.set_title(f"Talks broken off for good (by horizon: {pb:.1%})", fontsize=11, loc="left")
         right.set_ylabel("probability of breakdown by date")
     right.set_xlabel("date")
-    right.set_ylim(0, max(0.05, top * 1.2))
+    right.set_ylim(0, max(0.05, peak * 1.2))
     right.yaxis.set_major_formatter(PercentFormatter(1.0))
     mark_horizon(right, start, horizon)
     date_axis(right, start, horizon)
