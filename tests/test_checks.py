@@ -465,3 +465,20 @@ def test_a_name_yaml_reads_as_a_date_says_to_quote_it(tmp_path: Path) -> None:
         for p in found
     ), found
     assert load_scenario(write(tmp_path, text.replace("requires: [visas]", "requires: ['2025-01-01']")))
+
+
+@pytest.mark.parametrize(("rate", "code"), [("20", 0), ("20000", 2)])
+def test_moves_between_states_of_the_regime_are_bounded_like_pauses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], rate: str, code: int
+) -> None:
+    """Rates of moving between the regime's states had no bound: 10,000 a year each way passed validate
+    and the run hung. They are held to the same at most 10,000 in the horizon as pauses and events."""
+    text = GOOD.replace(
+        "rounds:\n",
+        f"regime:\n  states:\n    on: {{share: 0.5, to: {{off: {rate}}}}}\n    off: {{to: {{on: {rate}}}}}\nrounds:\n",
+    )
+    assert main(["validate", str(write(tmp_path, text))]) == code
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    said = "regime.states.on.to: the rates of moving between states give up to about 29,041 moves in the horizon"
+    assert (said in err) == (code == 2), err

@@ -363,6 +363,16 @@ def rule_problems(doc: Document, s: Scenario | Sections) -> Iterator[Problem]:
                 ("events", ename, "rate"),
                 f"{what} about {rate * horizon / 365:,.0f} events in the horizon; at most {MAX_ROUNDS:,}",
             )
+    if s.regime is not None and horizon > 0:  # moves between states, like pauses: at most MAX_ROUNDS
+        moves = {name: sum(_top(r) for r in (state.to or {}).values()) for name, state in s.regime.states.items()}
+        name = max(moves, key=lambda n: moves[n])
+        top = sum(moves.values())  # each state's moves, as many as its own rate allows: at most their sum
+        if top * horizon / 365 > MAX_ROUNDS:
+            yield doc.problem(
+                ("regime", "states", name, "to"),
+                f"the rates of moving between states give up to about {top * horizon / 365:,.0f} moves in the "
+                f"horizon; at most {MAX_ROUNDS:,}",
+            )
     rates = (s.rounds.stall, s.rounds.resume) if s.rounds is not None else ()
     if horizon > 0 and any(r is not None for r in rates):
         top = sum(_top(r) for r in rates if r is not None)
