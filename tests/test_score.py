@@ -319,3 +319,22 @@ def test_an_item_agreed_on_as_of_is_scored_as_agreed(tmp_path: Path, capsys: pyt
     assert flights["agreed"] == "2017-01-21"
     assert flights["status_quo"]["log_score"] == pytest.approx(-math.log(FLOOR), abs=1e-6)
     assert any(line.split()[:2] == ["scheduled_flights", "2017-01-21"] for line in capsys.readouterr().out.splitlines())
+
+
+def test_a_run_without_its_manifest_is_refused_rather_than_scored_from_the_start(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The manifest says whether a run was conditioned on a history (--given) and from when: without
+    it a --given run was scored silently from the start (window Brier 0.13 instead of 0.20)."""
+    run = tmp_path / "given"
+    mid = str(SCENARIOS / "backtests-v1" / "cuba-2015" / "observed-mid-2015.yaml")
+    argv = ["run", CUBA, "--given", mid, "-n", "200", "--jobs", "1", "--out", str(run), "--quiet", "--no-plots"]
+    assert main(argv) == 0
+    (run / "manifest.json").unlink()
+    capsys.readouterr()
+    for extra in ([], ["--origins", "quarterly"]):
+        out = tmp_path / f"score{len(extra)}"
+        assert main(["score", str(run), "--observed", CUBA_OBSERVED, "--out", str(out), "--no-plots", *extra]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and f"{run / 'manifest.json'}: missing" in err, err
+        assert not out.exists()

@@ -125,12 +125,24 @@ def rounds_held(s: Scenario, rec: Records, day: float, executor: Executor) -> np
 # ---------------------------------------------------------------------- scoring runs
 
 
+def require_manifest(folder: str) -> None:
+    """A run folder to score must have its manifest: it says whether, and from when, the run was
+    conditioned on a history (``--given``); without it a conditioned run was scored from the start."""
+    made = Path(folder) / "manifest.json"
+    if Path(folder).is_dir() and not made.is_file():
+        raise UserError(
+            f"{made}: missing: without it negsim cannot tell whether the run was conditioned on a history "
+            "(--given) and from which date, so it would score the wrong window; run it again"
+        )
+
+
 def forecast_of(spec: str, executor: Executor) -> tuple[str, Scenario, Records, Any]:
     """A forecast to score: a run folder, or ``SWEEP_DIR:POINT``. A sweep keeps only each point's
     agreements, so the point is simulated again from its scenario and the sweep's seed (replication
     *i* is the same wherever it runs) and checked against what the sweep recorded."""
     pointed = sweep_point_spec(spec)
     if pointed is None:
+        require_manifest(spec)
         res = load(spec)
         return res.scenario.name, res.scenario, res.records, res.manifest
     s, agreed, day, _ = sweep_point(*pointed, spec)
@@ -211,6 +223,7 @@ def origins(
     --given`` makes them, from the run's scenario and seed), scored against what followed beside
     baselines given the same history. The start, where nothing is known yet, is the run itself:
     the score ``negsim score`` gives it."""
+    require_manifest(run)
     res = load(run)
     if isinstance(res.manifest, dict) and res.manifest.get("given"):
         raise UserError(
