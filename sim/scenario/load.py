@@ -65,7 +65,9 @@ def resolve_rows(doc: Document, table: TableSource = None) -> tuple[Document, Lo
     cited = citations(doc.data)
     if named is not None and not isinstance(named, str):
         return doc, None, [doc.problem(("table",), "must be the path of a table file (relative to this file)")]
-    if not cited:
+    if not cited:  # nothing is read from it, but a table named and not there is a mistake all the same
+        if named is not None and table is None and not (Path(doc.file).parent / named).is_file():
+            return doc, None, [doc.problem(("table",), f"{named}: no such file (relative to this file)")]
         return doc, None, []
     try:
         if isinstance(table, LoadedTable):
