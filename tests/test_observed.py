@@ -60,6 +60,7 @@ def test_a_round_held_and_called_off_the_same_day_is_refused(
             "talks: {paused: [2015-03-01], resumed: [2015-07-01]}",
             "talks.resumed[0]: 2015-07-01 is after the breakdown (2015-06-01)",
         ),
+        ("talks: {paused: [2015-07-01]}", "talks.paused[0]: 2015-07-01 is after the breakdown (2015-06-01)"),
     ],
 )
 def test_rounds_after_a_breakdown_are_refused(

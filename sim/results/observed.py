@@ -292,7 +292,7 @@ def _self_problems(doc: Document, obs: Observed) -> Any:
 
 
 def _after_breakdown(doc: Document, obs: Observed) -> Any:
-    """Talks broken off for good hold no round, call none off (none is scheduled) and do not resume:
+    """Talks broken off for good hold no round, call none off (none is scheduled), neither pause nor resume:
     a file that says they did describes a pause, and the message says where a pause is written. A
     round on the day of the breakdown is the round the talks broke off at (or one called off by it)."""
     b = obs.breakdown
@@ -307,7 +307,7 @@ def _after_breakdown(doc: Document, obs: Observed) -> Any:
     if obs.rounds is not None:
         places += [("rounds", "held", obs.rounds.held), ("rounds", "cancelled", obs.rounds.cancelled or [])]
     if obs.talks is not None:
-        places.append(("talks", "resumed", obs.talks.resumed))
+        places += [("talks", "paused", obs.talks.paused), ("talks", "resumed", obs.talks.resumed)]
     for section, kind, days in places:
         for i, d in enumerate(days):
             if d > b:
