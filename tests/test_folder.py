@@ -332,3 +332,22 @@ def test_the_summary_is_what_the_records_say_not_what_summary_json_says(made: Pa
         assert main(["plot", str(folder)]) == 0
         assert load(folder).summary_data == written
         assert list(sim.load_results(folder).summary["item"]) == [it["item"] for it in written["items"]]
+
+
+def test_a_long_table_with_rows_repeated_is_named_with_its_file(tmp_path: Path) -> None:
+    """items.parquet with every row twice was refused naming only the folder (held-out hostile case
+    d14): the message names the file, the rows it holds and the rows the replications need."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    rec = simulate(compile_plan(S), 0, 50)
+    save(RunResults(S, rec, {}), tmp_path / "r")
+    path = tmp_path / "r" / "items.parquet"
+    table = pq.read_table(path)
+    pq.write_table(pa.concat_tables([table, table]), path)
+    with pytest.raises(UserError) as exc:
+        load(tmp_path / "r")
+    assert str(exc.value) == (
+        f"{path}: 200 rows, where the 50 replications of replications.parquet need 100, a row for each of "
+        "the scenario's 2 items in each (rows missing, repeated or from another run)"
+    )

@@ -391,8 +391,14 @@ class FolderRecords:
             self._names[name] = list(schema.names)
             check_schema(path, schema, self._kinds(name), self._required(name))
         n, k, m = rows["replications"], len(s.items), len(s.constraints)
-        if rows["items"] != n * k or rows["constraints"] != n * m or rows.get("parameters", n) != n:
-            raise UserError(f"{folder}: the parquet files do not match the scenario's items and constraints")
+        want = {"items": (n * k, f"{k} items"), "constraints": (n * m, f"{m} constraints"), "parameters": (n, "")}
+        for name, (size, each) in want.items():
+            if name in rows and rows[name] != size:
+                per = f", a row for each of the scenario's {each} in each" if each else ", one for each"
+                raise UserError(
+                    f"{folder / (name + '.parquet')}: {rows[name]:,} rows, where the {n:,} replications of "
+                    f"replications.parquet need {size:,}{per} (rows missing, repeated or from another run)"
+                )
         self.n = n
         ids = self.replication
         check_long(
