@@ -181,3 +181,24 @@ def test_a_scenario_knows_which_row_each_cited_field_came_from(tmp_path: Path) -
     s = load_scenario(path)
     assert s.rows == {"rounds.interval": "R8.interval", "rounds.cancel": "R8.cancel", "items.bank.p": "R1"}
     assert s.with_values(simulation={"replications": 10, "seed": 1}).rows == s.rows
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ("figure: 1.5", "figure: .nan", "rows.R9: a figure must be a finite number, not nan"),
+        ("mean: 0.25, concentration: 6", "mean: 1.4, concentration: 6", "rows.R1: a beta's mean must lie strictly"),
+    ],
+)
+def test_negsim_table_refuses_figures_no_scenario_could_take(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str, expected: str
+) -> None:
+    """A NaN figure or a beta of mean 1.4 was printed as it was (held-out hostile cases tb1, tb2):
+    refused only once a scenario cited it. Now the table itself is refused, at the row's line."""
+    _, table = files(tmp_path, table=TABLE.replace(old, new))
+    assert main(["table", str(table)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and re.search(rf"{re.escape(str(table))}:\d+: {re.escape(expected)}", err), err
+    ok = tmp_path / "ok"
+    ok.mkdir()
+    assert main(["table", str(files(ok)[1])]) == 0  # the table as written is printed

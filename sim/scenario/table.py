@@ -15,6 +15,7 @@ Which table: ``--table FILE`` on the command line; else the scenario's own top-l
 from __future__ import annotations
 
 import copy
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from sim.errors import Problem, did_you_mean
 from sim.scenario.documents import Document, PathKey
+from sim.scenario.judgements import Uncertain
 
 ROW_PATTERN = r"^R[0-9]{1,3}[a-z]?$"
 RowId = Annotated[str, StringConstraints(pattern=ROW_PATTERN)]
@@ -58,6 +60,10 @@ class Row(BaseModel):
         for value in [self.figure] if self.figures is None else self.figures.values():
             if isinstance(value, bool) or not isinstance(value, int | float | dict):
                 raise ValueError("a figure is a number or a distribution ({dist: ..., ...})")
+            if isinstance(value, float) and not math.isfinite(value):
+                raise ValueError(f"a figure must be a finite number, not {value}")
+            if isinstance(value, dict):  # judged as a distribution is anywhere (its field's range when cited)
+                Uncertain.model_validate(value)
         return self
 
 
