@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
+from sim.errors import UserError
+from sim.results.observed import load_observed
+from sim.scenario.load import load_scenario
 from tests.helpers import SCENARIOS
 
 CUBA = SCENARIOS / "backtests-v1" / "cuba-2015"
@@ -102,3 +105,41 @@ def test_an_agreement_after_a_breakdown_is_allowed_with_a_warning(
     capsys.readouterr()
     assert main(["score", str(run), "--observed", str(tmp_path / "observed.yaml"), "--no-plots"]) == 0
     assert "items.aviation_arrangement: warning: 2016-02-16 is after the breakdown" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "  sst_list: 2015-05-29 ",
+            "  sst_list: {lifted: 2015-05-29, in_force: true} ",
+            "constraints.sst_list.in_force: true, but it was lifted on 2015-05-29 and nothing imposed it again",
+        ),
+        (
+            "  embargo: null ",
+            "  embargo: {lifted: null, in_force: false} ",
+            "constraints.embargo.in_force: false, but it is in force from the start and was never lifted",
+        ),
+        (
+            "  sst_list: 2015-05-29 ",
+            "  sst_list: {lifted: 2015-05-29, imposed: [2015-03-01]} ",
+            "constraints.sst_list.imposed[0]: 2015-03-01: the constraint is in force from the start and was first "
+            "lifted on 2015-05-29",
+        ),
+    ],
+)
+def test_what_a_file_says_of_a_constraint_is_one_story(tmp_path: Path, old: str, new: str, expected: str) -> None:
+    """Lifted yet in force with nothing imposing it again, never lifted yet not in force, imposed
+    again before it was ever lifted: each passed without a word (held-out hostile cases o03, o24,
+    o25). Judged against the scenario, which says whether the constraint is in force at the start."""
+    s = load_scenario(CUBA / "scenario.yaml")
+    assert old in GOOD
+    path = tmp_path / "observed.yaml"
+    path.write_text(GOOD.replace(old, new))
+    with pytest.raises(UserError) as exc:
+        load_observed(path, s)
+    assert expected in str(exc.value), str(exc.value)
+    swap = {"in_force: true": "in_force: false", "in_force: false": "in_force: true", "2015-03-01]": "2015-08-01]"}
+    agreeing = next(new.replace(a, b) for a, b in swap.items() if a in new)
+    path.write_text(GOOD.replace(old, agreeing))
+    load_observed(path, s)  # the same record told as one story is read

@@ -337,6 +337,35 @@ def _talks_problems(doc: Document, talks: Talks, after: Any) -> Any:
             return
 
 
+def _constraint_story(doc: Document, name: str, v: ConstraintRecord, active: bool) -> Any:
+    """What a file says of a constraint must be one story: a constraint in force from the start is
+    imposed again only after it was first lifted, and with nothing imposed again it is in force at
+    as_of exactly when it was never lifted (one not in force at the start, when it was imposed)."""
+    where = ("constraints", name)
+    if active:
+        for i, d in enumerate(v.imposed):
+            if v.lifted is None or d < v.lifted:
+                since = "was never lifted (lifted: null)" if v.lifted is None else f"was first lifted on {v.lifted}"
+                yield doc.problem(
+                    (*where, "imposed", i),
+                    f"{d.isoformat()}: the constraint is in force from the start and {since}, so nothing could "
+                    "impose it again then",
+                )
+    if v.in_force is None or v.imposed:
+        return
+    if active and v.in_force != (v.lifted is None):
+        said = (
+            f"true, but it was lifted on {v.lifted} and nothing imposed it again (imposed is empty)"
+            if v.in_force
+            else "false, but it is in force from the start and was never lifted (lifted: null)"
+        )
+        yield doc.problem((*where, "in_force"), said)
+    elif not active and v.in_force:
+        yield doc.problem(
+            (*where, "in_force"), "true, but it is not in force at the start and nothing imposed it (imposed is empty)"
+        )
+
+
 def _observed_problems(doc: Document, obs: Observed, s: Scenario) -> Any:
     """The file against itself, then against the scenario: names it knows, nothing before its start,
     checkpoints within its horizon."""
@@ -362,6 +391,8 @@ def _observed_problems(doc: Document, obs: Observed, s: Scenario) -> Any:
                 yield from before((section, name, "lifted"), d.lifted)
                 for i, day in enumerate(d.imposed):
                     yield from before((section, name, "imposed", i), day)
+                if name in s.constraints:
+                    yield from _constraint_story(doc, name, d, s.constraints[name].active)
             else:
                 yield from before((section, name), d)
     if obs.talks is not None:
