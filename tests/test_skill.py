@@ -233,3 +233,25 @@ def test_vectorised_intervals_are_the_item_by_item_ones_bit_for_bit(sizes: list[
         base = {m: float(np.mean([it.scores[b][m] for c in cases for it in c])) for m in METRICS}
         for m, (low, high) in by_metric.items():
             assert (got["skill"][b][m].low, got["skill"][b][m].high) == (low / base[m], min(high / base[m], 1.0))
+
+
+def test_not_agreed_by_the_window_s_end_includes_its_last_day() -> None:
+    """'Not agreed by the end' is everything at or after the last edge (and never): two of four
+    replications agree on the last edge itself, so 3 of 4 said 'not within the window'."""
+    edges = np.array([0.0, 30.0, 60.0])
+    days = np.array([10.0, 60.0, 60.0, np.nan])
+    assert month_log_score(days, None, edges) == pytest.approx(-math.log(0.75))
+    assert month_log_score(days, 10.0, edges) == pytest.approx(-math.log(0.25))
+    with pytest.raises(ValueError, match="the agreement day is outside the scored window"):
+        month_log_score(days, 60.0, edges)
+    with pytest.raises(ValueError, match="the scored window is empty"):
+        window_brier(days, None, 5.0, 5.0)
+
+
+def test_rounds_score_of_one_replication_and_an_even_median() -> None:
+    """By hand: one replication holding 3 rounds, 1 observed: P(count <= k) is 0, 0, 0, 1 against
+    the step 0, 1, 1, 1, so the RPS is 2. The median of 1 and 2 is 1 by the inverted CDF (not 1.5)."""
+    assert rounds_score(np.array([3]), 1)["rps"] == pytest.approx(2.0)
+    two = rounds_score(np.array([1, 2]), 2)
+    assert (two["median"], two["low"], two["high"]) == (1.0, 1.0, 2.0)
+    assert two["p_observed"] == 0.5 and two["rps"] == pytest.approx(0.25)
