@@ -156,7 +156,7 @@ def talks_text(summary: dict[str, Any], given: dict[str, Any] | None = None) -> 
                     bit += f" at the start, {st['at_horizon']['p']:.0%} at the horizon"
             parts.append(bit)
         head = "regime at as_of, given the history: " if prior is not None else "regime: "
-        out.append(head + ", ".join(parts))
+        out.append(head + "; ".join(parts))
     rounds = summary.get("rounds", {}).get("no_round_within") or []
     talks = summary.get("talks")
     bits = []
