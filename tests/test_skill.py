@@ -12,6 +12,7 @@ from sim.results.skill import (
     FLOOR,
     METRICS,
     PERFECT,
+    Interval,
     ItemScore,
     intervals,
     month_edges,
@@ -255,3 +256,22 @@ def test_rounds_score_of_one_replication_and_an_even_median() -> None:
     two = rounds_score(np.array([1, 2]), 2)
     assert (two["median"], two["low"], two["high"]) == (1.0, 1.0, 2.0)
     assert two["p_observed"] == 0.5 and two["rps"] == pytest.approx(0.25)
+
+
+def test_a_metric_undefined_against_a_baseline_leaves_the_others_scored() -> None:
+    """The null model perfect on the window Brier score but not on the log score: skill on the first
+    is undefined and the second is still 1 - 0.5 / 1.0 (a loop that stopped at the undefined one left
+    the log score out). An interval's plain data rounds to four places."""
+    items = [
+        ItemScore(
+            "case",
+            "i",
+            None,
+            {"scenario": {"window_brier": 0.1, "log_score": 0.5}, "null": {"window_brier": 0.0, "log_score": 1.0}},
+        )
+    ]
+    out = intervals([items], "scenario", ["null"], resamples=50)["skill"]["null"]
+    assert math.isnan(out["window_brier"].value)
+    assert out["log_score"].value == pytest.approx(0.5)
+    assert out["log_score"].as_dict()["value"] == 0.5
+    assert Interval(0.123456, 0.1, 0.2).as_dict() == {"value": 0.1235, "low": 0.1, "high": 0.2, "spans_zero": False}
