@@ -143,3 +143,16 @@ def test_what_a_file_says_of_a_constraint_is_one_story(tmp_path: Path, old: str,
     agreeing = next(new.replace(a, b) for a, b in swap.items() if a in new)
     path.write_text(GOOD.replace(old, agreeing))
     load_observed(path, s)  # the same record told as one story is read
+
+
+def test_a_misspelt_field_of_a_constraint_record_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A record with a misspelt field was two problems, one of them about the date it might have been
+    and one naming pydantic's class (constraints.sst_list.ConstraintRecord.in_forse): now one line."""
+    code, err = _validate(
+        tmp_path, GOOD.replace("  sst_list: 2015-05-29 ", "  sst_list: {lifted: 2015-05-29, in_forse: true} "), capsys
+    )
+    assert code == 2 and "Traceback" not in err
+    said = "constraints.sst_list.in_forse: unknown field 'in_forse' (did you mean 'in_force'?)"
+    assert err.strip().splitlines() == [f"{tmp_path / 'observed.yaml'}:9: {said}"]

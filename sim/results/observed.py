@@ -7,7 +7,7 @@ import os
 import warnings
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, StrictBool, Tag
 
 from sim.engine.history import History
 from sim.errors import ScenarioWarning, UserError, did_you_mean
@@ -44,6 +44,18 @@ class ConstraintRecord(BaseModel):
     """The days events imposed it again."""
     in_force: StrictBool | None = None
     """Whether it was in force at as_of (null: not known)."""
+
+
+def _record_or_date(value: Any) -> str:
+    """A mapping is a constraint's record; anything else is judged as the day it was lifted."""
+    return "@record" if isinstance(value, dict | ConstraintRecord) else "@lifted"
+
+
+ConstraintValue = Annotated[
+    Annotated[ConstraintRecord, Tag("@record")] | Annotated[Date | None, Tag("@lifted")],
+    Discriminator(_record_or_date),
+]
+"""A constraint's entry: the day it was lifted (or null), or its record; one kind of message, not both."""
 
 
 class Talks(BaseModel):
@@ -103,7 +115,7 @@ class Observed(BaseModel):
     """Dates of the checkpoint Brier and log scores (default: quarter ends)."""
     items: Annotated[dict[Slug, Date | None], Field(min_length=1)]
     """Each item's date of agreement (null: not agreed by as_of)."""
-    constraints: dict[Slug, Date | ConstraintRecord | None] = {}
+    constraints: dict[Slug, ConstraintValue] = {}
     """Each constraint's first lift (a date, or ``null``), or a mapping that also says when it was
     imposed again and whether it was in force at ``as_of``."""
     breakdown: Date | None = None

@@ -119,9 +119,15 @@ def _message(err: Any, path: PathKey, root: type[BaseModel] | None = None) -> st
     return msg[0].lower() + msg[1:] + (f", not {_describe(value)}" if value is not None else "")
 
 
+def _is_tag(part: Any) -> bool:
+    """A step of pydantic's error location that is not a field: a union's tag (negsim's begin with
+    '@'), a validator's wrapper, a dict key's marker."""
+    return part in _TAGS or (isinstance(part, str) and (part.startswith("@") or part.startswith("function-")))
+
+
 def shape_problems(doc: Document, exc: ValidationError, root: type[BaseModel] | None = None) -> Iterator[Problem]:
     for err in exc.errors():
-        path = tuple(p for p in err["loc"] if p not in _TAGS and not str(p).startswith("function-"))
+        path = tuple(p for p in err["loc"] if not _is_tag(p))
         line_path = path
         if err["type"] == "missing":
             line_path = path[:-1]
