@@ -94,7 +94,8 @@ def _renameat2(a: Path, b: Path, flags: int) -> int | None:
     return ctypes.get_errno() or -1
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists (one of another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -113,7 +114,7 @@ def remove_stale(target: Path) -> None:
             pid = int(p.name[len(target.name) + 2 :].split(".")[0])
         except ValueError:
             continue
-        if not _alive(pid) and not p.is_symlink():
+        if not alive(pid) and not p.is_symlink():
             shutil.rmtree(p, ignore_errors=True)
 
 

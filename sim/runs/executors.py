@@ -27,6 +27,7 @@ from sim.engine.plan import Plan
 from sim.engine.records import Records
 from sim.engine.simulate import simulate
 from sim.errors import UserError
+from sim.results.atomic import alive
 
 POOL_MIN = 20_000
 """Fewer replications than this run in this process: they take less time than starting workers."""
@@ -113,19 +114,9 @@ def _watch(parent: int, ppid: int) -> None:
     if fd is not None:
         select.select([fd], [], [])  # readable once the process has ended
         os._exit(1)
-    while _alive(parent) and os.getppid() == ppid:
+    while alive(parent) and os.getppid() == ppid:
         time.sleep(0.5)
     os._exit(1)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def worker_setup(parent: int) -> None:
