@@ -25,6 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from commands import phases  # benchmarks/commands.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 BASE = "ed28c1f"
 sys.path.insert(0, str(ROOT))
@@ -49,16 +51,6 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
     if done.returncode != 0:
         raise SystemExit(f"{argv}: exit {done.returncode}\n{done.stderr.decode()}")
     return wall, done.stderr.decode()
-
-
-def phases(stderr: str) -> dict[str, float]:
-    """The ``phase NAME SECONDS`` lines negsim prints under NEGSIM_PHASES=1."""
-    out: dict[str, float] = {}
-    for line in stderr.splitlines():
-        if line.startswith("phase "):
-            _, name, seconds = line.split()
-            out[name] = out.get(name, 0.0) + float(seconds)
-    return out
 
 
 def pngs(folder: Path) -> dict[str, bytes]:
