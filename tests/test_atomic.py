@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from sim.errors import UserError
-from sim.results.atomic import remove_stale, staged_folder, write_text
+from sim.results.atomic import alive, remove_stale, staged_folder, write_text
 
 
 def test_write_text_replaces_the_file_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -182,3 +183,26 @@ def test_the_files_present_decide_a_folders_kind_not_its_manifest(tmp_path: Path
     assert folder_kind(run) == "run"
     (run / "score.json").write_text("{}")  # two kinds' files at once: neither
     assert folder_kind(run) is None
+
+
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="zombies are read from /proc")
+def test_a_process_that_ended_but_is_not_reaped_has_left_its_temporary_folder(tmp_path: Path) -> None:
+    """A cancelled detached drawing ends before init reaps it; while it is a zombie, kill(pid, 0)
+    still succeeds, so its .plots.PID.partial-* folder was kept beside the figures that replaced it
+    (test_plot_cancels_a_drawing_in_progress_and_draws_them_itself failed so, now and then)."""
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    try:
+        for _ in range(200):  # until it has exited (a zombie: this process has not waited for it)
+            if Path(f"/proc/{pid}/stat").read_bytes().rsplit(b")", 1)[1].split()[0] == b"Z":
+                break
+            time.sleep(0.01)
+        left = tmp_path / f".out.{pid}.partial-x"
+        left.mkdir()
+        assert not alive(pid)
+        remove_stale(tmp_path / "out")
+        assert not left.exists()
+        assert alive(os.getpid())
+    finally:
+        os.waitpid(pid, 0)

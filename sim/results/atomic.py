@@ -95,14 +95,22 @@ def _renameat2(a: Path, b: Path, flags: int) -> int | None:
 
 
 def alive(pid: int) -> bool:
-    """Whether process ``pid`` exists (one of another user's counts)."""
+    """Whether process ``pid`` is running (one of another user's counts). A process that has ended
+    but is not yet reaped (a zombie: a detached drawing, say, whose parent has gone) has ended: it
+    holds no lock and writes nothing more, so what it left may be cleared."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except FileNotFoundError:  # ended meanwhile, or no /proc (not Linux: kill's answer stands)
+        return not os.path.isdir("/proc/self")
+    except (OSError, IndexError):
+        return True
 
 
 def remove_stale(target: Path) -> None:
