@@ -76,7 +76,11 @@ def test_kill_9_leaves_the_previous_state_or_a_complete_result(tmp_path: Path, d
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     out = tmp_path / "out"
     proc = subprocess.Popen(
-        [*command(out), "-n", "200000"], env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        [*command(out), "-n", "1000000"],  # about ten seconds: 200,000 could finish before the Ctrl-C, idle
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
     )
     time.sleep(2.0)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it: to the whole foreground group

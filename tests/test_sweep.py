@@ -240,7 +240,7 @@ def _sweep_command(out: Path, *extra: str) -> list[str]:
         "--set",
         "trust.weight=0:2:8",
         "-n",
-        "2000",
+        "10000",  # a point takes about 0.2 s: with 2,000 the rest could finish before the signal arrived
         "--jobs",
         "1",
         "--no-plots",
