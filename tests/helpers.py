@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import math
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -110,3 +111,10 @@ thousands of mutants in reasonable time (see the README's tests section)."""
 def examples(n: int) -> int:
     """``n`` Hypothesis examples, scaled by NEGSIM_HYPOTHESIS_SCALE (at least 5)."""
     return max(5, round(n * SCALE))
+
+
+def interruptible() -> None:
+    """In the child before it runs negsim: Ctrl-C restored, should the suite itself have been started
+    with it ignored (a job put in the background by a shell without job control inherits SIG_IGN,
+    and Python then installs no handler for it)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sim.results.folder import load
-from tests.helpers import ROOT, SCENARIOS
+from tests.helpers import ROOT, SCENARIOS, interruptible
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
@@ -81,6 +81,7 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         start_new_session=True,
+        preexec_fn=interruptible,
     )
     time.sleep(2.0)
     os.killpg(proc.pid, signal.SIGINT)  # as a terminal sends it: to the whole foreground group

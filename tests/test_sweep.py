@@ -18,7 +18,7 @@ import yaml
 from sim.cli import main
 from sim.errors import UserError
 from sim.runs.sweep import make_spec, parse_values
-from tests.helpers import ROOT, SCENARIOS, assert_proportion
+from tests.helpers import ROOT, SCENARIOS, assert_proportion, interruptible
 
 ISTANBUL = str(SCENARIOS / "istanbul-2025.yaml")
 
@@ -266,7 +266,9 @@ def test_resume_after_a_killed_sweep_gives_identical_files(tmp_path: Path, how: 
     whole = tmp_path / "whole"
     subprocess.run(_sweep_command(whole), check=True, env=env, capture_output=True)
     out = tmp_path / "broken"
-    proc = subprocess.Popen(_sweep_command(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        _sweep_command(out), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=interruptible
+    )
     _wait_for_parts(out, proc, 3)
     proc.send_signal(signal.SIGKILL if how == "kill" else signal.SIGINT)
     _, err = proc.communicate(timeout=60)
