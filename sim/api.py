@@ -626,14 +626,15 @@ def redraw_run(folder: Path, svg: bool | None = None, jobs: int | None = None) -
     """A run folder's figures (``plots/``, built under a hidden name and renamed into place whole)
     and ``report.html`` drawn from its files, and its manifest saying they are complete. The caller
     holds the folder's lock."""
-    from sim.views.plots import draw_all
-    from sim.views.report import run_report
-
     for name in ("report.html", "manifest.json"):  # what a cancelled or killed drawing was writing
         for left in folder.glob(f".{name}.*.tmp"):
             left.unlink(missing_ok=True)
     results = load(folder)
     results.summary_data  # noqa: B018 - computed once here, not in each process that draws
+    results.records.forget()  # type: ignore[attr-defined]  # each drawing reads its own columns
+    from sim.views.plots import draw_all  # matplotlib's memory after the summary's, not beside it
+    from sim.views.report import run_report
+
     said = "figures" in results.manifest
     if said:
         results.manifest = background.with_state(results.manifest, background.COMPLETE)
@@ -660,12 +661,12 @@ def draw_run(results: RunResults, folder: Path, svg: bool | None = None, jobs: i
 def redraw(path: str | os.PathLike[str], metric: str | None = None, svg: bool | None = None) -> tuple[list[Path], Path]:
     """``negsim plot``: draw a run's or a sweep's figures and report again from its files (a run's
     figures being drawn after ``run`` returned are cancelled first: these replace them)."""
-    from sim.views.plots.sweep import draw_sweep as draw
-    from sim.views.report import sweep_report
-
     folder = Path(path)
     target = folder / "plots"
     if (folder / "sweep.yaml").is_file():
+        from sim.views.plots.sweep import draw_sweep as draw
+        from sim.views.report import sweep_report
+
         sw = sweepfolder.load_sweep(folder)
         sweepfolder.parse_metric(
             metric, sw.base.calendar.start, sweepfolder.sweep_horizon(sw.base, sw.described["points"])

@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from sim.engine.plan import compile_plan
@@ -351,3 +352,93 @@ def test_a_long_table_with_rows_repeated_is_named_with_its_file(tmp_path: Path) 
         f"{path}: 200 rows, where the 50 replications of replications.parquet need 100, a row for each of "
         "the scenario's 2 items in each (rows missing, repeated or from another run)"
     )
+
+
+@pytest.mark.parametrize(
+    "values, fill",
+    [
+        ([3, -1, 2**40], None),
+        ([True, False, None, True, True, False, False, True, True, None], False),
+        ([0.5, None, float("inf"), -2.0], float("nan")),
+        ([7, None, 9], -1),
+    ],
+)
+def test_columns_read_from_arrow_buffers_equal_pyarrows_own(values: list[Any], fill: Any) -> None:
+    """numpy_of (which reads Arrow's buffers, to spare every command pandas' import) gives what
+    pyarrow's fill_null and to_numpy give, for slices that start inside a byte of a bitmap and for
+    arrays in several chunks."""
+    import pyarrow as pa
+
+    from sim.results.files import numpy_of
+
+    whole = pa.array(values)
+    for arr in (whole, whole.slice(1), whole.slice(1, len(values) - 2), pa.chunked_array([whole, whole.slice(2)])):
+        want = (arr if fill is None else arr.fill_null(fill)).to_numpy(zero_copy_only=False)
+        got = numpy_of(arr, fill)
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got, want)
+
+
+def test_reading_a_run_folder_imports_no_pandas(tmp_path: Path) -> None:
+    """pyarrow's to_numpy and fill_null import pandas (45 MB) on first use; opening, checking and
+    summarising a folder reads Arrow's buffers itself, so `negsim plot` of a million replications
+    stays under 300 MB (benchmarks/plot_memory.py)."""
+    import subprocess
+    import sys
+
+    save(RunResults(S, simulate(compile_plan(S), 0, 300)), tmp_path / "r")
+    code = (
+        "import sys; from sim.results.folder import load; r = load(sys.argv[1]); r.summary_data; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pandas')[:3])"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path / "r")], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_a_folder_keeps_at_most_its_budget_of_columns_and_reads_the_rest_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With room for two item columns, the columns kept never exceed it (but for one wider than the
+    room), those dropped come back equal when used again, and the summary is the one computed from
+    the records in memory."""
+    rec = simulate(compile_plan(S), 0, 400)
+    save(RunResults(S, rec, {}), tmp_path / "r")
+    opened = results_folder.FolderRecords(S, tmp_path / "r")
+    room = 2 * rec.item_day.nbytes
+    monkeypatch.setattr(results_folder, "KEEP_BYTES", room)
+    for name in ("item_day", "item_round", "item_agreed", "trust", "constraint_day", "item_day", "parameters"):
+        np.testing.assert_array_equal(getattr(opened, name), getattr(rec, name))
+        kept = opened._cache
+        assert list(kept)[-1] == name
+        assert sum(v.nbytes for v in kept.values()) <= room
+    assert "item_round" not in opened._cache
+    np.testing.assert_array_equal(opened.item_round, rec.item_round)
+    np.testing.assert_array_equal(opened.item_day, rec.item_day)
+    monkeypatch.setattr(results_folder, "KEEP_BYTES", 1)
+    assert RunResults(S, opened).summary_data == RunResults(S, rec).summary_data  # type: ignore[arg-type]
+
+
+def test_a_long_table_out_of_order_in_a_later_row_group_names_its_row(tmp_path: Path) -> None:
+    """A long table is checked row group by row group; the row named is counted from the file's
+    start, and rows beyond or short of the replications are named where they begin."""
+    import pyarrow as pa
+
+    from sim.results.checks import check_long
+
+    names = ("a", "b", "c")
+    ids = np.arange(10, 14)
+    item = pa.array(["a", "b", "c"] * 4).dictionary_encode()
+    table = pa.table({"replication": pa.array(np.repeat(ids, 3)), "item": item})
+    batches = table.to_batches(max_chunksize=5)
+    assert len(batches) == 3
+    check_long("f", "item", batches, names, ids)  # in order: no complaint
+    swapped = pa.table({"replication": table.column("replication"), "item": pa.array(list("abcabcabcacb"))})
+    with pytest.raises(UserError, match=r"^f: column 'item', row 10: lists other items"):
+        check_long("f", "item", swapped.to_batches(max_chunksize=5), names, ids)
+    shifted = table.set_column(0, "replication", pa.array(np.r_[np.repeat(ids[:3], 3), [14, 14, 14]]))
+    with pytest.raises(UserError, match=r"^f: column 'replication', row 9: the rows are not in replication order"):
+        check_long("f", "item", shifted.to_batches(max_chunksize=5), names, ids)
+    with pytest.raises(UserError, match=r"^f: column 'item', row 9: lists other items"):
+        check_long("f", "item", table.slice(0, 9).to_batches(max_chunksize=5), names, ids)
+    with pytest.raises(UserError, match=r"^f: column 'item', row 12: lists other items"):
+        check_long("f", "item", pa.concat_tables([table, table.slice(0, 3)]).to_batches(5), names, ids)

@@ -13,12 +13,13 @@ from __future__ import annotations
 import datetime as dt
 import math
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import numpy as np
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from sim.errors import UserError, plural
+from sim.results.files import numpy_of
 from sim.scenario.checks import shape_problems
 from sim.scenario.documents import load_document
 from sim.scenario.models import Scenario
@@ -141,30 +142,52 @@ def check_long(
     path: Path | str, column: str, table: Any, names: tuple[str, ...], ids: np.ndarray, by: str = "replication"
 ) -> None:
     """A long table (items.parquet, constraints.parquet, a sweep's points) lists every name, in the
-    scenario's order, for each of ``ids`` in turn (column ``by``): so that each value is read as what it is."""
+    scenario's order, for each of ``ids`` in turn (column ``by``): so that each value is read as what it is.
+
+    ``table`` is a table or its record batches in order (a file read batch by batch: checking a million
+    replications then takes a batch's memory, not the whole column's)."""
+    k, n = len(names), ids.size
+    at = 0
+    for batch in table.to_batches() if hasattr(table, "to_batches") else table:
+        rows = batch.num_rows
+        if not rows:
+            continue
+        where = at + np.arange(rows)
+        codes = _codes(batch.column(column), names)
+        expected = where % k if k else np.full(rows, -2)
+        if at + rows > n * k or (codes != expected).any():
+            row = at + _first(codes != expected) if (codes != expected).any() else n * k
+            _other(path, column, row, names, by)
+        got, want = numpy_of(batch.column(by)), ids[where // k]
+        if not np.array_equal(got, want):
+            row = at + _first(got != want)
+            raise UserError(f"{path}: column '{by}', row {row}: the rows are not in {by} order, each {by} once")
+        at += rows
+    if at != n * k:
+        _other(path, column, at, names, by)
+
+
+def _codes(labels: Any, names: tuple[str, ...]) -> np.ndarray:
+    """Each label's position in ``names`` (-1 for a label not there or missing)."""
     import pyarrow as pa
 
-    k, n = len(names), ids.size
-    labels = table.column(column).combine_chunks()
+    labels = labels.combine_chunks() if hasattr(labels, "combine_chunks") else labels
     if pa.types.is_dictionary(labels.type):
         stored = labels.dictionary.to_pylist()
         lookup = np.array([names.index(x) if x in names else -1 for x in stored] or [-1], np.int64)
-        codes = lookup[labels.indices.fill_null(0).to_numpy(zero_copy_only=False)]
-        codes[np.asarray(labels.is_null().to_numpy(zero_copy_only=False), bool)] = -1
-    else:
-        where = {x: i for i, x in enumerate(names)}
-        codes = np.array([where.get(x, -1) for x in labels.to_pylist()], np.int64)
-    expected = np.tile(np.arange(k), n)
-    if codes.shape != expected.shape or (codes != expected).any():
-        row = _first(codes != expected) if codes.shape == expected.shape else 0
-        raise UserError(
-            f"{path}: column '{column}', row {row}: lists other {column}s than scenario.yaml "
-            f"(which has {', '.join(names) or 'none'}, listed in turn for each {by})"
-        )
-    got, want = table.column(by).to_numpy(), np.repeat(ids, k)
-    if not np.array_equal(got, want):
-        row = _first(got != want) if got.shape == want.shape else 0
-        raise UserError(f"{path}: column '{by}', row {row}: the rows are not in {by} order, each {by} once")
+        codes = lookup[numpy_of(labels.indices, 0)]
+        if labels.null_count:
+            codes[numpy_of(labels.is_null())] = -1
+        return codes
+    where = {x: i for i, x in enumerate(names)}
+    return np.array([where.get(x, -1) for x in labels.to_pylist()], np.int64)
+
+
+def _other(path: Path | str, column: str, row: int, names: tuple[str, ...], by: str) -> NoReturn:
+    raise UserError(
+        f"{path}: column '{column}', row {row}: lists other {column}s than scenario.yaml "
+        f"(which has {', '.join(names) or 'none'}, listed in turn for each {by})"
+    )
 
 
 # ---------------------------------------------------------------------- the manifest

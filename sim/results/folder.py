@@ -14,6 +14,7 @@ import io
 import os
 import platform
 import sys
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -41,7 +42,10 @@ from sim.results.checks import (
     run_manifest,
 )
 from sim.results.files import (
+    give_back,
     json_text,
+    numpy_of,
+    read_batches,
     read_column,
     read_parquet,
     sha256_file,
@@ -362,9 +366,18 @@ DAYS = {
 """Day columns, each with the field that says whether it happened."""
 
 
+KEEP_BYTES = 72 << 20
+"""The most a folder's records keep of the columns they have read (a million replications of the
+bundled scenario have 234 MiB of them): the least recently used are dropped before another is read,
+and read again if wanted. Enough for what any one summary section or figure uses at once (at a
+million replications of the bundled scenario, 65 MiB: an item's day, round and how, or the judgements'
+draws and the items agreed)."""
+
+
 class FolderRecords:
     """The records of a run folder, each field read from its Parquet column when first used: a
-    figure of a million replications reads the columns it draws, not the whole folder.
+    figure of a million replications reads the columns it draws, not the whole folder, and at most
+    :data:`KEEP_BYTES` of what was read stays in memory.
 
     The folder is untrusted input (:mod:`sim.results.checks`): the column types and the order of
     the long tables are checked when it is opened, each column's values when it is read.
@@ -374,7 +387,7 @@ class FolderRecords:
         import pyarrow.parquet as pq
 
         self._scenario, self._folder = s, folder
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         rows = {}
         self._names: dict[str, list[str]] = {}
         for name in tables_of(s):
@@ -401,20 +414,9 @@ class FolderRecords:
                 )
         self.n = n
         ids = self.replication
-        check_long(
-            folder / "items.parquet",
-            "item",
-            read_parquet(folder / "items.parquet", ["replication", "item"]),
-            tuple(s.items),
-            ids,
-        )
-        check_long(
-            folder / "constraints.parquet",
-            "constraint",
-            read_parquet(folder / "constraints.parquet", ["replication", "constraint"]),
-            tuple(s.constraints),
-            ids,
-        )
+        for name, column, names in (("items", "item", s.items), ("constraints", "constraint", s.constraints)):
+            path = folder / f"{name}.parquet"
+            check_long(path, column, read_batches(path, ["replication", column]), tuple(names), ids)
         self.start = int(ids[0]) if n else 0
 
     def _kinds(self, file: str) -> dict[str, str]:
@@ -440,9 +442,36 @@ class FolderRecords:
             and name not in ("event_count", "parameters", "item_how", "regime", "regime_start", *UNWRITTEN)
         ):
             raise AttributeError(name)
-        if name not in self._cache:
-            self._cache[name] = self._read(name)
-        return self._cache[name]
+        cache = self._cache
+        if name in cache:
+            cache.move_to_end(name)
+            return cache[name]
+        kept, size = sum(v.nbytes for v in cache.values()), self._nbytes(name)
+        if cache and kept + size > KEEP_BYTES:  # the column read and the ones kept are never above it
+            while cache and kept + size > KEEP_BYTES:
+                kept -= cache.popitem(last=False)[1].nbytes
+            give_back()
+        values = cache[name] = self._read(name)
+        return values
+
+    def _nbytes(self, name: str) -> int:
+        """The size of a field's array, before it is read."""
+        s, n = self._scenario, self.__dict__.get("n", 0)
+        if name in FIELDS:
+            _, _, _, dtype, shape = FIELDS[name]
+            width = {"item": len(s.items), "constraint": len(s.constraints), "replication": 1}[shape]
+            return n * width * np.dtype(dtype).itemsize
+        if name == "parameters":
+            return n * len(judgement_paths(s)) * 8
+        if name == "event_count":
+            return n * len(s.events) * 4
+        return n * (len(s.items) if name == "item_how" else 1)  # the rest: a byte or so each
+
+    def forget(self) -> None:
+        """Drop every column read so far, and give back what pyarrow holds: a process forked to draw
+        then reads only what its figure draws, instead of inheriting all of it."""
+        self._cache.clear()
+        give_back()
 
     def _read(self, name: str) -> np.ndarray:
         n, s = self.n, self._scenario
@@ -462,9 +491,9 @@ class FolderRecords:
             if not paths:
                 return np.zeros((n, 0))
             path = self._folder / "parameters.parquet"
-            table = read_parquet(path, paths)
-            values = np.stack([table.column(c).to_numpy().astype(float) for c in paths], axis=1)
+            values = np.empty((n, len(paths)), order="F")  # a judgement's draws side by side in memory
             for j, c in enumerate(paths):
+                values[:, j] = read_column(path, c, None, float)
                 check_finite(path, c, values[:, j])
             return values
         if name == "event_count":
@@ -512,7 +541,7 @@ class FolderRecords:
             if any(name not in HOW for name in names):
                 raise UserError(f"{self._folder / 'items.parquet'}: column 'how' holds values negsim does not write")
             lookup = np.array([HOW.index(name) for name in names] or [0], np.int8)
-            index = codes.indices.fill_null(0).to_numpy(zero_copy_only=False)
+            index = numpy_of(codes.indices, 0)
             return lookup[index].reshape(self.n, len(s.items)).astype(np.int8)
         r = self.item_round
         return np.where(r == 0, HOW_BEFORE, np.where(r > 0, HOW_ROUND, 0)).astype(np.int8)
@@ -530,7 +559,7 @@ class FolderRecords:
         if any(name not in names for name in stored):
             raise UserError(f"{path}: column '{col}' names states the scenario lacks")
         lookup = np.array([names.index(name) for name in stored] or [0], np.int8)
-        return lookup[codes.indices.to_numpy(zero_copy_only=False)].astype(np.int8)
+        return lookup[numpy_of(codes.indices)].astype(np.int8)
 
     def check(self) -> None:
         """Read every column once and check its values, keeping none of them: a damaged folder is
@@ -538,6 +567,7 @@ class FolderRecords:
         for name in (*FIELDS, "event_count", "parameters", "item_how", "regime", "regime_start"):
             if name not in self._cache:
                 self._read(name)
+        give_back()
 
     def materialize(self) -> Records:
         """Every field, as :class:`Records`."""

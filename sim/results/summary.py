@@ -43,8 +43,10 @@ def joint_outcomes(rec: Records, names: tuple[str, ...], top: int = TOP_OUTCOMES
     n = rec.n
     if n == 0:
         return []
-    weights = np.left_shift(np.int64(1), np.arange(len(names), dtype=np.int64))
-    masks = (rec.item_agreed.astype(np.int64) * weights).sum(axis=1) if names else np.zeros(n, np.int64)
+    masks = np.zeros(n, np.int64)
+    each = rec.item_agreed
+    for b in range(len(names)):  # an item at a time: a replication's column of 0/1, not n x k int64s
+        masks |= each[:, b].astype(np.int64) << b
     values, counts = np.unique(masks, return_counts=True)
     order = np.lexsort((values, -counts))[:top]
     out = []
