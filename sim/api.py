@@ -188,7 +188,7 @@ class SweepResults(sweepfolder.SweepResults):
 
     @classmethod
     def of(cls, data: sweepfolder.SweepResults) -> SweepResults:
-        return cls(data.folder, data.described, data.base, data.points_table, data.items_table, data.manifest)
+        return cls(data.folder, data.described, data.base, data.points_table, data.items_file, data.manifest)
 
 
 class ComparisonResults:

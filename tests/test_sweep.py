@@ -668,6 +668,11 @@ FINISHED: list[tuple[str, object, str]] = [
         "items.parquet: column 'point': records of point 7, which did not run",
     ),
     (
+        "points-out-of-order",
+        lambda f: rewrite(f / "items.parquet", column("point", lambda v: list(reversed(v)))),
+        "items.parquet: column 'point', row 400: the points are out of order",
+    ),
+    (
         "a-points-row-missing",
         lambda f: rewrite(f / "points.parquet", lambda t: t.slice(1)),
         "points.parquet: 11 rows, not 3 points x 4 items = 12",
@@ -887,3 +892,79 @@ def test_a_study_files_metric_is_checked_before_anything_runs(
     if metric == "median":
         assert main(["validate", str(study)]) == 2
         assert f"{study}:3: {message}" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------------- a sweep's parent, whatever its points
+
+
+def test_items_written_a_point_at_a_time_are_the_bytes_of_the_whole_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GroupWriter holds at most a row group: tables of any sizes written in turn make the file that
+    writing their concatenation whole makes, and a failure leaves neither file nor temporary."""
+    import pyarrow as pa
+
+    from sim.results import sweepfolder
+
+    monkeypatch.setattr(sweepfolder, "GROUP_ROWS", 7)
+    rng = np.random.default_rng(5)
+    tables = [
+        pa.table(
+            {
+                "point": np.full(n, i, np.int32),
+                "day": rng.random(n),
+                "item": pa.array(["a", "b"] * (n // 2), pa.string()),
+            }
+        )
+        for i, n in enumerate((4, 2, 16, 0, 6, 8))
+    ]
+    with sweepfolder.GroupWriter(tmp_path / "items.parquet") as w:
+        for t in tables:
+            w.write(t)
+    pq.write_table(pa.concat_tables(tables), tmp_path / "whole.parquet", row_group_size=7, compression="zstd")
+    assert (tmp_path / "items.parquet").read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    assert [g.num_rows for g in map(pq.ParquetFile(tmp_path / "items.parquet").metadata.row_group, range(6))] == [
+        7,
+        7,
+        7,
+        7,
+        7,
+        1,
+    ]
+    with pytest.raises(RuntimeError), sweepfolder.GroupWriter(tmp_path / "failed.parquet") as w:
+        w.write(tables[0])
+        raise RuntimeError("a point failed to gather")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["items.parquet", "whole.parquet"]
+
+
+def test_a_sweeps_records_are_read_a_point_at_a_time_across_batches() -> None:
+    """points_of gives each point's rows whole, however the file's batches cut them, and names the
+    row (counted from the file's start) where the points go back."""
+    import pyarrow as pa
+
+    from sim.results.checks import points_of
+
+    point = np.repeat([0, 2, 3], [5, 3, 4])
+    table = pa.table({"point": point, "replication": np.arange(12)})
+    for size in (1, 2, 5, 12):
+        got = [(p, t.column("replication").to_pylist()) for p, t in points_of("f", table.to_batches(size))]
+        assert got == [(0, [0, 1, 2, 3, 4]), (2, [5, 6, 7]), (3, [8, 9, 10, 11])]
+        assert all(t.column_names == ["replication"] for _, t in points_of("f", table.to_batches(size)))
+    back = table.set_column(0, "point", pa.array(np.r_[point[:7], [1], point[8:]]))
+    for size in (1, 4, 7, 12):
+        with pytest.raises(UserError, match=r"^f: column 'point', row 7: the points are out of order$"):
+            list(points_of("f", back.to_batches(size)))
+
+
+def test_gathering_without_the_points_in_memory_writes_the_same_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no room to keep points' records for gathering (KNOWN_BYTES 0: every part read back from
+    the folder), the sweep's files are the same bytes."""
+    from sim.runs import sweeping
+
+    assert main([*SWEEP, "--no-plots", "--quiet", "--out", str(tmp_path / "kept")]) == 0
+    monkeypatch.setattr(sweeping, "KNOWN_BYTES", 0)
+    assert main([*SWEEP, "--no-plots", "--quiet", "--out", str(tmp_path / "read")]) == 0
+    for name in ("items.parquet", "points.parquet", "points.csv"):
+        assert (tmp_path / "kept" / name).read_bytes() == (tmp_path / "read" / name).read_bytes()

@@ -298,30 +298,52 @@ def check_point_records(
 
 
 def check_sweep_records(
-    path: Path | str, table: Any, names: tuple[str, ...], replications: int, ran: set[int], horizon: float
+    path: Path | str, batches: Any, names: tuple[str, ...], replications: int, ran: set[int], horizon: float
 ) -> None:
-    """A finished sweep's items.parquet: the records of exactly the points that ran (``ran``), in
-    point order, each as :func:`check_point_records` says."""
-    check_schema(path, table.schema, {"point": WHOLE}, {"point"})
-    point = table.column("point").to_numpy()
-    if point.size > 1 and (np.diff(point) < 0).any():
-        raise UserError(f"{path}: column 'point', row {_first(np.diff(point) < 0) + 1}: the points are out of order")
-    found = np.unique(point)
-    for p in found.tolist():
+    """A finished sweep's items.parquet, read batch by batch (``batches``, every column; its schema is
+    checked by the caller): the records of exactly the points that ran (``ran``), in point order, each
+    as :func:`check_point_records` says."""
+    k, size = len(names), replications * len(names)
+    found = set()
+    for p, part in points_of(path, batches):
         if p not in ran:
             raise UserError(f"{path}: column 'point': records of point {p}, which did not run (see points.csv)")
-    for p in sorted(ran - set(found.tolist())):
-        raise UserError(f"{path}: no records of point {p}, which ran (points.csv says so)")
-    k, size = len(names), replications * len(names)
-    for p in found.tolist():
-        rows = np.flatnonzero(point == p)
-        if rows.size != size:
+        if part.num_rows != size:
             raise UserError(
-                f"{path}: point {p} has {plural(rows.size, 'row')}, not {plural(replications, 'replication')} x "
+                f"{path}: point {p} has {plural(part.num_rows, 'row')}, not {plural(replications, 'replication')} x "
                 f"{plural(k, 'item')} = {size:,}"
             )
-        part = table.slice(int(rows[0]), size).drop_columns(["point"])
         check_point_records(f"{path}: point {p}", part, names, replications, horizon)
+        found.add(p)
+    for p in sorted(ran - found):
+        raise UserError(f"{path}: no records of point {p}, which ran (points.csv says so)")
+
+
+def points_of(path: Path | str, batches: Any) -> Any:
+    """(point, its rows without the point column) for each point of a sweep's items.parquet read
+    batch by batch, in order: a point's rows at a time in memory. Points out of order are refused."""
+    import pyarrow as pa
+
+    rows, last, at = [], None, 0
+    for batch in batches:
+        point = numpy_of(batch.column("point"))
+        if point.size and ((last is not None and point[0] < last) or (np.diff(point) < 0).any()):
+            down = np.flatnonzero(np.diff(np.r_[point[0] if last is None else last, point]) < 0)[0]
+            raise UserError(f"{path}: column 'point', row {at + int(down)}: the points are out of order")
+        body = batch.drop_columns(["point"])
+        edges = np.flatnonzero(np.diff(point)) + 1
+        for a, z in zip(np.r_[0, edges], np.r_[edges, point.size], strict=True):
+            if a == z:
+                continue
+            p = int(point[a])
+            if last is not None and p != last and rows:
+                yield last, pa.Table.from_batches(rows)
+                rows = []
+            rows.append(body.slice(int(a), int(z - a)))
+            last = p
+        at += point.size
+    if rows:
+        yield last, pa.Table.from_batches(rows)
 
 
 POINT_ROWS = {

@@ -167,7 +167,7 @@ def _fixed(buffer: Any, kind: str, at: int, n: int) -> Any:
     return np.frombuffer(buffer, kind, count=n, offset=at * np.dtype(kind).itemsize)
 
 
-def read_batches(path: Path, columns: list[str]) -> Iterator[Any]:
+def read_batches(path: Path, columns: list[str] | None = None) -> Iterator[Any]:
     """The record batches of some columns of a Parquet file, row group by row group (memory for a
     row group, not the file); a damaged file is one line naming it."""
     import pyarrow.parquet as pq
@@ -239,10 +239,15 @@ _LIBC = _libc() if sys.platform.startswith("linux") else None
 
 def read_parquet_schema(path: Path) -> list[str]:
     """The column names of a Parquet file."""
+    return list(read_schema(path).names)
+
+
+def read_schema(path: Path) -> Any:
+    """The Arrow schema of a Parquet file."""
     import pyarrow.parquet as pq
 
     try:
-        return list(pq.ParquetFile(path).schema_arrow.names)
+        return pq.ParquetFile(path).schema_arrow
     except Exception as exc:  # pyarrow raises many kinds on a damaged file
         raise UserError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
 

@@ -15,6 +15,7 @@ import math
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,8 +27,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sim.engine.records import Records
 from sim.errors import UserError
 from sim.results.atomic import check_target, folder_kind, make_temporary, place, remove_stale, write_text
-from sim.results.checks import check_point_records, check_points, check_sweep_records, sweep_manifest
-from sim.results.files import csv_text, json_text, read_json, read_parquet
+from sim.results.checks import (
+    WHOLE,
+    check_point_records,
+    check_points,
+    check_schema,
+    check_sweep_records,
+    points_of,
+    sweep_manifest,
+)
+from sim.results.files import csv_text, json_text, numpy_of, read_batches, read_json, read_parquet, read_schema
 from sim.results.folder import column, items_table, scenario_yaml, table_of
 from sim.results.stats import paired, quantile_day, wilson
 from sim.scenario.checks import shape_problems
@@ -265,29 +274,76 @@ def gather(
     """Build points.parquet, points.csv and items.parquet from the parts of ``points`` (index,
     swept values); return the number of points that failed. ``known`` holds the parts this process
     wrote (Arrow tables), so that only the parts of earlier runs are read back."""
-    import pyarrow as pa
-
     rows: list[dict[str, Any]] = []
-    tables = []
     failed = 0
-    for index, values in points:
-        t = (known or {}).get(index)
-        if t is None:
-            t = read_part(s, folder, index, values)
-        r = point_rows(s, index, values, folder, t)
-        failed += r[0]["status"] != "ok"
-        rows += r
-        if t is not None:
-            tables.append(t.add_column(0, "point", column(np.full(t.num_rows, index, np.int32))))
+    with GroupWriter(folder / "items.parquet") as items:
+        for index, values in points:
+            t = (known or {}).pop(index, None)
+            if t is None:
+                t = read_part(s, folder, index, values)
+            r = point_rows(s, index, values, folder, t)
+            failed += r[0]["status"] != "ok"
+            rows += r
+            if t is not None:
+                items.write(t.add_column(0, "point", column(np.full(t.num_rows, index, np.int32))))
     columns = ["point", *paths, "item", "p_agreed", "ci_low", "ci_high", "median_day", "status"]
     # A path a point does not set keeps the scenario's own value: an empty cell (NaN in Parquet).
     table = table_of({c: [row.get(c) for row in rows] for c in columns})
     write_table(table, folder / "points.parquet")
     write_text(folder / "points.csv", csv_text(columns, ([row.get(c) for c in columns] for row in rows)))
-    if tables:
-        items = pa.concat_tables([t.cast(tables[0].schema) for t in tables])
-        write_table(items, folder / "items.parquet")
     return failed
+
+
+GROUP_ROWS = 1 << 20
+"""Rows per row group of a sweep's items.parquet: pyarrow's default, so that a file written a point
+at a time is the same bytes as one written whole."""
+
+
+class GroupWriter:
+    """A Parquet file written table by table in row groups of :data:`GROUP_ROWS` rows, under a
+    temporary name renamed into place when it closes without error (and none at all if nothing was
+    written): at most a row group in memory, whatever the number of points."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        self.writer: Any = None
+        self.held: list[Any] = []
+        self.rows = 0
+
+    def write(self, table: Any) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.writer is None:
+            self.schema = table.schema
+            self.writer = pq.ParquetWriter(self.tmp, self.schema, compression="zstd")
+        self.held.append(table.cast(self.schema))
+        self.rows += table.num_rows
+        while self.rows >= GROUP_ROWS:
+            whole = pa.concat_tables(self.held)
+            self.writer.write_table(whole.slice(0, GROUP_ROWS), row_group_size=GROUP_ROWS)
+            rest = whole.slice(GROUP_ROWS)
+            self.held, self.rows = [rest], rest.num_rows
+
+    def __enter__(self) -> GroupWriter:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        import pyarrow as pa
+
+        if self.writer is None:
+            return
+        try:
+            if kind is None and self.rows:
+                self.writer.write_table(pa.concat_tables(self.held), row_group_size=GROUP_ROWS)
+            self.writer.close()
+        finally:
+            self.held = []
+            if kind is None:
+                self.tmp.replace(self.path)
+            else:
+                self.tmp.unlink(missing_ok=True)
 
 
 @dataclass
@@ -303,8 +359,25 @@ class SweepResults:
     described: dict[str, Any]
     base: Scenario
     points_table: Any
-    items_table: Any
+    items_file: Path | None
+    """items.parquet (None for a sweep in which no point ran), checked when the folder was loaded and
+    read when wanted: whole by :attr:`items_table`, a point at a time by :meth:`point_days`."""
     manifest: dict[str, Any]
+
+    @property
+    def items_table(self) -> Any:
+        """Every point's records, as one Arrow table (None when no point ran)."""
+        return None if self.items_file is None else read_parquet(self.items_file)
+
+    def point_days(self) -> Iterator[tuple[int, np.ndarray]]:
+        """Each point that ran, in order, with the day each replication agreed each item (inf where it
+        did not): (replications, items) arrays, read a point at a time, so that drawing a sweep of any
+        number of points takes a point's memory."""
+        if self.items_file is None:
+            raise UserError(f"{self.folder}: items.parquet is missing; only p_agreed can be drawn")
+        k = len(self.base.items)
+        for point, table in points_of(self.items_file, read_batches(self.items_file, ["point", "day"])):
+            yield point, numpy_of(table.column("day"), np.inf).astype(float).reshape(-1, k)
 
     @property
     def parameters(self) -> list[str]:
@@ -360,13 +433,14 @@ def load_sweep(folder: str | Path) -> SweepResults:
     described = described_sweep(path / "sweep.yaml")
     base = load_scenario(path / "scenario.yaml")
     manifest = sweep_manifest(path / "manifest.json")
-    items = read_parquet(path / "items.parquet") if (path / "items.parquet").is_file() else None
+    items = path / "items.parquet" if (path / "items.parquet").is_file() else None
     points = read_parquet(path / "points.parquet")
     names = tuple(base.items)
     ran = check_points(path / "points.parquet", points, names, described["points"], list(described["parameters"]))
     if items is not None:
         horizon = sweep_horizon(base, described["points"])
-        check_sweep_records(path / "items.parquet", items, names, int(described["replications"]), ran, horizon)
+        check_schema(items, read_schema(items), {"point": WHOLE}, {"point"})
+        check_sweep_records(items, read_batches(items), names, int(described["replications"]), ran, horizon)
     elif ran and base.items:
         raise UserError(f"{path}: items.parquet is missing, though points ran")
     return SweepResults(path, described, base, points, items, manifest)
@@ -489,22 +563,12 @@ def metric_values(
         return out
     from scipy import stats
 
-    table = res.items_table
-    if table is None:
-        raise UserError(f"{res.folder}: items.parquet is missing; only p_agreed can be drawn")
-    point = table.column("point").to_numpy()
-    k = len(items)
-    day = table.column("day").fill_null(np.inf).to_numpy().astype(float)
-    order = np.unique(point)
-    day = day.reshape(-1, k)
-    point = point.reshape(-1, k)[:, 0]
-    for x, name in enumerate(items):
-        idx: list[float] = []
-        mid: list[float] = []
-        lo: list[float] = []
-        hi: list[float] = []
-        for pt in order:
-            d = day[point == pt, x]
+    columns: dict[str, tuple[list[float], list[float], list[float], list[float]]] = {
+        name: ([], [], [], []) for name in items
+    }
+    for pt, day in res.point_days():
+        for x, name in enumerate(items):
+            d = day[:, x]
             n = d.size
             if metric.kind == "p_by":
                 hits = int((d <= (metric.day or 0.0)).sum())
@@ -514,9 +578,10 @@ def metric_values(
                 med = float(np.quantile(d, 0.5, method="inverted_cdf"))
                 ci = stats.quantile_test(d, q=med, p=0.5).confidence_interval(0.95)
                 row = (pt, med, float(ci.low), float(ci.high))
-            for col, value in zip((idx, mid, lo, hi), row, strict=True):
+            for col, value in zip(columns[name], row, strict=True):
                 col.append(value)
-        arrays = [np.array(v, float) for v in (idx, mid, lo, hi)]
+    for name in items:
+        arrays = [np.array(v, float) for v in columns[name]]
         for a in arrays[1:]:
             a[~np.isfinite(a)] = np.nan
         out[name] = (arrays[0], arrays[1], arrays[2], arrays[3])
@@ -526,17 +591,10 @@ def metric_values(
 def point_indicators(res: SweepResults, metric: Metric) -> dict[int, np.ndarray]:
     """Per point, per replication and item, whether the metric's event happened (agreed by the
     horizon, or by the metric's day): (replications, items) booleans, for paired differences."""
-    table = res.items_table
-    if table is None:
+    if res.items_file is None:
         raise UserError(f"{res.folder}: items.parquet is missing; paired differences need it")
-    k = len(res.base.items)
-    point = table.column("point").to_numpy().reshape(-1, k)[:, 0]
-    day = table.column("day").fill_null(np.inf).to_numpy().astype(float).reshape(-1, k)
     limit = res.base.horizon if metric.kind == "p_agreed" else (metric.day or 0.0)
-    hit = day <= limit
-    order = np.argsort(point, kind="stable")  # replications keep their order within a point
-    keys, starts = np.unique(point[order], return_index=True)
-    return {int(p): rows for p, rows in zip(keys, np.split(hit[order], starts[1:]), strict=True)}
+    return {point: day <= limit for point, day in res.point_days()}
 
 
 def paired_differences(

@@ -28,6 +28,10 @@ from sim.runs.sweep import SweepSpec
 SWEEP_BATCH = 4000
 """Replications per task in a sweep: a task takes ~0.05-0.1 s, so dispatch stays a small share."""
 
+KNOWN_BYTES = 64 << 20
+"""The most of the points' records kept in memory for gathering; the parts of the rest are read back
+from the folder, so that the memory of a sweep's parent does not grow with its points."""
+
 Progress = Callable[[int, int], None]
 """Called with (replications done, points done) as work finishes."""
 
@@ -61,8 +65,8 @@ def run_points(
     progress: Progress | None = None,
     known: dict[int, Any] | None = None,
 ) -> tuple[int, float]:
-    """Run every unfinished point; return (points that failed, seconds spent simulating). Each
-    point's records also go into ``known``, so that gathering need not read them back."""
+    """Run every unfinished point; return (points that failed, seconds spent simulating). Points'
+    records also go into ``known``, up to :data:`KNOWN_BYTES`, so that gathering need not read them back."""
     done = finished_points(folder)
     todo = {p.index: p for p in spec.points if p.index not in done}
     plans = {index: compile_plan(p.scenario) for index, p in todo.items()}
@@ -71,6 +75,7 @@ def run_points(
     pending: dict[int, dict[int, Records]] = {}
     failed: dict[int, str] = {}
     simulate_seconds = 0.0
+    kept = 0
     for (index, b), result in executor.map(plans, tasks):
         if isinstance(result, BaseException):
             failed.setdefault(index, f"{type(result).__name__}: {result}")
@@ -91,8 +96,9 @@ def run_points(
             table = write_part(
                 todo[index].scenario, folder, index, Records.concat([got[i] for i in range(len(ranges))])
             )
-            if known is not None:
+            if known is not None and kept + table.nbytes <= KNOWN_BYTES:
                 known[index] = table
+                kept += table.nbytes
             if progress:
                 progress(0, 1)
     return len(failed), simulate_seconds
