@@ -36,7 +36,16 @@ from sim.results.checks import (
     points_of,
     sweep_manifest,
 )
-from sim.results.files import csv_text, json_text, numpy_of, read_batches, read_json, read_parquet, read_schema
+from sim.results.files import (
+    csv_text,
+    give_back,
+    json_text,
+    numpy_of,
+    read_batches,
+    read_json,
+    read_parquet,
+    read_schema,
+)
 from sim.results.folder import column, items_table, scenario_yaml, table_of
 from sim.results.stats import paired, quantile_day, wilson
 from sim.scenario.checks import shape_problems
@@ -286,6 +295,8 @@ def gather(
             rows += r
             if t is not None:
                 items.write(t.add_column(0, "point", column(np.full(t.num_rows, index, np.int32))))
+            if index % 16 == 15:
+                give_back()  # what reading the parts took
     columns = ["point", *paths, "item", "p_agreed", "ci_low", "ci_high", "median_day", "status"]
     # A path a point does not set keeps the scenario's own value: an empty cell (NaN in Parquet).
     table = table_of({c: [row.get(c) for row in rows] for c in columns})

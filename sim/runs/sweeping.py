@@ -20,10 +20,11 @@ from sim.engine.plan import compile_plan
 from sim.engine.records import Records
 from sim.errors import Interrupted, plural
 from sim.results.checks import sweep_manifest
-from sim.results.files import versions
+from sim.results.files import give_back, versions
 from sim.results.sweepfolder import finish_folder, finished_points, gather, prepare_folder, write_error, write_part
 from sim.runs.executors import Executor, LocalProcesses
 from sim.runs.sweep import SweepSpec
+from sim.scenario.models import agrees_outside_rounds
 
 SWEEP_BATCH = 4000
 """Replications per task in a sweep: a task takes ~0.05-0.1 s, so dispatch stays a small share."""
@@ -69,13 +70,18 @@ def run_points(
     records also go into ``known``, up to :data:`KNOWN_BYTES`, so that gathering need not read them back."""
     done = finished_points(folder)
     todo = {p.index: p for p in spec.points if p.index not in done}
-    plans = {index: compile_plan(p.scenario) for index, p in todo.items()}
+    plans, scenarios = {}, {}
+    for index, p in todo.items():  # each point's scenario made once, kept only where the base will not do
+        s = p.scenario
+        plans[index] = compile_plan(s)
+        if agrees_outside_rounds(s) != agrees_outside_rounds(spec.base):  # its records have other columns
+            scenarios[index] = s
     ranges = batches(spec.base.simulation.replications)
     tasks = [((index, b), index, a, z) for index in todo for b, (a, z) in enumerate(ranges)]
     pending: dict[int, dict[int, Records]] = {}
     failed: dict[int, str] = {}
     simulate_seconds = 0.0
-    kept = 0
+    kept = finished = 0
     for (index, b), result in executor.map(plans, tasks):
         if isinstance(result, BaseException):
             failed.setdefault(index, f"{type(result).__name__}: {result}")
@@ -93,12 +99,15 @@ def run_points(
             progress(result.records.n, 0)
         if len(got) == len(ranges):
             del pending[index]
-            table = write_part(
-                todo[index].scenario, folder, index, Records.concat([got[i] for i in range(len(ranges))])
+            table = write_part(  # the items are the base's: a sweep sets numbers, never items
+                scenarios.get(index, spec.base), folder, index, Records.concat([got[i] for i in range(len(ranges))])
             )
             if known is not None and kept + table.nbytes <= KNOWN_BYTES:
                 known[index] = table
                 kept += table.nbytes
+            finished += 1
+            if finished % 16 == 0:
+                give_back()  # what the points' records took while they were written (a millisecond)
             if progress:
                 progress(0, 1)
     return len(failed), simulate_seconds
@@ -154,6 +163,7 @@ def sweep(
     failed = gather(
         spec.base, [p.path for p in spec.parameters], [(p.index, p.values) for p in spec.points], work, known
     )
+    give_back()  # what gathering freed, before the figures are drawn
     t2 = time.perf_counter()
     manifest = {
         "format": 1,
