@@ -248,3 +248,113 @@ def test_judgements_say_which_items_they_drive() -> None:
     a, b = row["items"]["a"], row["items"]["b"]
     assert a["p_by_quarter"] == sorted(a["p_by_quarter"]) and a["spread"] > 0.3  # higher p, more agreement
     assert abs(b["spread"]) < 0.06  # item b does not depend on a's p (common random numbers: exact)
+
+
+def test_talks_regime_and_how_items_were_agreed_are_exactly_this() -> None:
+    """A scenario that can pause its talks, has a regime and agrees items outside rounds: the talks,
+    the regime's shares at the start and at the horizon, how each item was agreed, and the roundings
+    (a mean round and an event's mean count of thirds, a day of five decimals)."""
+    from sim.engine.records import HOW_ENACTED, HOW_OUTSIDE, HOW_ROUND
+
+    s = make(
+        calendar={"start": "2025-01-31", "horizon": 500},
+        rounds={"stall": 1.0, "resume": 2.0},
+        items={"a": {"p": 0.5, "hazard": 1.0}, "b": {"p": 0.5}},
+        events={"e": {"rate": 1}},
+        regime={"states": {"decided": {"share": 0.3, "odds": 4.0, "title": "Decided"}, "not": {"odds": 0.5}}},
+    )
+    rec = records(
+        [[10.12345, None], [60, 70.5], [200.7, None]],
+        events=1,
+        item_round=[[1, -1], [1, 3], [2, -1]],
+        item_how=[[HOW_ROUND, 0], [HOW_OUTSIDE, HOW_ROUND], [HOW_ENACTED, 0]],
+        event_count=[[1], [0], [1]],
+        paused=[True, False, True],
+        pauses=[1, 0, 1],
+        rounds_paused=[2, 0, 3],
+        paused_record=[0b11, 0b1, 0],
+        regime_start=[0, 1, 1],
+        regime=[0, 0, 1],
+    )
+
+    def prop(k: int, n: int = 3) -> dict[str, object]:
+        low, high = wilson(k, n)
+        return {"p": round(k / n, 6), "ci_low": round(low, 6), "ci_high": round(high, 6), "count": k}
+
+    sm = summarize(s, rec)
+    a, b = sm["items"]
+    assert a["mean_round_if_agreed"] == 1.333 and b["mean_round_if_agreed"] == 3.0
+    assert a["day_quantiles"]["0.1"] == {"day": 10.123, "date": "2025-02-10"}
+    assert a["how"] == {"round": prop(1), "enacted": prop(1), "outside": prop(1)}
+    assert b["how"] == {"round": prop(1), "enacted": prop(0), "outside": prop(0)}
+    assert sm["events"] == [{"event": "e", "mean_count": 0.6667}]
+    assert sm["talks"] == {
+        "paused_at_horizon": prop(2),
+        "pauses_mean": 0.6667,
+        "rounds_paused_mean": 1.6667,
+        "paused": [2, 1] + [0] * 62,
+    }
+    assert sm["regime"] == [
+        {"state": "decided", "title": "Decided", **prop(1), "at_horizon": prop(2)},
+        {"state": "not", "title": "not", **prop(2), "at_horizon": prop(1)},
+    ]
+    plain = make(items={"a": {"p": 0.5}})
+    assert not {"talks", "regime"} & set(summarize(plain, records([[1]])))
+    assert "how" not in summarize(plain, records([[1]]))["items"][0]
+
+
+def test_no_round_within_counts_calendar_months_from_the_origin() -> None:
+    """From an origin on day 59.5 (31 March 2025, half a day in), 3, 6 and 12 months are the 28th of
+    June, September and March (the day of the month kept, at most the 28th), plus the half day; a
+    round on the limit itself is within it, and a span ending on the horizon is still given."""
+    import datetime as dt
+
+    start = dt.date(2025, 1, 31)
+    limits = [(dt.date(y, m, 28) - start).days + 0.5 for y, m in ((2025, 6), (2025, 9), (2026, 3))]
+    assert limits == [148.5, 240.5, 421.5]
+    s = make(calendar={"start": "2025-01-31", "horizon": 421.5}, items={"a": {"p": 0.5}})
+    rec = records([[None]] * 4, next_round_day=[148.5, 200.0, 421.5, np.nan])
+    rows = summarize(s, rec, origin=59.5)["rounds"]["no_round_within"]
+    assert [(r["months"], r["until"], r["count"]) for r in rows] == [
+        (3, "2025-06-28", 3),  # the round on day 148.5 itself is within the first three months
+        (6, "2025-09-28", 2),
+        (12, "2026-03-28", 1),
+    ]
+    shorter = make(calendar={"start": "2025-01-31", "horizon": 421.0}, items={"a": {"p": 0.5}})
+    assert [r["months"] for r in summarize(shorter, rec, origin=59.5)["rounds"]["no_round_within"]] == [3, 6]
+
+
+def test_judgement_quarters_spread_and_shares_are_exactly_these() -> None:
+    """Quarters of a judgement's draws ranked with ties in replication order; the spread between the
+    highest and lowest quarter; the share and its interval as shares.share gives them for this
+    judgement and item; and two replications leave quarters empty, with no spread."""
+    from sim.results import shares
+
+    s = make(items={"a": {"p": {"dist": "uniform", "low": 0.0, "high": 0.4}}, "b": {"p": 0.3}})
+    rng = np.random.default_rng(9)  # ties (draws in threes) across the quarters' edges, and in no order
+    draws = rng.permutation(np.repeat(np.arange(22), 3)[:64] / 40)
+    agreed = rng.random(64) < 0.5
+    n = draws.size
+    rec = records([[1 if x else None, None] for x in agreed], parameters=draws[:, None])
+    (row,) = summarize(s, rec)["judgements"]
+    quarter = np.zeros(n, int)
+    quarter[sorted(range(n), key=lambda i: (draws[i], i))] = np.arange(n) * 4 // n
+    want = [round(float(agreed[quarter == q].mean()), 6) for q in range(4)]
+    a = row["items"]["a"]
+    assert a["p_by_quarter"] == want and a["spread"] == round(want[3] - want[0], 6)
+    share = shares.share(shares.bins_of(draws), agreed, s.simulation.seed, "items.a.p", "a")
+    assert share is not None
+    assert (a["share"], a["share_low"], a["share_high"]) == tuple(round(x, 6) for x in share)
+    assert row["mean"] == round(float(draws.mean()), 6)
+    two = summarize(s, rec.take(2))["judgements"][0]["items"]["a"]
+    assert two["p_by_quarter"][1] is None and two["spread"] is None
+    assert summarize(s, rec.take(0))["judgements"][0]["quantiles"] == {}
+
+
+def test_summary_csv_of_one_item_and_of_none() -> None:
+    """The milestone columns come from the first item; a summary without items is a header alone."""
+    one = make(calendar={"start": "2025-01-01", "horizon": 100, "milestones": [10]}, items={"a": {"p": 0.5}})
+    assert summary_csv(summarize(one, records([[5]]))).splitlines()[0].endswith(",p_by_2025-01-11")
+    assert summary_csv({"items": []}) == (
+        "item,title,p_agreed,ci_low,ci_high,median_date,median_day,median_date_if_agreed\n"
+    )
