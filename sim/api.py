@@ -404,7 +404,7 @@ def run_to_folder(
     phase("validate")
     obs = None
     if given is not None:
-        obs = load_observed(given, s)  # against the scenario as written, before any null model
+        obs = load_observed(given, s, given=True)  # against the scenario as written, before any null model
         if obs.as_of >= s.date(s.horizon):
             raise UserError(f"{given}: as_of {obs.as_of.isoformat()} is at or after the horizon: nothing to forecast")
     if null:
@@ -413,6 +413,11 @@ def run_to_folder(
     known = None
     if obs is not None:
         known = history(obs, s)
+        if null and (known.pauses or known.paused):  # the scenario as written can pause: load_observed said nothing
+            raise UserError(
+                f"{given}: talks.paused: the talks paused before as_of, but the null model never pauses them, so no "
+                "replication of it agrees with this history; leave out --null, or the pause from a copy of the file"
+            )
         check_given_size(s, scenario_file, replications, ceiling)
     asked_ceiling = ceiling
     ceiling = ceiling or montecarlo.MAX_PRECISION_REPLICATIONS

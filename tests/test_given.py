@@ -381,3 +381,39 @@ def test_given_holds_the_kept_replications_not_every_one_tried() -> None:
     tried_bytes = sum(getattr(every, f.name).nbytes for f in dataclasses.fields(every) if f.name != "start")
     assert peak < tried_bytes  # about 0.4 of it now; 2.0 when every batch was gathered
     assert rec.equals(every.select(known.agrees(every)).take(8000))  # the same replications as ever
+
+
+PAUSED = "as_of: 2015-06-30\nitems: {banking: null}\ntalks: {paused: [2015-04-01], resumed: [2015-05-01]}\n"
+
+
+def test_a_pause_in_the_history_of_a_scenario_that_never_pauses_is_refused_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--given with talks that paused, on a scenario that can never pause them (no stall, no pausing
+    event; or the null model), tried a million replications before saying none agree (held-out
+    hostile case o26: over a minute): refused before simulating, naming the line and the field."""
+    obs = write_observed(tmp_path, PAUSED)
+    assert main(["run", str(CUBA), "-n", "200", "--jobs", "1", "--out", str(tmp_path / "r"), "--given", str(obs)]) == 2
+    err = capsys.readouterr().err
+    assert f"{obs}:3: talks.paused[0]: 2015-04-01: the talks paused, but cuba-2015 can never pause them" in err
+    assert not (tmp_path / "r").exists()
+    pausing = SCENARIOS / "backtests" / "cuba-2015" / "scenario.yaml"
+    assert load_observed(obs, load_scenario(pausing), given=True).talks is not None
+    argv = [
+        "run",
+        str(pausing),
+        "--null",
+        "-n",
+        "200",
+        "--jobs",
+        "1",
+        "--out",
+        str(tmp_path / "n"),
+        "--given",
+        str(obs),
+    ]
+    assert main(argv) == 2
+    assert (
+        "talks.paused: the talks paused before as_of, but the null model never pauses them" in capsys.readouterr().err
+    )
+    assert load_observed(obs, load_scenario(CUBA)).talks is not None  # scored, the history is legal

@@ -13,7 +13,7 @@ from sim.engine.history import History
 from sim.errors import ScenarioWarning, UserError, did_you_mean
 from sim.scenario.documents import Document
 from sim.scenario.load import load_model
-from sim.scenario.models import Date, Scenario, Slug
+from sim.scenario.models import Date, Scenario, Slug, can_pause
 from sim.scenario.numbers import Probability
 
 DistinctDates = Annotated[list[Date], Field(json_schema_extra={"uniqueItems": True})]
@@ -197,15 +197,34 @@ def history(obs: Observed, s: Scenario) -> History:
     )
 
 
-def load_observed(path: str | os.PathLike[str], s: Scenario) -> Observed:
+def load_observed(path: str | os.PathLike[str], s: Scenario, given: bool = False) -> Observed:
     """Read an observed file and check it against the scenario; every problem located, and a
-    warning (:class:`ScenarioWarning`) for what can happen but no replication does."""
+    warning (:class:`ScenarioWarning`) for what can happen but no replication does. ``given``: the
+    file is a history to keep replications by (``--given``), which no replication can agree with if
+    it holds what the scenario can never do."""
     obs, doc = load_model(path, Observed, "observed file", "'as_of' and 'items'")
     problems = list(_observed_problems(doc, obs, s))
+    if given:
+        problems += _impossible(doc, obs, s)
     if problems:
         raise UserError(f"{path}: invalid observed file", problems)
     _warn(doc, obs)
     return obs
+
+
+def _impossible(doc: Document, obs: Observed, s: Scenario) -> Any:
+    """What a history holds that no replication of the scenario can: talks that paused, in a scenario
+    that never pauses them (a million replications would be tried before saying that none agree)."""
+    talks = obs.talks
+    if talks is not None and not can_pause(s):
+        paused = [d for d in talks.paused if d <= obs.as_of]
+        if paused:
+            yield doc.problem(
+                ("talks", "paused", talks.paused.index(paused[0])),
+                f"{paused[0].isoformat()}: the talks paused, but {s.name} can never pause them (no rounds.stall and "
+                "no event with a pause), so no replication agrees with this history; give the scenario a stall "
+                "or a pausing event, or leave the pause out",
+            )
 
 
 def load_observed_alone(path: str | os.PathLike[str], max_bytes: int | None = None) -> Observed:

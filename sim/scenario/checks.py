@@ -518,23 +518,27 @@ def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:
             later(("constraints", cname, "lift", "on"), c.lift.on, "the constraint is never lifted on it")
     out += deadlocks(doc, s)
     out += _undecided(doc, s)
-    if s.rounds.resume is not None and not can_pause(s):
-        out.append(doc.problem(("rounds", "resume"), "warning: the talks never pause (no 'stall', no event 'pause')"))
     stall = s.rounds.stall
-    if isinstance(stall, int | float) and stall == 0 and not any(e.pause is not None for e in s.events.values()):
+    zero = isinstance(stall, int | float) and stall == 0
+    pausing = any(e.pause is not None for e in s.events.values())
+    if zero and not pausing:
         out.append(doc.problem(("rounds", "stall"), "warning: a stall of 0: the talks never pause"))
-    decided = {x for it in s.items.values() for x in it.decides or []}
-    decided |= {x for e in s.events.values() for x in e.decides or []}
-    for name, it in s.items.items():
-        if it.status != "agreed":
-            continue
-        for field, acts in (("hazard", it.hazard is not None), ("enact", it.enact is not None)):
-            if acts:
+    if s.rounds.resume is not None and (not can_pause(s) or (zero and not pausing)):
+        out.append(
+            doc.problem(("rounds", "resume"), "warning: the talks never pause (no 'stall' above 0, no event 'pause')")
+        )
+    agreed = {name for name, it in s.items.items() if it.status == "agreed"}
+    for name in agreed:
+        for field in ("hazard", "enact"):
+            if getattr(s.items[name], field) is not None:
                 said = "warning: never acts: the item is agreed before the start"
                 out.append(doc.problem(("items", name, field), said))
-        if name in decided:
-            said = "warning: a package decides it, but it is agreed before the start"
-            out.append(doc.problem(("items", name, "status"), said))
+    for kind, owners in (("items", s.items), ("events", s.events)):
+        for owner, o in owners.items():
+            for i, x in enumerate(o.decides or []):
+                if x in agreed:
+                    said = f"warning: {x} is agreed before the start: deciding it does nothing"
+                    out.append(doc.problem((kind, owner, "decides", i), said))
     return out
 
 
