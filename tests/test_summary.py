@@ -69,6 +69,8 @@ def test_joint_outcomes_most_frequent_first_ties_in_a_fixed_order() -> None:
     assert [(o["agreed"], o["count"]) for o in out] == [(["a"], 3), ([], 2), (["a", "b"], 2), (["b"], 1)]
     assert out[0]["p"] == 3 / 8
     assert joint_outcomes(rec, ("a", "b"), top=2) == out[:2]
+    assert [(o["agreed"], o["count"]) for o in joint_outcomes(rec.take(1), ("a", "b"))] == [(["a", "b"], 1)]
+    assert joint_outcomes(rec.take(0), ("a", "b")) == []
 
 
 def test_all_agreed_breakdown_and_rounds() -> None:
@@ -298,6 +300,10 @@ def test_talks_regime_and_how_items_were_agreed_are_exactly_this() -> None:
         {"state": "decided", "title": "Decided", **prop(1), "at_horizon": prop(2)},
         {"state": "not", "title": "not", **prop(2), "at_horizon": prop(1)},
     ]
+    rec.regime = np.zeros(3, np.int8)  # no replication ends in the last state: it is still listed, at 0
+    assert [(r["count"], r["at_horizon"]["count"]) for r in summarize(s, rec)["regime"]] == [(1, 3), (2, 0)]
+    rec.regime_start = np.zeros(3, np.int8)  # nor starts in it
+    assert [(r["count"], r["at_horizon"]["count"]) for r in summarize(s, rec)["regime"]] == [(3, 3), (0, 0)]
     plain = make(items={"a": {"p": 0.5}})
     assert not {"talks", "regime"} & set(summarize(plain, records([[1]])))
     assert "how" not in summarize(plain, records([[1]]))["items"][0]
