@@ -673,6 +673,13 @@ FINISHED: list[tuple[str, object, str]] = [
         "items.parquet: column 'point', row 400: the points are out of order",
     ),
     (
+        "a-point-missing-in-a-row",
+        lambda f: rewrite(
+            f / "items.parquet", column("point", lambda v: [None if i == 5 else x for i, x in enumerate(v)])
+        ),
+        "items.parquet: column 'point', row 5: missing",
+    ),
+    (
         "a-points-row-missing",
         lambda f: rewrite(f / "points.parquet", lambda t: t.slice(1)),
         "points.parquet: 11 rows, not 3 points x 4 items = 12",

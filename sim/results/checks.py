@@ -326,7 +326,11 @@ def points_of(path: Path | str, batches: Any) -> Any:
 
     rows, last, at = [], None, 0
     for batch in batches:
-        point = numpy_of(batch.column("point"))
+        column = batch.column("point")
+        if column.null_count:
+            row = at + _first(numpy_of(column.is_null()))
+            raise UserError(f"{path}: column 'point', row {row}: missing (every row names its point)")
+        point = numpy_of(column)
         if point.size and ((last is not None and point[0] < last) or (np.diff(point) < 0).any()):
             down = np.flatnonzero(np.diff(np.r_[point[0] if last is None else last, point]) < 0)[0]
             raise UserError(f"{path}: column 'point', row {at + int(down)}: the points are out of order")
