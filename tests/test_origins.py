@@ -143,3 +143,23 @@ def test_origins_refuses_what_it_cannot_do(tmp_path: Path, capsys: pytest.Captur
         assert main([*argv, "--out", str(tmp_path / "nowhere")]) == 2, argv
         assert message in capsys.readouterr().err
         assert not (tmp_path / "nowhere").exists()
+
+
+def test_an_origin_after_a_pause_the_scenario_cannot_have_is_left_out_at_once(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An origin whose history holds a pause, on a scenario that never pauses the talks, tried a
+    million replications before leaving it out as too unlikely: it is left out without trying, and
+    says why; the origins before the pause are scored as before."""
+    run, out = tmp_path / "run", tmp_path / "score"
+    assert main(["run", str(CUBA), "-n", "300", "--out", str(run), "--no-plots", "--quiet"]) == 0
+    observed = tmp_path / "observed.yaml"
+    text = (CUBA.parent / "observed.yaml").read_text()
+    observed.write_text(text + "talks: {paused: [2015-09-01], resumed: [2015-10-01]}\n")
+    argv = ["score", str(run), "--observed", str(observed), "--out", str(out), "-n", "300", "--jobs", "1"]
+    assert main([*argv, "--origins", "2015-06-30,2015-12-31"]) == 0
+    said = capsys.readouterr().out
+    assert "cannot happen: the talks had paused by then, and cuba-2015 never pauses them" in said
+    rows = {r["origin"]: r for r in json.loads((out / "score.json").read_text())["origins"]["rows"]}
+    assert rows["2015-12-31"]["status"] == "too unlikely" and rows["2015-12-31"]["tried"] == 0
+    assert rows["2015-06-30"]["status"] == "scored" and "why" not in rows["2015-06-30"]

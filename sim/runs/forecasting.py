@@ -32,7 +32,7 @@ from sim.runs import montecarlo
 from sim.runs.executors import Executor
 from sim.scenario.checks import check_run_size
 from sim.scenario.load import TableSource, load_scenario
-from sim.scenario.models import Scenario
+from sim.scenario.models import Scenario, can_pause
 from sim.scenario.null import base_rate_scenario, null_scenario
 
 NULL_REPLICATIONS = 50_000
@@ -246,6 +246,7 @@ def origins(
     check_run_size(s, max(n, ceiling) * len(dates))
     cases: list[scoring.Case] = []
     made: list[tuple[dt.date, Any, int, int, scoring.Case | None]] = []  # (origin, records, tried, agreeing, case)
+    never: dict[dt.date, str] = {}  # origins whose history no replication can have, and why
     for when in dates:
         if status:
             status(f"forecasting as of {when.isoformat()}")
@@ -259,6 +260,10 @@ def origins(
             rec = res.records  # the start: the run itself, scored as `negsim score` scores it
             case = score_forecast(label, s, rec, obs, executor, run=str(run), observed_file=str(observed))
             made.append((when, rec, rec.n, rec.n, case))
+        elif (known.pauses or known.paused) and not can_pause(s):  # else a million tried before saying so
+            never[when] = f"the talks had paused by then, and {s.name} never pauses them"
+            made.append((when, None, 0, 0, None))
+            continue
         else:
             rec, given, _ = montecarlo.run_given(
                 compile_plan(s, census=known.as_of), n, known, executor, ceiling=ceiling
@@ -278,6 +283,10 @@ def origins(
         scoring.origin_entry(when, s, rec, tried, agreeing, case, None if case is None else entries.get(id(case)))
         for when, rec, tried, agreeing, case in made
     ]
+    for row in rows:
+        why = never.get(dt.date.fromisoformat(row["origin"]))
+        if why is not None:
+            row.update(status="too unlikely", why=why)
     data["origins"] = {
         "run": str(run),
         "observed": str(observed),

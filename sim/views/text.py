@@ -450,6 +450,7 @@ def origins_text(block: dict[str, Any]) -> str:
             kept = f"{r['kept']:,} of {r['tried']:,}"
         else:
             kept = f"too unlikely ({r['tried']:,} tried)" if r["status"] == "too unlikely" else "-"
+            kept = f"cannot happen: {r['why']}" if r.get("why") else kept
         wb = r.get("window_brier")
         if wb:
             sk = r["skill_null"]
