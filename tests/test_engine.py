@@ -118,3 +118,15 @@ def test_engines_are_named() -> None:
     with pytest.raises(ValueError, match="unknown engine"):
         simulate(compile_plan(TRUSTING), 0, 1, engine="fast")
     assert np.array_equal(simulate(compile_plan(TRUSTING), 0, 0).item_agreed, np.zeros((0, 2), bool))
+
+
+@pytest.mark.parametrize(("lift", "why"), [({"rate": 50}, "hazard"), ({"on": 20}, "on its date")])
+def test_a_trace_says_why_a_constraint_was_lifted(lift: dict[str, float], why: str) -> None:
+    """A lift by the constraint's hazard and one on its fixed date are told apart in the trace
+    (the mutation run found the reason could be anything)."""
+    from sim.engine.trace import trace
+
+    s = make(calendar={"horizon": 300}, items={"a": {"p": 0.0}}, constraints={"c": {"lift": lift}})
+    lines, rec = trace(s)
+    lifted = [text for _, kind, _, text in lines if kind == "lifted"]
+    assert lifted == [f"c lifted ({why})"] and rec.constraint_lifted[0, 0]
