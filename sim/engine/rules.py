@@ -176,7 +176,7 @@ def chance(p: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return np.where((p <= 0.0) | (p >= 1.0) | (shift == 0.0), p, np.where(z > EXP_FLOOR, moved, 0.0))
 
 
-def outside_rate(plan: Plan, rate: np.ndarray, scale: np.ndarray, factors: np.ndarray, open_: np.ndarray) -> np.ndarray:
+def outside_rate(rate: np.ndarray, scale: np.ndarray, factors: np.ndarray, open_: np.ndarray) -> np.ndarray:
     """The hazard outside rounds (per day) of each item: its rate, scaled by the regime and by the
     multipliers of its active constraints, while the item is eligible (``open_``), else 0."""
     return np.where(open_, rate * scale[:, None] * factors, 0.0)

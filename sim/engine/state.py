@@ -392,7 +392,7 @@ class State:
         open_ = rules.eligible(plan, agreed, active)[:, cols] & ~self.broken[rows][:, None]
         rate = np.stack([params.outside_rate[x][rows] for x in cols], axis=1)  # type: ignore[index]
         factors = rules.multiplier(plan, active, [f[rows] for f in params.factors])[:, cols]
-        new = rules.outside_rate(plan, rate, params.hazard_scale[rows], factors, open_)
+        new = rules.outside_rate(rate, params.hazard_scale[rows], factors, open_)
         old = self.outside_rate[rows][:, cols]
         changed = new != old
         if not changed.any():
