@@ -3,6 +3,7 @@ and a rule changed in the rule book changes what both write."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -130,3 +131,20 @@ def test_a_trace_says_why_a_constraint_was_lifted(lift: dict[str, float], why: s
     lines, rec = trace(s)
     lifted = [text for _, kind, _, text in lines if kind == "lifted"]
     assert lifted == [f"c lifted ({why})"] and rec.constraint_lifted[0, 0]
+
+
+def test_a_trace_names_each_state_the_regime_moves_into() -> None:
+    """Each move of the regime is a trace line whose subject is the state moved into, alternating
+    between the two states, one a move from the other (the subject could be anything before)."""
+    from sim.engine.trace import trace
+
+    s = make(
+        calendar={"horizon": 300},
+        items={"a": {"p": 0.0}},
+        regime={"states": {"on": {"share": 0.5, "to": {"off": 20}}, "off": {"to": {"on": 20}}}},
+    )
+    lines, rec = trace(s)
+    moves = [(subject, text) for _, kind, subject, text in lines if kind == "regime"]
+    assert len(moves) > 2 and all(text == f"regime: now {subject}" for subject, text in moves[1:])
+    assert all(a[0] != b[0] for a, b in itertools.pairwise(moves))
+    assert moves[-1][0] == ("on", "off")[int(rec.regime[0])]
