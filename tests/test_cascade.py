@@ -334,3 +334,25 @@ def test_a_case_effect_moves_every_item_of_a_replication_together() -> None:
     assert_proportion(rec.item_agreed[:, 0], N, moment(1), "P(a)")
     assert_proportion(rec.item_agreed.all(axis=1), N, moment(2), "P(a and b)")
     assert moment(2) > moment(1) ** 2 + 0.01
+
+
+def test_pauses_counted_by_the_census_include_one_on_its_very_day() -> None:
+    """Events pause the talks on days 10 and 30 and they resume within hours: a census on day 30 has
+    seen both pauses and finds the talks paused (that day's pause counts, as a history to as_of
+    does); a census on day 20 has seen one, and the talks going again. Both clocks, every replication."""
+    from sim.engine.model import replicate
+    from sim.engine.plan import compile_plan
+    from sim.engine.simulate import simulate
+
+    s = make(
+        calendar={"horizon": 100},
+        rounds={"resume": 1e4},
+        items={"x": {"p": 0.0}},
+        events={"row": {"dates": [10, 30], "pause": 1.0}},
+    )
+    for census, seen, paused in ((30.0, 2, True), (20.0, 1, False)):
+        plan = compile_plan(s, census=census)
+        rec = simulate(plan, 0, 200)
+        assert (rec.pauses_by_census == seen).all() and (rec.paused_at_census == paused).all()
+        one = replicate(plan, 7, None).records()
+        assert int(one.pauses_by_census[0]) == seen and bool(one.paused_at_census[0]) == paused
