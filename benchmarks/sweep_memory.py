@@ -14,38 +14,21 @@ points.parquet.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
-import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
+from plot_memory import negsim  # benchmarks/plot_memory.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "scenarios" / "istanbul-2025.yaml"
-
-_MEASURE = """
-import resource, subprocess, sys, time
-t0 = time.perf_counter()
-done = subprocess.run(sys.argv[1:], capture_output=True, text=True)
-wall = time.perf_counter() - t0
-print(wall, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, done.returncode, done.stderr.replace(chr(10), ' '))
-"""
 
 
 def measure(source: Path, points: int, n: int, out: Path) -> tuple[float, float]:
     """(wall seconds, peak MiB of the largest process) of a sweep of ``points`` points (a grid of
     points / 5 values by 5, and the baseline)."""
     grid = ["--set", f"constraints.aviation.lift.p=0:0.5:{points // 5}", "--set", "trust.weight=0:2:5"]
-    argv = [sys.executable, "-m", "sim", "sweep", str(BUNDLED), *grid, "-n", str(n), "--out", str(out), "--quiet"]
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(source)}
-    done = subprocess.run(
-        [sys.executable, "-c", _MEASURE, *argv], capture_output=True, text=True, env=env, cwd=out.parent
-    )
-    wall, rss, code, said = [*done.stdout.split(maxsplit=3), ""][:4]
-    if code != "0":
-        raise SystemExit(f"{source}: exit {code}: {said or done.stderr}")
-    return float(wall), int(rss) / 1024
+    return negsim(source, "sweep", str(BUNDLED), *grid, "-n", str(n), "--out", str(out), "--quiet")
 
 
 def main() -> None:

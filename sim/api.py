@@ -413,7 +413,7 @@ def run_to_folder(
     known = None
     if obs is not None:
         known = history(obs, s)
-        if null and (known.pauses or known.paused):  # the scenario as written can pause: load_observed said nothing
+        if null and known.saw_pause:  # the scenario as written can pause: load_observed said nothing
             raise UserError(
                 f"{given}: talks.paused: the talks paused before as_of, but the null model never pauses them, so no "
                 "replication of it agrees with this history; leave out --null, or the pause from a copy of the file"

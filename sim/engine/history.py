@@ -40,6 +40,11 @@ class History:
     pauses: int | None = None  # times the talks paused by as_of
     paused: bool | None = None  # talks paused at as_of
 
+    @property
+    def saw_pause(self) -> bool:
+        """Whether the talks paused by as_of: a history only a scenario that can pause them can have."""
+        return bool(self.pauses or self.paused)
+
     def conditions(self, rec: Records) -> list[tuple[str, np.ndarray]]:
         """Each condition, named, with the rows that meet it."""
         out = []

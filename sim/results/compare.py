@@ -101,7 +101,7 @@ def sweep_point(folder: Path, point: int, spec: str) -> tuple[Scenario, np.ndarr
     points = {p["point"]: p for p in sw.described["points"]}
     if point not in points:
         raise UserError(f"{spec}: the sweep has points 0 to {len(points) - 1}")
-    if sw.items_table is None:
+    if sw.items_file is None:
         raise UserError(f"{folder}: items.parquet is missing")
     values = {k: v for k, v in points[point].items() if k != "point"}
     data = scenario_data(sw.base)
@@ -113,7 +113,8 @@ def sweep_point(folder: Path, point: int, spec: str) -> tuple[Scenario, np.ndarr
     s, problems = check_document(Document(spec, data, {}))
     if s is None:
         raise UserError(f"{spec}: cannot rebuild the point's scenario", problems)
-    t = sw.items_table.filter(pc.equal(sw.items_table.column("point"), point))
+    items = sw.items_table  # read once
+    t = items.filter(pc.equal(items.column("point"), point))
     k = len(s.items)
     if t.num_rows == 0:
         raise UserError(f"{spec}: this point did not run (see points.csv)")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import hashlib
@@ -107,8 +108,16 @@ def read_parquet(path: Path, columns: list[str] | None = None) -> Any:
     """A Parquet file of a result folder; a damaged or foreign file is one line naming it."""
     import pyarrow.parquet as pq
 
-    try:
+    with _damaged(path):
         return pq.ParquetFile(path).read(columns=columns)  # not read_table: it imports pyarrow.dataset
+
+
+@contextlib.contextmanager
+def _damaged(path: Path) -> Iterator[None]:
+    """pyarrow's errors on reading ``path`` as one line naming it (a missing file, or a damaged or
+    foreign one)."""
+    try:
+        yield
     except OSError as exc:
         if not path.is_file():
             raise UserError(f"{path}: missing") from None
@@ -172,17 +181,11 @@ def read_batches(path: Path, columns: list[str] | None = None) -> Iterator[Any]:
     row group, not the file); a damaged file is one line naming it."""
     import pyarrow.parquet as pq
 
-    try:
+    with _damaged(path):
         pf = pq.ParquetFile(path, pre_buffer=False)
         for g in range(pf.metadata.num_row_groups):
             yield from pf.read_row_group(g, columns=columns, use_threads=False).to_batches()
-        give_back()
-    except OSError as exc:
-        if not path.is_file():
-            raise UserError(f"{path}: missing") from None
-        raise UserError(f"{path}: not a readable Parquet file ({str(exc)[:80]})") from None
-    except Exception as exc:  # pyarrow raises many kinds on a damaged file
-        raise UserError(f"{path}: not a readable Parquet file ({type(exc).__name__})") from None
+    give_back()
 
 
 def read_column(path: Path, name: str, fill: Any, dtype: Any) -> Any:

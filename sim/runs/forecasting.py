@@ -260,7 +260,7 @@ def origins(
             rec = res.records  # the start: the run itself, scored as `negsim score` scores it
             case = score_forecast(label, s, rec, obs, executor, run=str(run), observed_file=str(observed))
             made.append((when, rec, rec.n, rec.n, case))
-        elif (known.pauses or known.paused) and not can_pause(s):  # else a million tried before saying so
+        elif known.saw_pause and not can_pause(s):  # else a million tried before saying so
             never[when] = f"the talks had paused by then, and {s.name} never pauses them"
             made.append((when, None, 0, 0, None))
             continue
