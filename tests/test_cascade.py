@@ -12,7 +12,7 @@ import numpy as np
 from scipy import stats
 
 from sim.engine.records import HOW_ENACTED, HOW_OUTSIDE, HOW_ROUND
-from tests.helpers import assert_proportion, make, run
+from tests.helpers import assert_close, assert_proportion, make, run
 
 N = 20_000
 
@@ -356,3 +356,196 @@ def test_pauses_counted_by_the_census_include_one_on_its_very_day() -> None:
         assert (rec.pauses_by_census == seen).all() and (rec.paused_at_census == paused).all()
         one = replicate(plan, 7, None).records()
         assert int(one.pauses_by_census[0]) == seen and bool(one.paused_at_census[0]) == paused
+
+
+def test_an_item_decided_again_draws_its_chance_and_lag_afresh() -> None:
+    """Decided on days 10, 20 and 30 (chance 1/2, lag uniform on 0..8 days): the first, second and
+    third decisions enact it with probability 1/2, 1/4 and 1/8, and each lag is uniform, mean 4,
+    whatever the chance drew (a decision reusing an earlier draw, or its chance's draw as its lag,
+    moves these)."""
+    s = make(
+        calendar={"horizon": 100},
+        items={"decree": {"p": 0.0, "enact": {"p": 0.5, "lag": {"dist": "uniform", "low": 0, "high": 8}}}},
+        events={"statement": {"dates": [10, 20, 30], "decides": ["decree"]}},
+    )
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 0], nan=np.inf)
+    for k, start in enumerate((10.0, 20.0, 30.0), start=1):
+        hit = (day >= start) & (day < start + 10)
+        assert_proportion(hit, N, 0.5**k, f"P(enacted after decision {k})")
+        lags = day[hit] - start
+        assert_close(float(lags.mean()), 4.0, math.sqrt(64 / 12 / lags.size), f"mean lag after decision {k}")
+
+
+def test_a_decision_already_due_is_not_drawn_again() -> None:
+    """Decided on day 10 to be enacted 30 days later; a second decision on day 20 changes nothing:
+    every replication enacts it on day 40."""
+    s = make(
+        calendar={"horizon": 100},
+        items={"decree": {"p": 0.0, "enact": {"p": 1.0, "lag": 30}}},
+        events={"statement": {"dates": [10, 20], "decides": ["decree"]}},
+    )
+    rec = run(s, 500)
+    assert (rec.item_day[:, 0] == 40.0).all()
+
+
+def test_a_package_decided_by_an_item_that_is_not_the_first() -> None:
+    """The treaty is the agenda's second item: agreed on day 0, it decides the embassy, enacted
+    10 days later in every replication."""
+    s = make(
+        calendar={"horizon": 100},
+        items={
+            "other": {"p": 0.0},
+            "treaty": {"p": 1.0, "decides": ["embassy"]},
+            "embassy": {"p": 0.0, "enact": {"p": 1.0, "lag": 10}},
+        },
+    )
+    rec = run(s, 500)
+    assert (rec.item_day[:, 1] == 0.0).all() and (rec.item_day[:, 2] == 10.0).all()
+
+
+def test_two_items_agreed_in_one_round_each_decide_the_package() -> None:
+    """One round (day 0): two treaties, each agreed with chance 1/2, each decide the embassy. It is
+    decided where either is agreed: P = 3/4 (not only where the later one in the agenda is)."""
+    s = make(
+        calendar={"horizon": 5},
+        items={
+            "first": {"p": 0.5, "decides": ["embassy"]},
+            "second": {"p": 0.5, "decides": ["embassy"]},
+            "embassy": {"p": 0.0, "enact": {"p": 1.0, "lag": 1}},
+        },
+    )
+    rec = run(s, N)
+    either = rec.item_agreed[:, 0] | rec.item_agreed[:, 1]
+    assert np.array_equal(rec.item_agreed[:, 2], either)
+    assert_proportion(rec.item_agreed[:, 2], N, 0.75, "P(embassy enacted)")
+
+
+def test_enactments_waiting_on_different_blocks_each_go_when_theirs_lifts() -> None:
+    """Both decided on day 0 and due on day 10; one waits for a ban lifted on day 50, the other for
+    one lifted on day 80: the first goes on day 50 and the second still waits, going on day 80."""
+    s = make(
+        calendar={"horizon": 120},
+        items={
+            "treaty": {"p": 1.0, "decides": ["embassy", "flights"]},
+            "embassy": {"p": 0.0, "constraints": {"visas": "block"}, "enact": {"p": 1.0, "lag": 10}},
+            "flights": {"p": 0.0, "constraints": {"aviation": "block"}, "enact": {"p": 1.0, "lag": 10}},
+        },
+        constraints={"visas": {"lift": {"on": 50}}, "aviation": {"lift": {"on": 80}}},
+    )
+    rec = run(s, 500)
+    assert (rec.item_day[:, 1] == 50.0).all() and (rec.item_day[:, 2] == 80.0).all()
+
+
+def test_a_constraint_imposed_after_its_items_are_agreed_lifts_at_once() -> None:
+    """The sanction lifts when the treaty is agreed; the treaty is agreed before the start and the
+    sanction imposed on day 25: it lifts that day, so the visas, blocked by it and ready from the
+    fifth round (day 40), are agreed then."""
+    s = make(
+        calendar={"horizon": 100},
+        items={
+            "treaty": {"status": "agreed", "p": 0.5},
+            "visas": {"p": 1.0, "after_rounds": 4, "constraints": {"sanction": "block"}},
+        },
+        constraints={"sanction": {"active": False, "lift": {"when_agreed": ["treaty"]}}},
+        events={"row": {"dates": [25], "impose": ["sanction"]}},
+    )
+    rec = run(s, 500)
+    assert (rec.item_day[:, 1] == 40.0).all() and rec.constraint_lifted[:, 0].all()
+
+
+def test_an_event_that_adds_one_to_trust_adds_it() -> None:
+    """An event of trust +1.0 (the value an 'is it zero?' test could mistake) moves trust from 0 to 1."""
+    s = make(calendar={"horizon": 50}, items={"a": {"p": 0.0}}, events={"visit": {"dates": [5], "trust": 1.0}})
+    rec = run(s, 200)
+    assert np.allclose(rec.trust, 1.0)
+
+
+def test_the_census_counts_what_happened_on_its_very_day() -> None:
+    """A census on day 30 has seen the rounds cancelled on days 0, 10, 20 and 30, the sanction
+    imposed on day 30 and the ban lifted on day 30. A census on day 25 has seen three
+    cancellations and neither change. With rounds held, one on the census day is history: the next
+    round is day 40. Both clocks."""
+    from sim.engine.model import replicate
+    from sim.engine.plan import compile_plan
+    from sim.engine.simulate import simulate
+
+    s = make(
+        calendar={"horizon": 100},
+        rounds={"cancel": 1.0},
+        items={"a": {"p": 0.0, "constraints": {"sanction": "block", "ban": "block"}}},
+        constraints={"sanction": {"active": False}, "ban": {"lift": {"on": 30}}},
+        events={"row": {"dates": [30], "impose": ["sanction"]}},
+    )
+    for census, cancelled, changed in ((30.0, 4, True), (25.0, 3, False)):
+        plan = compile_plan(s, census=census)
+        for rec in (simulate(plan, 0, 50), replicate(plan, 3, None).records()):
+            assert (rec.cancelled_by_census == cancelled).all()
+            assert (rec.constraint_imposed_by_census[:, 0] == int(changed)).all()
+            active = rec.constraint_active_at_census
+            assert (active[:, 0] == changed).all() and (active[:, 1] != changed).all()
+    held = compile_plan(make(calendar={"horizon": 100}, items={"a": {"p": 0.0}}), census=30.0)
+    for rec in (simulate(held, 0, 50), replicate(held, 3, None).records()):
+        assert (rec.held_by_census == 4).all() and (rec.next_round_day == 40.0).all()
+
+
+def test_the_census_sees_the_regime_each_replication_starts_in() -> None:
+    """A regime that never moves, drawn half and half: its state at a census is the one drawn at
+    the start, row by row (not the first state everywhere). Both clocks."""
+    from sim.engine.model import replicate
+    from sim.engine.plan import compile_plan
+    from sim.engine.simulate import simulate
+
+    s = make(
+        calendar={"horizon": 100},
+        items={"a": {"p": 0.0}},
+        regime={"states": {"calm": {"share": 0.5}, "tense": {}}},
+    )
+    plan = compile_plan(s, census=30.0)
+    rec = simulate(plan, 0, 400)
+    assert 0 < rec.regime_start.sum() < 400 and np.array_equal(rec.regime_at_census, rec.regime_start)
+    for i in range(8):
+        one = replicate(plan, i, None).records()
+        assert one.regime_at_census[0] == one.regime_start[0] == rec.regime_start[i]
+
+
+def test_a_regime_of_three_states_spends_a_third_of_the_time_in_each() -> None:
+    """Three states, each moving to either other at the same rate: whichever state a move picks,
+    the time spent there is exponential with the same mean, so after many moves each state holds a
+    third of the replications (a draw shared between the choice of a state and the time spent in it
+    breaks the symmetry)."""
+    rate = 20.0  # a year: a move about every 9 days
+    s = make(
+        calendar={"horizon": 1000},
+        items={"a": {"p": 0.0}},
+        regime={
+            "states": {
+                "calm": {"to": {"tense": rate, "frozen": rate}},
+                "tense": {"share": 0.0, "to": {"calm": rate, "frozen": rate}},
+                "frozen": {"share": 0.0, "to": {"calm": rate, "tense": rate}},
+            }
+        },
+    )
+    rec = run(s, 6000)
+    assert rec.regime_switches.min() > 10
+    for k, name in enumerate(("calm", "tense", "frozen")):
+        assert_proportion(rec.regime == k, 6000, 1 / 3, f"P(regime {name} at the horizon)")
+
+
+def test_a_breakdown_on_the_census_day_ends_the_pause_it_sees() -> None:
+    """Paused on day 10 for good; broken off on day 30. A census on day 30 finds the talks broken,
+    not paused; one on day 25 finds them paused. Both clocks."""
+    from sim.engine.model import replicate
+    from sim.engine.plan import compile_plan
+    from sim.engine.simulate import simulate
+
+    s = make(
+        calendar={"horizon": 100},
+        rounds={"resume": 1e-9},
+        items={"x": {"p": 0.0}},
+        events={"row": {"dates": [10], "pause": 1.0}, "walkout": {"dates": [30], "breakdown": 1.0}},
+    )
+    for census, paused in ((30.0, False), (25.0, True)):
+        plan = compile_plan(s, census=census)
+        for rec in (simulate(plan, 0, 50), replicate(plan, 3, None).records()):
+            assert (rec.paused_at_census == paused).all() and (rec.breakdown_day == 30.0).all()

@@ -148,3 +148,64 @@ def test_a_trace_names_each_state_the_regime_moves_into() -> None:
     assert len(moves) > 2 and all(text == f"regime: now {subject}" for subject, text in moves[1:])
     assert all(a[0] != b[0] for a, b in itertools.pairwise(moves))
     assert moves[-1][0] == ("on", "off")[int(rec.regime[0])]
+
+
+def test_a_trace_line_names_its_subject_and_says_why() -> None:
+    """Every trace line of a step about an item, a constraint, an event or a regime state has that
+    name for its subject (a line about the rounds has none), and says why a decision was taken and
+    a constraint lifted. The mutation run found subjects and reasons that could be anything."""
+    from sim.engine.trace import trace
+
+    s = make(
+        calendar={"horizon": 120},
+        items={
+            "treaty": {"p": 1.0, "decides": ["embassy", "charter"]},
+            "embassy": {"p": 0.0, "constraints": {"ban": "block"}, "enact": {"p": 1.0, "lag": 5}},
+            "charter": {"p": 1.0, "after_rounds": 1, "enact": {"p": 1.0, "lag": 15}},
+            "visas": {"status": "agreed", "p": 0.5},
+            "flights": {"p": 0.0, "enact": {"after": ["visas"], "p": 1.0, "lag": 3}},
+        },
+        constraints={
+            "ban": {"lift": {"on": 20}},
+            "sanction": {"lift": {"when_agreed": ["treaty"]}},
+            "quota": {"lift": {"reviews": {"first": 30, "every": 30}, "p": 1.0}},
+            "cap": {"lift": {"reviews": {"first": 30, "every": 100}, "p": 0.0}},
+            "embargo": {"active": False, "lift": {"when_agreed": ["treaty"]}},
+        },
+        events={
+            "row": {"dates": [40], "trust": -0.5, "suspend": 15, "impose": ["embargo"]},
+            "walkout": {"dates": [90], "breakdown": 1.0},
+        },
+        regime={"states": {"calm": {"share": 1.0}, "tense": {}}},
+    )
+    lines, _ = trace(s)
+    said = {(kind, subject, text) for _, kind, subject, text in lines}
+    expected = {
+        ("regime", "calm", "regime: calm"),
+        ("decided", "flights", "flights decided (agreed before the start): to be enacted in 3 days"),
+        ("decided", "embassy", "embassy decided (its items are agreed): to be enacted in 5 days"),
+        ("decided", "embassy", "embassy due for enactment, but blocked: it waits"),
+        ("lifted", "sanction", "sanction lifted (its items are agreed)"),
+        ("lifted", "ban", "ban lifted (on its date)"),
+        ("lifted", "quota", "quota lifted (at review 1)"),
+        ("review", "cap", "cap reviewed and kept"),
+        ("imposed", "embargo", "embargo imposed"),
+        ("lifted", "embargo", "embargo lifted (its items are agreed)"),
+        ("event", "row", "row; trust +0.00 -> -0.50"),
+        ("suspended", "row", "talks suspended for 15 days"),
+        ("breakdown", "walkout", "talks broken off for good"),
+    }
+    assert expected <= said, sorted(expected - said)
+    assert all(subject == "" for _, kind, subject, _ in lines if kind == "round")
+    # the charter is agreed in the second round (day 10), before its enactment falls due (day 15)
+    assert not any(subject == "charter" and "due for enactment" in text for _, _, subject, text in lines)
+
+
+def test_a_trace_is_of_one_replication() -> None:
+    """A state asked to trace more than one replication is refused, saying so."""
+    from sim.engine.draws import Draws
+    from sim.engine.state import State
+
+    plan = compile_plan(TRUSTING)
+    with pytest.raises(ValueError, match=r"^a trace tells one replication$"):
+        State(plan, Draws(plan, 0, 2), [])
