@@ -258,3 +258,71 @@ def test_in_force_bits_start_at_the_record_day_of_the_change() -> None:
     bits = rules.from_day(grid, np.array([5.0, 5.5, 63.0, 63.5, 0.0]))
     full = 2**64 - 1
     assert bits.tolist() == [full << 5 & full, full << 6 & full, 1 << 63, 0, full]
+
+
+def expit(z: float) -> float:
+    return 1 / (1 + math.exp(-z))
+
+
+def test_the_regime_moves_an_enactment_chance_by_its_log_odds() -> None:
+    """chance(p, shift) = expit(logit p + shift) row by row; p itself, bit for bit, with no shift;
+    0 and 1 stay exact; at or below the floor of the log odds the chance is exactly 0."""
+    p = np.array([0.2, 0.5, 0.9, 0.0, 1.0, 0.3, 0.5, 0.5])
+    shift = np.array([1.0, -2.0, 0.5, 3.0, -3.0, 0.0, -1000.0, rules.EXP_FLOOR])
+    got = rules.chance(p, shift)
+    exact = [expit(math.log(q / (1 - q)) + s) for q, s in zip(p[:3], shift[:3], strict=True)]
+    assert got[:3] == pytest.approx(exact, rel=1e-12)
+    assert got[3:5].tolist() == [0.0, 1.0] and got[6:].tolist() == [0.0, 0.0]
+    plain = np.linspace(0.001, 0.999, 999)
+    assert np.array_equal(rules.chance(plain, np.zeros_like(plain)), plain)  # not expit(logit p), off by an ulp
+    assert got.dtype == np.float64
+
+
+def test_the_regime_moves_to_each_state_with_its_share_of_the_rates() -> None:
+    """Row by row, the move whose cumulative share of that row's total rate first exceeds u; a u
+    exactly on a share's edge goes on to the next move."""
+    rates = np.array([[1.0, 3.0, 0.0], [2.0, 2.0, 4.0], [5.0, 0.0, 0.0], [1.0, 1.0, 2.0]])
+    u = np.array([0.2, 0.5, 0.99, 0.25])  # shares: (.25, 1, 1), (.25, .5, 1), (1, 1, 1), (.25, .5, 1)
+    assert rules.next_state(u, rates).tolist() == [0, 2, 0, 1]
+    u = np.array([0.3, 0.49, 0.7, 0.74])
+    assert rules.next_state(u, rates).tolist() == [1, 1, 0, 2]
+    assert rules.next_state(np.array([0.999999]), np.array([[1.0, 1.0]])).tolist() == [1]
+    # eight rates whose running sum ends an ulp short of their total: a u in that gap takes the last move
+    eight = np.array(
+        [
+            [
+                0.34534469958747627,
+                0.05261857202801701,
+                0.5421929508007614,
+                0.8933716061796567,
+                0.6824786355413254,
+                0.08870978562762732,
+                0.061285386708036294,
+                0.38307872607344273,
+            ]
+        ]
+    )
+    assert rules.next_state(np.array([1 - 2**-53]), eight).tolist() == [7]
+
+
+def test_a_hazard_at_rate_zero_never_fires() -> None:
+    """At a rate of 0, the day a hazard fires is infinite, even with nothing of its budget left,
+    and without a warning; a positive rate fires after left / rate days."""
+    t = np.array([5.0, 5.0, 5.0])
+    rate = np.array([0.0, 0.0, 0.5])
+    left = np.array([0.0, 1.0, 1.0])
+    assert rules.hazard_due(t, left, rate).tolist() == [math.inf, math.inf, 7.0]
+    assert rules.exp_wait(t, left, rate).tolist() == [math.inf, math.inf, 7.0]
+    assert rules.hazard_spent(left, rate, np.zeros(3), t).tolist() == [0.0, 1.0, 0.0]
+
+
+def test_only_an_active_constraint_lifts_when_its_items_are_agreed() -> None:
+    """A constraint not in force is not lifted by the agreement of its items; one in force is, once
+    every one of them is agreed."""
+    plan = plan_of(
+        items={"a": {"p": 0.5}, "b": {"p": 0.5}},
+        constraints={"ban": {"lift": {"when_agreed": ["a", "b"]}}},
+    )
+    agreed = np.array([[True, True], [True, True], [True, False]])
+    active = np.array([[False], [True], [True]])
+    assert rules.lifted_by_agreement(plan, agreed, active)[:, 0].tolist() == [False, True, False]
