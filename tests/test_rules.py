@@ -237,10 +237,20 @@ def test_packed_keys_sort_as_their_tuples() -> None:
     assert [tuple(int(f[i]) for f in back) for i in range(len(tuples))] == tuples
 
 
-@pytest.mark.parametrize("field", [(5, 0, 0, 0), (0, -1, 0, 0), (0, 2**24, 0, 0), (0, 0, 16, 0), (0, 0, 0, 2**31)])
-def test_a_key_that_does_not_fit_is_refused(field: tuple[int, int, int, int]) -> None:
-    """An index, kind or sequence too large for its bits is refused, never wrapped into another class."""
-    with pytest.raises(ValueError, match="out of range"):
+@pytest.mark.parametrize(
+    ("field", "what"),
+    [
+        ((5, 0, 0, 0), "class"),
+        ((0, -1, 0, 0), "index"),
+        ((0, 2**24, 0, 0), "index"),
+        ((0, 0, 16, 0), "kind"),
+        ((0, 0, 0, 2**31), "sequence"),
+    ],
+)
+def test_a_key_that_does_not_fit_is_refused(field: tuple[int, int, int, int], what: str) -> None:
+    """An index, kind or sequence too large for its bits is refused, never wrapped into another
+    class, and the message names the field."""
+    with pytest.raises(ValueError, match=f"^a tie key's {what} is out of range$"):
         rules.pack(*field)
 
 
