@@ -213,7 +213,32 @@ def test_a_real_scheduler_at_an_address_still_works() -> None:
     from dask.distributed import LocalCluster
 
     reference = collect(InProcess())
-    cluster = LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None)
+    cluster = LocalCluster(
+        n_workers=1,
+        threads_per_worker=1,
+        processes=True,
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard_address": ":0"},
+    )
     with cluster, make_executor("dask", 1, cluster.scheduler_address, patience=30.0) as pool:
         got = collect(pool)
     assert all(got[k].equals(reference[k]) for k in reference)
+
+
+@pytest.mark.slow
+def test_a_local_cluster_starts_quietly_beside_another_on_the_machine() -> None:
+    """With port 8787 (distributed's default for the scheduler's HTTP server) taken, as by another
+    negsim's cluster, the local cluster starts without a warning (the suite makes warnings errors)."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            taken.bind(("", 8787))
+            taken.listen()
+        except OSError:
+            pass  # already taken by something else: the same test
+        reference = collect(InProcess())
+        with make_executor("dask", 1) as pool:
+            got = collect(pool)
+        assert all(got[k].equals(reference[k]) for k in reference)  # type: ignore[attr-defined]

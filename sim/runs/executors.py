@@ -295,7 +295,15 @@ class DaskCluster(Executor):
             except Exception as exc:  # whatever the address answers, one line
                 raise UserError(f"cannot reach the Dask scheduler at {address}: {_said(exc)}") from None
         else:
-            self.cluster = LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+            # No dashboard, and the scheduler's own HTTP server on a free port: on its default, 8787,
+            # a second cluster on the machine (another negsim) printed "Port 8787 is already in use".
+            self.cluster = LocalCluster(
+                n_workers=jobs,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+                scheduler_kwargs={"dashboard_address": ":0"},
+            )
             self.client = Client(self.cluster)
         info = self.client.scheduler_info()
         self.workers = max(1, sum(w.get("nthreads", 1) for w in info.get("workers", {}).values()))
