@@ -549,3 +549,28 @@ def test_a_breakdown_on_the_census_day_ends_the_pause_it_sees() -> None:
         plan = compile_plan(s, census=census)
         for rec in (simulate(plan, 0, 50), replicate(plan, 3, None).records()):
             assert (rec.paused_at_census == paused).all() and (rec.breakdown_day == 30.0).all()
+
+
+def test_where_the_regime_moves_does_not_decide_how_long_it_stays() -> None:
+    """Calm moves only to tense; tense to calm or to frozen at equal rates; calm and frozen leave
+    at the same rate. Among replications that moved exactly twice by the horizon, the second move
+    went to calm in half (the draw that chooses a state shares nothing with the wait there)."""
+    rate = 50.0  # a year
+    s = make(
+        calendar={"horizon": 20},
+        items={"a": {"p": 0.0}},
+        regime={
+            "states": {
+                "calm": {"to": {"tense": rate}},
+                "tense": {"share": 0.0, "to": {"calm": rate / 2, "frozen": rate / 2}},
+                "frozen": {"share": 0.0, "to": {"tense": rate}},
+            }
+        },
+    )
+    from sim.engine.plan import compile_plan
+
+    calm = compile_plan(s).regime.names.index("calm")  # type: ignore[union-attr]
+    rec = run(s, N)
+    twice = rec.regime_switches == 2
+    assert (rec.regime_start == calm).all() and twice.sum() > 2000
+    assert_proportion(rec.regime[twice] == calm, int(twice.sum()), 0.5, "P(calm after exactly two moves)")
