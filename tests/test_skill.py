@@ -243,9 +243,9 @@ def test_not_agreed_by_the_window_s_end_includes_its_last_day() -> None:
     days = np.array([10.0, 60.0, 60.0, np.nan])
     assert month_log_score(days, None, edges) == pytest.approx(-math.log(0.75))
     assert month_log_score(days, 10.0, edges) == pytest.approx(-math.log(0.25))
-    with pytest.raises(ValueError, match="the agreement day is outside the scored window"):
+    with pytest.raises(ValueError, match=r"^the agreement day is outside the scored window$"):
         month_log_score(days, 60.0, edges)
-    with pytest.raises(ValueError, match="the scored window is empty"):
+    with pytest.raises(ValueError, match=r"^the scored window is empty$"):
         window_brier(days, None, 5.0, 5.0)
 
 
