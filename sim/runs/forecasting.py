@@ -283,10 +283,9 @@ def origins(
         scoring.origin_entry(when, s, rec, tried, agreeing, case, None if case is None else entries.get(id(case)))
         for when, rec, tried, agreeing, case in made
     ]
-    for row in rows:
-        why = never.get(dt.date.fromisoformat(row["origin"]))
-        if why is not None:
-            row.update(status="too unlikely", why=why)
+    for row, (when, *_) in zip(rows, made, strict=True):
+        if when in never:
+            row.update(status="too unlikely", why=never[when])
     data["origins"] = {
         "run": str(run),
         "observed": str(observed),

@@ -448,9 +448,10 @@ def origins_text(block: dict[str, Any]) -> str:
         cells = [f"{p[name]['p']:.2f}" if p else "-" for name in items]
         if p:
             kept = f"{r['kept']:,} of {r['tried']:,}"
+        elif r.get("why"):
+            kept = f"cannot happen: {r['why']}"
         else:
             kept = f"too unlikely ({r['tried']:,} tried)" if r["status"] == "too unlikely" else "-"
-            kept = f"cannot happen: {r['why']}" if r.get("why") else kept
         wb = r.get("window_brier")
         if wb:
             sk = r["skill_null"]
