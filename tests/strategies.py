@@ -106,6 +106,9 @@ def scenarios(draw: st.DrawFn) -> Scenario:
             extra["regime"]["states"]["no"]["to"] = {"yes": draw(st.sampled_from([2.0, 12.0]))}  # type: ignore[index]
             if draw(st.booleans()):
                 extra["regime"]["states"]["yes"]["to"] = {"no": 4.0}  # type: ignore[index]
+        if enacted and draw(st.booleans()):  # the leaders' decision puts items in principle
+            picks = draw(st.lists(st.sampled_from(enacted), min_size=1, max_size=2, unique=True))
+            extra["regime"]["states"]["yes"]["decides"] = picks  # type: ignore[index]
     talks: dict[str, object] = {}
     if draw(st.integers(0, 2)) == 0:
         talks["stall"] = draw(st.sampled_from([2.0, 12.0]))

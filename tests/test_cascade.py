@@ -574,3 +574,58 @@ def test_where_the_regime_moves_does_not_decide_how_long_it_stays() -> None:
     twice = rec.regime_switches == 2
     assert (rec.regime_start == calm).all() and twice.sum() > 2000
     assert_proportion(rec.regime[twice] == calm, int(twice.sum()), 0.5, "P(calm after exactly two moves)")
+
+
+def test_the_leaders_decision_puts_its_items_in_principle_from_the_start() -> None:
+    """A decided state of share s decides two items at the start: each is enacted with its chance on
+    its own lag, in that state only. P(embassy by t) = s q F(t); the undecided rows never decide."""
+    share, q = 0.4, 0.75
+    s = make(
+        calendar={"horizon": 200},
+        items={
+            "embassy": {"p": 0.0, "enact": {"p": q, "lag": {"dist": "uniform", "low": 0, "high": 100}}},
+            "flights": {"p": 0.0, "enact": {"lag": {"dist": "exponential", "mean": 30}}},
+        },
+        regime={"states": {"decided": {"share": share, "decides": ["embassy", "flights"]}, "undecided": {}}},
+    )
+    rec = run(s, N)
+    for t in (20.0, 60.0, 150.0):
+        embassy = np.nan_to_num(rec.item_day[:, 0], nan=np.inf) <= t
+        flights = np.nan_to_num(rec.item_day[:, 1], nan=np.inf) <= t
+        assert_proportion(embassy, N, share * q * min(t / 100, 1.0), f"P(embassy by {t:g})")
+        assert_proportion(flights, N, share * (1 - math.exp(-t / 30)), f"P(flights by {t:g})")
+    assert not rec.item_agreed[rec.regime_start == 1].any()
+    assert (rec.item_how[rec.item_agreed] == HOW_ENACTED).all()
+
+
+def test_leaders_who_decide_later_put_the_items_in_principle_when_they_do() -> None:
+    """Undecided at the start, deciding at rate a: the item is enacted q x (a fixed lag L after the
+    move), so P(by t) = q (1 - exp(-a (t - L) / 365)) for t > L, and 0 before."""
+    a, q, lag = 3.0, 0.8, 20.0
+    s = make(
+        calendar={"horizon": 300},
+        items={"treaty": {"p": 0.0, "enact": {"p": q, "lag": lag}}},
+        regime={"states": {"decided": {"share": 0.0, "decides": ["treaty"]}, "undecided": {"to": {"decided": a}}}},
+    )
+    rec = run(s, N)
+    day = np.nan_to_num(rec.item_day[:, 0], nan=np.inf)
+    assert not (day < lag).any()
+    for t in (40.0, 120.0, 300.0):
+        assert_proportion(day <= t, N, q * (1 - math.exp(-a * (t - lag) / 365)), f"P(enacted by day {t:g})")
+    assert (rec.regime_switches[rec.item_agreed[:, 0]] >= 1).all()
+
+
+def test_the_leaders_decision_waits_for_what_the_item_requires() -> None:
+    """Decided from the start (share 1) with a lag of 5 days, the flights require the arrangement,
+    agreed in the first round held on day 30: the flights are enacted on day 30, not day 5."""
+    s = make(
+        calendar={"horizon": 100},
+        rounds={"first": 30, "interval": 50},
+        items={
+            "arrangement": {"p": 1.0},
+            "flights": {"p": 0.0, "requires": ["arrangement"], "enact": {"lag": 5}},
+        },
+        regime={"states": {"decided": {"share": 1.0, "decides": ["flights"]}, "undecided": {}}},
+    )
+    rec = run(s, 500)
+    assert rec.item_agreed[:, 1].all() and (rec.item_day[:, 1] == 30.0).all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from pathlib import Path
 
 import pytest
@@ -262,6 +263,33 @@ def test_bad_values_of_the_new_fields_are_one_located_line(
     assert hits[0].startswith(f"{tmp_path / 's.yaml'}:")
 
 
+@pytest.mark.parametrize(
+    ("decides", "expected"),
+    [
+        ("[flights]", "regime.states.decided.decides: 'flights' has no 'enact': give it one"),
+        ("[decre]", "regime.states.decided.decides: unknown item 'decre' (did you mean 'decree'?)"),
+        ("decree", "regime.states.decided.decides: "),
+    ],
+)
+def test_bad_items_of_a_leaders_decision_are_one_located_line(tmp_path: Path, decides: str, expected: str) -> None:
+    """A regime state's ``decides`` names items that exist and can be enacted, as a list."""
+    text = CASCADE.replace("decided: {share: 0.4, odds: 3}", f"decided: {{share: 0.4, odds: 3, decides: {decides}}}")
+    found = problems(tmp_path, text)
+    hits = [p for p in found if expected in p]
+    assert hits, found
+    assert hits[0].startswith(f"{tmp_path / 's.yaml'}:24:")
+
+
+def test_an_item_only_the_leaders_decide_is_not_warned_of(tmp_path: Path) -> None:
+    """An enactment with no 'after' and in no package is warned of, unless a regime state decides it."""
+    text = CASCADE.replace("decides: [decree], pause: 0.2", "trust: 0.1").replace("after: [visas], ", "")
+    text = text.replace("decided: {share: 0.4, odds: 3}", "decided: {share: 0.4, odds: 3, decides: [decree]}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = load_scenario(write(tmp_path, text))
+    assert s.regime is not None and s.regime.states["decided"].decides == ["decree"]
+
+
 def test_shares_that_can_pass_one_are_refused(tmp_path: Path) -> None:
     text = CASCADE.replace("undecided: {odds: 0.5}", "third: {share: 0.7}\n    undecided: {odds: 0.5}")
     assert any("the shares can sum to more than 1 (1.1)" in p for p in problems(tmp_path, text))
@@ -304,6 +332,25 @@ def test_validate_warns_of_a_requires_chain_slower_than_the_horizon(tmp_path: Pa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_scenario(path)  # a run is not told: it is advice for editors, not an impossibility
+
+
+@pytest.mark.parametrize(("share", "warned"), [(0.9, False), (0.1, True)])
+def test_a_chain_the_leaders_decide_is_as_slow_as_their_share_says(tmp_path: Path, share: float, warned: bool) -> None:
+    """The slow chain above, both links decided by the leaders (enacted 10 days on) in a regime state
+    of share 0.9: its median is the enactment, and nothing is warned; at 0.1 the rounds still set it."""
+    import contextlib
+    import io
+
+    from sim.cli import main
+
+    text = GOOD.replace("interval: {dist: triangular, low: 20, mode: 40, high: 80}", "interval: 30")
+    text = text.replace("accept: {ru: 0.7, us: 0.5}", "accept: {ru: 0.05, us: 1.0}\n    enact: {lag: 10}")
+    text = text.replace("p: 0.3", "p: 0.05\n    enact: {lag: 10}").replace("    constraints: {aviation: block}\n", "")
+    text += f"regime:\n  states:\n    decided: {{share: {share}, decides: [visas, flights]}}\n    undecided: {{}}\n"
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        assert main(["validate", str(write(tmp_path, text))]) == 0
+    assert ("warning: the chain visas -> flights" in err.getvalue()) is warned, err.getvalue()
 
 
 @pytest.mark.parametrize("key", ["~", "null", "2025-01-01", "true", "1", "1.5", "-1"])

@@ -201,6 +201,38 @@ def test_a_trace_line_names_its_subject_and_says_why() -> None:
     assert not any(subject == "charter" and "due for enactment" in text for _, _, subject, text in lines)
 
 
+def test_a_trace_says_the_leaders_decided_and_what_followed() -> None:
+    """The leaders' decision at the start and on moving into the decided state are told in words,
+    with the lag, and the enactment that follows says how long after the decision it came."""
+    from sim.engine.trace import trace
+
+    s = make(
+        calendar={"horizon": 400},
+        items={"treaty": {"p": 0.0, "enact": {"lag": 12}}, "embassy": {"p": 0.0, "enact": {"lag": 30}}},
+        regime={
+            "states": {
+                "decided": {"share": 1.0, "decides": ["treaty"]},
+                "undecided": {},
+            }
+        },
+    )
+    lines, _ = trace(s)
+    said = [(kind, subject, text) for _, kind, subject, text in lines if subject == "treaty"]
+    assert said == [
+        ("decided", "treaty", "treaty decided (the leaders' decision): to be enacted in 12 days"),
+        ("enacted", "treaty", "treaty enacted 12 days after the decision; trust +0.00 -> +0.00"),
+    ]
+    later = make(
+        calendar={"horizon": 400},
+        items={"treaty": {"p": 0.0, "enact": {"lag": 12}}},
+        regime={"states": {"decided": {"share": 0.0, "decides": ["treaty"]}, "undecided": {"to": {"decided": 50}}}},
+    )
+    lines, _ = trace(later)
+    decided = [(day, text) for day, kind, _, text in lines if kind == "decided"]
+    moved = [day for day, kind, _, text in lines if kind == "regime" and text == "regime: now decided"]
+    assert decided == [(moved[0], "treaty decided (the leaders decided): to be enacted in 12 days")]
+
+
 def test_a_trace_is_of_one_replication() -> None:
     """A state asked to trace more than one replication is refused, saying so."""
     from sim.engine.draws import Draws

@@ -140,6 +140,8 @@ class RegimePlan:
     stall: tuple[Value, ...]
     moves: tuple[tuple[tuple[int, Value], ...], ...] = ()
     """Each state's moves to other states: (target state, rate per 365 days)."""
+    decides: tuple[tuple[int, ...], ...] = ()
+    """Each state's decision: the items it puts in principle (from the start or on moving into it)."""
 
     @property
     def switching(self) -> bool:
@@ -351,6 +353,7 @@ class _Compiler:
                 )
                 for n in names
             ),
+            decides=tuple(tuple(self.ix[d] for d in g.states[n].decides or []) for n in names),
         )
 
 

@@ -212,8 +212,10 @@ def reference_problems(doc: Document) -> Iterator[Problem]:
                     _format(("items", name, "enact", "after")),
                     f"'{name}' cannot be enacted after its own agreement",
                 )
-    deciders = [(("items", n), _mapping(it).get("decides")) for n, it in items.items()]
+    deciders: list[tuple[PathKey, Any]] = [(("items", n), _mapping(it).get("decides")) for n, it in items.items()]
     deciders += [(("events", n), _mapping(ev).get("decides")) for n, ev in events.items()]
+    states = _mapping(_mapping(data.get("regime")).get("states"))
+    deciders += [(("regime", "states", n), _mapping(st).get("decides")) for n, st in states.items()]
     for where, decides in deciders:
         for i, other in enumerate(_names(decides)):
             path = (*where, "decides", i)
@@ -533,12 +535,15 @@ def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:
             if getattr(s.items[name], field) is not None:
                 said = "warning: never acts: the item is agreed before the start"
                 out.append(doc.problem(("items", name, field), said))
-    for kind, owners in (("items", s.items), ("events", s.events)):
-        for owner, o in owners.items():
-            for i, x in enumerate(o.decides or []):
-                if x in agreed:
-                    said = f"warning: {x} is agreed before the start: deciding it does nothing"
-                    out.append(doc.problem((kind, owner, "decides", i), said))
+    deciders: list[tuple[tuple[str, ...], Any]] = [(("items", n), o) for n, o in s.items.items()]
+    deciders += [(("events", n), o) for n, o in s.events.items()]
+    if s.regime is not None:
+        deciders += [(("regime", "states", n), o) for n, o in s.regime.states.items()]
+    for owner, o in deciders:
+        for i, x in enumerate(o.decides or []):
+            if x in agreed:
+                said = f"warning: {x} is agreed before the start: deciding it does nothing"
+                out.append(doc.problem((*owner, "decides", i), said))
     return out
 
 
@@ -546,11 +551,13 @@ def _undecided(doc: Document, s: Scenario) -> list[Problem]:
     """Items with ``enact`` that nothing can decide: no ``after`` items and in no package."""
     named = {x for it in s.items.values() for x in it.decides or []}
     named |= {x for e in s.events.values() for x in e.decides or []}
+    if s.regime is not None:
+        named |= {x for st in s.regime.states.values() for x in st.decides or []}
     return [
         doc.problem(
             ("items", name, "enact"),
-            "warning: can never happen: nothing decides it (give 'after' items, or name it in an item's or "
-            "event's 'decides')",
+            "warning: can never happen: nothing decides it (give 'after' items, or name it in an item's, "
+            "event's or regime state's 'decides')",
         )
         for name, it in s.items.items()
         if it.enact is not None and not it.enact.after and name not in named
@@ -600,6 +607,10 @@ def _slow_chains(doc: Document, s: Scenario) -> list[Problem]:
         for x in e.decides or []:
             for d in e.dates or []:
                 dated[x] = min(dated.get(x, np.inf), s.day(d))
+    leaders: dict[str, np.ndarray] = {}  # items the leaders' decision of a draw's state decides at the start
+    for k, st in enumerate(s.regime.states.values() if s.regime is not None else []):
+        for x in st.decides or []:
+            leaders[x] = leaders.get(x, np.zeros(CHAIN_DRAWS, bool)) | (state == k)
 
     def chance(it: Any) -> np.ndarray:
         if it.p is not None:
@@ -625,11 +636,14 @@ def _slow_chains(doc: Document, s: Scenario) -> list[Problem]:
                 out = np.minimum(
                     out, ready + np.where(rate > 0, rng.exponential(1.0, CHAIN_DRAWS) * 365.0 / rate, np.inf)
                 )
-        if it.enact is not None and (it.enact.after or name in dated):
+        if it.enact is not None and (it.enact.after or name in dated or name in leaders):
             after = [time(a, (*seen, name)) for a in it.enact.after or [] if a not in seen]
             decided = np.maximum.reduce(after) if after else np.full(CHAIN_DRAWS, dated.get(name, np.inf))
+            if name in leaders:
+                decided = np.where(leaders[name], 0.0, decided)
             lag = it.enact.lag.ppf(rng.random(CHAIN_DRAWS))
-            out = np.where(rng.random(CHAIN_DRAWS) < mean(it.enact.p), np.minimum(out, decided + lag), out)
+            enacted = np.maximum(decided + lag, ready)  # an enactment waits for what the item requires
+            out = np.where(rng.random(CHAIN_DRAWS) < mean(it.enact.p), np.minimum(out, enacted), out)
         done[name] = out
         return out
 

@@ -328,6 +328,9 @@ class RegimeState(Model):
     """Multiplies the stall hazard of the rounds."""
     to: dict[Slug, UncertainNonNegative] | None = None
     """Moves to other states, per 365 days (the leaders decide later; a decision unravels)."""
+    decides: list[Slug] | None = None
+    """Items the leaders' decision puts in principle whenever a replication is in this state, from the
+    start or on moving into it: each is enacted on its own ``enact`` (its chance, its lag)."""
 
 
 class Regime(Model):
