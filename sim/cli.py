@@ -956,7 +956,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             args.out,
             replications=args.replications,
             jobs=args.jobs,
-            resamples=args.resamples or api.calibrating.RESAMPLES,
+            resamples=args.resamples,  # None: the default of sim.runs.calibration
             table=args.table,
             force=args.force,
             executor=args.executor,

@@ -172,6 +172,22 @@ def test_calibrate_writes_a_table_that_loads_and_the_same_bytes_for_any_number_o
 
 
 @pytest.mark.slow
+def test_calibrate_without_resamples_takes_the_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`negsim calibrate LIBRARY --out DIR`, as the README writes it, with no --resamples: the
+    default count is used (it once ended in a traceback: the CLI read it from a module it had not
+    imported). The default is made small here to keep the test quick."""
+    from sim.runs import calibration
+
+    monkeypatch.setattr(calibration, "RESAMPLES", 7)
+    library = _small_library(tmp_path, CASES[:2])
+    assert main(["calibrate", str(library), "-n", "300", "--out", str(tmp_path / "fit")]) == 0
+    assert "Traceback" not in capsys.readouterr().err
+    assert json.loads((tmp_path / "fit" / "calibration.json").read_text())["resamples"] == 7
+
+
+@pytest.mark.slow
 def test_backtest_loo_scores_each_case_from_a_fit_without_it(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
