@@ -169,3 +169,35 @@ def test_a_case_added_to_the_library_changes_no_other_case(tmp_path: Path) -> No
         for name in ("items.parquet", "replications.parquet", "summary.json"):
             a = (tmp_path / "before" / "runs" / case / name).read_bytes()
             assert a == (tmp_path / "after" / "runs" / case / name).read_bytes(), (case, name)
+
+
+KINDS = {"R1": "R13.lag_decree", "R2": "R13.lag_text", "R3": "R13.lag_arrangement", "R4": "R13.lag_service"}
+
+
+@pytest.mark.parametrize("case", sorted(p.name for p in (SCENARIOS / "backtests").iterdir() if p.is_dir()))
+def test_every_case_of_version_4_puts_its_r1_to_r4_items_in_the_leaders_package(case: str) -> None:
+    """Protocol version 4, rules 5 and 6, as written in each case's file: the decided state decides
+    exactly the items whose chance cites R1 to R4 (never an R5 item), and each has an enact whose lag
+    is its kind's (an item implementing another keeps the lag of what it implements)."""
+    import yaml
+
+    data = yaml.safe_load((SCENARIOS / "backtests" / case / "scenario.yaml").read_text(encoding="utf-8"))
+    kinds = {}
+    for name, item in data["items"].items():
+        p = item["p"]
+        kinds[name] = (p["regime"]["decided"]["row"] if "regime" in p else p["row"]).split(".")[0]
+    package = [name for name, kind in kinds.items() if kind in KINDS]
+    assert package and data["regime"]["states"]["decided"]["decides"] == package
+    for name in package:
+        enact = data["items"][name]["enact"]
+        assert enact["lag"]["row"] in {*KINDS.values(), "R13.lag_office"}, name
+        assert enact["p"]["regime"]["decided"]["row"].startswith("R13."), name
+    for name, kind in kinds.items():  # an item given its enact by version 4 takes its kind's lag
+        item = data["items"][name]
+        if kind in KINDS and "after" not in item["enact"] and name not in opened(data):
+            assert item["enact"]["lag"]["row"] == KINDS[kind], name
+
+
+def opened(data: dict) -> set[str]:
+    """The items an event of the case decides (the opening statement's immediate steps)."""
+    return {x for event in (data.get("events") or {}).values() for x in event.get("decides") or []}
