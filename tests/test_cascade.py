@@ -629,3 +629,19 @@ def test_the_leaders_decision_waits_for_what_the_item_requires() -> None:
     )
     rec = run(s, 500)
     assert rec.item_agreed[:, 1].all() and (rec.item_day[:, 1] == 30.0).all()
+
+
+def test_a_decision_the_start_makes_twice_is_one_decision() -> None:
+    """Decided at the start both by an item agreed before it and by the leaders: one draw of its
+    chance (P = q), not two (1 - (1 - q)^2)."""
+    q = 0.5
+    s = make(
+        calendar={"horizon": 50},
+        items={
+            "relations": {"p": 0.0, "status": "agreed"},
+            "embassy": {"p": 0.0, "enact": {"after": ["relations"], "p": q, "lag": 5}},
+        },
+        regime={"states": {"decided": {"share": 1.0, "decides": ["embassy"]}, "undecided": {}}},
+    )
+    rec = run(s, N)
+    assert_proportion(rec.item_agreed[:, 1], N, q, "P(embassy enacted)")
