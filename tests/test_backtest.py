@@ -174,14 +174,22 @@ def test_a_case_added_to_the_library_changes_no_other_case(tmp_path: Path) -> No
 KINDS = {"R1": "R13.lag_decree", "R2": "R13.lag_text", "R3": "R13.lag_arrangement", "R4": "R13.lag_service"}
 
 
-@pytest.mark.parametrize("case", sorted(p.name for p in (SCENARIOS / "backtests").iterdir() if p.is_dir()))
+@pytest.mark.parametrize(
+    "case",
+    sorted(
+        f"{library}/{p.name}"
+        for library in ("backtests", "backtests-heldout")
+        for p in (SCENARIOS / library).iterdir()
+        if p.is_dir()
+    ),
+)
 def test_every_case_of_version_4_puts_its_r1_to_r4_items_in_the_leaders_package(case: str) -> None:
     """Protocol version 4, rules 5 and 6, as written in each case's file: the decided state decides
     exactly the items whose chance cites R1 to R4 (never an R5 item), and each has an enact whose lag
     is its kind's (an item implementing another keeps the lag of what it implements)."""
     import yaml
 
-    data = yaml.safe_load((SCENARIOS / "backtests" / case / "scenario.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((SCENARIOS / case / "scenario.yaml").read_text(encoding="utf-8"))
     kinds = {}
     for name, item in data["items"].items():
         p = item["p"]
