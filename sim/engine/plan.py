@@ -215,6 +215,17 @@ class Plan:
         return out
 
     @cached_property
+    def leaders_matrix(self) -> np.ndarray | None:
+        """(regime states, items) bool: row s marks the items the leaders' decision of state s puts in
+        principle; None when no state decides anything."""
+        if self.regime is None or not any(self.regime.decides):
+            return None
+        out = np.zeros((len(self.regime.names), len(self.items)), bool)
+        for s, items in enumerate(self.regime.decides):
+            out[s, list(items)] = True
+        return out
+
+    @cached_property
     def effect_slots(self) -> tuple[tuple[np.ndarray, tuple[Value, ...], np.ndarray], ...]:
         """Multipliers by slot: slot j holds each item's j-th multiplier in its file order, as
         (constraint index, factor of each item, item has a j-th multiplier), so products keep that order."""

@@ -127,8 +127,8 @@ class State:
         if plan.enacted:
             before = rules.decided(plan, self.agreed)
             self._decide(everyone, zero, before, "agreed before the start")
-            if plan.regime is not None and any(plan.regime.decides):
-                self._decide(everyone, zero, self._leaders(self.params.regime) & ~before, "the leaders' decision")
+            if plan.leaders_matrix is not None:
+                self._decide(everyone, zero, plan.leaders_matrix[self.params.regime] & ~before, "the leaders' decision")
         if plan.rounds.stall is not None:
             self._arm_stall(everyone, zero)
         if plan.regime is not None and plan.regime.switching:
@@ -364,16 +364,6 @@ class State:
                     text = f"{item.name} decided ({why}), but not to be enacted: it stays on the agenda"
                 self._say(float(when[0]), "decided", text, item.name)
 
-    def _leaders(self, state: np.ndarray) -> np.ndarray:
-        """(rows, items): the items the leaders' decision of each row's regime state puts in principle."""
-        regime = self.plan.regime
-        assert regime is not None
-        out = np.zeros((state.size, len(self.plan.items)), bool)
-        for s, items in enumerate(regime.decides):
-            if items:
-                out[np.ix_(state == s, list(items))] = True
-        return out
-
     def enact(self, x: int, rows: Rows, t: np.ndarray) -> None:
         """Item x's enactment falls due on day t: enacted if it is eligible, else it waits for what
         blocks it (a constraint, an item it requires) and is enacted as soon as nothing does."""
@@ -526,8 +516,8 @@ class State:
             return
         self.params.switch(rows, self.switch_to[rows])
         self.switches[rows] += 1
-        if self.plan.enacted and self.plan.regime is not None and any(self.plan.regime.decides):
-            self._decide(rows, t, self._leaders(self.params.regime[rows]), "the leaders decided")
+        if self.plan.leaders_matrix is not None:
+            self._decide(rows, t, self.plan.leaders_matrix[self.params.regime[rows]], "the leaders decided")
         seen = t <= self.census
         self.regime_at_census[rows[seen]] = self.params.regime[rows[seen]]
         if self.trace is not None:

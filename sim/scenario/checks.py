@@ -535,24 +535,26 @@ def scenario_warnings(doc: Document, s: Scenario) -> list[Problem]:
             if getattr(s.items[name], field) is not None:
                 said = "warning: never acts: the item is agreed before the start"
                 out.append(doc.problem(("items", name, field), said))
-    deciders: list[tuple[tuple[str, ...], Any]] = [(("items", n), o) for n, o in s.items.items()]
-    deciders += [(("events", n), o) for n, o in s.events.items()]
-    if s.regime is not None:
-        deciders += [(("regime", "states", n), o) for n, o in s.regime.states.items()]
-    for owner, o in deciders:
-        for i, x in enumerate(o.decides or []):
+    for owner, decides in _deciders(s):
+        for i, x in enumerate(decides):
             if x in agreed:
                 said = f"warning: {x} is agreed before the start: deciding it does nothing"
                 out.append(doc.problem((*owner, "decides", i), said))
     return out
 
 
+def _deciders(s: Scenario) -> list[tuple[tuple[str, ...], list[str]]]:
+    """Every ``decides`` of a validated scenario (items, events, regime states), with its owner's path."""
+    owners: list[tuple[tuple[str, ...], Any]] = [(("items", n), o) for n, o in s.items.items()]
+    owners += [(("events", n), o) for n, o in s.events.items()]
+    if s.regime is not None:
+        owners += [(("regime", "states", n), o) for n, o in s.regime.states.items()]
+    return [(path, o.decides) for path, o in owners if o.decides]
+
+
 def _undecided(doc: Document, s: Scenario) -> list[Problem]:
     """Items with ``enact`` that nothing can decide: no ``after`` items and in no package."""
-    named = {x for it in s.items.values() for x in it.decides or []}
-    named |= {x for e in s.events.values() for x in e.decides or []}
-    if s.regime is not None:
-        named |= {x for st in s.regime.states.values() for x in st.decides or []}
+    named = {x for _, decides in _deciders(s) for x in decides}
     return [
         doc.problem(
             ("items", name, "enact"),

@@ -114,8 +114,8 @@ def timelines(case: Case) -> Figure:
         sc = it.scores.get("scenario", {})
         name = s.items[it.item].title or it.item if it.item in s.items else it.item
         brier = sc.get("window_brier", float("nan"))
-        ax.set_title(label(f"{name}  (window Brier {brier:.3f})", 46), fontsize=10, loc="left")  # wrapped whole: a long
-        # name with the score after it ran into the next panel's title
+        # wrapped whole: a long name with the score after it ran into the next panel's title
+        ax.set_title(label(f"{name}  (window Brier {brier:.3f})", 46), fontsize=10, loc="left")
         ax.set_ylim(0, 1.02)
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
         date_axis(ax, start, case.end)
